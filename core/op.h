@@ -1,0 +1,49 @@
+/* op.h: one definition per op serves every consumer: shape/dtype inference, the reference executor,
+ * (issue 4) the trainer's backward rule and (issue 3) the backends' kernel choice. Each op family file
+ * in ops/ exports a table of these; ops/registry.c lists the families. */
+#ifndef MQ_OP_H
+#define MQ_OP_H
+
+#include "core/graph.h"
+
+/* Inference: validate attributes and input dtypes/ranks; set every present output's dtype and shape.
+ * in[i] is NULL for an omitted optional input. An input whose data is non-NULL has a known value
+ * (constant at import, always at run time). If an output shape depends on a value that is not known
+ * yet, set that output's rank to -1 (run-time shape) and return MQ_OK. */
+typedef mq_status (*mq_infer_fn)(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                 mq_err *err);
+/* Forward: compute the outputs. Shapes are as inference set them with all data known; every present
+ * output has data allocated (mq_nbytes bytes, at least 1). May assume inference succeeded. */
+typedef mq_status (*mq_forward_fn)(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                   mq_err *err);
+
+typedef struct mq_op_def {
+    const char *op_type;
+    const char *domain;          /* "" for ai.onnx */
+    int since, until;            /* opset versions supported, inclusive (until 0: any newer too) */
+    int min_in, max_in;          /* inputs, counting omitted optional ones (max -1: variadic) */
+    int min_out, max_out;        /* max -1: variadic */
+    uint32_t shape_only_in;      /* bitmask of inputs whose values forward never reads (Shape, Size) */
+    unsigned nondeterministic : 1; /* never fold at import (Random*, Bernoulli) */
+    mq_infer_fn infer;
+    mq_forward_fn forward;
+} mq_op_def;
+
+/* Look up by domain ("" or "ai.onnx" for the default), op type and the model's opset for that
+ * domain. *why is set when the op is known but not at that opset version. */
+const mq_op_def *mq_op_find(const char *domain, const char *op_type, int opset, const char **why);
+/* Walk every definition (tests sweep the table). Returns NULL past the end. */
+const mq_op_def *mq_op_at(int i);
+
+/* Op families: each ops/<family>.c defines `const mq_op_def *const mq_ops_<family>[]`, NULL-ended. */
+#define MQ_OP_FAMILIES(X)                                                                          \
+    X(elementwise)                                                                                 \
+    X(nn)                                                                                          \
+    X(shape)                                                                                       \
+    X(reduce)                                                                                      \
+    X(misc)
+#define X(f) extern const mq_op_def *const mq_ops_##f[];
+MQ_OP_FAMILIES(X)
+#undef X
+
+#endif

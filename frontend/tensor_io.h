@@ -1,0 +1,23 @@
+/* tensor_io.h: tensors in files: ONNX TensorProto (.pb, as in the conformance data) and NumPy .npy. */
+#ifndef MQ_TENSOR_IO_H
+#define MQ_TENSOR_IO_H
+
+#include "core/graph.h"
+
+/* Read a tensor file; the format is chosen by content (.npy magic) else TensorProto. On success
+ * t->data is mq_malloc'ed (free with mq_tensor_free_data), t->name is left NULL.
+ * float16/bfloat16 data is converted to float32. */
+mq_status mq_tensor_read_file(const char *path, mq_tensor *t, mq_err *err);
+mq_status mq_tensor_read_pb(const void *buf, size_t len, mq_tensor *t, mq_err *err);
+mq_status mq_tensor_read_npy(const void *buf, size_t len, mq_tensor *t, mq_err *err);
+/* Write (to a temporary next to path, then rename). */
+mq_status mq_tensor_write_pb(const char *path, const mq_tensor *t, mq_err *err);
+mq_status mq_tensor_write_npy(const char *path, const mq_tensor *t, mq_err *err);
+void mq_tensor_free_data(mq_tensor *t); /* frees t->data only (never t->name) and sets it NULL */
+
+/* Read a whole file (at most max_bytes) into mq_malloc'ed memory. */
+mq_status mq_read_file(const char *path, size_t max_bytes, void **buf, size_t *len, mq_err *err);
+/* Write a whole file atomically: temporary in the same folder, fsync, rename. */
+mq_status mq_write_file_atomic(const char *path, const void *buf, size_t len, mq_err *err);
+
+#endif

@@ -1,0 +1,361 @@
+/* nn_conv.c: Conv, ConvTranspose and ConvInteger (1D/2D/3D, groups, strides, pads, dilations,
+ * auto_pad). Host path: im2col / col2im around OpenBLAS sgemm; small cases use the portable kernel. */
+#include "ops/nn_internal.h"
+#include "runtime/kernels/conv.h"
+
+#include <cblas.h>
+#include <string.h>
+
+/* Everything the forward needs, derived from shapes and attributes. */
+typedef struct conv_geom {
+    mqk_conv_params p;
+    nn_window w;
+    int64_t out_dims[MQ_MAX_RANK];
+    int rank;
+} conv_geom;
+
+static void geom_params(conv_geom *g, int64_t N, int64_t C, int64_t M, int64_t group)
+{
+    mqk_conv_params *p = &g->p;
+    memset(p, 0, sizeof *p);
+    p->nd = g->w.nd;
+    p->batch = (int32_t)N;
+    p->in_ch = (int32_t)C;
+    p->out_ch = (int32_t)M;
+    p->group = (int32_t)group;
+    for (int i = 0; i < g->w.nd; i++) {
+        p->in_size[i] = (int32_t)g->w.in[i];
+        p->out_size[i] = (int32_t)g->w.out[i];
+        p->kernel[i] = (int32_t)g->w.k[i];
+        p->stride[i] = (int32_t)g->w.s[i];
+        p->pad_begin[i] = (int32_t)g->w.pb[i];
+        p->dilation[i] = (int32_t)g->w.d[i];
+    }
+}
+
+/* Shared shape logic of Conv and ConvInteger: x [N, C, ...], w [M, C/group, k...]. */
+static mq_status conv_geometry(const mq_node *n, const mq_tensor *x, const mq_tensor *w, conv_geom *g,
+                               mq_err *err)
+{
+    if (x->rank < 3 || x->rank > 2 + NN_MAX_SPATIAL)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "input rank %d (3 to %d supported)", x->rank,
+                            2 + NN_MAX_SPATIAL);
+    if (w->rank != x->rank)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "weight rank %d differs from input rank %d", w->rank, x->rank);
+    int nd = x->rank - 2;
+    int64_t group = mq_attr_int(n, "group", 1);
+    int64_t N = x->dims[0], C = x->dims[1], M = w->dims[0];
+    if (group < 1 || C % group || M % group || w->dims[1] * group != C)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "channels %lld, weight %lldx%lld and group %lld do not match",
+                            (long long)C, (long long)M, (long long)w->dims[1], (long long)group);
+    const int64_t *ks;
+    int kc = mq_attr_ints(n, "kernel_shape", &ks);
+    if (kc >= 0) {
+        if (kc != nd) return mq_node_fail(err, n, MQ_ERR_INVALID, "kernel_shape has %d values", kc);
+        for (int i = 0; i < nd; i++)
+            if (ks[i] != w->dims[2 + i])
+                return mq_node_fail(err, n, MQ_ERR_SHAPE, "kernel_shape does not match the weight shape");
+    }
+    MQ_TRY(nn_window_forward(n, nd, x->dims + 2, w->dims + 2, 0, 1, &g->w, err));
+    int64_t nc[2] = {N, M};
+    MQ_TRY(nn_check_i32(n, nc, 2, err));
+    MQ_TRY(nn_check_i32(n, &C, 1, err));
+    g->rank = x->rank;
+    g->out_dims[0] = N;
+    g->out_dims[1] = M;
+    for (int i = 0; i < nd; i++) g->out_dims[2 + i] = g->w.out[i];
+    geom_params(g, N, C, M, group);
+    return MQ_OK;
+}
+
+/* ---- Conv ---------------------------------------------------------------------------------------- */
+
+static mq_status conv_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
+    if (in[1]->dtype != in[0]->dtype || (nn_opt(n, in, 2) && nn_opt(n, in, 2)->dtype != in[0]->dtype))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "X, W and B must have the same dtype");
+    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
+        mq_set_out(out[0], in[0]->dtype, -1, NULL);
+        return MQ_OK;
+    }
+    conv_geom g;
+    MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
+    if (nn_opt(n, in, 2) && nn_opt(n, in, 2)->rank >= 0 && (nn_opt(n, in, 2)->rank != 1 || nn_opt(n, in, 2)->dims[0] != g.out_dims[1]))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "bias must have %lld values", (long long)g.out_dims[1]);
+    mq_set_out(out[0], in[0]->dtype, g.rank, g.out_dims);
+    return MQ_OK;
+}
+
+static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    conv_geom g;
+    MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
+    const mqk_conv_params *p = &g.p;
+    const float *x = in[0]->data, *w = in[1]->data, *b = nn_opt(n, in, 2) ? nn_opt(n, in, 2)->data : NULL;
+    float *y = out[0]->data;
+    size_t cg = (size_t)(p->in_ch / p->group), mg = (size_t)(p->out_ch / p->group);
+    size_t ksz = nn_prod(g.w.k, 0, g.w.nd), in_sp = nn_prod(g.w.in, 0, g.w.nd), out_sp = nn_prod(g.w.out, 0, g.w.nd);
+    size_t rows = cg * ksz;
+    if ((double)mg * (double)out_sp * (double)rows < NN_BLAS_MIN_MACS || rows > INT32_MAX || out_sp > INT32_MAX) {
+        mqk_conv_f32(p, x, w, b, y);
+        return MQ_OK;
+    }
+    int direct = 1; /* 1x1, stride 1, no pad: the image itself is the im2col matrix */
+    for (int i = 0; i < g.w.nd; i++)
+        if (g.w.k[i] != 1 || g.w.s[i] != 1 || g.w.pb[i] != 0 || g.w.pe[i] != 0) direct = 0;
+    float *col = NULL;
+    if (!direct) {
+        col = mq_malloc(mqk_im2col_bytes(p));
+        if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for im2col (%zu bytes)", mqk_im2col_bytes(p));
+    }
+    for (int32_t bi = 0; bi < p->batch; bi++)
+        for (int32_t gi = 0; gi < p->group; gi++) {
+            const float *xg = x + ((size_t)bi * (size_t)p->in_ch + (size_t)gi * cg) * in_sp;
+            float *yg = y + ((size_t)bi * (size_t)p->out_ch + (size_t)gi * mg) * out_sp;
+            const float *cm = xg;
+            if (!direct) {
+                mqk_im2col_f32(p, xg, col);
+                cm = col;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)out_sp, (int)rows, 1.0f,
+                        w + (size_t)gi * mg * rows, (int)rows, cm, (int)out_sp, 0.0f, yg, (int)out_sp);
+            if (b)
+                for (size_t m = 0; m < mg; m++) {
+                    float bv = b[(size_t)gi * mg + m];
+                    for (size_t j = 0; j < out_sp; j++) yg[m * out_sp + j] += bv;
+                }
+        }
+    mq_free(col);
+    return MQ_OK;
+}
+
+static mq_status conv_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, conv_forward32);
+}
+
+const mq_op_def nn_op_conv = {.op_type = "Conv", .domain = "", .since = 1, .until = 0, .min_in = 2, .max_in = 3,
+                              .min_out = 1, .max_out = 1, .infer = conv_infer, .forward = conv_forward};
+
+/* ---- ConvInteger ---------------------------------------------------------------------------------- */
+
+static const mq_dtype types_8bit[] = {MQ_I8, MQ_U8, MQ_UNDEFINED};
+
+static mq_status convint_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_8bit, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_8bit, err));
+    if (nn_opt(n, in, 2) && nn_opt(n, in, 2)->dtype != in[0]->dtype)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "x_zero_point must have the dtype of x");
+    if (nn_opt(n, in, 3) && nn_opt(n, in, 3)->dtype != in[1]->dtype)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "w_zero_point must have the dtype of w");
+    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
+        mq_set_out(out[0], MQ_I32, -1, NULL);
+        return MQ_OK;
+    }
+    conv_geom g;
+    MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
+    if (nn_opt(n, in, 2) && nn_opt(n, in, 2)->rank >= 0 && mq_numel(nn_opt(n, in, 2)) != 1)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "x_zero_point must be a scalar");
+    if (nn_opt(n, in, 3) && nn_opt(n, in, 3)->rank >= 0 && mq_numel(nn_opt(n, in, 3)) != 1 && mq_numel(nn_opt(n, in, 3)) != g.out_dims[1])
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "w_zero_point must be a scalar or have one value per output channel");
+    mq_set_out(out[0], MQ_I32, g.rank, g.out_dims);
+    return MQ_OK;
+}
+
+static mq_status convint_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    conv_geom g;
+    MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
+    size_t nx = (size_t)mq_numel(in[0]), nw = (size_t)mq_numel(in[1]);
+    size_t per_m = nw / (size_t)g.p.out_ch;
+    int32_t *xi = mq_calloc(nx ? nx : 1, sizeof(int32_t)), *wi = mq_calloc(nw ? nw : 1, sizeof(int32_t));
+    if (!xi || !wi) {
+        mq_free(xi);
+        mq_free(wi);
+        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    }
+    int64_t xz = nn_opt(n, in, 2) ? mq_load_i64(nn_opt(n, in, 2)->data, nn_opt(n, in, 2)->dtype, 0) : 0;
+    int per_channel = nn_opt(n, in, 3) && mq_numel(nn_opt(n, in, 3)) > 1;
+    for (size_t i = 0; i < nx; i++) xi[i] = (int32_t)(mq_load_i64(in[0]->data, in[0]->dtype, i) - xz);
+    for (size_t i = 0; i < nw; i++) {
+        int64_t wz = nn_opt(n, in, 3) ? mq_load_i64(nn_opt(n, in, 3)->data, nn_opt(n, in, 3)->dtype, per_channel ? i / per_m : 0) : 0;
+        wi[i] = (int32_t)(mq_load_i64(in[1]->data, in[1]->dtype, i) - wz);
+    }
+    mqk_conv_i32(&g.p, xi, wi, out[0]->data);
+    mq_free(xi);
+    mq_free(wi);
+    return MQ_OK;
+}
+
+const mq_op_def nn_op_conv_integer = {.op_type = "ConvInteger", .domain = "", .since = 10, .until = 0, .min_in = 2,
+                                      .max_in = 4, .min_out = 1, .max_out = 1, .infer = convint_infer,
+                                      .forward = convint_forward};
+
+/* ---- ConvTranspose -------------------------------------------------------------------------------- */
+
+/* floor division for possibly negative a, b > 0 */
+static int64_t floordiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+static mq_status convt_geometry(const mq_node *n, const mq_tensor *x, const mq_tensor *w, conv_geom *g, mq_err *err)
+{
+    if (x->rank < 3 || x->rank > 2 + NN_MAX_SPATIAL)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "input rank %d (3 to %d supported)", x->rank,
+                            2 + NN_MAX_SPATIAL);
+    if (w->rank != x->rank)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "weight rank %d differs from input rank %d", w->rank, x->rank);
+    int nd = x->rank - 2;
+    int64_t group = mq_attr_int(n, "group", 1);
+    int64_t N = x->dims[0], C = x->dims[1];
+    if (group < 1 || C % group || w->dims[0] != C)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "channels %lld, weight %lld and group %lld do not match",
+                            (long long)C, (long long)w->dims[0], (long long)group);
+    int64_t M;
+    if (mq_mul_i64(w->dims[1], group, &M)) return mq_node_fail(err, n, MQ_ERR_LIMIT, "too many output channels");
+    const int64_t *v;
+    int c;
+    nn_window *wn = &g->w;
+    memset(wn, 0, sizeof *wn);
+    wn->nd = nd;
+    int64_t pads[2 * NN_MAX_SPATIAL] = {0}, opad[NN_MAX_SPATIAL] = {0}, oshape[NN_MAX_SPATIAL];
+    int have_oshape = 0;
+    for (int i = 0; i < nd; i++) {
+        wn->in[i] = x->dims[2 + i];
+        wn->k[i] = w->dims[2 + i];
+        wn->s[i] = wn->d[i] = 1;
+    }
+#define READ_INTS(name, dst, cnt, minv)                                                              \
+    if ((c = mq_attr_ints(n, name, &v)) >= 0) {                                                    \
+        if (c != (cnt)) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute '%s' has %d values", name, c); \
+        for (int i = 0; i < c; i++) {                                                              \
+            if (v[i] < (minv) || v[i] > INT32_MAX)                                                 \
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute '%s' value out of range", name); \
+            (dst)[i] = v[i];                                                                       \
+        }                                                                                          \
+    }
+    READ_INTS("strides", wn->s, nd, 1)
+    READ_INTS("dilations", wn->d, nd, 1)
+    READ_INTS("pads", pads, 2 * nd, 0)
+    READ_INTS("output_padding", opad, nd, 0)
+#undef READ_INTS
+    if ((c = mq_attr_ints(n, "kernel_shape", &v)) >= 0) {
+        if (c != nd) return mq_node_fail(err, n, MQ_ERR_INVALID, "kernel_shape has %d values", c);
+        for (int i = 0; i < nd; i++)
+            if (v[i] != wn->k[i]) return mq_node_fail(err, n, MQ_ERR_SHAPE, "kernel_shape does not match the weight");
+    }
+    if ((c = mq_attr_ints(n, "output_shape", &v)) >= 0) {
+        if (c != nd && c != nd + 2) return mq_node_fail(err, n, MQ_ERR_INVALID, "output_shape has %d values", c);
+        for (int i = 0; i < nd; i++) {
+            oshape[i] = v[c - nd + i];
+            if (oshape[i] < 1 || oshape[i] > INT32_MAX)
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "output_shape value out of range");
+        }
+        have_oshape = 1;
+    }
+    MQ_TRY(nn_check_i32(n, wn->in, nd, err));
+    MQ_TRY(nn_check_i32(n, wn->k, nd, err));
+    const char *ap = mq_attr_str(n, "auto_pad", "NOTSET");
+    int same = !strcmp(ap, "SAME_UPPER") || !strcmp(ap, "SAME_LOWER");
+    if (!same && strcmp(ap, "NOTSET") && strcmp(ap, "VALID"))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "unknown auto_pad '%s'", ap);
+    for (int i = 0; i < nd; i++) {
+        int64_t ek = (wn->k[i] - 1) * wn->d[i] + 1;
+        int64_t full = wn->s[i] * (wn->in[i] - 1) + opad[i] + ek;
+        if (have_oshape || same) {
+            int64_t o = have_oshape ? oshape[i] : wn->in[i] * wn->s[i];
+            int64_t total = full - o;
+            if (!strcmp(ap, "SAME_UPPER")) {
+                wn->pb[i] = floordiv(total, 2);
+                wn->pe[i] = total - wn->pb[i];
+            } else {
+                wn->pe[i] = floordiv(total, 2);
+                wn->pb[i] = total - wn->pe[i];
+            }
+            wn->out[i] = o;
+        } else {
+            if (!strcmp(ap, "NOTSET")) {
+                wn->pb[i] = pads[i];
+                wn->pe[i] = pads[nd + i];
+            }
+            wn->out[i] = full - wn->pb[i] - wn->pe[i];
+        }
+        if (wn->out[i] < 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "output size %lld", (long long)wn->out[i]);
+    }
+    MQ_TRY(nn_check_i32(n, wn->in, nd, err));
+    MQ_TRY(nn_check_i32(n, wn->out, nd, err));
+    MQ_TRY(nn_check_i32(n, wn->pb, nd, err));
+    int64_t nc[3] = {N, C, M};
+    MQ_TRY(nn_check_i32(n, nc, 3, err));
+    g->rank = x->rank;
+    g->out_dims[0] = N;
+    g->out_dims[1] = M;
+    for (int i = 0; i < nd; i++) g->out_dims[2 + i] = wn->out[i];
+    geom_params(g, N, C, M, group);
+    return MQ_OK;
+}
+
+static mq_status convt_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
+    if (in[1]->dtype != in[0]->dtype || (nn_opt(n, in, 2) && nn_opt(n, in, 2)->dtype != in[0]->dtype))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "X, W and B must have the same dtype");
+    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
+        mq_set_out(out[0], in[0]->dtype, -1, NULL);
+        return MQ_OK;
+    }
+    conv_geom g;
+    MQ_TRY(convt_geometry(n, in[0], in[1], &g, err));
+    if (nn_opt(n, in, 2) && nn_opt(n, in, 2)->rank >= 0 && (nn_opt(n, in, 2)->rank != 1 || nn_opt(n, in, 2)->dims[0] != g.out_dims[1]))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "bias must have %lld values", (long long)g.out_dims[1]);
+    mq_set_out(out[0], in[0]->dtype, g.rank, g.out_dims);
+    return MQ_OK;
+}
+
+static mq_status convt_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    conv_geom g;
+    MQ_TRY(convt_geometry(n, in[0], in[1], &g, err));
+    const mqk_conv_params *p = &g.p;
+    const float *x = in[0]->data, *w = in[1]->data, *b = nn_opt(n, in, 2) ? nn_opt(n, in, 2)->data : NULL;
+    float *y = out[0]->data;
+    size_t cg = (size_t)(p->in_ch / p->group), mg = (size_t)(p->out_ch / p->group);
+    size_t ksz = nn_prod(g.w.k, 0, g.w.nd), in_sp = nn_prod(g.w.in, 0, g.w.nd), out_sp = nn_prod(g.w.out, 0, g.w.nd);
+    size_t rows = mg * ksz;
+    if ((double)rows * (double)in_sp * (double)cg < NN_BLAS_MIN_MACS || rows > INT32_MAX || in_sp > INT32_MAX) {
+        mqk_conv_transpose_f32(p, x, w, b, y);
+        return MQ_OK;
+    }
+    float *col = mq_malloc(mqk_col2im_bytes(p));
+    if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for col2im (%zu bytes)", mqk_col2im_bytes(p));
+    for (int32_t bi = 0; bi < p->batch; bi++)
+        for (int32_t gi = 0; gi < p->group; gi++) {
+            const float *xg = x + ((size_t)bi * (size_t)p->in_ch + (size_t)gi * cg) * in_sp;
+            float *yg = y + ((size_t)bi * (size_t)p->out_ch + (size_t)gi * mg) * out_sp;
+            /* col[rows x in_sp] = w_g^T (w_g is cg x rows) * x_g (cg x in_sp) */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)in_sp, (int)cg, 1.0f,
+                        w + (size_t)gi * cg * rows, (int)rows, xg, (int)in_sp, 0.0f, col, (int)in_sp);
+            for (size_t m = 0; m < mg; m++) {
+                float bv = b ? b[(size_t)gi * mg + m] : 0.0f;
+                for (size_t j = 0; j < out_sp; j++) yg[m * out_sp + j] = bv;
+            }
+            mqk_col2im_add_f32(p, col, yg);
+        }
+    mq_free(col);
+    return MQ_OK;
+}
+
+static mq_status convt_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, convt_forward32);
+}
+
+const mq_op_def nn_op_conv_transpose = {.op_type = "ConvTranspose", .domain = "", .since = 1, .until = 0,
+                                        .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
+                                        .infer = convt_infer, .forward = convt_forward};

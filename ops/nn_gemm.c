@@ -1,0 +1,267 @@
+/* nn_gemm.c: Gemm, MatMul (numpy batch broadcast, 1-D operands) and MatMulInteger. Large products
+ * go to OpenBLAS cblas_sgemm; small ones to the portable kernel in runtime/kernels/gemm.c. */
+#include "ops/nn_internal.h"
+#include "runtime/kernels/gemm.h"
+
+#include <cblas.h>
+#include <string.h>
+
+static void sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
+                  const float *B, size_t ldb, float beta, float *C, size_t ldc)
+{
+    if ((double)M * (double)N * (double)K >= NN_BLAS_MIN_MACS)
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
+                    (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    else
+        mqk_sgemm(ta, tb, (int32_t)M, (int32_t)N, (int32_t)K, alpha, A, (int32_t)lda, B, (int32_t)ldb, beta, C,
+                  (int32_t)ldc);
+}
+
+/* ---- Gemm ----------------------------------------------------------------------------------------- */
+
+static mq_status gemm_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    const mq_tensor *A = in[0], *B = in[1], *C = nn_opt(n, in, 2);
+    MQ_TRY(mq_require_dtype(n, A, mq_types_float, err));
+    if (B->dtype != A->dtype || (C && C->dtype != A->dtype))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "A, B and C must have the same dtype");
+    if (n->opset < 11 && !C) return mq_node_fail(err, n, MQ_ERR_INVALID, "input C is required before opset 11");
+    if (nn_unknown(A) || nn_unknown(B)) {
+        mq_set_out(out[0], A->dtype, -1, NULL);
+        return MQ_OK;
+    }
+    if (A->rank != 2 || B->rank != 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "A and B must be matrices");
+    int ta = mq_attr_int(n, "transA", 0) != 0, tb = mq_attr_int(n, "transB", 0) != 0;
+    int64_t M = A->dims[ta], K = A->dims[!ta], K2 = B->dims[tb], N = B->dims[!tb];
+    if (K != K2)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "inner dimensions differ: %lld vs %lld", (long long)K, (long long)K2);
+    int64_t mnk[3] = {M, N, K};
+    MQ_TRY(nn_check_i32(n, mnk, 3, err));
+    if (C && C->rank >= 0) {
+        if (C->rank > 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "C must have rank at most 2");
+        int64_t want[2] = {M, N};
+        for (int d = 0; d < C->rank; d++) {
+            int64_t cd = C->dims[d], wd = want[2 - C->rank + d];
+            if (cd != 1 && cd != wd)
+                return mq_node_fail(err, n, MQ_ERR_SHAPE, "C does not broadcast to %lldx%lld", (long long)M,
+                                    (long long)N);
+        }
+    }
+    int64_t dims[2] = {M, N};
+    mq_set_out(out[0], A->dtype, 2, dims);
+    return MQ_OK;
+}
+
+static mq_status gemm_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    (void)err;
+    const mq_tensor *A = in[0], *B = in[1], *C = nn_opt(n, in, 2);
+    int ta = mq_attr_int(n, "transA", 0) != 0, tb = mq_attr_int(n, "transB", 0) != 0;
+    float alpha = mq_attr_float(n, "alpha", 1.0f), beta = mq_attr_float(n, "beta", 1.0f);
+    size_t M = (size_t)A->dims[ta], K = (size_t)A->dims[!ta], N = (size_t)B->dims[!tb];
+    float *Y = out[0]->data;
+    float b = 0.0f;
+    if (C && beta != 0.0f) {
+        int64_t st[2];
+        int64_t od[2] = {(int64_t)M, (int64_t)N};
+        mq_broadcast_strides(C, 2, od, st);
+        const float *c = C->data;
+        for (size_t i = 0; i < M; i++)
+            for (size_t j = 0; j < N; j++) Y[i * N + j] = beta * c[(int64_t)i * st[0] + (int64_t)j * st[1]];
+        b = 1.0f;
+    }
+    if (K == 0) {
+        if (b == 0.0f) memset(Y, 0, M * N * sizeof(float));
+        return MQ_OK;
+    }
+    sgemm(ta, tb, M, N, K, alpha, A->data, (size_t)A->dims[1], B->data, (size_t)B->dims[1], b, Y, N);
+    return MQ_OK;
+}
+
+static mq_status gemm_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, gemm_forward32);
+}
+
+const mq_op_def nn_op_gemm = {.op_type = "Gemm", .domain = "", .since = 6, .until = 0, .min_in = 2, .max_in = 3,
+                              .min_out = 1, .max_out = 1, .infer = gemm_infer, .forward = gemm_forward};
+
+/* ---- MatMul --------------------------------------------------------------------------------------- */
+
+/* Shapes of a numpy matmul: batch dims broadcast, M x K times K x N. */
+typedef struct mm_geom {
+    int brank;
+    int64_t bdims[MQ_MAX_RANK], astr[MQ_MAX_RANK], bstr[MQ_MAX_RANK]; /* batch strides in matrices */
+    int64_t M, N, K;
+    int64_t out_dims[MQ_MAX_RANK];
+    int out_rank;
+    size_t batches;
+} mm_geom;
+
+static mq_status mm_geometry(const mq_node *n, const mq_tensor *A, const mq_tensor *B, mm_geom *g, mq_err *err)
+{
+    if (A->rank < 1 || B->rank < 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "MatMul operands must have rank >= 1");
+    g->M = A->rank == 1 ? 1 : A->dims[A->rank - 2];
+    g->K = A->dims[A->rank - 1];
+    int64_t K2 = B->rank == 1 ? B->dims[0] : B->dims[B->rank - 2];
+    g->N = B->rank == 1 ? 1 : B->dims[B->rank - 1];
+    if (g->K != K2)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "inner dimensions differ: %lld vs %lld", (long long)g->K,
+                            (long long)K2);
+    int64_t mnk[3] = {g->M, g->N, g->K};
+    MQ_TRY(nn_check_i32(n, mnk, 3, err));
+    /* batch parts as tensors, to reuse the broadcast helpers */
+    mq_tensor ta, tb, to;
+    memset(&ta, 0, sizeof ta);
+    memset(&tb, 0, sizeof tb);
+    memset(&to, 0, sizeof to);
+    ta.rank = A->rank > 2 ? A->rank - 2 : 0;
+    tb.rank = B->rank > 2 ? B->rank - 2 : 0;
+    memcpy(ta.dims, A->dims, sizeof(int64_t) * (size_t)ta.rank);
+    memcpy(tb.dims, B->dims, sizeof(int64_t) * (size_t)tb.rank);
+    const mq_tensor *ts[2] = {&ta, &tb};
+    MQ_TRY(mq_broadcast_shape(n, ts, 2, &to, err));
+    g->brank = to.rank;
+    memcpy(g->bdims, to.dims, sizeof(int64_t) * (size_t)to.rank);
+    mq_broadcast_strides(&ta, g->brank, g->bdims, g->astr);
+    mq_broadcast_strides(&tb, g->brank, g->bdims, g->bstr);
+    g->batches = nn_prod(g->bdims, 0, g->brank);
+    g->out_rank = 0;
+    for (int d = 0; d < g->brank; d++) g->out_dims[g->out_rank++] = g->bdims[d];
+    if (A->rank > 1) g->out_dims[g->out_rank++] = g->M;
+    if (B->rank > 1) g->out_dims[g->out_rank++] = g->N;
+    return MQ_OK;
+}
+
+/* Offsets (in matrices) of A and B for batch index b. */
+static void mm_offsets(const mm_geom *g, size_t b, size_t *ao, size_t *bo)
+{
+    int64_t a = 0, o = 0;
+    for (int d = g->brank - 1; d >= 0; d--) {
+        int64_t i = (int64_t)(b % (size_t)g->bdims[d]);
+        b /= (size_t)g->bdims[d];
+        a += i * g->astr[d];
+        o += i * g->bstr[d];
+    }
+    *ao = (size_t)a;
+    *bo = (size_t)o;
+}
+
+static mq_status matmul_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
+    if (in[1]->dtype != in[0]->dtype) return mq_node_fail(err, n, MQ_ERR_SHAPE, "A and B must have the same dtype");
+    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
+        mq_set_out(out[0], in[0]->dtype, -1, NULL);
+        return MQ_OK;
+    }
+    mm_geom g;
+    MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
+    mq_set_out(out[0], in[0]->dtype, g.out_rank, g.out_dims);
+    return MQ_OK;
+}
+
+static mq_status matmul_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    mm_geom g;
+    MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
+    const float *A = in[0]->data, *B = in[1]->data;
+    float *Y = out[0]->data;
+    size_t M = (size_t)g.M, N = (size_t)g.N, K = (size_t)g.K;
+    if (K == 0) {
+        memset(Y, 0, g.batches * M * N * sizeof(float));
+        return MQ_OK;
+    }
+    /* B shared by every batch and A not broadcast: one (batches*M) x K product */
+    int b_shared = 1, a_full = 1;
+    for (int d = 0; d < g.brank; d++) {
+        if (g.bstr[d] != 0) b_shared = 0;
+        if (g.astr[d] == 0 && g.bdims[d] != 1) a_full = 0;
+    }
+    if (b_shared && a_full && g.batches * M <= INT32_MAX) {
+        sgemm(0, 0, g.batches * M, N, K, 1.0f, A, K, B, N, 0.0f, Y, N);
+        return MQ_OK;
+    }
+    for (size_t b = 0; b < g.batches; b++) {
+        size_t ao, bo;
+        mm_offsets(&g, b, &ao, &bo);
+        sgemm(0, 0, M, N, K, 1.0f, A + ao * M * K, K, B + bo * K * N, N, 0.0f, Y + b * M * N, N);
+    }
+    return MQ_OK;
+}
+
+static mq_status matmul_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, matmul_forward32);
+}
+
+const mq_op_def nn_op_matmul = {.op_type = "MatMul", .domain = "", .since = 1, .until = 0, .min_in = 2, .max_in = 2,
+                                .min_out = 1, .max_out = 1, .infer = matmul_infer, .forward = matmul_forward};
+
+/* ---- MatMulInteger -------------------------------------------------------------------------------- */
+
+static const mq_dtype types_8bit[] = {MQ_I8, MQ_U8, MQ_UNDEFINED};
+
+static mq_status mmint_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_8bit, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_8bit, err));
+    const mq_tensor *az = nn_opt(n, in, 2), *bz = nn_opt(n, in, 3);
+    if ((az && az->dtype != in[0]->dtype) || (bz && bz->dtype != in[1]->dtype))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "zero points must have the dtype of their operand");
+    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
+        mq_set_out(out[0], MQ_I32, -1, NULL);
+        return MQ_OK;
+    }
+    mm_geom g;
+    MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
+    if (az && az->rank >= 0 && mq_numel(az) != 1 && !(az->rank == 1 && az->dims[0] == g.M))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "a_zero_point must be a scalar or have M values");
+    if (bz && bz->rank >= 0 && mq_numel(bz) != 1 && !(bz->rank == 1 && bz->dims[0] == g.N))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "b_zero_point must be a scalar or have N values");
+    mq_set_out(out[0], MQ_I32, g.out_rank, g.out_dims);
+    return MQ_OK;
+}
+
+static mq_status mmint_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    mm_geom g;
+    MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
+    const mq_tensor *A = in[0], *B = in[1], *az = nn_opt(n, in, 2), *bz = nn_opt(n, in, 3);
+    size_t M = (size_t)g.M, N = (size_t)g.N, K = (size_t)g.K;
+    size_t na = (size_t)mq_numel(A), nb = (size_t)mq_numel(B);
+    int32_t *ai = mq_calloc(na ? na : 1, sizeof(int32_t)), *bi = mq_calloc(nb ? nb : 1, sizeof(int32_t));
+    if (!ai || !bi) {
+        mq_free(ai);
+        mq_free(bi);
+        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    }
+    int a_row = az && mq_numel(az) > 1, b_col = bz && mq_numel(bz) > 1;
+    for (size_t i = 0; i < na; i++) {
+        int64_t z = az ? mq_load_i64(az->data, az->dtype, a_row ? (i / K) % M : 0) : 0;
+        ai[i] = (int32_t)(mq_load_i64(A->data, A->dtype, i) - z);
+    }
+    for (size_t i = 0; i < nb; i++) {
+        int64_t z = bz ? mq_load_i64(bz->data, bz->dtype, b_col ? i % N : 0) : 0;
+        bi[i] = (int32_t)(mq_load_i64(B->data, B->dtype, i) - z);
+    }
+    int32_t *Y = out[0]->data;
+    for (size_t b = 0; b < g.batches; b++) {
+        size_t ao, bo;
+        mm_offsets(&g, b, &ao, &bo);
+        mqk_gemm_i32((int32_t)M, (int32_t)N, (int32_t)K, ai + ao * M * K, bi + bo * K * N, Y + b * M * N);
+    }
+    mq_free(ai);
+    mq_free(bi);
+    return MQ_OK;
+}
+
+const mq_op_def nn_op_matmul_integer = {.op_type = "MatMulInteger", .domain = "", .since = 10, .until = 0,
+                                        .min_in = 2, .max_in = 4, .min_out = 1, .max_out = 1, .infer = mmint_infer,
+                                        .forward = mmint_forward};

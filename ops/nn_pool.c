@@ -1,0 +1,317 @@
+/* nn_pool.c: MaxPool (with Indices), AveragePool, LpPool, their global forms and MaxUnpool
+ * (1D/2D/3D, pads, strides, dilations, ceil_mode, auto_pad), calling runtime/kernels/pool.c. */
+#include "ops/nn_internal.h"
+#include "runtime/kernels/pool.h"
+
+#include <string.h>
+
+enum { KIND_MAX, KIND_AVG, KIND_LP };
+
+static mq_status pool_geometry(const mq_node *n, const mq_tensor *x, int kind, mqk_pool_params *p,
+                               int64_t *out_dims, mq_err *err)
+{
+    if (x->rank < 3 || x->rank > 2 + NN_MAX_SPATIAL)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "input rank %d (3 to %d supported)", x->rank,
+                            2 + NN_MAX_SPATIAL);
+    int nd = x->rank - 2;
+    int64_t kernel[NN_MAX_SPATIAL];
+    nn_window w;
+    MQ_TRY(nn_kernel_attr(n, nd, kernel, err));
+    /* ceil_mode and dilations are read whenever present (MaxPool-10, AveragePool-19, LpPool-18) */
+    MQ_TRY(nn_window_forward(n, nd, x->dims + 2, kernel, 1, 1, &w, err));
+    MQ_TRY(nn_check_i32(n, x->dims, 2, err));
+    memset(p, 0, sizeof *p);
+    p->nd = nd;
+    p->batch = (int32_t)x->dims[0];
+    p->channels = (int32_t)x->dims[1];
+    for (int i = 0; i < nd; i++) {
+        p->in_size[i] = (int32_t)w.in[i];
+        p->out_size[i] = (int32_t)w.out[i];
+        p->kernel[i] = (int32_t)w.k[i];
+        p->stride[i] = (int32_t)w.s[i];
+        p->pad_begin[i] = (int32_t)w.pb[i];
+        p->pad_end[i] = (int32_t)w.pe[i];
+        p->dilation[i] = (int32_t)w.d[i];
+        if (w.pb[i] >= w.k[i] * w.d[i] || w.pe[i] >= w.k[i] * w.d[i])
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "pads must be smaller than the kernel");
+    }
+    p->count_include_pad = (int)mq_attr_int(n, "count_include_pad", 0);
+    if (kind == KIND_LP) {
+        const mq_attr *a = mq_attr_get(n, "p");
+        p->p = !a ? 2.0f : a->type == MQ_ATTR_FLOAT ? a->f : (float)a->i;
+        if (!(p->p > 0.0f)) return mq_node_fail(err, n, MQ_ERR_INVALID, "p must be positive");
+    }
+    out_dims[0] = x->dims[0];
+    out_dims[1] = x->dims[1];
+    for (int i = 0; i < nd; i++) out_dims[2 + i] = w.out[i];
+    return MQ_OK;
+}
+
+static const mq_dtype types_maxpool[] = {MQ_F32, MQ_F64, MQ_I8, MQ_U8, MQ_UNDEFINED};
+
+static mq_status pool_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
+                            int kind)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_dtype(n, in[0], kind == KIND_MAX && n->opset >= 12 ? types_maxpool : mq_types_float, err));
+    mq_tensor *ind = nn_opt_out(n, out, 1);
+    if (nn_unknown(in[0])) {
+        mq_set_out(out[0], in[0]->dtype, -1, NULL);
+        if (ind) mq_set_out(ind, MQ_I64, -1, NULL);
+        return MQ_OK;
+    }
+    mqk_pool_params p;
+    int64_t dims[MQ_MAX_RANK];
+    MQ_TRY(pool_geometry(n, in[0], kind, &p, dims, err));
+    mq_set_out(out[0], in[0]->dtype, in[0]->rank, dims);
+    if (ind) {
+        if (in[0]->dtype != MQ_F32 && in[0]->dtype != MQ_F64)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Indices output for %s input", mq_dtype_name(in[0]->dtype));
+        mq_set_out(ind, MQ_I64, in[0]->rank, dims);
+    }
+    return MQ_OK;
+}
+
+static mq_status pool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
+                            int kind)
+{
+    mqk_pool_params p;
+    int64_t dims[MQ_MAX_RANK];
+    MQ_TRY(pool_geometry(n, in[0], kind, &p, dims, err));
+    mq_tensor *ind = nn_opt_out(n, out, 1);
+    if (kind == KIND_MAX)
+        mqk_maxpool_f32(&p, in[0]->data, out[0]->data, ind ? (int64_t *)ind->data : NULL,
+                        mq_attr_int(n, "storage_order", 0) != 0);
+    else if (kind == KIND_AVG)
+        mqk_avgpool_f32(&p, in[0]->data, out[0]->data);
+    else
+        mqk_lppool_f32(&p, in[0]->data, out[0]->data);
+    return MQ_OK;
+}
+
+static mq_status maxpool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return pool_run32(n, in, out, err, KIND_MAX);
+}
+static mq_status avgpool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return pool_run32(n, in, out, err, KIND_AVG);
+}
+static mq_status lppool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return pool_run32(n, in, out, err, KIND_LP);
+}
+
+static mq_status maxpool_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return pool_infer(n, in, out, err, KIND_MAX);
+}
+static mq_status avgpool_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return pool_infer(n, in, out, err, KIND_AVG);
+}
+static mq_status lppool_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return pool_infer(n, in, out, err, KIND_LP);
+}
+
+static mq_status maxpool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    mq_dtype dt = in[0]->dtype;
+    if (dt == MQ_F32 || dt == MQ_F64) return nn_forward_f32(n, in, out, err, maxpool_run32);
+    /* int8 / uint8: exact in float; run on a float copy */
+    size_t nx = (size_t)mq_numel(in[0]), ny = (size_t)mq_numel(out[0]);
+    mq_tensor tx = *in[0], ty = *out[0];
+    tx.dtype = ty.dtype = MQ_F32;
+    tx.data = mq_calloc(nx ? nx : 1, sizeof(float));
+    ty.data = mq_calloc(ny ? ny : 1, sizeof(float));
+    mq_status st = MQ_OK;
+    if (!tx.data || !ty.data) {
+        st = mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < nx; i++) ((float *)tx.data)[i] = (float)mq_load_f64(in[0]->data, dt, i);
+        const mq_tensor *pi[2] = {&tx, NULL};
+        mq_tensor *po[2] = {&ty, NULL};
+        mq_node one = *n;
+        one.n_in = 1;
+        one.n_out = 1;
+        st = pool_run32(&one, pi, po, err, KIND_MAX);
+        for (size_t i = 0; st == MQ_OK && i < ny; i++) mq_store_f64(out[0]->data, dt, i, ((float *)ty.data)[i]);
+    }
+    mq_free(tx.data);
+    mq_free(ty.data);
+    return st;
+}
+
+static mq_status avgpool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, avgpool_run32);
+}
+static mq_status lppool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, lppool_run32);
+}
+
+const mq_op_def nn_op_maxpool = {.op_type = "MaxPool", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
+                                 .min_out = 1, .max_out = 2, .infer = maxpool_infer, .forward = maxpool_forward};
+const mq_op_def nn_op_avgpool = {.op_type = "AveragePool", .domain = "", .since = 1, .until = 0, .min_in = 1,
+                                 .max_in = 1, .min_out = 1, .max_out = 1, .infer = avgpool_infer,
+                                 .forward = avgpool_forward};
+const mq_op_def nn_op_lppool = {.op_type = "LpPool", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
+                                .min_out = 1, .max_out = 1, .infer = lppool_infer, .forward = lppool_forward};
+
+/* ---- Global pools ---------------------------------------------------------------------------------- */
+
+static mq_status global_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
+    if (nn_unknown(in[0])) {
+        mq_set_out(out[0], in[0]->dtype, -1, NULL);
+        return MQ_OK;
+    }
+    if (in[0]->rank < 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must have rank >= 2");
+    int64_t dims[MQ_MAX_RANK];
+    for (int d = 0; d < in[0]->rank; d++) dims[d] = d < 2 ? in[0]->dims[d] : 1;
+    mq_set_out(out[0], in[0]->dtype, in[0]->rank, dims);
+    return MQ_OK;
+}
+
+static mq_status global_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    (void)err;
+    const mq_tensor *x = in[0];
+    size_t planes = nn_prod(x->dims, 0, 2), sp = nn_prod(x->dims, 2, x->rank);
+    if (!strcmp(n->op_type, "GlobalMaxPool"))
+        mqk_global_maxpool_f32(planes, sp, x->data, out[0]->data);
+    else if (!strcmp(n->op_type, "GlobalAveragePool"))
+        mqk_global_avgpool_f32(planes, sp, x->data, out[0]->data);
+    else {
+        const mq_attr *a = mq_attr_get(n, "p");
+        float p = !a ? 2.0f : a->type == MQ_ATTR_FLOAT ? a->f : (float)a->i;
+        mqk_global_lppool_f32(planes, sp, p, x->data, out[0]->data);
+    }
+    return MQ_OK;
+}
+
+static mq_status global_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, global_run32);
+}
+
+const mq_op_def nn_op_global_avgpool = {.op_type = "GlobalAveragePool", .domain = "", .since = 1, .until = 0,
+                                        .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+                                        .infer = global_infer, .forward = global_forward};
+const mq_op_def nn_op_global_maxpool = {.op_type = "GlobalMaxPool", .domain = "", .since = 1, .until = 0,
+                                        .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+                                        .infer = global_infer, .forward = global_forward};
+const mq_op_def nn_op_global_lppool = {.op_type = "GlobalLpPool", .domain = "", .since = 1, .until = 0,
+                                       .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+                                       .infer = global_infer, .forward = global_forward};
+
+/* ---- MaxUnpool ------------------------------------------------------------------------------------- */
+
+/* dims: the output shape; dflt: the shape the indices refer to (the pooled input's, from the
+ * attributes), which differs from dims when output_shape is given. */
+static mq_status unpool_shape(const mq_node *n, const mq_tensor *const *in, int64_t *dims, int64_t *dflt,
+                              int *known, mq_err *err)
+{
+    const mq_tensor *x = in[0], *os = nn_opt(n, in, 2);
+    if (x->rank < 3 || x->rank > 2 + NN_MAX_SPATIAL)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "input rank %d (3 to %d supported)", x->rank,
+                            2 + NN_MAX_SPATIAL);
+    int nd = x->rank - 2;
+    int64_t kernel[NN_MAX_SPATIAL];
+    MQ_TRY(nn_kernel_attr(n, nd, kernel, err));
+    *known = 1;
+    const int64_t *v;
+    int64_t s[NN_MAX_SPATIAL], pads[2 * NN_MAX_SPATIAL] = {0};
+    for (int i = 0; i < nd; i++) s[i] = 1;
+    int c = mq_attr_ints(n, "strides", &v);
+    if (c >= 0) {
+        if (c != nd) return mq_node_fail(err, n, MQ_ERR_INVALID, "strides has %d values", c);
+        for (int i = 0; i < nd; i++) s[i] = v[i];
+    }
+    c = mq_attr_ints(n, "pads", &v);
+    if (c >= 0) {
+        if (c != 2 * nd) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads has %d values", c);
+        for (int i = 0; i < 2 * nd; i++) pads[i] = v[i];
+    }
+    dflt[0] = x->dims[0];
+    dflt[1] = x->dims[1];
+    for (int i = 0; i < nd; i++) {
+        if (s[i] < 1 || s[i] > INT32_MAX || pads[i] < 0 || pads[nd + i] < 0 || pads[i] > INT32_MAX ||
+            pads[nd + i] > INT32_MAX)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "bad strides or pads");
+        dflt[2 + i] = (x->dims[2 + i] - 1) * s[i] + kernel[i] - pads[i] - pads[nd + i];
+        if (dflt[2 + i] < 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "negative output size");
+    }
+    memcpy(dims, dflt, sizeof(int64_t) * (size_t)x->rank);
+    if (os) {
+        if (!os->data) {
+            *known = 0;
+            return MQ_OK;
+        }
+        int c;
+        MQ_TRY(mq_read_ints(n, os, dims, MQ_MAX_RANK, &c, err));
+        if (c != x->rank) return mq_node_fail(err, n, MQ_ERR_SHAPE, "output_shape must have %d values", x->rank);
+        for (int i = 0; i < c; i++)
+            if (dims[i] < 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "negative output_shape");
+    }
+    return MQ_OK;
+}
+
+static mq_status unpool_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
+    if (in[1]->dtype != MQ_I64) return mq_node_fail(err, n, MQ_ERR_SHAPE, "indices must be int64");
+    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
+        mq_set_out(out[0], in[0]->dtype, -1, NULL);
+        return MQ_OK;
+    }
+    if (!mq_shape_equal(in[0], in[1])) return mq_node_fail(err, n, MQ_ERR_SHAPE, "X and I shapes differ");
+    int64_t dims[MQ_MAX_RANK], dflt[MQ_MAX_RANK];
+    int known;
+    MQ_TRY(unpool_shape(n, in, dims, dflt, &known, err));
+    if (!known) mq_set_out(out[0], in[0]->dtype, -1, NULL);
+    else mq_set_out(out[0], in[0]->dtype, in[0]->rank, dims);
+    return MQ_OK;
+}
+
+static mq_status unpool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    int64_t dims[MQ_MAX_RANK], dflt[MQ_MAX_RANK];
+    int known, rank = in[0]->rank;
+    MQ_TRY(unpool_shape(n, in, dims, dflt, &known, err));
+    size_t nx = (size_t)mq_numel(in[0]), ny = (size_t)mq_numel(out[0]), nd = nn_prod(dflt, 0, rank);
+    size_t es = mq_dtype_size(in[0]->dtype);
+    int same = !memcmp(dims, dflt, sizeof(int64_t) * (size_t)rank);
+    const int64_t *idx = in[1]->data;
+    memset(out[0]->data, 0, ny * es);
+    for (size_t i = 0; i < nx; i++) {
+        if (idx[i] < 0 || (uint64_t)idx[i] >= nd)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "index %lld out of range [0, %zu)", (long long)idx[i], nd);
+        size_t o = (size_t)idx[i];
+        if (!same) { /* same coordinates in the (larger or smaller) requested shape */
+            size_t rest = o, mul = 1;
+            o = 0;
+            int inside = 1;
+            for (int d = rank - 1; d >= 0; d--) {
+                size_t c = rest % (size_t)dflt[d];
+                rest /= (size_t)dflt[d];
+                if (c >= (size_t)dims[d]) inside = 0;
+                o += c * mul;
+                mul *= (size_t)dims[d];
+            }
+            if (!inside) return mq_node_fail(err, n, MQ_ERR_INVALID, "index %lld outside output_shape", (long long)idx[i]);
+        }
+        memcpy((char *)out[0]->data + o * es, (const char *)in[0]->data + i * es, es);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def nn_op_maxunpool = {.op_type = "MaxUnpool", .domain = "", .since = 9, .until = 0, .min_in = 2,
+                                   .max_in = 3, .min_out = 1, .max_out = 1, .infer = unpool_infer,
+                                   .forward = unpool_forward};

@@ -1,0 +1,737 @@
+/* shape_index.c: 'shape' family ops driven by index or mask values: Gather, GatherElements, GatherND,
+ * ScatterElements, Scatter, ScatterND, OneHot, NonZero, Compress, Unique. */
+#include "ops/shape_common.h"
+
+#include <string.h>
+
+static int64_t prod(const int64_t *dims, int from, int to)
+{
+    int64_t p = 1;
+    for (int d = from; d < to; d++) p *= dims[d];
+    return p;
+}
+
+/* ---- Gather -------------------------------------------------------------------------------------- */
+
+static mq_status gather_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    const mq_tensor *x = in[0], *ix = in[1];
+    if (x->rank < 0 || ix->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot gather from a scalar");
+    int axis;
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
+    int r = x->rank - 1 + ix->rank;
+    if (r > MQ_MAX_RANK)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "output rank %d exceeds the limit %d", r, MQ_MAX_RANK);
+    int64_t dims[MQ_MAX_RANK];
+    int k = 0;
+    for (int d = 0; d < axis; d++) dims[k++] = x->dims[d];
+    for (int d = 0; d < ix->rank; d++) dims[k++] = ix->dims[d];
+    for (int d = axis + 1; d < x->rank; d++) dims[k++] = x->dims[d];
+    MQ_TRY(sh_check_shape(n, r, dims, err));
+    mq_set_out(out[0], x->dtype, r, dims);
+    return MQ_OK;
+}
+
+static mq_status gather_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    const mq_tensor *x = in[0], *ix = in[1];
+    int axis;
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t outer = prod(x->dims, 0, axis), A = x->dims[axis], inner = prod(x->dims, axis + 1, x->rank);
+    int64_t m = mq_numel(ix);
+    size_t row = (size_t)inner * esz;
+    const char *s = x->data;
+    char *o = out[0]->data;
+    for (int64_t j = 0; j < m; j++) {
+        int64_t v;
+        MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)j), A, "index", &v, err));
+        for (int64_t p = 0; p < outer; p++)
+            memcpy(o + (size_t)((p * m + j) * inner) * esz, s + (size_t)((p * A + v) * inner) * esz, row);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Gather = {
+    .op_type = "Gather", .domain = "", .since = 1, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = gather_infer, .forward = gather_forward};
+
+/* ---- GatherElements / ScatterElements / Scatter: indices of the data's rank ------------------------ */
+
+/* Checks shared by the element-wise index ops: same rank, index dims within data dims off the axis. */
+static mq_status elems_check(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, int *axis, mq_err *err)
+{
+    if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "data must have rank >= 1");
+    if (ix->rank != x->rank)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "indices rank %d differs from data rank %d", ix->rank, x->rank);
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, axis, err));
+    for (int d = 0; d < x->rank; d++)
+        if (d != *axis && ix->dims[d] > x->dims[d])
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "indices dimension %d (%lld) exceeds the data's (%lld)", d,
+                                (long long)ix->dims[d], (long long)x->dims[d]);
+    return MQ_OK;
+}
+
+/* Offset in x of the element that indices position idx (multi-index) addresses. */
+static mq_status elems_offset(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, int axis,
+                              const int64_t *idx, int64_t flat, const int64_t *xs, int64_t *off, mq_err *err)
+{
+    int64_t v;
+    MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)flat), x->dims[axis], "index", &v, err));
+    int64_t o = 0;
+    for (int d = 0; d < x->rank; d++) o += (d == axis ? v : idx[d]) * xs[d];
+    *off = o;
+    return MQ_OK;
+}
+
+static mq_status gather_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                    mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    if (in[0]->rank < 0 || in[1]->rank < 0) {
+        sh_set_unknown(n, out, in[0]->dtype);
+        return MQ_OK;
+    }
+    int axis;
+    MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
+    mq_set_out(out[0], in[0]->dtype, in[1]->rank, in[1]->dims);
+    return MQ_OK;
+}
+
+static mq_status gather_elems_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                      mq_err *err)
+{
+    const mq_tensor *x = in[0], *ix = in[1];
+    int axis;
+    MQ_TRY(elems_check(n, x, ix, &axis, err));
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0}, m = mq_numel(ix);
+    mq_strides(x->rank, x->dims, xs);
+    const char *s = x->data;
+    char *o = out[0]->data;
+    for (int64_t j = 0; j < m; j++) {
+        int64_t off;
+        MQ_TRY(elems_offset(n, x, ix, axis, idx, j, xs, &off, err));
+        memcpy(o + (size_t)j * esz, s + (size_t)off * esz, esz);
+        mq_index_next(ix->rank, ix->dims, idx);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_GatherElements = {
+    .op_type = "GatherElements", .domain = "", .since = 11, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = gather_elems_infer, .forward = gather_elems_forward};
+
+/* Scatter reductions. */
+typedef enum red_kind { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN } red_kind;
+
+static mq_status read_reduction(const mq_node *n, red_kind *k, mq_err *err)
+{
+    *k = RED_NONE;
+    if (n->opset < 16 || !strcmp(n->op_type, "Scatter")) return MQ_OK;
+    const char *r = mq_attr_str(n, "reduction", "none");
+    if (!strcmp(r, "none"))
+        *k = RED_NONE;
+    else if (!strcmp(r, "add"))
+        *k = RED_ADD;
+    else if (!strcmp(r, "mul"))
+        *k = RED_MUL;
+    else if (!strcmp(r, "max"))
+        *k = RED_MAX;
+    else if (!strcmp(r, "min"))
+        *k = RED_MIN;
+    else
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "reduction '%s' is not one of none, add, mul, max, min", r);
+    return MQ_OK;
+}
+
+/* dst[di] = dst[di] (op) src[si] */
+static void reduce_into(void *dst, size_t di, const void *src, size_t si, mq_dtype dt, size_t esz, red_kind k)
+{
+    if (k == RED_NONE) {
+        memcpy((char *)dst + di * esz, (const char *)src + si * esz, esz);
+        return;
+    }
+    if (mq_dtype_is_float(dt)) {
+        double a = mq_load_f64(dst, dt, di), b = mq_load_f64(src, dt, si), r;
+        switch (k) {
+        case RED_ADD: r = a + b; break;
+        case RED_MUL: r = a * b; break;
+        case RED_MAX: r = a > b ? a : b; break;
+        default: r = a < b ? a : b; break;
+        }
+        mq_store_f64(dst, dt, di, r);
+        return;
+    }
+    int64_t a = mq_load_i64(dst, dt, di), b = mq_load_i64(src, dt, si), r;
+    int gt = dt == MQ_U64 ? (uint64_t)a > (uint64_t)b : a > b;
+    switch (k) {
+    case RED_ADD: r = (int64_t)((uint64_t)a + (uint64_t)b); break;
+    case RED_MUL: r = (int64_t)((uint64_t)a * (uint64_t)b); break;
+    case RED_MAX: r = gt ? a : b; break;
+    default: r = gt ? b : a; break;
+    }
+    mq_store_i64(dst, dt, di, r);
+}
+
+static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                     mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(sh_require(n, in, 2, NULL, err));
+    red_kind k;
+    MQ_TRY(read_reduction(n, &k, err));
+    if (in[2]->dtype != in[0]->dtype)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates dtype %s differs from data dtype %s",
+                            mq_dtype_name(in[2]->dtype), mq_dtype_name(in[0]->dtype));
+    if (in[0]->rank >= 0 && in[1]->rank >= 0) {
+        int axis;
+        MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
+        if (in[2]->rank >= 0 && !mq_shape_equal(in[1], in[2]))
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates shape differs from indices shape");
+    }
+    mq_set_like(out[0], in[0]);
+    return MQ_OK;
+}
+
+static mq_status scatter_elems_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                       mq_err *err)
+{
+    const mq_tensor *x = in[0], *ix = in[1], *u = in[2];
+    int axis;
+    red_kind k;
+    MQ_TRY(read_reduction(n, &k, err));
+    MQ_TRY(elems_check(n, x, ix, &axis, err));
+    size_t esz = mq_dtype_size(x->dtype);
+    memcpy(out[0]->data, x->data, mq_nbytes(x));
+    int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0}, m = mq_numel(ix);
+    mq_strides(x->rank, x->dims, xs);
+    for (int64_t j = 0; j < m; j++) {
+        int64_t off;
+        MQ_TRY(elems_offset(n, x, ix, axis, idx, j, xs, &off, err));
+        reduce_into(out[0]->data, (size_t)off, u->data, (size_t)j, x->dtype, esz, k);
+        mq_index_next(ix->rank, ix->dims, idx);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_ScatterElements = {
+    .op_type = "ScatterElements", .domain = "", .since = 11, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
+    .infer = scatter_elems_infer, .forward = scatter_elems_forward};
+const mq_op_def mq_shape_op_Scatter = {
+    .op_type = "Scatter", .domain = "", .since = 9, .until = 10, .min_in = 3, .max_in = 3, .min_out = 1,
+    .max_out = 1, .infer = scatter_elems_infer, .forward = scatter_elems_forward};
+
+/* ---- GatherND, ScatterND ------------------------------------------------------------------------- */
+
+static mq_status gathernd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    const mq_tensor *x = in[0], *ix = in[1];
+    if (x->rank < 0 || ix->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    int64_t b = n->opset >= 12 ? mq_attr_int(n, "batch_dims", 0) : 0;
+    if (x->rank < 1 || ix->rank < 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "data and indices need rank >= 1");
+    if (b < 0 || b >= ix->rank || b >= x->rank)
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "batch_dims %lld out of range", (long long)b);
+    int64_t k = ix->dims[ix->rank - 1];
+    if (k < 1 || k > x->rank - b)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "indices' last dimension %lld must be in [1, %lld]", (long long)k,
+                            (long long)(x->rank - b));
+    for (int d = 0; d < b; d++)
+        if (ix->dims[d] != x->dims[d])
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "batch dimension %d differs between data and indices", d);
+    int64_t dims[2 * MQ_MAX_RANK];
+    int r = 0;
+    for (int d = 0; d < ix->rank - 1; d++) dims[r++] = ix->dims[d];
+    for (int d = (int)(b + k); d < x->rank; d++) dims[r++] = x->dims[d];
+    MQ_TRY(sh_check_shape(n, r, dims, err));
+    mq_set_out(out[0], x->dtype, r, dims);
+    return MQ_OK;
+}
+
+static mq_status gathernd_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                  mq_err *err)
+{
+    const mq_tensor *x = in[0], *ix = in[1];
+    int b = n->opset >= 12 ? (int)mq_attr_int(n, "batch_dims", 0) : 0;
+    int k = (int)ix->dims[ix->rank - 1];
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t B = prod(x->dims, 0, b), M = prod(ix->dims, b, ix->rank - 1), S = prod(x->dims, b + k, x->rank);
+    int64_t bstride = prod(x->dims, b, x->rank);
+    const char *s = x->data;
+    char *o = out[0]->data;
+    for (int64_t bi = 0; bi < B; bi++)
+        for (int64_t m = 0; m < M; m++) {
+            int64_t off = bi * bstride, base = (bi * M + m) * k;
+            for (int j = 0; j < k; j++) {
+                int64_t v;
+                MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(base + j)), x->dims[b + j], "index",
+                                &v, err));
+                off += v * prod(x->dims, b + j + 1, x->rank);
+            }
+            memcpy(o + (size_t)((bi * M + m) * S) * esz, s + (size_t)off * esz, (size_t)S * esz);
+        }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_GatherND = {
+    .op_type = "GatherND", .domain = "", .since = 11, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = gathernd_infer, .forward = gathernd_forward};
+
+static mq_status scatternd_check(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, const mq_tensor *u,
+                                 mq_err *err)
+{
+    if (x->rank < 1 || ix->rank < 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "data and indices need rank >= 1");
+    int64_t k = ix->dims[ix->rank - 1];
+    if (k < 1 || k > x->rank)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "indices' last dimension %lld must be in [1, %d]", (long long)k,
+                            x->rank);
+    int ur = ix->rank - 1 + x->rank - (int)k;
+    int ok = u->rank == ur;
+    for (int d = 0; ok && d < ix->rank - 1; d++) ok = u->dims[d] == ix->dims[d];
+    for (int d = 0; ok && d < x->rank - k; d++) ok = u->dims[ix->rank - 1 + d] == x->dims[k + d];
+    if (!ok) return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates shape does not match indices and data");
+    return MQ_OK;
+}
+
+static mq_status scatternd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                 mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(sh_require(n, in, 2, NULL, err));
+    red_kind k;
+    MQ_TRY(read_reduction(n, &k, err));
+    if (in[2]->dtype != in[0]->dtype)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates dtype %s differs from data dtype %s",
+                            mq_dtype_name(in[2]->dtype), mq_dtype_name(in[0]->dtype));
+    if (in[0]->rank >= 0 && in[1]->rank >= 0 && in[2]->rank >= 0) MQ_TRY(scatternd_check(n, in[0], in[1], in[2], err));
+    mq_set_like(out[0], in[0]);
+    return MQ_OK;
+}
+
+static mq_status scatternd_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                   mq_err *err)
+{
+    const mq_tensor *x = in[0], *ix = in[1], *u = in[2];
+    red_kind rk;
+    MQ_TRY(read_reduction(n, &rk, err));
+    MQ_TRY(scatternd_check(n, x, ix, u, err));
+    int k = (int)ix->dims[ix->rank - 1];
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t M = prod(ix->dims, 0, ix->rank - 1), S = prod(x->dims, k, x->rank);
+    memcpy(out[0]->data, x->data, mq_nbytes(x));
+    for (int64_t m = 0; m < M; m++) {
+        int64_t off = 0;
+        for (int j = 0; j < k; j++) {
+            int64_t v;
+            MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(m * k + j)), x->dims[j], "index", &v, err));
+            off += v * prod(x->dims, j + 1, x->rank);
+        }
+        for (int64_t e = 0; e < S; e++)
+            reduce_into(out[0]->data, (size_t)(off + e), u->data, (size_t)(m * S + e), x->dtype, esz, rk);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_ScatterND = {
+    .op_type = "ScatterND", .domain = "", .since = 11, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
+    .infer = scatternd_infer, .forward = scatternd_forward};
+
+/* ---- OneHot -------------------------------------------------------------------------------------- */
+
+static mq_status onehot_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, mq_types_numeric, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_numeric, err));
+    MQ_TRY(sh_require(n, in, 2, NULL, err));
+    const mq_tensor *ix = in[0], *dp = in[1], *vals = in[2];
+    if (vals->rank >= 0 && mq_numel(vals) != 2)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "values must hold two elements [off, on]");
+    if (dp->rank >= 0 && mq_numel(dp) != 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "depth must be a scalar");
+    if (ix->rank < 0 || !sh_known(dp)) {
+        sh_set_unknown(n, out, vals->dtype);
+        return MQ_OK;
+    }
+    double dv;
+    MQ_TRY(sh_read_scalar_f64(n, dp, "depth", &dv, err));
+    if (!(dv >= 1 && dv < (double)MQ_SHAPE_MAX_ELEMS))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "depth %g must be positive", dv);
+    int r = ix->rank + 1, axis;
+    if (r > MQ_MAX_RANK)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "output rank %d exceeds the limit %d", r, MQ_MAX_RANK);
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), r, &axis, err));
+    int64_t dims[MQ_MAX_RANK];
+    for (int d = 0, j = 0; d < r; d++) dims[d] = d == axis ? (int64_t)dv : ix->dims[j++];
+    MQ_TRY(sh_check_shape(n, r, dims, err));
+    mq_set_out(out[0], vals->dtype, r, dims);
+    return MQ_OK;
+}
+
+static mq_status onehot_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    const mq_tensor *ix = in[0], *vals = in[2];
+    mq_tensor *o = out[0];
+    int axis;
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), o->rank, &axis, err));
+    size_t esz = mq_dtype_size(o->dtype);
+    int64_t depth = o->dims[axis], outer = prod(ix->dims, 0, axis), inner = prod(ix->dims, axis, ix->rank);
+    int64_t ne = mq_numel(o);
+    const char *off = vals->data, *on = (const char *)vals->data + esz;
+    char *p = o->data;
+    for (int64_t i = 0; i < ne; i++) memcpy(p + (size_t)i * esz, off, esz);
+    for (int64_t a = 0; a < outer; a++)
+        for (int64_t i = 0; i < inner; i++) {
+            double fv = mq_load_f64(ix->data, ix->dtype, (size_t)(a * inner + i));
+            if (!(fv > -9.2e18 && fv < 9.2e18)) continue;
+            int64_t v = mq_dtype_is_float(ix->dtype) ? (int64_t)fv : mq_load_i64(ix->data, ix->dtype,
+                                                                                  (size_t)(a * inner + i));
+            if (v < 0) v += depth;
+            if (v < 0 || v >= depth) continue;
+            memcpy(p + (size_t)((a * depth + v) * inner + i) * esz, on, esz);
+        }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_OneHot = {
+    .op_type = "OneHot", .domain = "", .since = 9, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
+    .infer = onehot_infer, .forward = onehot_forward};
+
+/* ---- NonZero ------------------------------------------------------------------------------------- */
+
+static int elem_nonzero(const void *data, mq_dtype dt, size_t esz, int64_t i)
+{
+    if (mq_dtype_is_float(dt)) return mq_load_f64(data, dt, (size_t)i) != 0;
+    const unsigned char *p = (const unsigned char *)data + (size_t)i * esz;
+    for (size_t b = 0; b < esz; b++)
+        if (p[b]) return 1;
+    return 0;
+}
+
+static int64_t count_nonzero(const mq_tensor *x)
+{
+    int64_t ne = mq_numel(x), c = 0;
+    size_t esz = mq_dtype_size(x->dtype);
+    for (int64_t i = 0; i < ne; i++) c += elem_nonzero(x->data, x->dtype, esz, i);
+    return c;
+}
+
+static mq_status nonzero_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                               mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    if (x->rank < 0 || !sh_known(x)) {
+        sh_set_unknown(n, out, MQ_I64);
+        return MQ_OK;
+    }
+    int64_t dims[2] = {x->rank > 0 ? x->rank : 1, count_nonzero(x)};
+    mq_set_out(out[0], MQ_I64, 2, dims);
+    return MQ_OK;
+}
+
+static mq_status nonzero_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                 mq_err *err)
+{
+    (void)n;
+    (void)err;
+    const mq_tensor *x = in[0];
+    int r = x->rank > 0 ? x->rank : 1;
+    int64_t one = 1;
+    const int64_t *xd = x->rank > 0 ? x->dims : &one;
+    int64_t ne = mq_numel(x), nnz = out[0]->dims[1], c = 0, idx[MQ_MAX_RANK] = {0};
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t *o = out[0]->data;
+    for (int64_t i = 0; i < ne; i++) {
+        if (elem_nonzero(x->data, x->dtype, esz, i)) {
+            for (int d = 0; d < r; d++) o[d * nnz + c] = idx[d];
+            c++;
+        }
+        mq_index_next(r, xd, idx);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_NonZero = {
+    .op_type = "NonZero", .domain = "", .since = 9, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+    .infer = nonzero_infer, .forward = nonzero_forward};
+
+/* ---- Compress ------------------------------------------------------------------------------------ */
+
+/* The selected count along the axis (or over the flattened input when has_axis is 0). */
+static mq_status compress_count(const mq_node *n, const mq_tensor *x, const mq_tensor *c, int64_t dim,
+                                int64_t *count, mq_err *err)
+{
+    int64_t L = mq_numel(c), k = 0;
+    for (int64_t i = 0; i < L; i++) {
+        if (!mq_load_i64(c->data, c->dtype, (size_t)i)) continue;
+        if (i >= dim)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "condition selects index %lld beyond size %lld of '%s'",
+                                (long long)i, (long long)dim, x->name ? x->name : "");
+        k++;
+    }
+    *count = k;
+    return MQ_OK;
+}
+
+static mq_status compress_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    static const mq_dtype cond_types[] = {MQ_BOOL, MQ_UNDEFINED};
+    MQ_TRY(sh_require(n, in, 1, cond_types, err));
+    const mq_tensor *x = in[0], *c = in[1];
+    if (c->rank > 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "condition must be 1-D");
+    if (x->rank < 0 || !sh_known(c)) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    const mq_attr *a = mq_attr_get(n, "axis");
+    int64_t cnt;
+    if (!a) {
+        MQ_TRY(compress_count(n, x, c, mq_numel(x), &cnt, err));
+        mq_set_out(out[0], x->dtype, 1, &cnt);
+        return MQ_OK;
+    }
+    int axis;
+    if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "axis given for a scalar");
+    MQ_TRY(mq_axis(n, a->i, x->rank, &axis, err));
+    MQ_TRY(compress_count(n, x, c, x->dims[axis], &cnt, err));
+    mq_set_like(out[0], x);
+    out[0]->dims[axis] = cnt;
+    return MQ_OK;
+}
+
+static mq_status compress_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                  mq_err *err)
+{
+    const mq_tensor *x = in[0], *c = in[1];
+    const mq_attr *a = mq_attr_get(n, "axis");
+    int64_t outer = 1, A = mq_numel(x), inner = 1;
+    if (a) {
+        int axis;
+        MQ_TRY(mq_axis(n, a->i, x->rank, &axis, err));
+        outer = prod(x->dims, 0, axis);
+        A = x->dims[axis];
+        inner = prod(x->dims, axis + 1, x->rank);
+    }
+    size_t esz = mq_dtype_size(x->dtype), row = (size_t)inner * esz;
+    int64_t L = mq_numel(c);
+    if (L > A) L = A;
+    const char *s = x->data;
+    char *o = out[0]->data;
+    for (int64_t p = 0; p < outer; p++)
+        for (int64_t i = 0; i < L; i++) {
+            if (!mq_load_i64(c->data, c->dtype, (size_t)i)) continue;
+            memcpy(o, s + (size_t)((p * A + i) * inner) * esz, row);
+            o += row;
+        }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Compress = {
+    .op_type = "Compress", .domain = "", .since = 9, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = compress_infer, .forward = compress_forward};
+
+/* ---- Unique -------------------------------------------------------------------------------------- */
+
+typedef struct uniq_ctx {
+    const void *data;
+    mq_dtype dt;
+    int64_t outer, A, inner; /* slice i: elements (p * A + i) * inner + j */
+} uniq_ctx;
+
+static int elem_cmp(const void *data, mq_dtype dt, int64_t a, int64_t b)
+{
+    switch (dt) {
+#define X(e, c)                                                                                                \
+    case e: {                                                                                                  \
+        c va = ((const c *)data)[a], vb = ((const c *)data)[b];                                                \
+        return (va > vb) - (va < vb);                                                                          \
+    }
+        MQ_FOR_ALL_TYPES(X)
+#undef X
+    default: return 0;
+    }
+}
+
+static int slice_cmp(const uniq_ctx *u, int64_t a, int64_t b)
+{
+    for (int64_t p = 0; p < u->outer; p++)
+        for (int64_t j = 0; j < u->inner; j++) {
+            int c = elem_cmp(u->data, u->dt, (p * u->A + a) * u->inner + j, (p * u->A + b) * u->inner + j);
+            if (c) return c;
+        }
+    return 0;
+}
+
+/* Stable merge sort of perm[0..m) by slice order. */
+static void uniq_sort(const uniq_ctx *u, int64_t *perm, int64_t *tmp, int64_t m)
+{
+    for (int64_t w = 1; w < m; w *= 2) {
+        for (int64_t lo = 0; lo < m; lo += 2 * w) {
+            int64_t mid = lo + w < m ? lo + w : m, hi = lo + 2 * w < m ? lo + 2 * w : m;
+            int64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = slice_cmp(u, perm[j], perm[i]) < 0 ? perm[j++] : perm[i++];
+            while (i < mid) tmp[k++] = perm[i++];
+            while (j < hi) tmp[k++] = perm[j++];
+        }
+        memcpy(perm, tmp, sizeof(int64_t) * (size_t)m);
+    }
+}
+
+/* Result of Unique: U groups in output order; first[u], count[u]; inverse[i] for each of A slices. */
+typedef struct uniq_res {
+    int64_t U;
+    int64_t *first, *count, *inverse; /* mq_malloc'ed, each of A entries */
+} uniq_res;
+
+static void uniq_free(uniq_res *r)
+{
+    mq_free(r->first);
+    mq_free(r->count);
+    mq_free(r->inverse);
+    memset(r, 0, sizeof *r);
+}
+
+static mq_status uniq_setup(const mq_node *n, const mq_tensor *x, uniq_ctx *u, int *axis, mq_err *err)
+{
+    const mq_attr *a = mq_attr_get(n, "axis");
+    u->data = x->data;
+    u->dt = x->dtype;
+    u->outer = 1;
+    u->A = mq_numel(x);
+    u->inner = 1;
+    *axis = -1;
+    if (a) {
+        if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "axis given for a scalar");
+        MQ_TRY(mq_axis(n, a->i, x->rank, axis, err));
+        u->outer = prod(x->dims, 0, *axis);
+        u->A = x->dims[*axis];
+        u->inner = prod(x->dims, *axis + 1, x->rank);
+    }
+    return MQ_OK;
+}
+
+static mq_status uniq_run(const mq_node *n, const uniq_ctx *u, uniq_res *r, mq_err *err)
+{
+    int64_t m = u->A;
+    size_t nb = sizeof(int64_t) * (size_t)(m ? m : 1);
+    memset(r, 0, sizeof *r);
+    int64_t *perm = mq_malloc(nb), *tmp = mq_malloc(nb), *gid = mq_malloc(nb), *pos = mq_malloc(nb);
+    r->first = mq_malloc(nb);
+    r->count = mq_malloc(nb);
+    r->inverse = mq_malloc(nb);
+    if (!perm || !tmp || !gid || !pos || !r->first || !r->count || !r->inverse) {
+        mq_free(perm);
+        mq_free(tmp);
+        mq_free(gid);
+        mq_free(pos);
+        uniq_free(r);
+        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    }
+    for (int64_t i = 0; i < m; i++) perm[i] = i;
+    uniq_sort(u, perm, tmp, m);
+    int64_t G = 0;
+    for (int64_t i = 0; i < m; i++) {
+        if (i > 0 && slice_cmp(u, perm[i - 1], perm[i]) != 0) G++;
+        gid[perm[i]] = G;
+    }
+    if (m) G++;
+    int sorted = mq_attr_int(n, "sorted", 1) != 0;
+    for (int64_t g = 0; g < G; g++) pos[g] = sorted ? g : -1;
+    int64_t next = 0;
+    for (int64_t i = 0; i < m; i++) {
+        int64_t g = gid[i];
+        if (pos[g] < 0) pos[g] = next++;
+    }
+    for (int64_t g = 0; g < G; g++) r->count[g] = 0;
+    for (int64_t i = 0; i < m; i++) {
+        int64_t p = pos[gid[i]];
+        if (r->count[p]++ == 0) r->first[p] = i;
+        r->inverse[i] = p;
+    }
+    r->U = G;
+    mq_free(perm);
+    mq_free(tmp);
+    mq_free(gid);
+    mq_free(pos);
+    return MQ_OK;
+}
+
+static mq_status unique_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    if (x->rank < 0 || !sh_known(x)) {
+        sh_set_unknown(n, out, MQ_I64);
+        if (out[0]) out[0]->dtype = x->dtype;
+        return MQ_OK;
+    }
+    uniq_ctx u;
+    uniq_res r;
+    int axis;
+    MQ_TRY(uniq_setup(n, x, &u, &axis, err));
+    MQ_TRY(uniq_run(n, &u, &r, err));
+    int64_t U = r.U, A = u.A;
+    uniq_free(&r);
+    if (out[0]) {
+        if (axis < 0) {
+            mq_set_out(out[0], x->dtype, 1, &U);
+        } else {
+            mq_set_like(out[0], x);
+            out[0]->dims[axis] = U;
+        }
+    }
+    for (int k = 1; k < 4; k++) {
+        mq_tensor *o = sh_out(n, out, k);
+        if (o) mq_set_out(o, MQ_I64, 1, k == 2 ? &A : &U);
+    }
+    return MQ_OK;
+}
+
+static mq_status unique_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    uniq_ctx u;
+    uniq_res r;
+    int axis;
+    MQ_TRY(uniq_setup(n, x, &u, &axis, err));
+    MQ_TRY(uniq_run(n, &u, &r, err));
+    size_t esz = mq_dtype_size(x->dtype), row = (size_t)u.inner * esz;
+    if (out[0]) {
+        char *o = out[0]->data;
+        const char *s = x->data;
+        for (int64_t p = 0; p < u.outer; p++)
+            for (int64_t g = 0; g < r.U; g++) {
+                memcpy(o, s + (size_t)((p * u.A + r.first[g]) * u.inner) * esz, row);
+                o += row;
+            }
+    }
+    mq_tensor *oi = sh_out(n, out, 1), *ov = sh_out(n, out, 2), *oc = sh_out(n, out, 3);
+    if (oi && r.U) memcpy(oi->data, r.first, sizeof(int64_t) * (size_t)r.U);
+    if (ov && u.A) memcpy(ov->data, r.inverse, sizeof(int64_t) * (size_t)u.A);
+    if (oc && r.U) memcpy(oc->data, r.count, sizeof(int64_t) * (size_t)r.U);
+    uniq_free(&r);
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Unique = {
+    .op_type = "Unique", .domain = "", .since = 11, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 4,
+    .infer = unique_infer, .forward = unique_forward};

@@ -1,0 +1,840 @@
+/* shape_layout.c: 'shape' family ops that rearrange elements without looking at them: Transpose, Concat,
+ * Split, Slice, Expand, Tile, Pad, DepthToSpace, SpaceToDepth, Trilu, ReverseSequence. */
+#include "ops/shape_common.h"
+
+#include <string.h>
+
+/* ---- Transpose ----------------------------------------------------------------------------------- */
+
+static mq_status transpose_perm(const mq_node *n, int r, int *perm, mq_err *err)
+{
+    const int64_t *p;
+    int k = mq_attr_ints(n, "perm", &p);
+    if (k < 0) {
+        for (int d = 0; d < r; d++) perm[d] = r - 1 - d;
+        return MQ_OK;
+    }
+    if (k != r) return mq_node_fail(err, n, MQ_ERR_INVALID, "perm has %d entries for rank %d", k, r);
+    uint32_t seen = 0;
+    for (int d = 0; d < r; d++) {
+        if (p[d] < 0 || p[d] >= r || ((seen >> p[d]) & 1u))
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "perm is not a permutation of 0..%d", r - 1);
+        seen |= 1u << p[d];
+        perm[d] = (int)p[d];
+    }
+    return MQ_OK;
+}
+
+static mq_status transpose_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                 mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    if (x->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    int perm[MQ_MAX_RANK];
+    MQ_TRY(transpose_perm(n, x->rank, perm, err));
+    int64_t dims[MQ_MAX_RANK];
+    for (int d = 0; d < x->rank; d++) dims[d] = x->dims[perm[d]];
+    mq_set_out(out[0], x->dtype, x->rank, dims);
+    return MQ_OK;
+}
+
+static mq_status transpose_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                   mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    int perm[MQ_MAX_RANK];
+    MQ_TRY(transpose_perm(n, x->rank, perm, err));
+    int64_t xs[MQ_MAX_RANK], st[MQ_MAX_RANK];
+    mq_strides(x->rank, x->dims, xs);
+    for (int d = 0; d < x->rank; d++) st[d] = xs[perm[d]];
+    sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, out[0]->dims, st, 0);
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Transpose = {
+    .op_type = "Transpose", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+    .infer = transpose_infer, .forward = transpose_forward};
+
+/* ---- Concat -------------------------------------------------------------------------------------- */
+
+static mq_status concat_axis(const mq_node *n, int r, int *axis, mq_err *err)
+{
+    const mq_attr *a = mq_attr_get(n, "axis");
+    if (!a && n->opset >= 4) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'axis' is required");
+    int64_t v = a ? a->i : 1;
+    /* negative axes are accepted at every opset (exporters emitted them before opset 11 made them legal) */
+    return mq_axis(n, v, r, axis, err);
+}
+
+static mq_status concat_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    int r = -1;
+    for (int i = 0; i < n->n_in; i++) {
+        MQ_TRY(sh_require(n, in, i, NULL, err));
+        if (in[i]->dtype != in[0]->dtype)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "input %d has dtype %s, input 0 has %s", i,
+                                mq_dtype_name(in[i]->dtype), mq_dtype_name(in[0]->dtype));
+        if (in[i]->rank >= 0) r = in[i]->rank;
+    }
+    for (int i = 0; i < n->n_in; i++)
+        if (in[i]->rank < 0) {
+            sh_set_unknown(n, out, in[0]->dtype);
+            return MQ_OK;
+        }
+    if (r == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot concatenate scalars");
+    int axis;
+    MQ_TRY(concat_axis(n, r, &axis, err));
+    int64_t dims[MQ_MAX_RANK];
+    memcpy(dims, in[0]->dims, sizeof(int64_t) * (size_t)r);
+    dims[axis] = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        if (in[i]->rank != r)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "input %d has rank %d, input 0 has %d", i, in[i]->rank, r);
+        for (int d = 0; d < r; d++)
+            if (d != axis && in[i]->dims[d] != in[0]->dims[d])
+                return mq_node_fail(err, n, MQ_ERR_SHAPE, "input %d dimension %d is %lld, input 0 has %lld", i,
+                                    d, (long long)in[i]->dims[d], (long long)in[0]->dims[d]);
+        if (__builtin_add_overflow(dims[axis], in[i]->dims[axis], &dims[axis]))
+            return mq_node_fail(err, n, MQ_ERR_LIMIT, "concatenated dimension overflows");
+    }
+    MQ_TRY(sh_check_shape(n, r, dims, err));
+    mq_set_out(out[0], in[0]->dtype, r, dims);
+    return MQ_OK;
+}
+
+static mq_status concat_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    mq_tensor *o = out[0];
+    int axis;
+    MQ_TRY(concat_axis(n, o->rank, &axis, err));
+    size_t esz = mq_dtype_size(o->dtype);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++) outer *= o->dims[d];
+    for (int d = axis + 1; d < o->rank; d++) inner *= o->dims[d];
+    size_t orow = (size_t)(o->dims[axis] * inner) * esz, off = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        size_t row = (size_t)(in[i]->dims[axis] * inner) * esz;
+        if (!row) continue;
+        const char *s = in[i]->data;
+        char *p = (char *)o->data + off;
+        for (int64_t k = 0; k < outer; k++) memcpy(p + (size_t)k * orow, s + (size_t)k * row, row);
+        off += row;
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Concat = {
+    .op_type = "Concat", .domain = "", .since = 1, .min_in = 1, .max_in = -1, .min_out = 1, .max_out = 1,
+    .infer = concat_infer, .forward = concat_forward};
+
+/* ---- Split --------------------------------------------------------------------------------------- */
+
+/* Sizes of the n_out parts along the axis. *unknown when they come from an input not known yet. */
+static mq_status split_sizes(const mq_node *n, const mq_tensor *const *in, int64_t dim, int64_t *sizes,
+                             int *unknown, mq_err *err)
+{
+    int k = n->n_out, cnt = -1;
+    *unknown = 0;
+    const mq_tensor *s = sh_in(n, in, 1);
+    if (s && (n->opset >= 13 || n->opset < 2)) {
+        if (!mq_dtype_is_int(s->dtype))
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "split must be int64, not %s", mq_dtype_name(s->dtype));
+        if (!sh_known(s)) {
+            *unknown = 1;
+            return MQ_OK;
+        }
+        MQ_TRY(sh_read_ints(n, s, "split", sizes, k, &cnt, err));
+        if (cnt != k)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "split has %d values for %d outputs", cnt, k);
+    } else if (n->opset < 13) {
+        const int64_t *v;
+        cnt = mq_attr_ints(n, "split", &v);
+        if (cnt >= 0) {
+            if (cnt != k) return mq_node_fail(err, n, MQ_ERR_INVALID, "split has %d values for %d outputs", cnt, k);
+            memcpy(sizes, v, sizeof(int64_t) * (size_t)k);
+        }
+    }
+    if (cnt >= 0) {
+        int64_t sum = 0;
+        for (int i = 0; i < k; i++) {
+            if (sizes[i] < 0)
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "split[%d] = %lld is negative", i, (long long)sizes[i]);
+            if (__builtin_add_overflow(sum, sizes[i], &sum))
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "split sizes overflow");
+        }
+        if (sum != dim)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "split sizes add up to %lld, the axis has %lld",
+                                (long long)sum, (long long)dim);
+        return MQ_OK;
+    }
+    const mq_attr *no = mq_attr_get(n, "num_outputs");
+    if (no) { /* opset 18 style: ceil-sized chunks, the last one smaller */
+        if (no->i != k)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "num_outputs %lld but %d outputs", (long long)no->i, k);
+        int64_t c = (dim + k - 1) / k;
+        for (int i = 0; i < k; i++) {
+            int64_t left = dim - c * i;
+            sizes[i] = left < 0 ? 0 : (left < c ? left : c);
+        }
+        return MQ_OK;
+    }
+    if (dim % k != 0)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "axis of size %lld does not split into %d equal parts",
+                            (long long)dim, k);
+    for (int i = 0; i < k; i++) sizes[i] = dim / k;
+    return MQ_OK;
+}
+
+#define SPLIT_MAX_OUT 4096
+
+static mq_status split_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    if (n->n_out > SPLIT_MAX_OUT) return mq_node_fail(err, n, MQ_ERR_LIMIT, "too many outputs");
+    if (x->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    int axis;
+    int64_t av = mq_attr_int(n, "axis", 0);
+    MQ_TRY(mq_axis(n, av, x->rank, &axis, err));
+    if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot split a scalar");
+    int64_t sizes[SPLIT_MAX_OUT];
+    int unknown;
+    MQ_TRY(split_sizes(n, in, x->dims[axis], sizes, &unknown, err));
+    if (unknown) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    for (int i = 0; i < n->n_out; i++) {
+        if (!out[i]) continue;
+        mq_set_like(out[i], x);
+        out[i]->dims[axis] = sizes[i];
+    }
+    return MQ_OK;
+}
+
+static mq_status split_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    int axis;
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
+    int64_t sizes[SPLIT_MAX_OUT];
+    int unknown;
+    MQ_TRY(split_sizes(n, in, x->dims[axis], sizes, &unknown, err));
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++) outer *= x->dims[d];
+    for (int d = axis + 1; d < x->rank; d++) inner *= x->dims[d];
+    size_t xrow = (size_t)(x->dims[axis] * inner) * esz, off = 0;
+    for (int i = 0; i < n->n_out; i++) {
+        size_t row = (size_t)(sizes[i] * inner) * esz;
+        if (out[i] && row) {
+            const char *s = (const char *)x->data + off;
+            char *p = out[i]->data;
+            for (int64_t k = 0; k < outer; k++) memcpy(p + (size_t)k * row, s + (size_t)k * xrow, row);
+        }
+        off += row;
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Split = {
+    .op_type = "Split", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = -1,
+    .infer = split_infer, .forward = split_forward};
+
+/* ---- Slice --------------------------------------------------------------------------------------- */
+
+typedef struct slice_plan {
+    int64_t start[MQ_MAX_RANK], step[MQ_MAX_RANK], count[MQ_MAX_RANK];
+} slice_plan;
+
+/* Read starts/ends/axes/steps (attributes before opset 10, inputs after) and clamp them against x. */
+static mq_status slice_plan_make(const mq_node *n, const mq_tensor *const *in, slice_plan *p, int *unknown,
+                                 mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    int r = x->rank;
+    int64_t starts[MQ_MAX_RANK], ends[MQ_MAX_RANK], axes[MQ_MAX_RANK], steps[MQ_MAX_RANK];
+    int ns, ne, na = -1, nst = -1;
+    *unknown = 0;
+    if (n->opset < 10) {
+        const int64_t *v;
+        ns = mq_attr_ints(n, "starts", &v);
+        if (ns < 0 || ns > MQ_MAX_RANK) return mq_node_fail(err, n, MQ_ERR_INVALID, "bad or missing 'starts'");
+        memcpy(starts, v, sizeof(int64_t) * (size_t)ns);
+        ne = mq_attr_ints(n, "ends", &v);
+        if (ne < 0 || ne > MQ_MAX_RANK) return mq_node_fail(err, n, MQ_ERR_INVALID, "bad or missing 'ends'");
+        memcpy(ends, v, sizeof(int64_t) * (size_t)ne);
+        na = mq_attr_ints(n, "axes", &v);
+        if (na > MQ_MAX_RANK) return mq_node_fail(err, n, MQ_ERR_INVALID, "too many axes");
+        if (na > 0) memcpy(axes, v, sizeof(int64_t) * (size_t)na);
+    } else {
+        const char *names[4] = {"starts", "ends", "axes", "steps"};
+        int64_t *dst[4] = {starts, ends, axes, steps};
+        int *cnt[4] = {&ns, &ne, &na, &nst};
+        for (int i = 1; i <= 4; i++) {
+            const mq_tensor *t = sh_in(n, in, i);
+            if (!t) {
+                if (i <= 2) return mq_node_fail(err, n, MQ_ERR_INVALID, "input '%s' is required", names[i - 1]);
+                continue;
+            }
+            if (t->dtype != MQ_I32 && t->dtype != MQ_I64)
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be int32 or int64", names[i - 1]);
+            if (!sh_known(t)) {
+                *unknown = 1;
+                continue;
+            }
+            MQ_TRY(sh_read_ints(n, t, names[i - 1], dst[i - 1], MQ_MAX_RANK, cnt[i - 1], err));
+        }
+        if (*unknown) return MQ_OK;
+    }
+    if (ns != ne) return mq_node_fail(err, n, MQ_ERR_INVALID, "starts has %d values, ends %d", ns, ne);
+    if (na >= 0 && na != ns) return mq_node_fail(err, n, MQ_ERR_INVALID, "axes has %d values, starts %d", na, ns);
+    if (nst >= 0 && nst != ns)
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "steps has %d values, starts %d", nst, ns);
+    for (int d = 0; d < r; d++) {
+        p->start[d] = 0;
+        p->step[d] = 1;
+        p->count[d] = x->dims[d];
+    }
+    uint32_t seen = 0;
+    for (int i = 0; i < ns; i++) {
+        int a;
+        int64_t av = na >= 0 ? axes[i] : i;
+        MQ_TRY(mq_axis(n, av, r, &a, err));
+        if (r == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot slice a scalar");
+        if ((seen >> a) & 1u) return mq_node_fail(err, n, MQ_ERR_INVALID, "axis %d repeated", a);
+        seen |= 1u << a;
+        int64_t dim = x->dims[a], st = nst >= 0 ? steps[i] : 1, s = starts[i], e = ends[i];
+        if (st == 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "step for axis %d is 0", a);
+        if (s < 0) s += dim;
+        if (e < 0) e += dim;
+        int64_t c;
+        if (st > 0) {
+            s = s < 0 ? 0 : (s > dim ? dim : s);
+            e = e < 0 ? 0 : (e > dim ? dim : e);
+            c = e > s ? (e - s - 1) / st + 1 : 0;
+        } else {
+            s = s < 0 ? -1 : (s > dim - 1 ? dim - 1 : s);
+            e = e < -1 ? -1 : (e > dim - 1 ? dim - 1 : e);
+            c = s > e ? (s - e - 1) / (-st) + 1 : 0;
+        }
+        p->start[a] = c ? s : 0;
+        p->step[a] = st;
+        p->count[a] = c;
+    }
+    return MQ_OK;
+}
+
+static mq_status slice_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    if (x->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    slice_plan p;
+    int unknown;
+    MQ_TRY(slice_plan_make(n, in, &p, &unknown, err));
+    if (unknown) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    mq_set_out(out[0], x->dtype, x->rank, p.count);
+    return MQ_OK;
+}
+
+static mq_status slice_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    slice_plan p;
+    int unknown;
+    MQ_TRY(slice_plan_make(n, in, &p, &unknown, err));
+    int64_t xs[MQ_MAX_RANK], st[MQ_MAX_RANK], off = 0;
+    mq_strides(x->rank, x->dims, xs);
+    for (int d = 0; d < x->rank; d++) {
+        st[d] = xs[d] * p.step[d];
+        off += xs[d] * p.start[d];
+    }
+    sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, p.count, st, off);
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Slice = {
+    .op_type = "Slice", .domain = "", .since = 1, .min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
+    .infer = slice_infer, .forward = slice_forward};
+
+/* ---- Expand -------------------------------------------------------------------------------------- */
+
+static mq_status expand_shape(const mq_node *n, const mq_tensor *const *in, int *rank, int64_t *dims, mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    int64_t s[MQ_MAX_RANK];
+    int k;
+    MQ_TRY(sh_read_ints(n, in[1], "the shape input", s, MQ_MAX_RANK, &k, err));
+    int r = k > x->rank ? k : x->rank;
+    for (int d = 0; d < r; d++) {
+        int xi = d - (r - x->rank), si = d - (r - k);
+        int64_t a = xi >= 0 ? x->dims[xi] : 1, b = si >= 0 ? s[si] : 1;
+        if (b < 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "shape[%d] = %lld is negative", si, (long long)b);
+        if (a == b || b == 1)
+            dims[d] = a;
+        else if (a == 1)
+            dims[d] = b;
+        else
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot expand dimension of size %lld to %lld", (long long)a,
+                                (long long)b);
+    }
+    *rank = r;
+    return sh_check_shape(n, r, dims, err);
+}
+
+static mq_status expand_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_int, err));
+    if (in[1]->rank > 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "the shape input must be 1-D");
+    if (in[0]->rank < 0 || !sh_known(in[1])) {
+        sh_set_unknown(n, out, in[0]->dtype);
+        return MQ_OK;
+    }
+    int r = 0;
+    int64_t dims[MQ_MAX_RANK];
+    MQ_TRY(expand_shape(n, in, &r, dims, err));
+    mq_set_out(out[0], in[0]->dtype, r, dims);
+    return MQ_OK;
+}
+
+static mq_status expand_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    (void)n;
+    (void)err;
+    mq_tensor *o = out[0];
+    int64_t st[MQ_MAX_RANK];
+    mq_broadcast_strides(in[0], o->rank, o->dims, st);
+    sh_strided_copy(o->data, in[0]->data, mq_dtype_size(o->dtype), o->rank, o->dims, st, 0);
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Expand = {
+    .op_type = "Expand", .domain = "", .since = 8, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = expand_infer, .forward = expand_forward};
+
+/* ---- Tile ---------------------------------------------------------------------------------------- */
+
+static mq_status tile_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_int, err));
+    const mq_tensor *x = in[0];
+    if (x->rank < 0 || !sh_known(in[1])) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    int64_t rep[MQ_MAX_RANK], dims[MQ_MAX_RANK];
+    int k;
+    MQ_TRY(sh_read_ints(n, in[1], "repeats", rep, MQ_MAX_RANK, &k, err));
+    if (k != x->rank)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "repeats has %d values for an input of rank %d", k, x->rank);
+    for (int d = 0; d < k; d++) {
+        if (rep[d] < 0)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "repeats[%d] = %lld is negative", d, (long long)rep[d]);
+        if (mq_mul_i64(x->dims[d], rep[d], &dims[d]))
+            return mq_node_fail(err, n, MQ_ERR_LIMIT, "tiled dimension %d overflows", d);
+    }
+    MQ_TRY(sh_check_shape(n, k, dims, err));
+    mq_set_out(out[0], x->dtype, k, dims);
+    return MQ_OK;
+}
+
+static mq_status tile_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    (void)n;
+    (void)err;
+    const mq_tensor *x = in[0];
+    mq_tensor *o = out[0];
+    int r = x->rank;
+    int64_t xs[MQ_MAX_RANK], dims[MQ_VIEW_MAX_RANK], st[MQ_VIEW_MAX_RANK];
+    mq_strides(r, x->dims, xs);
+    for (int d = 0; d < r; d++) { /* out dim d viewed as (repeat, in dim) */
+        int64_t rep = x->dims[d] ? o->dims[d] / x->dims[d] : 0;
+        dims[2 * d] = rep;
+        st[2 * d] = 0;
+        dims[2 * d + 1] = x->dims[d];
+        st[2 * d + 1] = xs[d];
+    }
+    sh_strided_copy(o->data, x->data, mq_dtype_size(x->dtype), 2 * r, dims, st, 0);
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Tile = {
+    .op_type = "Tile", .domain = "", .since = 6, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = tile_infer, .forward = tile_forward};
+
+/* ---- Pad ----------------------------------------------------------------------------------------- */
+
+typedef enum pad_mode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } pad_mode;
+
+/* pads[0..r) begins, pads[r..2r) ends; from attributes (opset < 11) or inputs (>= 11, axes from 18). */
+static mq_status pad_read(const mq_node *n, const mq_tensor *const *in, int64_t *pads, pad_mode *mode,
+                          int *unknown, mq_err *err)
+{
+    int r = in[0]->rank;
+    *unknown = 0;
+    const char *m = mq_attr_str(n, "mode", "constant");
+    if (!strcmp(m, "constant"))
+        *mode = PAD_CONSTANT;
+    else if (!strcmp(m, "reflect"))
+        *mode = PAD_REFLECT;
+    else if (!strcmp(m, "edge"))
+        *mode = PAD_EDGE;
+    else if (!strcmp(m, "wrap"))
+        *mode = PAD_WRAP;
+    else
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "mode '%s' is not supported", m);
+    int64_t v[2 * MQ_MAX_RANK];
+    int k;
+    if (n->opset < 11) {
+        const int64_t *a;
+        k = mq_attr_ints(n, n->opset < 2 ? "paddings" : "pads", &a);
+        if (k < 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'pads' is required");
+        if (k != 2 * r) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads has %d values for rank %d", k, r);
+        if (k) memcpy(pads, a, sizeof(int64_t) * (size_t)k);
+        return MQ_OK;
+    }
+    const mq_tensor *p = sh_in(n, in, 1), *ax = sh_in(n, in, 3);
+    if (!p) return mq_node_fail(err, n, MQ_ERR_INVALID, "input 1 (pads) is required");
+    if (p->dtype != MQ_I64) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads must be int64");
+    if (!sh_known(p) || (ax && !sh_known(ax))) {
+        *unknown = 1;
+        return MQ_OK;
+    }
+    MQ_TRY(sh_read_ints(n, p, "pads", v, 2 * MQ_MAX_RANK, &k, err));
+    if (!ax) {
+        if (k != 2 * r) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads has %d values for rank %d", k, r);
+        if (k) memcpy(pads, v, sizeof(int64_t) * (size_t)k);
+        return MQ_OK;
+    }
+    int64_t axes[MQ_MAX_RANK];
+    int na;
+    MQ_TRY(sh_read_ints(n, ax, "axes", axes, MQ_MAX_RANK, &na, err));
+    if (k != 2 * na) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads has %d values for %d axes", k, na);
+    for (int d = 0; d < 2 * r; d++) pads[d] = 0;
+    for (int i = 0; i < na; i++) {
+        int a;
+        MQ_TRY(mq_axis(n, axes[i], r, &a, err));
+        pads[a] = v[i];
+        pads[r + a] = v[na + i];
+    }
+    return MQ_OK;
+}
+
+static mq_status pad_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    const mq_tensor *cv = sh_in(n, in, 2);
+    if (n->opset >= 11 && cv) {
+        if (cv->dtype != x->dtype)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "constant_value dtype %s differs from data dtype %s",
+                                mq_dtype_name(cv->dtype), mq_dtype_name(x->dtype));
+        if (cv->rank > 1 || (cv->rank == 1 && cv->dims[0] > 1))
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "constant_value must be a scalar");
+    }
+    if (x->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    int64_t pads[2 * MQ_MAX_RANK], dims[MQ_MAX_RANK];
+    pad_mode mode;
+    int unknown;
+    MQ_TRY(pad_read(n, in, pads, &mode, &unknown, err));
+    if (unknown) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    int r = x->rank;
+    for (int d = 0; d < r; d++) {
+        int64_t v;
+        if (__builtin_add_overflow(x->dims[d], pads[d], &v) || __builtin_add_overflow(v, pads[r + d], &v))
+            return mq_node_fail(err, n, MQ_ERR_LIMIT, "padded dimension %d overflows", d);
+        if (v < 0)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "pads make dimension %d negative (%lld)", d, (long long)v);
+        dims[d] = v;
+        if (mode != PAD_CONSTANT && x->dims[d] == 0 && v > 0)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "cannot pad an empty dimension %d in this mode", d);
+    }
+    MQ_TRY(sh_check_shape(n, r, dims, err));
+    mq_set_out(out[0], x->dtype, r, dims);
+    return MQ_OK;
+}
+
+/* Source index along one dimension of size dim for padded position j (j may be outside [0, dim)). */
+static int64_t pad_src(int64_t j, int64_t dim, pad_mode mode)
+{
+    if (j >= 0 && j < dim) return j;
+    switch (mode) {
+    case PAD_EDGE: return j < 0 ? 0 : dim - 1;
+    case PAD_WRAP: return ((j % dim) + dim) % dim;
+    case PAD_REFLECT:
+        if (dim == 1) return 0;
+        {
+            int64_t period = 2 * (dim - 1);
+            int64_t m = ((j % period) + period) % period;
+            return m < dim ? m : period - m;
+        }
+    default: return -1;
+    }
+}
+
+static mq_status pad_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    mq_tensor *o = out[0];
+    int64_t pads[2 * MQ_MAX_RANK];
+    pad_mode mode;
+    int unknown;
+    MQ_TRY(pad_read(n, in, pads, &mode, &unknown, err));
+    int r = x->rank;
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t ne = mq_numel(o);
+    if (ne == 0) return MQ_OK;
+    char *dst = o->data;
+    const char *src = x->data;
+    if (mode == PAD_CONSTANT) {
+        /* fill with the value, then copy the overlapping region */
+        const mq_tensor *cv = sh_in(n, in, 2);
+        unsigned char val[8] = {0};
+        if (n->opset < 11) {
+            mq_store_f64(val, x->dtype, 0, (double)mq_attr_float(n, "value", 0.0f));
+        } else if (cv && mq_numel(cv) == 1) {
+            memcpy(val, cv->data, esz);
+        }
+        for (int64_t i = 0; i < ne; i++) memcpy(dst + (size_t)i * esz, val, esz);
+        int64_t xs[MQ_MAX_RANK], os[MQ_MAX_RANK], cnt[MQ_MAX_RANK], soff = 0, doff = 0;
+        mq_strides(r, x->dims, xs);
+        mq_strides(r, o->dims, os);
+        for (int d = 0; d < r; d++) {
+            int64_t sb = pads[d] < 0 ? -pads[d] : 0, db = pads[d] > 0 ? pads[d] : 0;
+            int64_t se = pads[r + d] < 0 ? x->dims[d] + pads[r + d] : x->dims[d];
+            cnt[d] = se - sb;
+            if (cnt[d] <= 0) return MQ_OK;
+            soff += sb * xs[d];
+            doff += db * os[d];
+        }
+        if (r == 0) {
+            memcpy(dst, src, esz);
+            return MQ_OK;
+        }
+        /* walk rows of the overlap */
+        int64_t idx[MQ_MAX_RANK] = {0};
+        size_t row = (size_t)cnt[r - 1] * esz;
+        for (;;) {
+            int64_t so = soff, dof = doff;
+            for (int d = 0; d < r - 1; d++) {
+                so += idx[d] * xs[d];
+                dof += idx[d] * os[d];
+            }
+            memcpy(dst + (size_t)dof * esz, src + (size_t)so * esz, row);
+            if (r == 1 || !mq_index_next(r - 1, cnt, idx)) break;
+        }
+        return MQ_OK;
+    }
+    int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0};
+    mq_strides(r, x->dims, xs);
+    for (int64_t i = 0; i < ne; i++) {
+        int64_t so = 0;
+        for (int d = 0; d < r; d++) so += pad_src(idx[d] - pads[d], x->dims[d], mode) * xs[d];
+        memcpy(dst + (size_t)i * esz, src + (size_t)so * esz, esz);
+        mq_index_next(r, o->dims, idx);
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Pad = {
+    .op_type = "Pad", .domain = "", .since = 1, .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
+    .infer = pad_infer, .forward = pad_forward};
+
+/* ---- DepthToSpace, SpaceToDepth ------------------------------------------------------------------ */
+
+static mq_status d2s_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *x = in[0];
+    int to_space = !strcmp(n->op_type, "DepthToSpace");
+    int64_t b = mq_attr_int(n, "blocksize", 0);
+    if (b <= 0 || b > 1 << 20) return mq_node_fail(err, n, MQ_ERR_INVALID, "blocksize must be positive");
+    if (to_space) {
+        const char *m = mq_attr_str(n, "mode", "DCR");
+        if (strcmp(m, "DCR") && strcmp(m, "CRD"))
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "mode '%s' must be DCR or CRD", m);
+    }
+    if (x->rank < 0) {
+        sh_set_unknown(n, out, x->dtype);
+        return MQ_OK;
+    }
+    if (x->rank != 4) return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must be 4-D (rank %d)", x->rank);
+    int64_t dims[4] = {x->dims[0], 0, 0, 0};
+    if (to_space) {
+        if (x->dims[1] % (b * b))
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "channels %lld not divisible by blocksize^2",
+                                (long long)x->dims[1]);
+        dims[1] = x->dims[1] / (b * b);
+        if (mq_mul_i64(x->dims[2], b, &dims[2]) || mq_mul_i64(x->dims[3], b, &dims[3]))
+            return mq_node_fail(err, n, MQ_ERR_LIMIT, "output too large");
+    } else {
+        if (x->dims[2] % b || x->dims[3] % b)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "height and width must be divisible by blocksize");
+        if (mq_mul_i64(x->dims[1], b * b, &dims[1])) return mq_node_fail(err, n, MQ_ERR_LIMIT, "output too large");
+        dims[2] = x->dims[2] / b;
+        dims[3] = x->dims[3] / b;
+    }
+    mq_set_out(out[0], x->dtype, 4, dims);
+    return MQ_OK;
+}
+
+static mq_status d2s_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    (void)err;
+    const mq_tensor *x = in[0];
+    int64_t b = mq_attr_int(n, "blocksize", 0), N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    int64_t dims[6], st[6];
+    if (!strcmp(n->op_type, "DepthToSpace")) {
+        int64_t c = C / (b * b); /* output viewed as [N, c, H, b, W, b] */
+        int64_t sN = C * H * W;
+        int crd = !strcmp(mq_attr_str(n, "mode", "DCR"), "CRD");
+        int64_t sc = crd ? b * b * H * W : H * W, sb1 = crd ? b * H * W : b * c * H * W, sb2 = crd ? H * W : c * H * W;
+        int64_t d[6] = {N, c, H, b, W, b}, s[6] = {sN, sc, W, sb1, 1, sb2};
+        memcpy(dims, d, sizeof d);
+        memcpy(st, s, sizeof s);
+    } else { /* output viewed as [N, b1, b2, C, H/b, W/b] of input [N, C, H/b, b1, W/b, b2] */
+        int64_t h = H / b, w = W / b;
+        int64_t d[6] = {N, b, b, C, h, w}, s[6] = {C * H * W, W, 1, H * W, b * W, b};
+        memcpy(dims, d, sizeof d);
+        memcpy(st, s, sizeof s);
+    }
+    sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), 6, dims, st, 0);
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_DepthToSpace = {
+    .op_type = "DepthToSpace", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+    .infer = d2s_infer, .forward = d2s_forward};
+const mq_op_def mq_shape_op_SpaceToDepth = {
+    .op_type = "SpaceToDepth", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+    .infer = d2s_infer, .forward = d2s_forward};
+
+/* ---- Trilu --------------------------------------------------------------------------------------- */
+
+static mq_status trilu_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    const mq_tensor *k = sh_in(n, in, 1);
+    if (k && (k->dtype != MQ_I64 || (k->rank >= 0 && mq_numel(k) != 1)))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "k must be an int64 scalar");
+    if (in[0]->rank >= 0 && in[0]->rank < 2)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must have rank >= 2 (rank %d)", in[0]->rank);
+    mq_set_like(out[0], in[0]);
+    return MQ_OK;
+}
+
+static mq_status trilu_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    const mq_tensor *x = in[0], *kt = sh_in(n, in, 1);
+    int64_t k = 0;
+    if (kt) MQ_TRY(sh_read_scalar_i64(n, kt, "k", &k, err));
+    int upper = mq_attr_int(n, "upper", 1) != 0;
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1], mats = 1;
+    for (int d = 0; d < x->rank - 2; d++) mats *= x->dims[d];
+    const char *s = x->data;
+    char *o = out[0]->data;
+    memset(o, 0, mq_nbytes(x));
+    for (int64_t m = 0; m < mats; m++)
+        for (int64_t i = 0; i < rows; i++) {
+            /* keep j - i >= k (upper) or j - i <= k (lower) */
+            int64_t lo = 0, hi = cols; /* [lo, hi) */
+            if (upper) {
+                int64_t t = i + k;
+                lo = t < 0 ? 0 : (t > cols ? cols : t);
+            } else {
+                int64_t t = i + k + 1;
+                hi = t < 0 ? 0 : (t > cols ? cols : t);
+            }
+            if (hi <= lo) continue;
+            size_t at = (size_t)((m * rows + i) * cols + lo) * esz;
+            memcpy(o + at, s + at, (size_t)(hi - lo) * esz);
+        }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_Trilu = {
+    .op_type = "Trilu", .domain = "", .since = 14, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = trilu_infer, .forward = trilu_forward};
+
+/* ---- ReverseSequence ----------------------------------------------------------------------------- */
+
+static mq_status revseq_axes(const mq_node *n, int *batch, int *time, mq_err *err)
+{
+    int64_t b = mq_attr_int(n, "batch_axis", 1), t = mq_attr_int(n, "time_axis", 0);
+    if (!((b == 0 && t == 1) || (b == 1 && t == 0)))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "batch_axis and time_axis must be 0 and 1 (or 1 and 0)");
+    *batch = (int)b;
+    *time = (int)t;
+    return MQ_OK;
+}
+
+static mq_status revseq_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    int b, t;
+    MQ_TRY(revseq_axes(n, &b, &t, err));
+    const mq_tensor *x = in[0], *l = in[1];
+    if (x->rank >= 0 && x->rank < 2)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must have rank >= 2 (rank %d)", x->rank);
+    if (x->rank >= 0 && l->rank >= 0 && (l->rank != 1 || l->dims[0] != x->dims[b]))
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "sequence_lens must be 1-D with one value per batch entry");
+    mq_set_like(out[0], x);
+    return MQ_OK;
+}
+
+static mq_status revseq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    const mq_tensor *x = in[0], *l = in[1];
+    int b, t;
+    MQ_TRY(revseq_axes(n, &b, &t, err));
+    size_t esz = mq_dtype_size(x->dtype);
+    int64_t inner = 1, B = x->dims[b], T = x->dims[t];
+    for (int d = 2; d < x->rank; d++) inner *= x->dims[d];
+    int64_t sb = (b == 0 ? T : 1) * inner, stt = (t == 0 ? B : 1) * inner; /* strides of batch and time */
+    size_t row = (size_t)inner * esz;
+    const char *s = x->data;
+    char *o = out[0]->data;
+    for (int64_t i = 0; i < B; i++) {
+        int64_t len = mq_load_i64(l->data, l->dtype, (size_t)i);
+        if (len < 0 || len > T)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "sequence_lens[%lld] = %lld is out of range [0, %lld]",
+                                (long long)i, (long long)len, (long long)T);
+        for (int64_t j = 0; j < T; j++) {
+            int64_t sj = j < len ? len - 1 - j : j;
+            memcpy(o + (size_t)(i * sb + j * stt) * esz, s + (size_t)(i * sb + sj * stt) * esz, row);
+        }
+    }
+    return MQ_OK;
+}
+
+const mq_op_def mq_shape_op_ReverseSequence = {
+    .op_type = "ReverseSequence", .domain = "", .since = 10, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+    .infer = revseq_infer, .forward = revseq_forward};

@@ -1,0 +1,127 @@
+/* rnn.c: RNN / GRU / LSTM recurrences (see rnn.h). Each batch entry runs through its sequence
+ * independently; the gate pre-activations of one step live in the caller's scratch buffer. */
+#include "runtime/kernels/rnn.h"
+
+#include <math.h>
+
+float mqk_act_apply(const mqk_act *a, float x)
+{
+    switch (a->kind) {
+    case MQK_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case MQK_ACT_TANH: return tanhf(x);
+    case MQK_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case MQK_ACT_AFFINE: return a->alpha * x + a->beta;
+    case MQK_ACT_LEAKYRELU: return x >= 0.0f ? x : a->alpha * x;
+    case MQK_ACT_THRESHOLDEDRELU: return x > a->alpha ? x : 0.0f;
+    case MQK_ACT_SCALEDTANH: return a->alpha * tanhf(a->beta * x);
+    case MQK_ACT_HARDSIGMOID: {
+        float v = a->alpha * x + a->beta;
+        return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v;
+    }
+    case MQK_ACT_ELU: return x >= 0.0f ? x : a->alpha * (expf(x) - 1.0f);
+    case MQK_ACT_SOFTSIGN: return x / (1.0f + fabsf(x));
+    case MQK_ACT_SOFTPLUS: return logf(1.0f + expf(x));
+    }
+    return x;
+}
+
+static int32_t cell_gates(int cell) { return cell == MQK_CELL_RNN ? 1 : cell == MQK_CELL_GRU ? 3 : 4; }
+
+size_t mqk_rnn_scratch_bytes(const mqk_rnn_params *p)
+{
+    return ((size_t)cell_gates(p->cell) + 2) * (size_t)p->hidden * sizeof(float);
+}
+
+static float clipv(const mqk_rnn_params *p, float v)
+{
+    if (p->clip > 0.0f) {
+        if (v > p->clip) return p->clip;
+        if (v < -p->clip) return -p->clip;
+    }
+    return v;
+}
+
+/* out[j] = sum_k m[j][k] * v[k] for j < rows */
+static void matvec_add(int32_t rows, int32_t cols, const float *m, const float *v, float *out)
+{
+    int32_t j, k;
+    for (j = 0; j < rows; j++) {
+        const float *mr = m + (size_t)j * (size_t)cols;
+        float s = 0.0f;
+        for (k = 0; k < cols; k++) s += mr[k] * v[k];
+        out[j] += s;
+    }
+}
+
+void mqk_rnn_f32(const mqk_rnn_params *p, const float *x, const float *w, const float *r, const float *b,
+                 const float *peep, const int32_t *seq_lens, float *h, float *c, float *y, float *scratch)
+{
+    int32_t G = cell_gates(p->cell), H = p->hidden, bi, step, j;
+    float *g = scratch, *hr = scratch + (size_t)G * (size_t)H, *rh = hr + H;
+    for (bi = 0; bi < p->batch; bi++) {
+        float *hb = h + (size_t)bi * (size_t)H;
+        float *cb = c ? c + (size_t)bi * (size_t)H : 0;
+        int32_t len = seq_lens ? seq_lens[bi] : p->seq;
+        if (len > p->seq) len = p->seq;
+        if (len < 0) len = 0;
+        for (step = 0; step < p->seq; step++) {
+            int32_t t = p->reverse ? p->seq - 1 - step : step;
+            float *yt = y ? y + (size_t)t * p->y_step + (size_t)bi * p->y_batch : 0;
+            const float *xt;
+            if (p->reverse ? t >= len : step >= len) {
+                if (yt)
+                    for (j = 0; j < H; j++) yt[j] = 0.0f;
+                continue;
+            }
+            xt = x + (size_t)t * p->x_step + (size_t)bi * p->x_batch;
+            for (j = 0; j < G * H; j++) g[j] = b ? b[j] : 0.0f;
+            matvec_add(G * H, p->input, w, xt, g);
+            if (p->cell == MQK_CELL_GRU) {
+                /* z and r gates see R*h + Rb; the h gate is handled below */
+                for (j = 0; j < 2 * H; j++) g[j] += b ? b[G * H + j] : 0.0f;
+                matvec_add(2 * H, H, r, hb, g);
+                for (j = 0; j < 2 * H; j++) g[j] = mqk_act_apply(&p->act[0], clipv(p, g[j]));
+                for (j = 0; j < H; j++) rh[j] = b ? b[G * H + 2 * H + j] : 0.0f;
+                if (p->linear_before_reset) {
+                    matvec_add(H, H, r + (size_t)2 * (size_t)H * (size_t)H, hb, rh);
+                    for (j = 0; j < H; j++) g[2 * H + j] += g[H + j] * rh[j];
+                } else {
+                    for (j = 0; j < H; j++) hr[j] = g[H + j] * hb[j];
+                    matvec_add(H, H, r + (size_t)2 * (size_t)H * (size_t)H, hr, rh);
+                    for (j = 0; j < H; j++) g[2 * H + j] += rh[j];
+                }
+                for (j = 0; j < H; j++) {
+                    float ht = mqk_act_apply(&p->act[1], clipv(p, g[2 * H + j]));
+                    float z = g[j];
+                    hb[j] = (1.0f - z) * ht + z * hb[j];
+                }
+            } else {
+                if (b)
+                    for (j = 0; j < G * H; j++) g[j] += b[G * H + j];
+                matvec_add(G * H, H, r, hb, g);
+                if (p->cell == MQK_CELL_RNN) {
+                    for (j = 0; j < H; j++) hb[j] = mqk_act_apply(&p->act[0], clipv(p, g[j]));
+                } else {
+                    /* LSTM gates i, o, f, c */
+                    for (j = 0; j < H; j++) {
+                        float gi = g[j], go = g[H + j], gf = g[2 * H + j], gc = g[3 * H + j], ct;
+                        if (peep) {
+                            gi += peep[j] * cb[j];
+                            gf += peep[2 * H + j] * cb[j];
+                        }
+                        gi = mqk_act_apply(&p->act[0], clipv(p, gi));
+                        gf = p->input_forget ? 1.0f - gi : mqk_act_apply(&p->act[0], clipv(p, gf));
+                        gc = mqk_act_apply(&p->act[1], clipv(p, gc));
+                        ct = gf * cb[j] + gi * gc;
+                        if (peep) go += peep[H + j] * ct;
+                        go = mqk_act_apply(&p->act[0], clipv(p, go));
+                        cb[j] = ct;
+                        hb[j] = go * mqk_act_apply(&p->act[2], ct);
+                    }
+                }
+            }
+            if (yt)
+                for (j = 0; j < H; j++) yt[j] = hb[j];
+        }
+    }
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# test-all.sh: installs what is missing, builds, and runs every test twice: a normal build and one
+# under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+"$here/scripts/setup-debian.sh"
+jobs="$(nproc)"
+
+echo "== build (RelWithDebInfo) and test"
+"$here/scripts/build.sh" "$here/build"
+(cd "$here/build" && ctest --output-on-failure -j"$jobs")
+
+echo "== build with ASan+UBSan and test"
+"$here/scripts/build.sh" "$here/build-asan" -DMAQD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+(cd "$here/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure -j"$jobs")

@@ -1,0 +1,531 @@
+/* conformance.c: the ONNX backend conformance runner. Walks the test folders (model.onnx +
+ * test_data_set_N/{input,output}_K.pb), runs each set through the reference executor in a child
+ * process, compares with the ONNX backend tolerances, and checks against the committed pass list. */
+#include "core/exec.h"
+#include "frontend/onnx_import.h"
+#include "frontend/tensor_io.h"
+#include "onnx/onnx.pb-c.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEFAULT_ROOT "/usr/share/libonnx-testdata/data"
+#define MAX_TESTS 4096
+#define MAX_OPS_PER_TEST 64
+#define MAX_SETS 16
+#define MAX_IO 32
+
+typedef enum { R_PASS, R_FAIL, R_UNSUPPORTED, R_CRASH, R_TIMEOUT, R_EXCLUDED, R_NCAT } result_kind;
+static const char *kind_name[R_NCAT] = {"pass", "fail", "unsupported", "crash", "timeout", "excluded"};
+
+typedef struct test_case {
+    char folder[64];
+    char name[192];
+    char dir[1024];
+    result_kind result;
+    char message[600];
+    int n_ops;
+    char ops[MAX_OPS_PER_TEST][64];
+    int expected; /* in the committed pass list */
+} test_case;
+
+static test_case *tests;
+static int n_tests;
+static int verbose;
+static double rel_tol = 1e-3, abs_tol = 1e-7;
+static int timeout_s = 120;
+
+/* Does the model use things outside this issue's scope (training, sequences, optionals, strings,
+ * ai.onnx.ml)? Also collects the op types. */
+static int classify(test_case *tc, char *why, size_t whylen)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/model.onnx", tc->dir);
+    void *buf;
+    size_t len;
+    mq_err err = {0};
+    if (mq_read_file(path, (size_t)1 << 31, &buf, &len, &err) != MQ_OK) {
+        snprintf(why, whylen, "%s", err.msg);
+        return 0;
+    }
+    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+    mq_free(buf);
+    if (!m || !m->graph) {
+        if (m) onnx__model_proto__free_unpacked(m, NULL);
+        return 0;
+    }
+    int excluded = 0;
+    Onnx__GraphProto *g = m->graph;
+    for (size_t i = 0; i < g->n_node; i++) {
+        const char *dom = g->node[i]->domain ? g->node[i]->domain : "";
+        if (strcmp(dom, "ai.onnx.ml") == 0 || strstr(dom, "training")) {
+            excluded = 1;
+            snprintf(why, whylen, "domain %s", dom);
+        }
+        int seen = 0;
+        for (int k = 0; k < tc->n_ops; k++)
+            if (strcmp(tc->ops[k], g->node[i]->op_type) == 0) seen = 1;
+        if (!seen && tc->n_ops < MAX_OPS_PER_TEST) snprintf(tc->ops[tc->n_ops++], 64, "%s", g->node[i]->op_type);
+    }
+    Onnx__ValueInfoProto **vis[2] = {g->input, g->output};
+    size_t nvis[2] = {g->n_input, g->n_output};
+    for (int s = 0; s < 2; s++)
+        for (size_t i = 0; i < nvis[s]; i++) {
+            Onnx__TypeProto *t = vis[s][i]->type;
+            if (!t) continue;
+            if (t->value_case == ONNX__TYPE_PROTO__VALUE_SEQUENCE_TYPE) {
+                excluded = 1;
+                snprintf(why, whylen, "sequence type");
+            } else if (t->value_case == ONNX__TYPE_PROTO__VALUE_OPTIONAL_TYPE) {
+                excluded = 1;
+                snprintf(why, whylen, "optional type");
+            } else if (t->value_case == ONNX__TYPE_PROTO__VALUE_MAP_TYPE ||
+                       t->value_case == ONNX__TYPE_PROTO__VALUE_SPARSE_TENSOR_TYPE) {
+                excluded = 1;
+                snprintf(why, whylen, "map/sparse type");
+            } else if (t->value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE && t->tensor_type &&
+                       t->tensor_type->elem_type == ONNX__TENSOR_PROTO__DATA_TYPE__STRING) {
+                excluded = 1;
+                snprintf(why, whylen, "string tensor");
+            }
+        }
+    /* Ops of sequences/optionals/strings inside the graph. */
+    for (size_t i = 0; i < g->n_node; i++) {
+        const char *op = g->node[i]->op_type;
+        if (strncmp(op, "Sequence", 8) == 0 || strcmp(op, "ConcatFromSequence") == 0 ||
+            strcmp(op, "SplitToSequence") == 0 || strncmp(op, "Optional", 8) == 0 ||
+            strcmp(op, "StringNormalizer") == 0 || strcmp(op, "TfIdfVectorizer") == 0) {
+            excluded = 1;
+            snprintf(why, whylen, "op %s", op);
+        }
+    }
+    onnx__model_proto__free_unpacked(m, NULL);
+    return excluded;
+}
+
+static int compare(const mq_tensor *got, const mq_tensor *want, char *msg, size_t n)
+{
+    char a[128], b[128];
+    if (got->dtype != want->dtype) {
+        snprintf(msg, n, "dtype %s, expected %s", mq_dtype_name(got->dtype), mq_dtype_name(want->dtype));
+        return 0;
+    }
+    if (!mq_shape_equal(got, want)) {
+        snprintf(msg, n, "shape %s, expected %s", mq_shape_str(got, a, sizeof a), mq_shape_str(want, b, sizeof b));
+        return 0;
+    }
+    int64_t ne = mq_numel(want);
+    for (int64_t i = 0; i < ne; i++) {
+        if (mq_dtype_is_float(want->dtype)) {
+            double x = mq_load_f64(got->data, got->dtype, (size_t)i), y = mq_load_f64(want->data, want->dtype, (size_t)i);
+            if (isnan(x) && isnan(y)) continue;
+            if (isinf(y) && x == y) continue;
+            if (!(fabs(x - y) <= abs_tol + rel_tol * fabs(y))) {
+                snprintf(msg, n, "element %lld: %.9g, expected %.9g", (long long)i, x, y);
+                return 0;
+            }
+        } else {
+            size_t es = mq_dtype_size(want->dtype);
+            if (memcmp((const char *)got->data + (size_t)i * es, (const char *)want->data + (size_t)i * es, es) != 0) {
+                snprintf(msg, n, "element %lld: %lld, expected %lld", (long long)i,
+                         (long long)mq_load_i64(got->data, got->dtype, (size_t)i),
+                         (long long)mq_load_i64(want->data, want->dtype, (size_t)i));
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* Runs in the child: import, run every data set, compare. Returns the result kind. */
+static result_kind run_test(const test_case *tc, char *msg, size_t n)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/model.onnx", tc->dir);
+    mq_import_opts opts = {0};
+    mq_import_result res = {0};
+    mq_err err = {0};
+    mq_status st = mq_import_onnx_file(path, &opts, &res, &err);
+    if (st != MQ_OK) {
+        snprintf(msg, n, "import: %s", err.msg);
+        mq_import_result_free(&res);
+        return st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
+    }
+    mq_graph *g = res.graph;
+    result_kind rk = R_PASS;
+    int n_sets = 0;
+    for (int s = 0; s < MAX_SETS && rk == R_PASS; s++) {
+        char sdir[1300];
+        snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", tc->dir, s);
+        if (!file_exists(sdir)) break;
+        n_sets++;
+        mq_tensor in[MAX_IO], out[MAX_IO], want[MAX_IO];
+        memset(in, 0, sizeof in);
+        memset(out, 0, sizeof out);
+        memset(want, 0, sizeof want);
+        int n_in = 0, n_want = 0;
+        for (; n_in < MAX_IO; n_in++) {
+            char p[1400];
+            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, n_in);
+            if (!file_exists(p)) break;
+            mq_err e2 = {0};
+            if (mq_tensor_read_file(p, &in[n_in], &e2) != MQ_OK) {
+                snprintf(msg, n, "reading %s: %s", p, e2.msg);
+                rk = R_FAIL;
+                break;
+            }
+        }
+        for (; rk == R_PASS && n_want < MAX_IO; n_want++) {
+            char p[1400];
+            snprintf(p, sizeof p, "%s/output_%d.pb", sdir, n_want);
+            if (!file_exists(p)) break;
+            mq_err e2 = {0};
+            if (mq_tensor_read_file(p, &want[n_want], &e2) != MQ_OK) {
+                snprintf(msg, n, "reading %s: %s", p, e2.msg);
+                rk = R_FAIL;
+                break;
+            }
+        }
+        if (rk == R_PASS && n_in != g->n_inputs) {
+            snprintf(msg, n, "set %d has %d inputs, the graph %d", s, n_in, g->n_inputs);
+            rk = R_FAIL;
+        }
+        if (rk == R_PASS && n_want != g->n_outputs) {
+            snprintf(msg, n, "set %d has %d outputs, the graph %d", s, n_want, g->n_outputs);
+            rk = R_FAIL;
+        }
+        if (rk == R_PASS) {
+            mq_err e2 = {0};
+            mq_status rs = mq_exec_run(g, in, out, &e2);
+            if (rs != MQ_OK) {
+                snprintf(msg, n, "run: %s", e2.msg);
+                rk = rs == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
+            } else {
+                for (int k = 0; k < n_want && rk == R_PASS; k++) {
+                    char cm[400];
+                    if (!compare(&out[k], &want[k], cm, sizeof cm)) {
+                        snprintf(msg, n, "set %d output %d '%s': %s", s, k, g->tensors[g->outputs[k]].name, cm);
+                        rk = R_FAIL;
+                    }
+                }
+                for (int k = 0; k < g->n_outputs; k++) mq_tensor_free_data(&out[k]);
+            }
+        }
+        for (int k = 0; k < MAX_IO; k++) {
+            mq_tensor_free_data(&in[k]);
+            mq_tensor_free_data(&want[k]);
+        }
+    }
+    if (rk == R_PASS && n_sets == 0) {
+        snprintf(msg, n, "no test_data_set");
+        rk = R_FAIL;
+    }
+    mq_import_result_free(&res);
+    return rk;
+}
+
+static void run_isolated(test_case *tc)
+{
+    int fd[2];
+    if (pipe(fd) != 0) {
+        tc->result = R_CRASH;
+        snprintf(tc->message, sizeof tc->message, "pipe: %s", strerror(errno));
+        return;
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        alarm((unsigned)timeout_s);
+        char msg[sizeof tc->message] = {0};
+        unsigned char rk = (unsigned char)run_test(tc, msg, sizeof msg);
+        ssize_t w = write(fd[1], &rk, 1);
+        w += write(fd[1], msg, strlen(msg));
+        (void)w;
+        close(fd[1]);
+        _exit(0);
+    }
+    close(fd[1]);
+    char buf[sizeof tc->message + 1];
+    size_t got = 0;
+    ssize_t r;
+    while ((r = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)r;
+    close(fd[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    buf[got] = 0;
+    if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0) || got == 0) {
+        int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        tc->result = sig == SIGALRM ? R_TIMEOUT : R_CRASH;
+        if (sig == SIGALRM)
+            snprintf(tc->message, sizeof tc->message, "timed out after %d s", timeout_s);
+        else if (sig)
+            snprintf(tc->message, sizeof tc->message, "killed by signal %d (%s)", sig, strsignal(sig));
+        else
+            snprintf(tc->message, sizeof tc->message, "child exited with status %d", WEXITSTATUS(status));
+        return;
+    }
+    tc->result = (result_kind)(unsigned char)buf[0];
+    snprintf(tc->message, sizeof tc->message, "%s", buf + 1);
+}
+
+static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void collect(const char *root, const char *folder, const char *filter)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", root, folder);
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "maqd-conformance: cannot open %s: %s\n", dir, strerror(errno));
+        return;
+    }
+    char *names[MAX_TESTS];
+    int k = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && k < MAX_TESTS) {
+        if (e->d_name[0] == '.') continue;
+        char full[1500];
+        snprintf(full, sizeof full, "%s/%s/model.onnx", dir, e->d_name);
+        if (!file_exists(full)) continue;
+        char id[300];
+        snprintf(id, sizeof id, "%s/%s", folder, e->d_name);
+        if (filter && !strstr(id, filter)) continue;
+        names[k++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)k, sizeof names[0], cmp_names);
+    for (int i = 0; i < k; i++) {
+        if (n_tests < MAX_TESTS) {
+            test_case *tc = &tests[n_tests++];
+            memset(tc, 0, sizeof *tc);
+            snprintf(tc->folder, sizeof tc->folder, "%s", folder);
+            snprintf(tc->name, sizeof tc->name, "%s", names[i]);
+            snprintf(tc->dir, sizeof tc->dir, "%s/%s", dir, names[i]);
+        }
+        free(names[i]);
+    }
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') fprintf(f, "\\%c", c);
+        else if (c < 0x20) fprintf(f, "\\u%04x", c);
+        else fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: maqd-conformance [options]\n"
+            "Runs the ONNX backend conformance tests through the reference executor.\n"
+            "  --root DIR          test data root (default " DEFAULT_ROOT ")\n"
+            "  --folder NAME       only this folder (repeatable; default node simple pytorch-converted pytorch-operator)\n"
+            "  --filter STR        only tests whose folder/name contains STR\n"
+            "  --expected FILE     list of folder/test expected to pass: any of them not passing fails the run\n"
+            "  --write-passing FILE  write the tests that passed (to update the expected list)\n"
+            "  --json FILE         write a machine-readable summary\n"
+            "  --timeout S         per-test timeout in seconds (default 120)\n"
+            "  -v                  print every test; -q prints only the summary\n");
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = DEFAULT_ROOT, *filter = NULL, *expected = NULL, *json = NULL, *write_passing = NULL;
+    const char *folders[8];
+    int n_folders = 0, quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--root") && more) root = argv[++i];
+        else if (!strcmp(a, "--folder") && more && n_folders < 8) folders[n_folders++] = argv[++i];
+        else if (!strcmp(a, "--filter") && more) filter = argv[++i];
+        else if (!strcmp(a, "--expected") && more) expected = argv[++i];
+        else if (!strcmp(a, "--write-passing") && more) write_passing = argv[++i];
+        else if (!strcmp(a, "--json") && more) json = argv[++i];
+        else if (!strcmp(a, "--timeout") && more) timeout_s = atoi(argv[++i]);
+        else if (!strcmp(a, "-v")) verbose = 1;
+        else if (!strcmp(a, "-q")) quiet = 1;
+        else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else {
+            fprintf(stderr, "maqd-conformance: unknown argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!n_folders) {
+        folders[0] = "node";
+        folders[1] = "simple";
+        folders[2] = "pytorch-converted";
+        folders[3] = "pytorch-operator";
+        n_folders = 4;
+    }
+    tests = calloc(MAX_TESTS, sizeof *tests);
+    if (!tests) return 2;
+    for (int f = 0; f < n_folders; f++) collect(root, folders[f], filter);
+    if (n_tests == 0) {
+        fprintf(stderr, "maqd-conformance: no tests found under %s\n", root);
+        return 2;
+    }
+
+    /* Expected-pass list. */
+    char **exp_names = NULL;
+    int n_exp = 0;
+    if (expected) {
+        FILE *ef = fopen(expected, "r");
+        if (!ef) {
+            fprintf(stderr, "maqd-conformance: cannot open %s: %s\n", expected, strerror(errno));
+            return 2;
+        }
+        exp_names = calloc(MAX_TESTS, sizeof *exp_names);
+        char line[512];
+        while (fgets(line, sizeof line, ef) && n_exp < MAX_TESTS) {
+            line[strcspn(line, "\r\n")] = 0;
+            if (!line[0] || line[0] == '#') continue;
+            exp_names[n_exp++] = strdup(line);
+        }
+        fclose(ef);
+    }
+
+    for (int i = 0; i < n_tests; i++) {
+        test_case *tc = &tests[i];
+        char why[256] = {0};
+        if (classify(tc, why, sizeof why)) {
+            tc->result = R_EXCLUDED;
+            snprintf(tc->message, sizeof tc->message, "out of scope: %s", why);
+        } else {
+            run_isolated(tc);
+        }
+        char id[300];
+        snprintf(id, sizeof id, "%s/%s", tc->folder, tc->name);
+        for (int k = 0; k < n_exp; k++)
+            if (!strcmp(exp_names[k], id)) tc->expected = 1;
+        if (verbose || (!quiet && (tc->result == R_CRASH || tc->result == R_TIMEOUT ||
+                                   (tc->expected && tc->result != R_PASS))))
+            printf("%-11s %s%s%s\n", kind_name[tc->result], id, tc->message[0] ? ": " : "", tc->message);
+    }
+
+    /* Per-folder table. */
+    printf("\n%-20s %6s %6s %6s %6s %6s %6s %6s\n", "folder", "pass", "fail", "unsup", "crash", "tmout",
+           "excl", "pass%");
+    int total[R_NCAT] = {0};
+    for (int f = 0; f < n_folders; f++) {
+        int c[R_NCAT] = {0};
+        for (int i = 0; i < n_tests; i++)
+            if (!strcmp(tests[i].folder, folders[f])) c[tests[i].result]++;
+        int in_scope = c[R_PASS] + c[R_FAIL] + c[R_UNSUPPORTED] + c[R_CRASH] + c[R_TIMEOUT];
+        printf("%-20s %6d %6d %6d %6d %6d %6d %5.1f%%\n", folders[f], c[R_PASS], c[R_FAIL], c[R_UNSUPPORTED],
+               c[R_CRASH], c[R_TIMEOUT], c[R_EXCLUDED], in_scope ? 100.0 * c[R_PASS] / in_scope : 0.0);
+        for (int k = 0; k < R_NCAT; k++) total[k] += c[k];
+    }
+    int in_scope = total[R_PASS] + total[R_FAIL] + total[R_UNSUPPORTED] + total[R_CRASH] + total[R_TIMEOUT];
+    printf("%-20s %6d %6d %6d %6d %6d %6d %5.1f%%\n", "total", total[R_PASS], total[R_FAIL],
+           total[R_UNSUPPORTED], total[R_CRASH], total[R_TIMEOUT], total[R_EXCLUDED],
+           in_scope ? 100.0 * total[R_PASS] / in_scope : 0.0);
+
+    /* Per-op table (a test counts for every op type its model uses). */
+    if (!quiet) {
+        printf("\n%-28s %6s %6s %6s %6s\n", "op", "pass", "fail", "unsup", "other");
+        char seen[512][64];
+        int n_seen = 0;
+        for (int i = 0; i < n_tests; i++)
+            for (int k = 0; k < tests[i].n_ops; k++) {
+                int dup = 0;
+                for (int s = 0; s < n_seen; s++)
+                    if (!strcmp(seen[s], tests[i].ops[k])) dup = 1;
+                if (!dup && n_seen < 512) snprintf(seen[n_seen++], 64, "%s", tests[i].ops[k]);
+            }
+        qsort(seen, (size_t)n_seen, sizeof seen[0], (int (*)(const void *, const void *))strcmp);
+        for (int s = 0; s < n_seen; s++) {
+            int c[R_NCAT] = {0};
+            for (int i = 0; i < n_tests; i++)
+                for (int k = 0; k < tests[i].n_ops; k++)
+                    if (!strcmp(tests[i].ops[k], seen[s])) c[tests[i].result]++;
+            if (c[R_EXCLUDED] && !c[R_PASS] && !c[R_FAIL] && !c[R_UNSUPPORTED]) continue;
+            printf("%-28s %6d %6d %6d %6d\n", seen[s], c[R_PASS], c[R_FAIL], c[R_UNSUPPORTED],
+                   c[R_CRASH] + c[R_TIMEOUT]);
+        }
+    }
+
+    if (json) {
+        FILE *jf = fopen(json, "w");
+        if (jf) {
+            fprintf(jf, "{\n  \"totals\": {");
+            for (int k = 0; k < R_NCAT; k++) fprintf(jf, "%s\"%s\": %d", k ? ", " : "", kind_name[k], total[k]);
+            fprintf(jf, "},\n  \"tests\": [\n");
+            for (int i = 0; i < n_tests; i++) {
+                fprintf(jf, "    {\"folder\": ");
+                json_str(jf, tests[i].folder);
+                fprintf(jf, ", \"name\": ");
+                json_str(jf, tests[i].name);
+                fprintf(jf, ", \"result\": \"%s\", \"message\": ", kind_name[tests[i].result]);
+                json_str(jf, tests[i].message);
+                fprintf(jf, ", \"ops\": [");
+                for (int k = 0; k < tests[i].n_ops; k++) {
+                    if (k) fputs(", ", jf);
+                    json_str(jf, tests[i].ops[k]);
+                }
+                fprintf(jf, "]}%s\n", i + 1 < n_tests ? "," : "");
+            }
+            fprintf(jf, "  ]\n}\n");
+            fclose(jf);
+        } else {
+            fprintf(stderr, "maqd-conformance: cannot write %s\n", json);
+        }
+    }
+    if (write_passing) {
+        FILE *wf = fopen(write_passing, "w");
+        if (wf) {
+            fprintf(wf, "# Conformance tests expected to pass (folder/test). Regenerate with\n"
+                        "#   maqd-conformance --write-passing tests/conformance/expected_pass.txt\n");
+            for (int i = 0; i < n_tests; i++)
+                if (tests[i].result == R_PASS) fprintf(wf, "%s/%s\n", tests[i].folder, tests[i].name);
+            fclose(wf);
+        }
+    }
+
+    int bad = total[R_CRASH] + total[R_TIMEOUT], regress = 0;
+    for (int k = 0; k < n_exp; k++) {
+        int found = 0;
+        for (int i = 0; i < n_tests; i++) {
+            char id[300];
+            snprintf(id, sizeof id, "%s/%s", tests[i].folder, tests[i].name);
+            if (!strcmp(exp_names[k], id)) found = 1;
+        }
+        if (!found && !filter) {
+            printf("regression: %s is expected to pass but was not found\n", exp_names[k]);
+            regress++;
+        }
+    }
+    for (int i = 0; i < n_tests; i++)
+        if (tests[i].expected && tests[i].result != R_PASS) regress++;
+    printf("\n%d passed, %d failed\n", total[R_PASS], total[R_FAIL] + total[R_CRASH] + total[R_TIMEOUT] + total[R_UNSUPPORTED]);
+    if (regress) printf("%d expected-pass test(s) regressed\n", regress);
+    if (bad) printf("%d test(s) crashed or timed out\n", bad);
+    for (int k = 0; k < n_exp; k++) free(exp_names[k]);
+    free(exp_names);
+    free(tests);
+    return (bad || regress) ? 1 : 0;
+}

@@ -1,0 +1,449 @@
+/* test_kernels.c: the portable float kernels of runtime/kernels/ on small cases worked out by hand,
+ * and the host OpenBLAS paths (sgemm, im2col/col2im + sgemm) against the portable kernels. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "runtime/kernels/conv.h"
+#include "runtime/kernels/gemm.h"
+#include "runtime/kernels/norm.h"
+#include "runtime/kernels/pool.h"
+#include "runtime/kernels/rnn.h"
+#include "runtime/kernels/roi.h"
+#include "runtime/kernels/softmax.h"
+
+static void near(const float *got, const float *want, size_t n, float tol)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (fabsf(got[i] - want[i]) > tol * (1.0f + fabsf(want[i])))
+            fail_msg("element %zu: got %.7g, want %.7g", i, (double)got[i], (double)want[i]);
+    }
+}
+
+/* deterministic pseudo-random values in [-1, 1) */
+static uint32_t rng = 12345u;
+static float frand(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return (float)((rng >> 8) & 0xffffff) / 8388608.0f - 1.0f;
+}
+
+static void test_sgemm_hand(void **state)
+{
+    (void)state;
+    /* A = [[1,2],[3,4]], B = [[5,6],[7,8]]: A*B = [[1*5+2*7, 1*6+2*8], [3*5+4*7, 3*6+4*8]] = [[19,22],[43,50]] */
+    const float A[4] = {1, 2, 3, 4}, B[4] = {5, 6, 7, 8};
+    float C[4] = {NAN, NAN, NAN, NAN};
+    mqk_sgemm(0, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2); /* beta 0 ignores the NaNs */
+    const float w1[4] = {19, 22, 43, 50};
+    near(C, w1, 4, 0);
+    /* A^T*B = [[1,3],[2,4]]*B = [[1*5+3*7, 1*6+3*8], [2*5+4*7, 2*6+4*8]] = [[26,30],[38,44]] */
+    mqk_sgemm(1, 0, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    const float w2[4] = {26, 30, 38, 44};
+    near(C, w2, 4, 0);
+    /* A*B^T = [[1*5+2*6, 1*7+2*8], [3*5+4*6, 3*7+4*8]] = [[17,23],[39,53]] */
+    mqk_sgemm(0, 1, 2, 2, 2, 1.0f, A, 2, B, 2, 0.0f, C, 2);
+    const float w3[4] = {17, 23, 39, 53};
+    near(C, w3, 4, 0);
+    /* 2*A*B + 1*ones = [[39,45],[87,101]] */
+    for (int i = 0; i < 4; i++) C[i] = 1.0f;
+    mqk_sgemm(0, 0, 2, 2, 2, 2.0f, A, 2, B, 2, 1.0f, C, 2);
+    const float w4[4] = {39, 45, 87, 101};
+    near(C, w4, 4, 0);
+    /* int: [1,-2] * [3;4] = 3 - 8 = -5 */
+    const int32_t ia[2] = {1, -2}, ib[2] = {3, 4};
+    int32_t ic = 0;
+    mqk_gemm_i32(1, 1, 2, ia, ib, &ic);
+    assert_int_equal(ic, -5);
+}
+
+static void test_sgemm_vs_blas(void **state)
+{
+    (void)state;
+    enum { M = 37, N = 29, K = 41 };
+    static float A[M * K], B[K * N], C0[M * N], C1[M * N];
+    for (int i = 0; i < M * K; i++) A[i] = frand();
+    for (int i = 0; i < K * N; i++) B[i] = frand();
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            for (int i = 0; i < M * N; i++) C0[i] = C1[i] = frand();
+            int lda = ta ? M : K, ldb = tb ? K : N;
+            mqk_sgemm(ta, tb, M, N, K, 0.5f, A, lda, B, ldb, 0.25f, C0, N);
+            cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, M, N, K,
+                        0.5f, A, lda, B, ldb, 0.25f, C1, N);
+            near(C0, C1, M * N, 1e-5f);
+        }
+}
+
+static mqk_conv_params conv1d(int32_t c, int32_t m, int32_t g, int32_t in, int32_t k, int32_t s, int32_t pad,
+                              int32_t out)
+{
+    mqk_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.nd = 1;
+    p.batch = 1;
+    p.in_ch = c;
+    p.out_ch = m;
+    p.group = g;
+    p.in_size[0] = in;
+    p.out_size[0] = out;
+    p.kernel[0] = k;
+    p.stride[0] = s;
+    p.pad_begin[0] = pad;
+    p.dilation[0] = 1;
+    return p;
+}
+
+static void test_conv_hand(void **state)
+{
+    (void)state;
+    /* 1-D, x = [1,2,3,4], w = [1,0,-1], pad 1, bias 0.5: y[o] = x[o-1] - x[o+1] + 0.5
+     * = [0-2, 1-3, 2-4, 3-0] + 0.5 = [-1.5, -1.5, -1.5, 3.5] */
+    mqk_conv_params p = conv1d(1, 1, 1, 4, 3, 1, 1, 4);
+    const float x[4] = {1, 2, 3, 4}, w[3] = {1, 0, -1}, b = 0.5f;
+    float y[5];
+    mqk_conv_f32(&p, x, w, &b, y);
+    const float want[4] = {-1.5f, -1.5f, -1.5f, 3.5f};
+    near(y, want, 4, 0);
+    /* 2-D, x = 3x3 of 1..9, w = 2x2 of ones: sums of 2x2 blocks = [1+2+4+5, 2+3+5+6, 4+5+7+8, 5+6+8+9] */
+    mqk_conv_params q;
+    memset(&q, 0, sizeof q);
+    q.nd = 2;
+    q.batch = q.in_ch = q.out_ch = q.group = 1;
+    q.in_size[0] = q.in_size[1] = 3;
+    q.out_size[0] = q.out_size[1] = 2;
+    q.kernel[0] = q.kernel[1] = 2;
+    q.stride[0] = q.stride[1] = q.dilation[0] = q.dilation[1] = 1;
+    const float x2[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w2[4] = {1, 1, 1, 1};
+    mqk_conv_f32(&q, x2, w2, NULL, y);
+    const float want2[4] = {12, 16, 24, 28};
+    near(y, want2, 4, 0);
+    /* depthwise, 2 channels, group 2, k 1: w = [2, -1]: y0 = 2*[1,2], y1 = -[3,4] */
+    mqk_conv_params r = conv1d(2, 2, 2, 2, 1, 1, 0, 2);
+    const float x3[4] = {1, 2, 3, 4}, w3[2] = {2, -1};
+    mqk_conv_f32(&r, x3, w3, NULL, y);
+    const float want3[4] = {2, 4, -3, -4};
+    near(y, want3, 4, 0);
+    /* integer: same as the 1-D case without bias: [-2, -2, -2, 3] */
+    const int32_t xi[4] = {1, 2, 3, 4}, wi[3] = {1, 0, -1};
+    int32_t yi[4];
+    mqk_conv_i32(&p, xi, wi, yi);
+    assert_int_equal(yi[0], -2);
+    assert_int_equal(yi[3], 3);
+    /* transposed, x = [1,2], w = [1,1,1], stride 2: y[2i+k] += x[i] -> [1,1,1+2,2,2] */
+    mqk_conv_params t = conv1d(1, 1, 1, 2, 3, 2, 0, 5);
+    const float xt[2] = {1, 2}, wt[3] = {1, 1, 1};
+    mqk_conv_transpose_f32(&t, xt, wt, NULL, y);
+    const float want4[5] = {1, 1, 3, 2, 2};
+    near(y, want4, 5, 0);
+}
+
+static void test_conv_vs_blas(void **state)
+{
+    (void)state;
+    /* 2-D, 4 -> 6 channels in 2 groups, 7x6 input, 3x2 kernel, stride (2,1), pad (1,0), dilation (1,2) */
+    mqk_conv_params p;
+    memset(&p, 0, sizeof p);
+    p.nd = 2;
+    p.batch = 2;
+    p.in_ch = 4;
+    p.out_ch = 6;
+    p.group = 2;
+    p.in_size[0] = 7;
+    p.in_size[1] = 6;
+    p.kernel[0] = 3;
+    p.kernel[1] = 2;
+    p.stride[0] = 2;
+    p.stride[1] = 1;
+    p.pad_begin[0] = 1;
+    p.dilation[0] = 1;
+    p.dilation[1] = 2;
+    p.out_size[0] = (7 + 2 - 3) / 2 + 1;   /* pads 1+1: 4 */
+    p.out_size[1] = (6 - (2 - 1) * 2 - 1) + 1; /* 4 */
+    enum { XN = 2 * 4 * 7 * 6, WN = 6 * 2 * 3 * 2, YN = 2 * 6 * 4 * 4 };
+    static float x[XN], w[WN], b[6], y0[YN], y1[YN], col[2 * 3 * 2 * 4 * 4];
+    for (int i = 0; i < XN; i++) x[i] = frand();
+    for (int i = 0; i < WN; i++) w[i] = frand();
+    for (int i = 0; i < 6; i++) b[i] = frand();
+    assert_int_equal(mqk_im2col_bytes(&p), sizeof col);
+    mqk_conv_f32(&p, x, w, b, y0);
+    for (int n = 0; n < 2; n++)
+        for (int g = 0; g < 2; g++) {
+            mqk_im2col_f32(&p, x + (n * 4 + g * 2) * 42, col);
+            float *yg = y1 + (n * 6 + g * 3) * 16;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, 3, 16, 12, 1.0f, w + g * 3 * 12, 12, col, 16, 0.0f,
+                        yg, 16);
+            for (int m = 0; m < 3; m++)
+                for (int j = 0; j < 16; j++) yg[m * 16 + j] += b[g * 3 + m];
+        }
+    near(y0, y1, YN, 1e-5f);
+
+    /* transposed: 4 -> 6 channels in 2 groups, 3x4 input, 3x2 kernel, stride (2,1), pad 1, dilation (1,2) */
+    mqk_conv_params t = p;
+    t.in_size[0] = 3;
+    t.in_size[1] = 4;
+    t.pad_begin[1] = 1;
+    t.out_size[0] = 2 * (3 - 1) + 3 - 2;       /* 5 */
+    t.out_size[1] = 1 * (4 - 1) + 3 - 2;       /* dilated kernel 3: 4 */
+    enum { TXN = 2 * 4 * 12, TWN = 4 * 3 * 6, TYN = 2 * 6 * 20 };
+    static float tx[TXN], tw[TWN], ty0[TYN], ty1[TYN], tcol[3 * 6 * 12];
+    for (int i = 0; i < TXN; i++) tx[i] = frand();
+    for (int i = 0; i < TWN; i++) tw[i] = frand();
+    assert_int_equal(mqk_col2im_bytes(&t), sizeof tcol);
+    mqk_conv_transpose_f32(&t, tx, tw, b, ty0);
+    for (int n = 0; n < 2; n++)
+        for (int g = 0; g < 2; g++) {
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, 18, 12, 2, 1.0f, tw + g * 2 * 18, 18,
+                        tx + (n * 4 + g * 2) * 12, 12, 0.0f, tcol, 12);
+            float *yg = ty1 + (n * 6 + g * 3) * 20;
+            for (int m = 0; m < 3; m++)
+                for (int j = 0; j < 20; j++) yg[m * 20 + j] = b[g * 3 + m];
+            mqk_col2im_add_f32(&t, tcol, yg);
+        }
+    near(ty0, ty1, TYN, 1e-5f);
+}
+
+static void test_pool_hand(void **state)
+{
+    (void)state;
+    /* 4x4 input 0..15, kernel 2, stride 2: maxima are the bottom-right corners 5, 7, 13, 15; their
+     * column-major indices (w*4 + h) are (1,1)->5, (1,3)->13, (3,1)->7, (3,3)->15 */
+    mqk_pool_params p;
+    memset(&p, 0, sizeof p);
+    p.nd = 2;
+    p.batch = p.channels = 1;
+    p.in_size[0] = p.in_size[1] = 4;
+    p.out_size[0] = p.out_size[1] = 2;
+    p.kernel[0] = p.kernel[1] = p.stride[0] = p.stride[1] = 2;
+    p.dilation[0] = p.dilation[1] = 1;
+    float x[16], y[4];
+    int64_t ind[4];
+    for (int i = 0; i < 16; i++) x[i] = (float)i;
+    mqk_maxpool_f32(&p, x, y, ind, 0);
+    const float want[4] = {5, 7, 13, 15};
+    near(y, want, 4, 0);
+    assert_int_equal(ind[1], 7);
+    mqk_maxpool_f32(&p, x, y, ind, 1);
+    assert_int_equal(ind[1], 13);
+    assert_int_equal(ind[2], 7);
+    /* 1-D average, x = [1,2,3], kernel 2, pads 1+1: windows {pad,1} {1,2} {2,3} {3,pad}:
+     * excluding pads [1, 1.5, 2.5, 3]; including pads [0.5, 1.5, 2.5, 1.5] */
+    mqk_pool_params a;
+    memset(&a, 0, sizeof a);
+    a.nd = 1;
+    a.batch = a.channels = 1;
+    a.in_size[0] = 3;
+    a.out_size[0] = 4;
+    a.kernel[0] = 2;
+    a.stride[0] = a.dilation[0] = 1;
+    a.pad_begin[0] = a.pad_end[0] = 1;
+    const float xa[3] = {1, 2, 3};
+    mqk_avgpool_f32(&a, xa, y);
+    const float want2[4] = {1, 1.5f, 2.5f, 3};
+    near(y, want2, 4, 0);
+    a.count_include_pad = 1;
+    mqk_avgpool_f32(&a, xa, y);
+    const float want3[4] = {0.5f, 1.5f, 2.5f, 1.5f};
+    near(y, want3, 4, 0);
+    /* Lp (p = 2), kernel 2, no pads on [3,4,0]: [sqrt(9+16), sqrt(16+0)] = [5, 4] */
+    a.pad_begin[0] = a.pad_end[0] = 0;
+    a.out_size[0] = 2;
+    a.p = 2.0f;
+    const float xl[3] = {3, 4, 0};
+    mqk_lppool_f32(&a, xl, y);
+    const float want4[2] = {5, 4};
+    near(y, want4, 2, 1e-6f);
+    /* global: [1,2,3,4] -> mean 2.5, max 4, L2 sqrt(30) */
+    const float xg[4] = {1, 2, 3, 4};
+    mqk_global_avgpool_f32(1, 4, xg, y);
+    mqk_global_maxpool_f32(1, 4, xg, y + 1);
+    mqk_global_lppool_f32(1, 4, 2.0f, xg, y + 2);
+    const float want5[3] = {2.5f, 4, 5.4772256f};
+    near(y, want5, 3, 1e-6f);
+}
+
+static void test_norm_hand(void **state)
+{
+    (void)state;
+    float y[4], m[2], v[2];
+    /* batchnorm: scale 2, bias 1, mean 1.5, var 3, eps 1: a = 2/sqrt(4) = 1, b = 1 - 1.5 = -0.5:
+     * [1,2] -> [0.5, 1.5] */
+    const float x[2] = {1, 2}, s = 2, bi = 1, me = 1.5f, va = 3;
+    mqk_batchnorm_f32(1, 1, 2, x, &s, &bi, &me, &va, 1.0f, y);
+    const float w1[2] = {0.5f, 1.5f};
+    near(y, w1, 2, 1e-6f);
+    /* channel statistics of [1,2,3,4]: mean 2.5, variance (2.25+0.25+0.25+2.25)/4 = 1.25 */
+    const float x4[4] = {1, 2, 3, 4};
+    mqk_channel_stats_f32(1, 1, 4, x4, m, v);
+    assert_float_equal(m[0], 2.5f, 1e-6f);
+    assert_float_equal(v[0], 1.25f, 1e-6f);
+    /* layernorm, row [1,3]: mean 2, var 1, eps 0 -> [-1, 1]; scale [2,3], bias [0,1] -> [-2, 4] */
+    const float xr[2] = {1, 3}, sc[2] = {2, 3}, bb[2] = {0, 1};
+    mqk_layernorm_f32(1, 2, xr, sc, bb, 0.0f, y, m, v);
+    const float w2[2] = {-2, 4};
+    near(y, w2, 2, 1e-6f);
+    assert_float_equal(m[0], 2.0f, 1e-6f);
+    assert_float_equal(v[0], 1.0f, 1e-6f);
+    /* instancenorm: same row as one plane, scale 2, bias 0 -> [-2, 2] */
+    const float s2 = 2, b0 = 0;
+    mqk_instancenorm_f32(1, 1, 2, xr, &s2, &b0, 0.0f, y);
+    const float w3[2] = {-2, 2};
+    near(y, w3, 2, 1e-6f);
+    /* Lp normalization of [3,4]: L2 -> [0.6, 0.8]; L1 -> [3/7, 4/7] */
+    const float xl[2] = {3, 4};
+    mqk_lpnorm_f32(1, 2, 1, 2, xl, y);
+    const float w4[2] = {0.6f, 0.8f};
+    near(y, w4, 2, 1e-6f);
+    mqk_lpnorm_f32(1, 2, 1, 1, xl, y);
+    const float w5[2] = {3.0f / 7, 4.0f / 7};
+    near(y, w5, 2, 1e-6f);
+    /* LRN, channels [1,2], size 3, alpha 3, beta 1, bias 1: both windows cover both channels,
+     * sum of squares 5: y = x / (1 + 3/3*5) = [1/6, 2/6] */
+    const float xc[2] = {1, 2};
+    mqk_lrn_f32(1, 2, 1, 3, 3.0f, 1.0f, 1.0f, xc, y);
+    const float w6[2] = {1.0f / 6, 2.0f / 6};
+    near(y, w6, 2, 1e-6f);
+}
+
+static void test_softmax_hand(void **state)
+{
+    (void)state;
+    /* [0, ln 3]: exp = [1, 3], softmax [0.25, 0.75], log-softmax [ln 0.25, ln 0.75] */
+    const float x[2] = {0.0f, 1.0986123f};
+    float y[3];
+    mqk_softmax_f32(1, 2, 1, x, y);
+    const float w1[2] = {0.25f, 0.75f};
+    near(y, w1, 2, 1e-6f);
+    mqk_logsoftmax_f32(1, 2, 1, x, y);
+    const float w2[2] = {-1.3862944f, -0.2876821f};
+    near(y, w2, 2, 1e-6f);
+    /* hardmax of [1,3,3]: the first maximum -> [0,1,0] */
+    const float xh[3] = {1, 3, 3};
+    mqk_hardmax_f32(1, 3, 1, xh, y);
+    const float w3[3] = {0, 1, 0};
+    near(y, w3, 3, 0);
+    /* strided: [outer 1, n 2, inner 2] = [[0, 0], [ln 3, 0]]: columns [0.25, 0.75] and [0.5, 0.5] */
+    const float xs[4] = {0.0f, 0.0f, 1.0986123f, 0.0f};
+    float ys[4];
+    mqk_softmax_f32(1, 2, 2, xs, ys);
+    const float w4[4] = {0.25f, 0.5f, 0.75f, 0.5f};
+    near(ys, w4, 4, 1e-6f);
+}
+
+static mqk_rnn_params rnn1(int cell, int32_t seq)
+{
+    /* one batch entry, input 1, hidden 1, contiguous x and y */
+    mqk_rnn_params p;
+    memset(&p, 0, sizeof p);
+    p.cell = cell;
+    p.seq = seq;
+    p.batch = p.input = p.hidden = 1;
+    p.x_step = p.y_step = p.x_batch = p.y_batch = 1;
+    p.act[0].kind = cell == MQK_CELL_RNN ? MQK_ACT_RELU : MQK_ACT_SIGMOID;
+    p.act[1].kind = p.act[2].kind = MQK_ACT_TANH;
+    return p;
+}
+
+static void test_rnn_hand(void **state)
+{
+    (void)state;
+    float scratch[16], h, c, y[2];
+    /* RNN, relu, w 1, r 0.5, x = [1, 2], h0 0: h1 = 1, h2 = 2 + 0.5*1 = 2.5 */
+    mqk_rnn_params p = rnn1(MQK_CELL_RNN, 2);
+    assert_true(mqk_rnn_scratch_bytes(&p) <= sizeof scratch);
+    const float x[2] = {1, 2}, w = 1, r = 0.5f;
+    h = 0;
+    mqk_rnn_f32(&p, x, &w, &r, NULL, NULL, NULL, &h, NULL, y, scratch);
+    const float w1[2] = {1, 2.5f};
+    near(y, w1, 2, 1e-6f);
+    assert_float_equal(h, 2.5f, 1e-6f);
+    /* reverse: t=1 first: h = 2, then t=0: h = 1 + 0.5*2 = 2 */
+    p.reverse = 1;
+    h = 0;
+    mqk_rnn_f32(&p, x, &w, &r, NULL, NULL, NULL, &h, NULL, y, scratch);
+    const float w2[2] = {2, 2};
+    near(y, w2, 2, 1e-6f);
+    /* forward with sequence length 1: y = [1, 0], final h = 1 */
+    p.reverse = 0;
+    h = 0;
+    const int32_t len = 1;
+    mqk_rnn_f32(&p, x, &w, &r, NULL, NULL, &len, &h, NULL, y, scratch);
+    const float w3[2] = {1, 0};
+    near(y, w3, 2, 0);
+    assert_float_equal(h, 1.0f, 0);
+
+    /* GRU with zero weights: z = r = sigmoid(0) = 0.5, candidate tanh(0) = 0, h' = 0.5*h:
+     * h0 = 1 -> [0.5, 0.25] (both linear_before_reset settings) */
+    const float zw[4] = {0, 0, 0, 0};
+    p = rnn1(MQK_CELL_GRU, 2);
+    for (int lbr = 0; lbr < 2; lbr++) {
+        p.linear_before_reset = lbr;
+        h = 1;
+        mqk_rnn_f32(&p, x, zw, zw, NULL, NULL, NULL, &h, NULL, y, scratch);
+        const float w4[2] = {0.5f, 0.25f};
+        near(y, w4, 2, 1e-6f);
+    }
+    /* LSTM with zero weights: i = o = f = 0.5, candidate 0: c' = 0.5*c, h' = 0.5*tanh(c'):
+     * c0 = 2 -> c = 1, h = 0.5*tanh(1) = 0.3807971. With the forget peephole ln(3)/2:
+     * f = sigmoid(ln 3) = 0.75 -> c = 1.5, h = 0.5*tanh(1.5) = 0.4525741 */
+    p = rnn1(MQK_CELL_LSTM, 1);
+    h = 0;
+    c = 2;
+    mqk_rnn_f32(&p, x, zw, zw, NULL, NULL, NULL, &h, &c, y, scratch);
+    assert_float_equal(c, 1.0f, 1e-6f);
+    assert_float_equal(h, 0.3807971f, 1e-6f);
+    const float peep[3] = {0, 0, 0.5493061f};
+    h = 0;
+    c = 2;
+    mqk_rnn_f32(&p, x, zw, zw, NULL, peep, NULL, &h, &c, y, scratch);
+    assert_float_equal(c, 1.5f, 1e-6f);
+    assert_float_equal(h, 0.4525741f, 1e-6f);
+}
+
+static void test_roi_hand(void **state)
+{
+    (void)state;
+    /* image [[0,1],[2,3]] (value 2*row + col), roi [0,0,1,1], one 1x1 bin, legacy coordinates:
+     * one sample at (0.5, 0.5) -> 1.5; 2x2 samples at 0.25 / 0.75 average the linear function to
+     * 1.5 as well; max mode (one sample) takes the largest weighted tap 0.25*3 = 0.75 */
+    const float img[4] = {0, 1, 2, 3}, roi[4] = {0, 0, 1, 1};
+    mqk_roi_params p;
+    memset(&p, 0, sizeof p);
+    p.channels = 1;
+    p.height = p.width = 2;
+    p.out_h = p.out_w = 1;
+    p.spatial_scale = 1.0f;
+    p.sampling_ratio = 1;
+    float y[4];
+    mqk_roialign_f32(&p, img, roi, y);
+    assert_float_equal(y[0], 1.5f, 1e-6f);
+    p.sampling_ratio = 2;
+    mqk_roialign_f32(&p, img, roi, y);
+    assert_float_equal(y[0], 1.5f, 1e-6f);
+    p.sampling_ratio = 1;
+    p.max_mode = 1;
+    mqk_roialign_f32(&p, img, roi, y);
+    assert_float_equal(y[0], 0.75f, 1e-6f);
+    /* MaxRoiPool over the whole image: 1x1 bin -> 3; 2x2 bins -> the pixels themselves */
+    mqk_maxroipool_f32(&p, img, roi, y);
+    assert_float_equal(y[0], 3.0f, 0);
+    p.out_h = p.out_w = 2;
+    mqk_maxroipool_f32(&p, img, roi, y);
+    near(y, img, 4, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sgemm_hand),  cmocka_unit_test(test_sgemm_vs_blas), cmocka_unit_test(test_conv_hand),
+        cmocka_unit_test(test_conv_vs_blas), cmocka_unit_test(test_pool_hand),     cmocka_unit_test(test_norm_hand),
+        cmocka_unit_test(test_softmax_hand), cmocka_unit_test(test_rnn_hand),      cmocka_unit_test(test_roi_hand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

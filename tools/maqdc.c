@@ -1,0 +1,261 @@
+/* maqdc.c: the maqd command line: `maqdc info`, `maqdc run` (more commands arrive with the backends
+ * and fine-tuning). The only place that prints and chooses exit codes. */
+#include "core/exec.h"
+#include "core/op.h"
+#include "core/stats.h"
+#include "frontend/onnx_import.h"
+#include "frontend/tensor_io.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_PINS 64
+#define MAX_RUN_IO 256
+
+static void usage_main(FILE *f)
+{
+    fprintf(f, "usage: maqdc COMMAND [options]\n"
+               "\n"
+               "Commands:\n"
+               "  info MODEL.onnx     opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops\n"
+               "  run MODEL.onnx      run the model on input tensors with the reference executor\n"
+               "\n"
+               "Run 'maqdc COMMAND --help' for a command's options.\n");
+}
+
+static void usage_info(FILE *f)
+{
+    fprintf(f, "usage: maqdc info MODEL.onnx [--shape NAME=DIMS]...\n"
+               "\n"
+               "Prints the model's opset imports, graph inputs and outputs (dtype and shape), a histogram\n"
+               "of op types, the parameter count and bytes, multiply-accumulates per run, and every node\n"
+               "whose op, domain or opset version is not supported.\n"
+               "\n"
+               "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
+               "  --shape SYM=4              pin every symbolic dimension called SYM\n");
+}
+
+static void usage_run(FILE *f)
+{
+    fprintf(f, "usage: maqdc run MODEL.onnx --input FILE [--input FILE]... --output-dir DIR [--shape NAME=DIMS]...\n"
+               "\n"
+               "Runs the model with the reference executor. Inputs are given in graph-input order, each\n"
+               "an ONNX TensorProto (.pb) or a NumPy .npy file. Writes DIR/output_0.pb, output_1.pb, ...\n"
+               "(TensorProto) in graph-output order; DIR is created if missing.\n");
+}
+
+typedef struct cli {
+    const char *model;
+    const char *pins[MAX_PINS];
+    int n_pins;
+    const char *inputs[MAX_RUN_IO];
+    int n_inputs;
+    const char *out_dir;
+} cli;
+
+/* Parse options shared by the commands; returns 0 ok, 1 help printed, 2 error. */
+static int parse(int argc, char **argv, cli *c, int allow_run, void (*usage)(FILE *))
+{
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 1;
+        } else if (!strcmp(a, "--shape") && more) {
+            if (c->n_pins >= MAX_PINS) {
+                fprintf(stderr, "maqdc: too many --shape options (at most %d)\n", MAX_PINS);
+                return 2;
+            }
+            c->pins[c->n_pins++] = argv[++i];
+        } else if (!strncmp(a, "--shape=", 8)) {
+            if (c->n_pins >= MAX_PINS) return 2;
+            c->pins[c->n_pins++] = a + 8;
+        } else if (allow_run && !strcmp(a, "--input") && more) {
+            if (c->n_inputs >= MAX_RUN_IO) {
+                fprintf(stderr, "maqdc: too many --input options (at most %d)\n", MAX_RUN_IO);
+                return 2;
+            }
+            c->inputs[c->n_inputs++] = argv[++i];
+        } else if (allow_run && !strcmp(a, "--output-dir") && more) {
+            c->out_dir = argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "maqdc: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            return 2;
+        } else if (!c->model) {
+            c->model = a;
+        } else {
+            fprintf(stderr, "maqdc: unexpected argument '%s'\n", a);
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (!c->model) {
+        fprintf(stderr, "maqdc: no model given\n");
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+    cli c = {0};
+    int p = parse(argc, argv, &c, 0, usage_info);
+    if (p) return p == 1 ? 0 : 2;
+    mq_import_opts opts = {.n_shapes = c.n_pins, .shapes = c.pins, .allow_unsupported = 1};
+    mq_import_result res = {0};
+    mq_err err = {0};
+    if (mq_import_onnx_file(c.model, &opts, &res, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s\n", err.msg);
+        mq_import_result_free(&res);
+        return 1;
+    }
+    mq_graph *g = res.graph;
+    printf("model:      %s\n", c.model);
+    printf("graph:      %s\n", g->name);
+    printf("producer:   %s\n", g->producer);
+    printf("ir_version: %lld\n", (long long)g->ir_version);
+    printf("opsets:    ");
+    for (int i = 0; i < g->n_opsets; i++)
+        printf(" %s=%lld", g->opsets[i].domain[0] ? g->opsets[i].domain : "ai.onnx", (long long)g->opsets[i].version);
+    printf("\n\ninputs:\n");
+    char buf[256];
+    for (int i = 0; i < g->n_inputs; i++) {
+        const mq_tensor *t = &g->tensors[g->inputs[i]];
+        printf("  %-24s %-8s %s\n", t->name, mq_dtype_name(t->dtype), mq_shape_str(t, buf, sizeof buf));
+    }
+    printf("outputs:\n");
+    for (int i = 0; i < g->n_outputs; i++) {
+        const mq_tensor *t = &g->tensors[g->outputs[i]];
+        printf("  %-24s %-8s %s\n", t->name, mq_dtype_name(t->dtype), mq_shape_str(t, buf, sizeof buf));
+    }
+    /* Op histogram, in order of first appearance. */
+    printf("\nops (%d nodes):\n", g->n_nodes);
+    for (int i = 0; i < g->n_nodes; i++) {
+        int first = 1, count = 0;
+        for (int j = 0; j < g->n_nodes; j++)
+            if (!strcmp(g->nodes[j].op_type, g->nodes[i].op_type) && !strcmp(g->nodes[j].domain, g->nodes[i].domain)) {
+                if (j < i) first = 0;
+                count++;
+            }
+        if (first) printf("  %-24s %d\n", g->nodes[i].op_type, count);
+    }
+    if (res.n_unsupported == 0) {
+        mq_graph_stats s;
+        mq_graph_stats_compute(g, &s);
+        printf("\nparameters: %lld (%lld bytes)\n", (long long)s.params, (long long)s.param_bytes);
+        if (s.macs >= 0) printf("MACs:       %lld\n", (long long)s.macs);
+        else printf("MACs:       unknown (shapes known only at run time)\n");
+        if (g->dynamic) printf("note: some shapes are known only at run time\n");
+    }
+    if (res.notes) printf("\nnotes:\n%s", res.notes);
+    int rc = 0;
+    if (res.n_unsupported) {
+        printf("\nunsupported (%d):\n%s", res.n_unsupported, res.unsupported);
+        rc = 1;
+    }
+    mq_import_result_free(&res);
+    return rc;
+}
+
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        fprintf(stderr, "maqdc: %s exists and is not a directory\n", dir);
+        return -1;
+    }
+    if (mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "maqdc: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    cli c = {0};
+    int p = parse(argc, argv, &c, 1, usage_run);
+    if (p) return p == 1 ? 0 : 2;
+    if (!c.out_dir) {
+        fprintf(stderr, "maqdc run: --output-dir is required\n");
+        return 2;
+    }
+    mq_import_opts opts = {.n_shapes = c.n_pins, .shapes = c.pins};
+    mq_import_result res = {0};
+    mq_err err = {0};
+    int rc = 1;
+    mq_tensor in[MAX_RUN_IO], *out = NULL;
+    memset(in, 0, sizeof in);
+    if (mq_import_onnx_file(c.model, &opts, &res, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s\n", err.msg);
+        goto done;
+    }
+    mq_graph *g = res.graph;
+    if (c.n_inputs != g->n_inputs) {
+        fprintf(stderr, "maqdc: %s: the model has %d input(s), %d --input given\n", c.model, g->n_inputs, c.n_inputs);
+        goto done;
+    }
+    for (int i = 0; i < c.n_inputs; i++) {
+        if (mq_tensor_read_file(c.inputs[i], &in[i], &err) != MQ_OK) {
+            fprintf(stderr, "maqdc: %s: %s\n", c.inputs[i], err.msg);
+            goto done;
+        }
+    }
+    out = calloc((size_t)g->n_outputs + 1, sizeof *out);
+    if (!out) {
+        fprintf(stderr, "maqdc: out of memory\n");
+        goto done;
+    }
+    if (mq_exec_run(g, in, out, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s: %s\n", c.model, err.msg);
+        goto done;
+    }
+    if (ensure_dir(c.out_dir)) goto done;
+    for (int i = 0; i < g->n_outputs; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/output_%d.pb", c.out_dir, i);
+        out[i].name = g->tensors[g->outputs[i]].name;
+        if (mq_tensor_write_pb(path, &out[i], &err) != MQ_OK) {
+            fprintf(stderr, "maqdc: %s: %s\n", path, err.msg);
+            goto done;
+        }
+        char sh[256];
+        printf("%s: %s %s -> %s\n", out[i].name, mq_dtype_name(out[i].dtype), mq_shape_str(&out[i], sh, sizeof sh), path);
+    }
+    rc = 0;
+done:
+    for (int i = 0; i < MAX_RUN_IO; i++) mq_tensor_free_data(&in[i]);
+    if (out && res.graph)
+        for (int i = 0; i < res.graph->n_outputs; i++) {
+            out[i].name = NULL;
+            mq_tensor_free_data(&out[i]);
+        }
+    free(out);
+    mq_import_result_free(&res);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage_main(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage_main(stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    fprintf(stderr, "maqdc: unknown command '%s'\n", cmd);
+    usage_main(stderr);
+    return 2;
+}
