@@ -7,8 +7,37 @@
 
 #define MAX_IO 64
 
+/* Nodes with subgraphs (If, Loop, Scan) learn their output shapes only by running them: their forward
+ * sets the shape and mq_malloc's the data of every present output itself. */
+static int has_subgraph(const mq_node *n)
+{
+    for (int a = 0; a < n->n_attr; a++)
+        if (n->attrs[a].type == MQ_ATTR_GRAPH || n->attrs[a].type == MQ_ATTR_GRAPHS) return 1;
+    return 0;
+}
+
+static mq_status exec_subgraph_node(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                    mq_err *err)
+{
+    MQ_TRY(n->def->infer(n, in, out, err));
+    for (int k = 0; k < n->n_out; k++)
+        if (out[k]) out[k]->data = NULL;
+    mq_status st = n->def->forward(n, in, out, err);
+    for (int k = 0; st == MQ_OK && k < n->n_out; k++)
+        if (out[k] && (!out[k]->data || out[k]->rank < 0))
+            st = mq_node_fail(err, n, MQ_ERR_INVALID, "output %d was not computed", k);
+    if (st != MQ_OK)
+        for (int k = 0; k < n->n_out; k++)
+            if (out[k]) {
+                mq_free(out[k]->data);
+                out[k]->data = NULL;
+            }
+    return st;
+}
+
 mq_status mq_exec_node(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
+    if (has_subgraph(n)) return exec_subgraph_node(n, in, out, err);
     MQ_TRY(n->def->infer(n, in, out, err));
     for (int k = 0; k < n->n_out; k++) {
         if (!out[k]) continue;
@@ -87,7 +116,7 @@ mq_status mq_exec_run(const mq_graph *g, const mq_tensor *inputs, mq_tensor *out
     for (int i = 0; i < g->n_inputs; i++) {
         const mq_tensor *decl = &g->tensors[g->inputs[i]];
         const mq_tensor *v = &inputs[i];
-        if (v->dtype != decl->dtype) {
+        if (decl->dtype != MQ_UNDEFINED && v->dtype != decl->dtype) { /* undefined: subgraph input typed by its node */
             st = mq_fail(err, MQ_ERR_SHAPE, "input %d '%s': dtype %s, the model expects %s", i, decl->name,
                          mq_dtype_name(v->dtype), mq_dtype_name(decl->dtype));
             goto out;

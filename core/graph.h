@@ -60,6 +60,8 @@ typedef struct mq_attr {
     const char *const *strings;
     const mq_tensor *t;     /* MQ_ATTR_TENSOR */
     const mq_tensor *const *tensors;
+    const struct mq_graph *g;               /* MQ_ATTR_GRAPH: a subgraph (If/Loop/Scan body) */
+    const struct mq_graph *const *graphs;   /* MQ_ATTR_GRAPHS (n of them) */
 } mq_attr;
 
 struct mq_op_def;
@@ -74,6 +76,10 @@ typedef struct mq_node {
     int n_attr;
     mq_attr *attrs;
     const struct mq_op_def *def; /* NULL if unsupported */
+    /* The last n_hidden_in of in[] are not ONNX inputs: they are outer-scope values that the node's
+     * subgraphs read (If/Loop/Scan), listed so sorting and liveness see them; 0 for other nodes.
+     * They match, in order, the captures of each of the node's subgraphs (mq_graph.n_captures). */
+    int n_hidden_in;
 } mq_node;
 
 typedef struct mq_opset_import {
@@ -99,6 +105,12 @@ typedef struct mq_graph {
     int dynamic;                 /* some shape is only known at run time */
     int *name_hash;              /* open addressing over tensor names: tensor id + 1, 0 empty */
     int hash_cap;                /* power of two, > 2 * cap_tensors */
+    /* Subgraphs (attributes of If/Loop/Scan) live in the top graph's arena and are freed with it:
+     * never call mq_graph_free on one. Their inputs are the formal inputs followed by n_captures
+     * outer-scope values (named as in the outer graph), which the owning node passes as its hidden
+     * inputs. parent is NULL and n_captures 0 for the top graph. */
+    const struct mq_graph *parent;
+    int n_captures;
 } mq_graph;
 
 /* Building (frontend and passes). Arrays are sized up front by the caller (cap_*). */

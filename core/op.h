@@ -41,7 +41,10 @@ const mq_op_def *mq_op_at(int i);
     X(nn)                                                                                          \
     X(shape)                                                                                       \
     X(reduce)                                                                                      \
-    X(misc)
+    X(misc)                                                                                        \
+    X(loss)                                                                                        \
+    X(signal)                                                                                      \
+    X(control)
 #define X(f) extern const mq_op_def *const mq_ops_##f[];
 MQ_OP_FAMILIES(X)
 #undef X

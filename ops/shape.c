@@ -1,6 +1,5 @@
-/* shape.c: op family 'shape' (see core/op.h): the family table, the helpers the shape_*.c files share,
- * and the ops that make or relabel shapes (Constant, ConstantOfShape, Shape, Size, Reshape, Flatten,
- * Squeeze, Unsqueeze, EyeLike, Range). */
+/* shape.c: op family 'shape' (core/op.h): the family table, helpers shared by ops/shape_*.c, and the ops
+ * that make or relabel shapes: Constant(OfShape), Shape, Size, Reshape, Flatten, (Un)Squeeze, EyeLike, Range. */
 #include "ops/shape_common.h"
 
 #include <math.h>
@@ -8,14 +7,14 @@
 
 /* ---- shared helpers ------------------------------------------------------------------------------ */
 
-int sh_known(const mq_tensor *t)
+int mq_sh_known(const mq_tensor *t)
 {
     if (!t) return 0;
     if (t->data) return 1;
     return t->is_const && t->rank >= 0 && mq_numel(t) == 0;
 }
 
-void sh_set_unknown(const mq_node *n, mq_tensor *const *out, mq_dtype dt)
+void mq_sh_set_unknown(const mq_node *n, mq_tensor *const *out, mq_dtype dt)
 {
     for (int k = 0; k < n->n_out; k++)
         if (out[k]) {
@@ -24,13 +23,13 @@ void sh_set_unknown(const mq_node *n, mq_tensor *const *out, mq_dtype dt)
         }
 }
 
-mq_status sh_require(const mq_node *n, const mq_tensor *const *in, int i, const mq_dtype *allowed, mq_err *err)
+mq_status mq_sh_require(const mq_node *n, const mq_tensor *const *in, int i, const mq_dtype *allowed, mq_err *err)
 {
     MQ_TRY(mq_require_input(n, in, i, err));
     return mq_require_dtype(n, in[i], allowed ? allowed : mq_types_all, err);
 }
 
-mq_status sh_check_shape(const mq_node *n, int rank, const int64_t *dims, mq_err *err)
+mq_status mq_sh_check_shape(const mq_node *n, int rank, const int64_t *dims, mq_err *err)
 {
     if (rank > MQ_MAX_RANK)
         return mq_node_fail(err, n, MQ_ERR_LIMIT, "output rank %d exceeds the limit %d", rank, MQ_MAX_RANK);
@@ -38,17 +37,17 @@ mq_status sh_check_shape(const mq_node *n, int rank, const int64_t *dims, mq_err
         if (dims[d] < 0)
             return mq_node_fail(err, n, MQ_ERR_INVALID, "output dimension %d is negative (%lld)", d,
                                 (long long)dims[d]);
-    int64_t ne;
+    int64_t ne = 0;
     if (mq_shape_numel(dims, rank, MQ_SHAPE_MAX_ELEMS, &ne, NULL) != MQ_OK)
         return mq_node_fail(err, n, MQ_ERR_LIMIT, "output has more than %lld elements",
                             (long long)MQ_SHAPE_MAX_ELEMS);
     return MQ_OK;
 }
 
-mq_status sh_read_ints(const mq_node *n, const mq_tensor *t, const char *what, int64_t *vals, int max, int *count,
-                       mq_err *err)
+mq_status mq_sh_read_ints(const mq_node *n, const mq_tensor *t, const char *what, int64_t *vals, int max, int *count,
+                          mq_err *err)
 {
-    if (!sh_known(t)) return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be known", what);
+    if (!mq_sh_known(t)) return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be known", what);
     if (!mq_dtype_is_int(t->dtype) && t->dtype != MQ_BOOL)
         return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be an integer tensor, not %s", what,
                             mq_dtype_name(t->dtype));
@@ -60,9 +59,9 @@ mq_status sh_read_ints(const mq_node *n, const mq_tensor *t, const char *what, i
     return MQ_OK;
 }
 
-mq_status sh_read_scalar_i64(const mq_node *n, const mq_tensor *t, const char *what, int64_t *v, mq_err *err)
+mq_status mq_sh_read_scalar_i64(const mq_node *n, const mq_tensor *t, const char *what, int64_t *v, mq_err *err)
 {
-    if (!sh_known(t)) return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be known", what);
+    if (!mq_sh_known(t)) return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be known", what);
     if (mq_numel(t) != 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "%s must have exactly one value", what);
     if (mq_dtype_is_float(t->dtype)) {
         double d = mq_load_f64(t->data, t->dtype, 0);
@@ -74,15 +73,15 @@ mq_status sh_read_scalar_i64(const mq_node *n, const mq_tensor *t, const char *w
     return MQ_OK;
 }
 
-mq_status sh_read_scalar_f64(const mq_node *n, const mq_tensor *t, const char *what, double *v, mq_err *err)
+mq_status mq_sh_read_scalar_f64(const mq_node *n, const mq_tensor *t, const char *what, double *v, mq_err *err)
 {
-    if (!sh_known(t)) return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be known", what);
+    if (!mq_sh_known(t)) return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be known", what);
     if (mq_numel(t) != 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "%s must have exactly one value", what);
     *v = mq_load_f64(t->data, t->dtype, 0);
     return MQ_OK;
 }
 
-mq_status sh_index(const mq_node *n, int64_t idx, int64_t dim, const char *what, int64_t *out, mq_err *err)
+mq_status mq_sh_index(const mq_node *n, int64_t idx, int64_t dim, const char *what, int64_t *out, mq_err *err)
 {
     int64_t j = idx < 0 ? idx + dim : idx;
     if (j < 0 || j >= dim)
@@ -118,8 +117,8 @@ static void copy_row(char *o, const char *p, size_t esz, int64_t k, int64_t step
     }
 }
 
-void sh_strided_copy(void *dst, const void *src, size_t esz, int rank, const int64_t *dims,
-                     const int64_t *strides, int64_t off)
+void mq_sh_strided_copy(void *dst, const void *src, size_t esz, int rank, const int64_t *dims, const int64_t *strides,
+                        int64_t off)
 {
     const char *s = src;
     char *o = dst;
@@ -234,7 +233,7 @@ const mq_op_def mq_shape_op_Constant = {
 
 static mq_status cos_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, mq_types_int, err));
+    MQ_TRY(mq_sh_require(n, in, 0, mq_types_int, err));
     const mq_attr *v = mq_attr_get(n, "value");
     mq_dtype dt = MQ_F32;
     if (v) {
@@ -245,14 +244,14 @@ static mq_status cos_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
             return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "value dtype %s is not supported", mq_dtype_name(dt));
     }
     if (in[0]->rank > 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "the shape input must be 1-D");
-    if (!sh_known(in[0])) {
-        sh_set_unknown(n, out, dt);
+    if (!mq_sh_known(in[0])) {
+        mq_sh_set_unknown(n, out, dt);
         return MQ_OK;
     }
     int64_t dims[MQ_MAX_RANK];
-    int r;
-    MQ_TRY(sh_read_ints(n, in[0], "the shape input", dims, MQ_MAX_RANK, &r, err));
-    MQ_TRY(sh_check_shape(n, r, dims, err));
+    int r = 0;
+    MQ_TRY(mq_sh_read_ints(n, in[0], "the shape input", dims, MQ_MAX_RANK, &r, err));
+    MQ_TRY(mq_sh_check_shape(n, r, dims, err));
     mq_set_out(out[0], dt, r, dims);
     return MQ_OK;
 }
@@ -299,10 +298,10 @@ static mq_status shape_infer(const mq_node *n, const mq_tensor *const *in, mq_te
 {
     MQ_TRY(mq_require_input(n, in, 0, err));
     if (in[0]->rank < 0) {
-        sh_set_unknown(n, out, MQ_I64);
+        mq_sh_set_unknown(n, out, MQ_I64);
         return MQ_OK;
     }
-    int s, e;
+    int s = 0, e = 0;
     shape_range(n, in[0]->rank, &s, &e);
     int64_t d = e - s;
     mq_set_out(out[0], MQ_I64, 1, &d);
@@ -312,7 +311,7 @@ static mq_status shape_infer(const mq_node *n, const mq_tensor *const *in, mq_te
 static mq_status shape_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     (void)err;
-    int s, e;
+    int s = 0, e = 0;
     shape_range(n, in[0]->rank, &s, &e);
     int64_t *o = out[0]->data;
     for (int d = s; d < e; d++) o[d - s] = in[0]->dims[d];
@@ -327,7 +326,7 @@ static mq_status size_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
 {
     MQ_TRY(mq_require_input(n, in, 0, err));
     if (in[0]->rank < 0) {
-        sh_set_unknown(n, out, MQ_I64);
+        mq_sh_set_unknown(n, out, MQ_I64);
         return MQ_OK;
     }
     mq_set_out(out[0], MQ_I64, 0, NULL);
@@ -350,9 +349,9 @@ const mq_op_def mq_shape_op_Size = {
 
 static mq_status reshape_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     int64_t want[MQ_MAX_RANK];
-    int r;
+    int r = 0;
     if (n->opset < 5) {
         const int64_t *v;
         r = mq_attr_ints(n, "shape", &v);
@@ -366,14 +365,14 @@ static mq_status reshape_infer(const mq_node *n, const mq_tensor *const *in, mq_
         if (s->dtype != MQ_I64 && s->dtype != MQ_I32)
             return mq_node_fail(err, n, MQ_ERR_INVALID, "the shape input must be int64, not %s",
                                 mq_dtype_name(s->dtype));
-        if (!sh_known(s) || in[0]->rank < 0) {
-            sh_set_unknown(n, out, in[0]->dtype);
+        if (!mq_sh_known(s) || in[0]->rank < 0) {
+            mq_sh_set_unknown(n, out, in[0]->dtype);
             return MQ_OK;
         }
-        MQ_TRY(sh_read_ints(n, s, "the shape input", want, MQ_MAX_RANK, &r, err));
+        MQ_TRY(mq_sh_read_ints(n, s, "the shape input", want, MQ_MAX_RANK, &r, err));
     }
     if (in[0]->rank < 0) {
-        sh_set_unknown(n, out, in[0]->dtype);
+        mq_sh_set_unknown(n, out, in[0]->dtype);
         return MQ_OK;
     }
     int allowzero = n->opset >= 14 && mq_attr_int(n, "allowzero", 0) != 0;
@@ -423,10 +422,10 @@ const mq_op_def mq_shape_op_Reshape = {
 
 static mq_status flatten_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     if (x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int64_t axis = mq_attr_int(n, "axis", 1);
@@ -468,11 +467,11 @@ static mq_status read_axes(const mq_node *n, const mq_tensor *const *in, int64_t
     if (!a) return MQ_OK;
     if (a->dtype != MQ_I64 && a->dtype != MQ_I32)
         return mq_node_fail(err, n, MQ_ERR_INVALID, "axes must be int64, not %s", mq_dtype_name(a->dtype));
-    if (!sh_known(a)) {
+    if (!mq_sh_known(a)) {
         *unknown = 1;
         return MQ_OK;
     }
-    return sh_read_ints(n, a, "axes", axes, MQ_MAX_RANK * 2, count, err);
+    return mq_sh_read_ints(n, a, "axes", axes, MQ_MAX_RANK * 2, count, err);
 }
 
 /* Normalize axes against rank r into a bitmask; duplicates and out-of-range axes fail. */
@@ -480,7 +479,7 @@ static mq_status axes_mask(const mq_node *n, const int64_t *axes, int k, int r, 
 {
     *mask = 0;
     for (int i = 0; i < k; i++) {
-        int a;
+        int a = 0;
         MQ_TRY(mq_axis(n, axes[i], r, &a, err));
         if (r == 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "axis %lld for a scalar", (long long)axes[i]);
         if ((*mask >> a) & 1u) return mq_node_fail(err, n, MQ_ERR_INVALID, "axis %lld repeated", (long long)axes[i]);
@@ -491,17 +490,17 @@ static mq_status axes_mask(const mq_node *n, const int64_t *axes, int k, int r, 
 
 static mq_status squeeze_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     int64_t axes[MQ_MAX_RANK * 2];
-    int k, unknown;
+    int k = 0, unknown = 0;
     MQ_TRY(read_axes(n, in, axes, &k, &unknown, err));
     if (unknown || x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     uint32_t mask = 0;
-    if (k < 0) {
+    if (k <= 0) { /* absent or empty axes: every size-1 dimension (as onnxruntime does) */
         for (int d = 0; d < x->rank; d++)
             if (x->dims[d] == 1) mask |= 1u << d;
     } else {
@@ -526,14 +525,14 @@ const mq_op_def mq_shape_op_Squeeze = {
 static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     int64_t axes[MQ_MAX_RANK * 2];
-    int k, unknown;
+    int k = 0, unknown = 0;
     MQ_TRY(read_axes(n, in, axes, &k, &unknown, err));
     if (!unknown && k < 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "axes are required");
     if (unknown || x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int r = x->rank + k;
@@ -560,7 +559,7 @@ static mq_status eyelike_infer(const mq_node *n, const mq_tensor *const *in, mq_
     if (!mq_dtype_supported(dt))
         return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output dtype %s is not supported", mq_dtype_name(dt));
     if (in[0]->rank < 0) {
-        sh_set_unknown(n, out, dt);
+        mq_sh_set_unknown(n, out, dt);
         return MQ_OK;
     }
     if (in[0]->rank != 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must be 2-D (rank %d)", in[0]->rank);
@@ -596,10 +595,10 @@ static mq_status range_count(const mq_node *n, const mq_tensor *const *in, int64
 {
     mq_dtype dt = in[0]->dtype;
     if (mq_dtype_is_float(dt)) {
-        double s, l, d;
-        MQ_TRY(sh_read_scalar_f64(n, in[0], "start", &s, err));
-        MQ_TRY(sh_read_scalar_f64(n, in[1], "limit", &l, err));
-        MQ_TRY(sh_read_scalar_f64(n, in[2], "delta", &d, err));
+        double s = 0, l = 0, d = 0;
+        MQ_TRY(mq_sh_read_scalar_f64(n, in[0], "start", &s, err));
+        MQ_TRY(mq_sh_read_scalar_f64(n, in[1], "limit", &l, err));
+        MQ_TRY(mq_sh_read_scalar_f64(n, in[2], "delta", &d, err));
         if (d == 0 || !isfinite(s) || !isfinite(l) || !isfinite(d))
             return mq_node_fail(err, n, MQ_ERR_INVALID, "start, limit and delta must be finite, delta non-zero");
         double c = ceil((l - s) / d);
@@ -608,10 +607,10 @@ static mq_status range_count(const mq_node *n, const mq_tensor *const *in, int64
         *count = c > 0 ? (int64_t)c : 0;
         return MQ_OK;
     }
-    int64_t s, l, d, diff;
-    MQ_TRY(sh_read_scalar_i64(n, in[0], "start", &s, err));
-    MQ_TRY(sh_read_scalar_i64(n, in[1], "limit", &l, err));
-    MQ_TRY(sh_read_scalar_i64(n, in[2], "delta", &d, err));
+    int64_t s = 0, l = 0, d = 0, diff = 0;
+    MQ_TRY(mq_sh_read_scalar_i64(n, in[0], "start", &s, err));
+    MQ_TRY(mq_sh_read_scalar_i64(n, in[1], "limit", &l, err));
+    MQ_TRY(mq_sh_read_scalar_i64(n, in[2], "delta", &d, err));
     if (d == 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "delta must be non-zero");
     if (__builtin_sub_overflow(l, s, &diff)) return mq_node_fail(err, n, MQ_ERR_LIMIT, "range overflows");
     if ((diff > 0) != (d > 0) || diff == 0) {
@@ -628,17 +627,17 @@ static mq_status range_count(const mq_node *n, const mq_tensor *const *in, int64
 static mq_status range_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     for (int i = 0; i < 3; i++) {
-        MQ_TRY(sh_require(n, in, i, range_types, err));
+        MQ_TRY(mq_sh_require(n, in, i, range_types, err));
         if (in[i]->dtype != in[0]->dtype)
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "start, limit and delta must have the same dtype");
         if (in[i]->rank > 1 || (in[i]->rank == 1 && in[i]->dims[0] != 1))
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "input %d must be a scalar", i);
     }
-    if (!sh_known(in[0]) || !sh_known(in[1]) || !sh_known(in[2])) {
-        sh_set_unknown(n, out, in[0]->dtype);
+    if (!mq_sh_known(in[0]) || !mq_sh_known(in[1]) || !mq_sh_known(in[2])) {
+        mq_sh_set_unknown(n, out, in[0]->dtype);
         return MQ_OK;
     }
-    int64_t c;
+    int64_t c = 0;
     MQ_TRY(range_count(n, in, &c, err));
     mq_set_out(out[0], in[0]->dtype, 1, &c);
     return MQ_OK;

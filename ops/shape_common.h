@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Element-count cap used when an op computes a shape from values (Range, Tile, Expand, ...): keeps
- * every byte offset far from int64/size_t overflow. The importer applies its own (smaller) cap too. */
-#define MQ_SHAPE_MAX_ELEMS ((int64_t)1 << 40)
+/* Element-count cap used when an op computes a shape from values (Range, Tile, Expand, ...): the
+ * importer's default cap (MQ_DEFAULT_MAX_ELEMS), which constant folding and the executor do not apply;
+ * it also keeps every byte offset far from int64/size_t overflow. */
+#define MQ_SHAPE_MAX_ELEMS ((int64_t)1 << 32)
 
 /* Rank of the helper views below: ops view tensors with up to twice the IR rank (Tile, DepthToSpace). */
 #define MQ_VIEW_MAX_RANK (2 * MQ_MAX_RANK)
@@ -26,27 +27,27 @@ static inline mq_tensor *sh_out(const mq_node *n, mq_tensor *const *out, int i)
 }
 
 /* A value is known when data is set (an empty constant may carry no data). */
-int sh_known(const mq_tensor *t);
+int mq_sh_known(const mq_tensor *t);
 /* Every present output gets rank -1 (run-time shape) and dtype dt. */
-void sh_set_unknown(const mq_node *n, mq_tensor *const *out, mq_dtype dt);
+void mq_sh_set_unknown(const mq_node *n, mq_tensor *const *out, mq_dtype dt);
 /* Input i present, dtype among allowed (NULL: any type the executor holds). */
-mq_status sh_require(const mq_node *n, const mq_tensor *const *in, int i, const mq_dtype *allowed, mq_err *err);
+mq_status mq_sh_require(const mq_node *n, const mq_tensor *const *in, int i, const mq_dtype *allowed, mq_err *err);
 /* Validate a computed output shape: rank within MQ_MAX_RANK, dims >= 0, element count within the cap. */
-mq_status sh_check_shape(const mq_node *n, int rank, const int64_t *dims, mq_err *err);
+mq_status mq_sh_check_shape(const mq_node *n, int rank, const int64_t *dims, mq_err *err);
 /* Read the values of a known integer (or bool) tensor into int64; fails naming the node when the
  * type is not an integer or there are more than max values. */
-mq_status sh_read_ints(const mq_node *n, const mq_tensor *t, const char *what, int64_t *vals, int max, int *count,
-                       mq_err *err);
+mq_status mq_sh_read_ints(const mq_node *n, const mq_tensor *t, const char *what, int64_t *vals, int max, int *count,
+                          mq_err *err);
 /* Read one scalar (or one-element) value as int64 / double. */
-mq_status sh_read_scalar_i64(const mq_node *n, const mq_tensor *t, const char *what, int64_t *v, mq_err *err);
-mq_status sh_read_scalar_f64(const mq_node *n, const mq_tensor *t, const char *what, double *v, mq_err *err);
+mq_status mq_sh_read_scalar_i64(const mq_node *n, const mq_tensor *t, const char *what, int64_t *v, mq_err *err);
+mq_status mq_sh_read_scalar_f64(const mq_node *n, const mq_tensor *t, const char *what, double *v, mq_err *err);
 /* Normalize an index into [0, dim): negative ones count from the end; fails naming the node. */
-mq_status sh_index(const mq_node *n, int64_t idx, int64_t dim, const char *what, int64_t *out, mq_err *err);
+mq_status mq_sh_index(const mq_node *n, int64_t idx, int64_t dim, const char *what, int64_t *out, mq_err *err);
 
 /* Copy a strided view of src into contiguous dst: dst element (i0..ik) = src[off + sum i_d*strides[d]]
  * (strides in elements, may be 0 or negative). rank <= MQ_VIEW_MAX_RANK. */
-void sh_strided_copy(void *dst, const void *src, size_t esz, int rank, const int64_t *dims,
-                     const int64_t *strides, int64_t off);
+void mq_sh_strided_copy(void *dst, const void *src, size_t esz, int rank, const int64_t *dims, const int64_t *strides,
+                        int64_t off);
 
 /* Definitions, one per op (listed in shape.c's table). */
 extern const mq_op_def mq_shape_op_Constant, mq_shape_op_ConstantOfShape, mq_shape_op_Shape, mq_shape_op_Size,

@@ -15,15 +15,15 @@ static int64_t prod(const int64_t *dims, int from, int to)
 
 static mq_status gather_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
     const mq_tensor *x = in[0], *ix = in[1];
     if (x->rank < 0 || ix->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot gather from a scalar");
-    int axis;
+    int axis = 0;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
     int r = x->rank - 1 + ix->rank;
     if (r > MQ_MAX_RANK)
@@ -33,7 +33,7 @@ static mq_status gather_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     for (int d = 0; d < axis; d++) dims[k++] = x->dims[d];
     for (int d = 0; d < ix->rank; d++) dims[k++] = ix->dims[d];
     for (int d = axis + 1; d < x->rank; d++) dims[k++] = x->dims[d];
-    MQ_TRY(sh_check_shape(n, r, dims, err));
+    MQ_TRY(mq_sh_check_shape(n, r, dims, err));
     mq_set_out(out[0], x->dtype, r, dims);
     return MQ_OK;
 }
@@ -42,7 +42,7 @@ static mq_status gather_forward(const mq_node *n, const mq_tensor *const *in, mq
                                 mq_err *err)
 {
     const mq_tensor *x = in[0], *ix = in[1];
-    int axis;
+    int axis = 0;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
     size_t esz = mq_dtype_size(x->dtype);
     int64_t outer = prod(x->dims, 0, axis), A = x->dims[axis], inner = prod(x->dims, axis + 1, x->rank);
@@ -51,8 +51,8 @@ static mq_status gather_forward(const mq_node *n, const mq_tensor *const *in, mq
     const char *s = x->data;
     char *o = out[0]->data;
     for (int64_t j = 0; j < m; j++) {
-        int64_t v;
-        MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)j), A, "index", &v, err));
+        int64_t v = 0;
+        MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)j), A, "index", &v, err));
         for (int64_t p = 0; p < outer; p++)
             memcpy(o + (size_t)((p * m + j) * inner) * esz, s + (size_t)((p * A + v) * inner) * esz, row);
     }
@@ -83,8 +83,8 @@ static mq_status elems_check(const mq_node *n, const mq_tensor *x, const mq_tens
 static mq_status elems_offset(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, int axis,
                               const int64_t *idx, int64_t flat, const int64_t *xs, int64_t *off, mq_err *err)
 {
-    int64_t v;
-    MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)flat), x->dims[axis], "index", &v, err));
+    int64_t v = 0;
+    MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)flat), x->dims[axis], "index", &v, err));
     int64_t o = 0;
     for (int d = 0; d < x->rank; d++) o += (d == axis ? v : idx[d]) * xs[d];
     *off = o;
@@ -94,13 +94,13 @@ static mq_status elems_offset(const mq_node *n, const mq_tensor *x, const mq_ten
 static mq_status gather_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                     mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
     if (in[0]->rank < 0 || in[1]->rank < 0) {
-        sh_set_unknown(n, out, in[0]->dtype);
+        mq_sh_set_unknown(n, out, in[0]->dtype);
         return MQ_OK;
     }
-    int axis;
+    int axis = 0;
     MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
     mq_set_out(out[0], in[0]->dtype, in[1]->rank, in[1]->dims);
     return MQ_OK;
@@ -110,7 +110,7 @@ static mq_status gather_elems_forward(const mq_node *n, const mq_tensor *const *
                                       mq_err *err)
 {
     const mq_tensor *x = in[0], *ix = in[1];
-    int axis;
+    int axis = 0;
     MQ_TRY(elems_check(n, x, ix, &axis, err));
     size_t esz = mq_dtype_size(x->dtype);
     int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0}, m = mq_numel(ix);
@@ -118,7 +118,7 @@ static mq_status gather_elems_forward(const mq_node *n, const mq_tensor *const *
     const char *s = x->data;
     char *o = out[0]->data;
     for (int64_t j = 0; j < m; j++) {
-        int64_t off;
+        int64_t off = 0;
         MQ_TRY(elems_offset(n, x, ix, axis, idx, j, xs, &off, err));
         memcpy(o + (size_t)j * esz, s + (size_t)off * esz, esz);
         mq_index_next(ix->rank, ix->dims, idx);
@@ -185,16 +185,16 @@ static void reduce_into(void *dst, size_t di, const void *src, size_t si, mq_dty
 static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                      mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
-    MQ_TRY(sh_require(n, in, 2, NULL, err));
-    red_kind k;
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(mq_sh_require(n, in, 2, NULL, err));
+    red_kind k = RED_NONE;
     MQ_TRY(read_reduction(n, &k, err));
     if (in[2]->dtype != in[0]->dtype)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates dtype %s differs from data dtype %s",
                             mq_dtype_name(in[2]->dtype), mq_dtype_name(in[0]->dtype));
     if (in[0]->rank >= 0 && in[1]->rank >= 0) {
-        int axis;
+        int axis = 0;
         MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
         if (in[2]->rank >= 0 && !mq_shape_equal(in[1], in[2]))
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates shape differs from indices shape");
@@ -207,8 +207,8 @@ static mq_status scatter_elems_forward(const mq_node *n, const mq_tensor *const 
                                        mq_err *err)
 {
     const mq_tensor *x = in[0], *ix = in[1], *u = in[2];
-    int axis;
-    red_kind k;
+    int axis = 0;
+    red_kind k = RED_NONE;
     MQ_TRY(read_reduction(n, &k, err));
     MQ_TRY(elems_check(n, x, ix, &axis, err));
     size_t esz = mq_dtype_size(x->dtype);
@@ -216,7 +216,7 @@ static mq_status scatter_elems_forward(const mq_node *n, const mq_tensor *const 
     int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0}, m = mq_numel(ix);
     mq_strides(x->rank, x->dims, xs);
     for (int64_t j = 0; j < m; j++) {
-        int64_t off;
+        int64_t off = 0;
         MQ_TRY(elems_offset(n, x, ix, axis, idx, j, xs, &off, err));
         reduce_into(out[0]->data, (size_t)off, u->data, (size_t)j, x->dtype, esz, k);
         mq_index_next(ix->rank, ix->dims, idx);
@@ -236,11 +236,11 @@ const mq_op_def mq_shape_op_Scatter = {
 static mq_status gathernd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                 mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
     const mq_tensor *x = in[0], *ix = in[1];
     if (x->rank < 0 || ix->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int64_t b = n->opset >= 12 ? mq_attr_int(n, "batch_dims", 0) : 0;
@@ -258,7 +258,7 @@ static mq_status gathernd_infer(const mq_node *n, const mq_tensor *const *in, mq
     int r = 0;
     for (int d = 0; d < ix->rank - 1; d++) dims[r++] = ix->dims[d];
     for (int d = (int)(b + k); d < x->rank; d++) dims[r++] = x->dims[d];
-    MQ_TRY(sh_check_shape(n, r, dims, err));
+    MQ_TRY(mq_sh_check_shape(n, r, dims, err));
     mq_set_out(out[0], x->dtype, r, dims);
     return MQ_OK;
 }
@@ -278,8 +278,8 @@ static mq_status gathernd_forward(const mq_node *n, const mq_tensor *const *in, 
         for (int64_t m = 0; m < M; m++) {
             int64_t off = bi * bstride, base = (bi * M + m) * k;
             for (int j = 0; j < k; j++) {
-                int64_t v;
-                MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(base + j)), x->dims[b + j], "index",
+                int64_t v = 0;
+                MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(base + j)), x->dims[b + j], "index",
                                 &v, err));
                 off += v * prod(x->dims, b + j + 1, x->rank);
             }
@@ -311,10 +311,10 @@ static mq_status scatternd_check(const mq_node *n, const mq_tensor *x, const mq_
 static mq_status scatternd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
-    MQ_TRY(sh_require(n, in, 2, NULL, err));
-    red_kind k;
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
+    MQ_TRY(mq_sh_require(n, in, 2, NULL, err));
+    red_kind k = RED_NONE;
     MQ_TRY(read_reduction(n, &k, err));
     if (in[2]->dtype != in[0]->dtype)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates dtype %s differs from data dtype %s",
@@ -328,7 +328,7 @@ static mq_status scatternd_forward(const mq_node *n, const mq_tensor *const *in,
                                    mq_err *err)
 {
     const mq_tensor *x = in[0], *ix = in[1], *u = in[2];
-    red_kind rk;
+    red_kind rk = RED_NONE;
     MQ_TRY(read_reduction(n, &rk, err));
     MQ_TRY(scatternd_check(n, x, ix, u, err));
     int k = (int)ix->dims[ix->rank - 1];
@@ -338,8 +338,8 @@ static mq_status scatternd_forward(const mq_node *n, const mq_tensor *const *in,
     for (int64_t m = 0; m < M; m++) {
         int64_t off = 0;
         for (int j = 0; j < k; j++) {
-            int64_t v;
-            MQ_TRY(sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(m * k + j)), x->dims[j], "index", &v, err));
+            int64_t v = 0;
+            MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(m * k + j)), x->dims[j], "index", &v, err));
             off += v * prod(x->dims, j + 1, x->rank);
         }
         for (int64_t e = 0; e < S; e++)
@@ -356,19 +356,19 @@ const mq_op_def mq_shape_op_ScatterND = {
 
 static mq_status onehot_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, mq_types_numeric, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_numeric, err));
-    MQ_TRY(sh_require(n, in, 2, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, mq_types_numeric, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_numeric, err));
+    MQ_TRY(mq_sh_require(n, in, 2, NULL, err));
     const mq_tensor *ix = in[0], *dp = in[1], *vals = in[2];
     if (vals->rank >= 0 && mq_numel(vals) != 2)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "values must hold two elements [off, on]");
     if (dp->rank >= 0 && mq_numel(dp) != 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "depth must be a scalar");
-    if (ix->rank < 0 || !sh_known(dp)) {
-        sh_set_unknown(n, out, vals->dtype);
+    if (ix->rank < 0 || !mq_sh_known(dp)) {
+        mq_sh_set_unknown(n, out, vals->dtype);
         return MQ_OK;
     }
-    double dv;
-    MQ_TRY(sh_read_scalar_f64(n, dp, "depth", &dv, err));
+    double dv = 0;
+    MQ_TRY(mq_sh_read_scalar_f64(n, dp, "depth", &dv, err));
     if (!(dv >= 1 && dv < (double)MQ_SHAPE_MAX_ELEMS))
         return mq_node_fail(err, n, MQ_ERR_INVALID, "depth %g must be positive", dv);
     int r = ix->rank + 1, axis;
@@ -377,7 +377,7 @@ static mq_status onehot_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), r, &axis, err));
     int64_t dims[MQ_MAX_RANK];
     for (int d = 0, j = 0; d < r; d++) dims[d] = d == axis ? (int64_t)dv : ix->dims[j++];
-    MQ_TRY(sh_check_shape(n, r, dims, err));
+    MQ_TRY(mq_sh_check_shape(n, r, dims, err));
     mq_set_out(out[0], vals->dtype, r, dims);
     return MQ_OK;
 }
@@ -387,7 +387,7 @@ static mq_status onehot_forward(const mq_node *n, const mq_tensor *const *in, mq
 {
     const mq_tensor *ix = in[0], *vals = in[2];
     mq_tensor *o = out[0];
-    int axis;
+    int axis = 0;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), o->rank, &axis, err));
     size_t esz = mq_dtype_size(o->dtype);
     int64_t depth = o->dims[axis], outer = prod(ix->dims, 0, axis), inner = prod(ix->dims, axis, ix->rank);
@@ -434,10 +434,10 @@ static int64_t count_nonzero(const mq_tensor *x)
 static mq_status nonzero_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
-    if (x->rank < 0 || !sh_known(x)) {
-        sh_set_unknown(n, out, MQ_I64);
+    if (x->rank < 0 || !mq_sh_known(x)) {
+        mq_sh_set_unknown(n, out, MQ_I64);
         return MQ_OK;
     }
     int64_t dims[2] = {x->rank > 0 ? x->rank : 1, count_nonzero(x)};
@@ -492,23 +492,23 @@ static mq_status compress_count(const mq_node *n, const mq_tensor *x, const mq_t
 static mq_status compress_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                 mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     static const mq_dtype cond_types[] = {MQ_BOOL, MQ_UNDEFINED};
-    MQ_TRY(sh_require(n, in, 1, cond_types, err));
+    MQ_TRY(mq_sh_require(n, in, 1, cond_types, err));
     const mq_tensor *x = in[0], *c = in[1];
     if (c->rank > 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "condition must be 1-D");
-    if (x->rank < 0 || !sh_known(c)) {
-        sh_set_unknown(n, out, x->dtype);
+    if (x->rank < 0 || !mq_sh_known(c)) {
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     const mq_attr *a = mq_attr_get(n, "axis");
-    int64_t cnt;
+    int64_t cnt = 0;
     if (!a) {
         MQ_TRY(compress_count(n, x, c, mq_numel(x), &cnt, err));
         mq_set_out(out[0], x->dtype, 1, &cnt);
         return MQ_OK;
     }
-    int axis;
+    int axis = 0;
     if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "axis given for a scalar");
     MQ_TRY(mq_axis(n, a->i, x->rank, &axis, err));
     MQ_TRY(compress_count(n, x, c, x->dims[axis], &cnt, err));
@@ -524,7 +524,7 @@ static mq_status compress_forward(const mq_node *n, const mq_tensor *const *in, 
     const mq_attr *a = mq_attr_get(n, "axis");
     int64_t outer = 1, A = mq_numel(x), inner = 1;
     if (a) {
-        int axis;
+        int axis = 0;
         MQ_TRY(mq_axis(n, a->i, x->rank, &axis, err));
         outer = prod(x->dims, 0, axis);
         A = x->dims[axis];
@@ -676,16 +676,16 @@ static mq_status uniq_run(const mq_node *n, const uniq_ctx *u, uniq_res *r, mq_e
 
 static mq_status unique_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
-    if (x->rank < 0 || !sh_known(x)) {
-        sh_set_unknown(n, out, MQ_I64);
+    if (x->rank < 0 || !mq_sh_known(x)) {
+        mq_sh_set_unknown(n, out, MQ_I64);
         if (out[0]) out[0]->dtype = x->dtype;
         return MQ_OK;
     }
-    uniq_ctx u;
-    uniq_res r;
-    int axis;
+    uniq_ctx u = {0};
+    uniq_res r = {0};
+    int axis = 0;
     MQ_TRY(uniq_setup(n, x, &u, &axis, err));
     MQ_TRY(uniq_run(n, &u, &r, err));
     int64_t U = r.U, A = u.A;
@@ -709,9 +709,9 @@ static mq_status unique_forward(const mq_node *n, const mq_tensor *const *in, mq
                                 mq_err *err)
 {
     const mq_tensor *x = in[0];
-    uniq_ctx u;
-    uniq_res r;
-    int axis;
+    uniq_ctx u = {0};
+    uniq_res r = {0};
+    int axis = 0;
     MQ_TRY(uniq_setup(n, x, &u, &axis, err));
     MQ_TRY(uniq_run(n, &u, &r, err));
     size_t esz = mq_dtype_size(x->dtype), row = (size_t)u.inner * esz;

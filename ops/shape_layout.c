@@ -28,10 +28,10 @@ static mq_status transpose_perm(const mq_node *n, int r, int *perm, mq_err *err)
 static mq_status transpose_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     if (x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int perm[MQ_MAX_RANK];
@@ -51,7 +51,7 @@ static mq_status transpose_forward(const mq_node *n, const mq_tensor *const *in,
     int64_t xs[MQ_MAX_RANK], st[MQ_MAX_RANK];
     mq_strides(x->rank, x->dims, xs);
     for (int d = 0; d < x->rank; d++) st[d] = xs[perm[d]];
-    sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, out[0]->dims, st, 0);
+    mq_sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, out[0]->dims, st, 0);
     return MQ_OK;
 }
 
@@ -72,10 +72,10 @@ static mq_status concat_axis(const mq_node *n, int r, int *axis, mq_err *err)
 
 static mq_status concat_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     int r = -1;
     for (int i = 0; i < n->n_in; i++) {
-        MQ_TRY(sh_require(n, in, i, NULL, err));
+        MQ_TRY(mq_sh_require(n, in, i, NULL, err));
         if (in[i]->dtype != in[0]->dtype)
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "input %d has dtype %s, input 0 has %s", i,
                                 mq_dtype_name(in[i]->dtype), mq_dtype_name(in[0]->dtype));
@@ -83,11 +83,11 @@ static mq_status concat_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     }
     for (int i = 0; i < n->n_in; i++)
         if (in[i]->rank < 0) {
-            sh_set_unknown(n, out, in[0]->dtype);
+            mq_sh_set_unknown(n, out, in[0]->dtype);
             return MQ_OK;
         }
     if (r == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot concatenate scalars");
-    int axis;
+    int axis = 0;
     MQ_TRY(concat_axis(n, r, &axis, err));
     int64_t dims[MQ_MAX_RANK];
     memcpy(dims, in[0]->dims, sizeof(int64_t) * (size_t)r);
@@ -102,7 +102,7 @@ static mq_status concat_infer(const mq_node *n, const mq_tensor *const *in, mq_t
         if (__builtin_add_overflow(dims[axis], in[i]->dims[axis], &dims[axis]))
             return mq_node_fail(err, n, MQ_ERR_LIMIT, "concatenated dimension overflows");
     }
-    MQ_TRY(sh_check_shape(n, r, dims, err));
+    MQ_TRY(mq_sh_check_shape(n, r, dims, err));
     mq_set_out(out[0], in[0]->dtype, r, dims);
     return MQ_OK;
 }
@@ -111,7 +111,7 @@ static mq_status concat_forward(const mq_node *n, const mq_tensor *const *in, mq
                                 mq_err *err)
 {
     mq_tensor *o = out[0];
-    int axis;
+    int axis = 0;
     MQ_TRY(concat_axis(n, o->rank, &axis, err));
     size_t esz = mq_dtype_size(o->dtype);
     int64_t outer = 1, inner = 1;
@@ -135,21 +135,25 @@ const mq_op_def mq_shape_op_Concat = {
 
 /* ---- Split --------------------------------------------------------------------------------------- */
 
-/* Sizes of the n_out parts along the axis. *unknown when they come from an input not known yet. */
+#define SPLIT_MAX_OUT 4096
+
+/* Sizes of the n_out parts along the axis (sizes holds SPLIT_MAX_OUT). *unknown when they come from an
+ * input whose value is not known yet. */
 static mq_status split_sizes(const mq_node *n, const mq_tensor *const *in, int64_t dim, int64_t *sizes,
                              int *unknown, mq_err *err)
 {
     int k = n->n_out, cnt = -1;
     *unknown = 0;
     const mq_tensor *s = sh_in(n, in, 1);
+    if (s && s->rank >= 0 && mq_numel(s) == 0) s = NULL; /* an empty split input means "not given" */
     if (s && (n->opset >= 13 || n->opset < 2)) {
         if (!mq_dtype_is_int(s->dtype))
             return mq_node_fail(err, n, MQ_ERR_INVALID, "split must be int64, not %s", mq_dtype_name(s->dtype));
-        if (!sh_known(s)) {
+        if (!mq_sh_known(s)) {
             *unknown = 1;
             return MQ_OK;
         }
-        MQ_TRY(sh_read_ints(n, s, "split", sizes, k, &cnt, err));
+        MQ_TRY(mq_sh_read_ints(n, s, "split", sizes, SPLIT_MAX_OUT, &cnt, err));
         if (cnt != k)
             return mq_node_fail(err, n, MQ_ERR_INVALID, "split has %d values for %d outputs", cnt, k);
     } else if (n->opset < 13) {
@@ -191,26 +195,24 @@ static mq_status split_sizes(const mq_node *n, const mq_tensor *const *in, int64
     return MQ_OK;
 }
 
-#define SPLIT_MAX_OUT 4096
-
 static mq_status split_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     if (n->n_out > SPLIT_MAX_OUT) return mq_node_fail(err, n, MQ_ERR_LIMIT, "too many outputs");
     if (x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
-    int axis;
+    int axis = 0;
     int64_t av = mq_attr_int(n, "axis", 0);
     MQ_TRY(mq_axis(n, av, x->rank, &axis, err));
     if (x->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot split a scalar");
     int64_t sizes[SPLIT_MAX_OUT];
-    int unknown;
+    int unknown = 0;
     MQ_TRY(split_sizes(n, in, x->dims[axis], sizes, &unknown, err));
     if (unknown) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     for (int i = 0; i < n->n_out; i++) {
@@ -224,10 +226,10 @@ static mq_status split_infer(const mq_node *n, const mq_tensor *const *in, mq_te
 static mq_status split_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     const mq_tensor *x = in[0];
-    int axis;
+    int axis = 0;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
     int64_t sizes[SPLIT_MAX_OUT];
-    int unknown;
+    int unknown = 0;
     MQ_TRY(split_sizes(n, in, x->dims[axis], sizes, &unknown, err));
     size_t esz = mq_dtype_size(x->dtype);
     int64_t outer = 1, inner = 1;
@@ -263,7 +265,7 @@ static mq_status slice_plan_make(const mq_node *n, const mq_tensor *const *in, s
     const mq_tensor *x = in[0];
     int r = x->rank;
     int64_t starts[MQ_MAX_RANK], ends[MQ_MAX_RANK], axes[MQ_MAX_RANK], steps[MQ_MAX_RANK];
-    int ns, ne, na = -1, nst = -1;
+    int ns = 0, ne = 0, na = -1, nst = -1;
     *unknown = 0;
     if (n->opset < 10) {
         const int64_t *v;
@@ -288,11 +290,11 @@ static mq_status slice_plan_make(const mq_node *n, const mq_tensor *const *in, s
             }
             if (t->dtype != MQ_I32 && t->dtype != MQ_I64)
                 return mq_node_fail(err, n, MQ_ERR_INVALID, "%s must be int32 or int64", names[i - 1]);
-            if (!sh_known(t)) {
+            if (!mq_sh_known(t)) {
                 *unknown = 1;
                 continue;
             }
-            MQ_TRY(sh_read_ints(n, t, names[i - 1], dst[i - 1], MQ_MAX_RANK, cnt[i - 1], err));
+            MQ_TRY(mq_sh_read_ints(n, t, names[i - 1], dst[i - 1], MQ_MAX_RANK, cnt[i - 1], err));
         }
         if (*unknown) return MQ_OK;
     }
@@ -307,7 +309,7 @@ static mq_status slice_plan_make(const mq_node *n, const mq_tensor *const *in, s
     }
     uint32_t seen = 0;
     for (int i = 0; i < ns; i++) {
-        int a;
+        int a = 0;
         int64_t av = na >= 0 ? axes[i] : i;
         MQ_TRY(mq_axis(n, av, r, &a, err));
         if (r == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "cannot slice a scalar");
@@ -317,7 +319,7 @@ static mq_status slice_plan_make(const mq_node *n, const mq_tensor *const *in, s
         if (st == 0) return mq_node_fail(err, n, MQ_ERR_INVALID, "step for axis %d is 0", a);
         if (s < 0) s += dim;
         if (e < 0) e += dim;
-        int64_t c;
+        int64_t c = 0;
         if (st > 0) {
             s = s < 0 ? 0 : (s > dim ? dim : s);
             e = e < 0 ? 0 : (e > dim ? dim : e);
@@ -336,17 +338,17 @@ static mq_status slice_plan_make(const mq_node *n, const mq_tensor *const *in, s
 
 static mq_status slice_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     if (x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
-    slice_plan p;
-    int unknown;
+    slice_plan p = {{0}, {0}, {0}};
+    int unknown = 0;
     MQ_TRY(slice_plan_make(n, in, &p, &unknown, err));
     if (unknown) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     mq_set_out(out[0], x->dtype, x->rank, p.count);
@@ -356,8 +358,8 @@ static mq_status slice_infer(const mq_node *n, const mq_tensor *const *in, mq_te
 static mq_status slice_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     const mq_tensor *x = in[0];
-    slice_plan p;
-    int unknown;
+    slice_plan p = {{0}, {0}, {0}};
+    int unknown = 0;
     MQ_TRY(slice_plan_make(n, in, &p, &unknown, err));
     int64_t xs[MQ_MAX_RANK], st[MQ_MAX_RANK], off = 0;
     mq_strides(x->rank, x->dims, xs);
@@ -365,7 +367,7 @@ static mq_status slice_forward(const mq_node *n, const mq_tensor *const *in, mq_
         st[d] = xs[d] * p.step[d];
         off += xs[d] * p.start[d];
     }
-    sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, p.count, st, off);
+    mq_sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, p.count, st, off);
     return MQ_OK;
 }
 
@@ -379,8 +381,8 @@ static mq_status expand_shape(const mq_node *n, const mq_tensor *const *in, int 
 {
     const mq_tensor *x = in[0];
     int64_t s[MQ_MAX_RANK];
-    int k;
-    MQ_TRY(sh_read_ints(n, in[1], "the shape input", s, MQ_MAX_RANK, &k, err));
+    int k = 0;
+    MQ_TRY(mq_sh_read_ints(n, in[1], "the shape input", s, MQ_MAX_RANK, &k, err));
     int r = k > x->rank ? k : x->rank;
     for (int d = 0; d < r; d++) {
         int xi = d - (r - x->rank), si = d - (r - k);
@@ -395,16 +397,16 @@ static mq_status expand_shape(const mq_node *n, const mq_tensor *const *in, int 
                                 (long long)b);
     }
     *rank = r;
-    return sh_check_shape(n, r, dims, err);
+    return mq_sh_check_shape(n, r, dims, err);
 }
 
 static mq_status expand_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_int, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_int, err));
     if (in[1]->rank > 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "the shape input must be 1-D");
-    if (in[0]->rank < 0 || !sh_known(in[1])) {
-        sh_set_unknown(n, out, in[0]->dtype);
+    if (in[0]->rank < 0 || !mq_sh_known(in[1])) {
+        mq_sh_set_unknown(n, out, in[0]->dtype);
         return MQ_OK;
     }
     int r = 0;
@@ -422,7 +424,7 @@ static mq_status expand_forward(const mq_node *n, const mq_tensor *const *in, mq
     mq_tensor *o = out[0];
     int64_t st[MQ_MAX_RANK];
     mq_broadcast_strides(in[0], o->rank, o->dims, st);
-    sh_strided_copy(o->data, in[0]->data, mq_dtype_size(o->dtype), o->rank, o->dims, st, 0);
+    mq_sh_strided_copy(o->data, in[0]->data, mq_dtype_size(o->dtype), o->rank, o->dims, st, 0);
     return MQ_OK;
 }
 
@@ -434,16 +436,16 @@ const mq_op_def mq_shape_op_Expand = {
 
 static mq_status tile_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_int, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_int, err));
     const mq_tensor *x = in[0];
-    if (x->rank < 0 || !sh_known(in[1])) {
-        sh_set_unknown(n, out, x->dtype);
+    if (x->rank < 0 || !mq_sh_known(in[1])) {
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int64_t rep[MQ_MAX_RANK], dims[MQ_MAX_RANK];
-    int k;
-    MQ_TRY(sh_read_ints(n, in[1], "repeats", rep, MQ_MAX_RANK, &k, err));
+    int k = 0;
+    MQ_TRY(mq_sh_read_ints(n, in[1], "repeats", rep, MQ_MAX_RANK, &k, err));
     if (k != x->rank)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "repeats has %d values for an input of rank %d", k, x->rank);
     for (int d = 0; d < k; d++) {
@@ -452,7 +454,7 @@ static mq_status tile_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
         if (mq_mul_i64(x->dims[d], rep[d], &dims[d]))
             return mq_node_fail(err, n, MQ_ERR_LIMIT, "tiled dimension %d overflows", d);
     }
-    MQ_TRY(sh_check_shape(n, k, dims, err));
+    MQ_TRY(mq_sh_check_shape(n, k, dims, err));
     mq_set_out(out[0], x->dtype, k, dims);
     return MQ_OK;
 }
@@ -473,7 +475,7 @@ static mq_status tile_forward(const mq_node *n, const mq_tensor *const *in, mq_t
         dims[2 * d + 1] = x->dims[d];
         st[2 * d + 1] = xs[d];
     }
-    sh_strided_copy(o->data, x->data, mq_dtype_size(x->dtype), 2 * r, dims, st, 0);
+    mq_sh_strided_copy(o->data, x->data, mq_dtype_size(x->dtype), 2 * r, dims, st, 0);
     return MQ_OK;
 }
 
@@ -503,7 +505,7 @@ static mq_status pad_read(const mq_node *n, const mq_tensor *const *in, int64_t 
     else
         return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "mode '%s' is not supported", m);
     int64_t v[2 * MQ_MAX_RANK];
-    int k;
+    int k = 0;
     if (n->opset < 11) {
         const int64_t *a;
         k = mq_attr_ints(n, n->opset < 2 ? "paddings" : "pads", &a);
@@ -515,23 +517,23 @@ static mq_status pad_read(const mq_node *n, const mq_tensor *const *in, int64_t 
     const mq_tensor *p = sh_in(n, in, 1), *ax = sh_in(n, in, 3);
     if (!p) return mq_node_fail(err, n, MQ_ERR_INVALID, "input 1 (pads) is required");
     if (p->dtype != MQ_I64) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads must be int64");
-    if (!sh_known(p) || (ax && !sh_known(ax))) {
+    if (!mq_sh_known(p) || (ax && !mq_sh_known(ax))) {
         *unknown = 1;
         return MQ_OK;
     }
-    MQ_TRY(sh_read_ints(n, p, "pads", v, 2 * MQ_MAX_RANK, &k, err));
+    MQ_TRY(mq_sh_read_ints(n, p, "pads", v, 2 * MQ_MAX_RANK, &k, err));
     if (!ax) {
         if (k != 2 * r) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads has %d values for rank %d", k, r);
         if (k) memcpy(pads, v, sizeof(int64_t) * (size_t)k);
         return MQ_OK;
     }
     int64_t axes[MQ_MAX_RANK];
-    int na;
-    MQ_TRY(sh_read_ints(n, ax, "axes", axes, MQ_MAX_RANK, &na, err));
+    int na = 0;
+    MQ_TRY(mq_sh_read_ints(n, ax, "axes", axes, MQ_MAX_RANK, &na, err));
     if (k != 2 * na) return mq_node_fail(err, n, MQ_ERR_INVALID, "pads has %d values for %d axes", k, na);
     for (int d = 0; d < 2 * r; d++) pads[d] = 0;
     for (int i = 0; i < na; i++) {
-        int a;
+        int a = 0;
         MQ_TRY(mq_axis(n, axes[i], r, &a, err));
         pads[a] = v[i];
         pads[r + a] = v[na + i];
@@ -541,7 +543,7 @@ static mq_status pad_read(const mq_node *n, const mq_tensor *const *in, int64_t 
 
 static mq_status pad_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     const mq_tensor *cv = sh_in(n, in, 2);
     if (n->opset >= 11 && cv) {
@@ -552,20 +554,20 @@ static mq_status pad_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "constant_value must be a scalar");
     }
     if (x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int64_t pads[2 * MQ_MAX_RANK], dims[MQ_MAX_RANK];
-    pad_mode mode;
-    int unknown;
+    pad_mode mode = PAD_CONSTANT;
+    int unknown = 0;
     MQ_TRY(pad_read(n, in, pads, &mode, &unknown, err));
     if (unknown) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     int r = x->rank;
     for (int d = 0; d < r; d++) {
-        int64_t v;
+        int64_t v = 0;
         if (__builtin_add_overflow(x->dims[d], pads[d], &v) || __builtin_add_overflow(v, pads[r + d], &v))
             return mq_node_fail(err, n, MQ_ERR_LIMIT, "padded dimension %d overflows", d);
         if (v < 0)
@@ -574,7 +576,7 @@ static mq_status pad_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
         if (mode != PAD_CONSTANT && x->dims[d] == 0 && v > 0)
             return mq_node_fail(err, n, MQ_ERR_INVALID, "cannot pad an empty dimension %d in this mode", d);
     }
-    MQ_TRY(sh_check_shape(n, r, dims, err));
+    MQ_TRY(mq_sh_check_shape(n, r, dims, err));
     mq_set_out(out[0], x->dtype, r, dims);
     return MQ_OK;
 }
@@ -602,8 +604,8 @@ static mq_status pad_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     const mq_tensor *x = in[0];
     mq_tensor *o = out[0];
     int64_t pads[2 * MQ_MAX_RANK];
-    pad_mode mode;
-    int unknown;
+    pad_mode mode = PAD_CONSTANT;
+    int unknown = 0;
     MQ_TRY(pad_read(n, in, pads, &mode, &unknown, err));
     int r = x->rank;
     size_t esz = mq_dtype_size(x->dtype);
@@ -669,7 +671,7 @@ const mq_op_def mq_shape_op_Pad = {
 
 static mq_status d2s_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *x = in[0];
     int to_space = !strcmp(n->op_type, "DepthToSpace");
     int64_t b = mq_attr_int(n, "blocksize", 0);
@@ -680,7 +682,7 @@ static mq_status d2s_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
             return mq_node_fail(err, n, MQ_ERR_INVALID, "mode '%s' must be DCR or CRD", m);
     }
     if (x->rank < 0) {
-        sh_set_unknown(n, out, x->dtype);
+        mq_sh_set_unknown(n, out, x->dtype);
         return MQ_OK;
     }
     if (x->rank != 4) return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must be 4-D (rank %d)", x->rank);
@@ -723,7 +725,7 @@ static mq_status d2s_forward(const mq_node *n, const mq_tensor *const *in, mq_te
         memcpy(dims, d, sizeof d);
         memcpy(st, s, sizeof s);
     }
-    sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), 6, dims, st, 0);
+    mq_sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), 6, dims, st, 0);
     return MQ_OK;
 }
 
@@ -738,7 +740,7 @@ const mq_op_def mq_shape_op_SpaceToDepth = {
 
 static mq_status trilu_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     const mq_tensor *k = sh_in(n, in, 1);
     if (k && (k->dtype != MQ_I64 || (k->rank >= 0 && mq_numel(k) != 1)))
         return mq_node_fail(err, n, MQ_ERR_INVALID, "k must be an int64 scalar");
@@ -752,7 +754,7 @@ static mq_status trilu_forward(const mq_node *n, const mq_tensor *const *in, mq_
 {
     const mq_tensor *x = in[0], *kt = sh_in(n, in, 1);
     int64_t k = 0;
-    if (kt) MQ_TRY(sh_read_scalar_i64(n, kt, "k", &k, err));
+    if (kt) MQ_TRY(mq_sh_read_scalar_i64(n, kt, "k", &k, err));
     int upper = mq_attr_int(n, "upper", 1) != 0;
     size_t esz = mq_dtype_size(x->dtype);
     int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1], mats = 1;
@@ -796,9 +798,9 @@ static mq_status revseq_axes(const mq_node *n, int *batch, int *time, mq_err *er
 
 static mq_status revseq_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(sh_require(n, in, 0, NULL, err));
-    MQ_TRY(sh_require(n, in, 1, mq_types_index, err));
-    int b, t;
+    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
+    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
+    int b = 0, t = 0;
     MQ_TRY(revseq_axes(n, &b, &t, err));
     const mq_tensor *x = in[0], *l = in[1];
     if (x->rank >= 0 && x->rank < 2)
@@ -813,7 +815,7 @@ static mq_status revseq_forward(const mq_node *n, const mq_tensor *const *in, mq
                                 mq_err *err)
 {
     const mq_tensor *x = in[0], *l = in[1];
-    int b, t;
+    int b = 0, t = 0;
     MQ_TRY(revseq_axes(n, &b, &t, err));
     size_t esz = mq_dtype_size(x->dtype);
     int64_t inner = 1, B = x->dims[b], T = x->dims[t];

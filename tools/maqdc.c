@@ -72,7 +72,10 @@ static int parse(int argc, char **argv, cli *c, int allow_run, void (*usage)(FIL
             }
             c->pins[c->n_pins++] = argv[++i];
         } else if (!strncmp(a, "--shape=", 8)) {
-            if (c->n_pins >= MAX_PINS) return 2;
+            if (c->n_pins >= MAX_PINS) {
+                fprintf(stderr, "maqdc: too many --shape options (at most %d)\n", MAX_PINS);
+                return 2;
+            }
             c->pins[c->n_pins++] = a + 8;
         } else if (allow_run && !strcmp(a, "--input") && more) {
             if (c->n_inputs >= MAX_RUN_IO) {
@@ -102,6 +105,26 @@ static int parse(int argc, char **argv, cli *c, int allow_run, void (*usage)(FIL
     return 0;
 }
 
+/* The library's message without trailing newlines (multi-line reports such as the unsupported-ops
+ * list end with one), so every report ends with exactly one newline. */
+static const char *msg_of(mq_err *err)
+{
+    size_t n = strnlen(err->msg, sizeof err->msg - 1);
+    while (n > 0 && (err->msg[n - 1] == '\n' || err->msg[n - 1] == ' ')) n--;
+    err->msg[n] = 0;
+    return err->msg;
+}
+
+/* One error line naming the file: library messages about files usually start with the path already
+ * ("x.npy: .npy header: ..."), so the prefix is added only when it is missing. */
+static void print_file_err(const char *file, mq_err *err)
+{
+    size_t n = strlen(file);
+    const char *m = msg_of(err);
+    if (!strncmp(m, file, n) && m[n] == ':') fprintf(stderr, "maqdc: %s\n", m);
+    else fprintf(stderr, "maqdc: %s: %s\n", file, m);
+}
+
 static int cmd_info(int argc, char **argv)
 {
     cli c = {0};
@@ -111,7 +134,7 @@ static int cmd_info(int argc, char **argv)
     mq_import_result res = {0};
     mq_err err = {0};
     if (mq_import_onnx_file(c.model, &opts, &res, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", err.msg);
+        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
         mq_import_result_free(&res);
         return 1;
     }
@@ -157,10 +180,23 @@ static int cmd_info(int argc, char **argv)
     int rc = 0;
     if (res.n_unsupported) {
         printf("\nunsupported (%d):\n%s", res.n_unsupported, res.unsupported);
+        fprintf(stderr, "maqdc: %s: %d unsupported node(s), listed above\n", c.model, res.n_unsupported);
         rc = 1;
     }
     mq_import_result_free(&res);
     return rc;
+}
+
+/* The output folder may be missing (created after a successful run) but must not be something else;
+ * checked before any work so a wrong path fails at once. */
+static int check_out_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "maqdc: %s: output dir exists and is not a directory\n", dir);
+        return -1;
+    }
+    return 0;
 }
 
 static int ensure_dir(const char *dir)
@@ -168,7 +204,7 @@ static int ensure_dir(const char *dir)
     struct stat st;
     if (stat(dir, &st) == 0) {
         if (S_ISDIR(st.st_mode)) return 0;
-        fprintf(stderr, "maqdc: %s exists and is not a directory\n", dir);
+        fprintf(stderr, "maqdc: %s: output dir exists and is not a directory\n", dir);
         return -1;
     }
     if (mkdir(dir, 0777) != 0) {
@@ -193,8 +229,10 @@ static int cmd_run(int argc, char **argv)
     int rc = 1;
     mq_tensor in[MAX_RUN_IO], *out = NULL;
     memset(in, 0, sizeof in);
+    int n_written = 0;
+    if (check_out_dir(c.out_dir)) goto done;
     if (mq_import_onnx_file(c.model, &opts, &res, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", err.msg);
+        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
         goto done;
     }
     mq_graph *g = res.graph;
@@ -204,7 +242,7 @@ static int cmd_run(int argc, char **argv)
     }
     for (int i = 0; i < c.n_inputs; i++) {
         if (mq_tensor_read_file(c.inputs[i], &in[i], &err) != MQ_OK) {
-            fprintf(stderr, "maqdc: %s: %s\n", c.inputs[i], err.msg);
+            print_file_err(c.inputs[i], &err);
             goto done;
         }
     }
@@ -214,23 +252,39 @@ static int cmd_run(int argc, char **argv)
         goto done;
     }
     if (mq_exec_run(g, in, out, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s: %s\n", c.model, err.msg);
+        /* "input K 'x': dtype/shape ..." is about an input file: name it too */
+        int k = -1;
+        if (sscanf(err.msg, "input %d '", &k) == 1 && k >= 0 && k < c.n_inputs)
+            fprintf(stderr, "maqdc: %s: %s (from %s)\n", c.model, msg_of(&err), c.inputs[k]);
+        else
+            fprintf(stderr, "maqdc: %s: %s\n", c.model, msg_of(&err));
         goto done;
     }
     if (ensure_dir(c.out_dir)) goto done;
     for (int i = 0; i < g->n_outputs; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/output_%d.pb", c.out_dir, i);
-        out[i].name = g->tensors[g->outputs[i]].name;
-        if (mq_tensor_write_pb(path, &out[i], &err) != MQ_OK) {
-            fprintf(stderr, "maqdc: %s: %s\n", path, err.msg);
+        int pl = snprintf(path, sizeof path, "%s/output_%d.pb", c.out_dir, i);
+        if (pl < 0 || (size_t)pl >= sizeof path) {
+            fprintf(stderr, "maqdc: %s: output dir path too long\n", c.out_dir);
             goto done;
         }
+        out[i].name = g->tensors[g->outputs[i]].name;
+        if (mq_tensor_write_pb(path, &out[i], &err) != MQ_OK) {
+            print_file_err(path, &err);
+            goto done;
+        }
+        n_written++;
         char sh[256];
         printf("%s: %s %s -> %s\n", out[i].name, mq_dtype_name(out[i].dtype), mq_shape_str(&out[i], sh, sizeof sh), path);
     }
     rc = 0;
 done:
+    /* a failed run leaves no outputs behind (only ours: output_0.pb .. output_{n_written-1}.pb) */
+    for (int i = 0; rc && i < n_written; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/output_%d.pb", c.out_dir, i);
+        remove(path);
+    }
     for (int i = 0; i < MAX_RUN_IO; i++) mq_tensor_free_data(&in[i]);
     if (out && res.graph)
         for (int i = 0; i < res.graph->n_outputs; i++) {

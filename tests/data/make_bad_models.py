@@ -151,3 +151,74 @@ np.save(os.path.join(OUT, "arange_2x3_f4.npy"), np.arange(6, dtype=np.float32).r
 np.save(os.path.join(OUT, "bools_4.npy"), np.array([True, False, False, True]))
 np.save(os.path.join(OUT, "scalar_i8.npy"), np.array(-7, dtype=np.int64))
 np.save(os.path.join(OUT, "half_3.npy"), np.array([0.5, -2.0, 1024.0], dtype=np.float16))
+
+# ---- tests/cli/test_cli.sh: models and input files for `maqdc info` / `maqdc run` -------------------
+CLI = os.path.join(HERE, "cli")
+os.makedirs(CLI, exist_ok=True)
+
+
+def save_cli(model, name, check=True):
+    if check:
+        onnx.checker.check_model(model)
+    with open(os.path.join(CLI, name), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def write_cli(name, data):
+    with open(os.path.join(CLI, name), "wb") as f:
+        f.write(data)
+
+
+def npy_header(descr, shape_text):
+    # NumPy format 1.0: magic, version, little-endian u16 header length, dict padded to 64 with '\n'
+    h = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, shape_text)
+    h += " " * (63 - (10 + len(h)) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h.encode("latin1")
+
+
+# a cycle: add1 reads b, which relu1 makes from add1's output a
+save_cli(model([helper.make_node("Add", ["x", "b"], ["a"], name="add1"),
+                helper.make_node("Relu", ["a"], ["b"], name="relu1")],
+               [vi("x", TensorProto.FLOAT, [2])], [vi("a", TensorProto.FLOAT, [2])]), "cycle.onnx", check=False)
+
+# small CNN for `maqdc info` numbers (checked by hand in test_cli.sh):
+# x[1,3,8,8] -Conv(4x3x3x3,+b,pad 1)-> [1,4,8,8] -Relu- -Conv(8x4x3x3,no bias,stride 2,pad 1)-> [1,8,4,4]
+# -Relu- -Flatten-> [1,128] -Gemm(10x128 transB,+b)-> [1,10]
+r = np.random.RandomState(7)
+cnn_inits = [numpy_helper.from_array(r.randn(*s).astype(np.float32), n)
+             for n, s in (("w1", (4, 3, 3, 3)), ("b1", (4,)), ("w2", (8, 4, 3, 3)), ("w3", (10, 128)), ("b3", (10,)))]
+save_cli(model([helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv1", kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+                helper.make_node("Conv", ["r1", "w2"], ["c2"], name="conv2", kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                 strides=[2, 2]),
+                helper.make_node("Relu", ["c2"], ["r2"], name="relu2"),
+                helper.make_node("Flatten", ["r2"], ["f"], name="flat"),
+                helper.make_node("Gemm", ["f", "w3", "b3"], ["y"], name="fc", transB=1)],
+               [vi("x", TensorProto.FLOAT, [1, 3, 8, 8])], [vi("y", TensorProto.FLOAT, [1, 10])], cnn_inits,
+               name="small_cnn"), "small_cnn.onnx")
+
+# inputs for frontend/good_add.onnx (z = Relu(x + w), x float32 [2,3], w = arange(6) as 2x3)
+x = (np.arange(6, dtype=np.float32).reshape(2, 3) - 3.5) * np.float32(1.25)
+np.save(os.path.join(CLI, "x_2x3_f4.npy"), x)
+write_cli("x_2x3_f4.pb", numpy_helper.from_array(x, "x").SerializeToString())
+# expected z, from numpy (independent of maqd)
+write_cli("good_add_z.pb", numpy_helper.from_array(np.maximum(x + np.arange(6, dtype=np.float32).reshape(2, 3), 0), "z")
+          .SerializeToString())
+np.save(os.path.join(CLI, "x_2x3_i8.npy"), np.arange(6, dtype=np.int64).reshape(2, 3))    # dtype mismatch
+np.save(os.path.join(CLI, "x_3x2_f4.npy"), np.zeros((3, 2), dtype=np.float32))           # shape mismatch
+# corrupt .npy: header says 2x3 float32 (24 bytes), only 10 bytes of data follow
+write_cli("truncated.npy", npy_header("<f4", "(2, 3)") + b"\0" * 10)
+# corrupt .npy: header is not a dict
+write_cli("bad_header.npy", b"\x93NUMPY\x01\x00" + (64 - 10).to_bytes(2, "little") + b"garbage".ljust(53) + b"\n")
+# absurd .npy: 2^62 x 4 elements (the count overflows int64), no data
+write_cli("absurd.npy", npy_header("<f4", "(4611686018427387904, 4)"))
+# corrupt .pb: a serialized 2x3 float TensorProto cut in the middle of raw_data
+pb = numpy_helper.from_array(x, "x").SerializeToString()
+write_cli("truncated.pb", pb[: len(pb) - 7])
+# absurd .pb: dims 2^62 x 4 with 24 bytes of raw_data
+ab = TensorProto()
+ab.name = "x"
+ab.data_type = TensorProto.FLOAT
+ab.dims.extend([1 << 62, 4])
+ab.raw_data = b"\0" * 24
+write_cli("absurd.pb", ab.SerializeToString())

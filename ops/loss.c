@@ -1,0 +1,202 @@
+/* loss.c: op family 'loss': NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (opset 12+), and the
+ * reusable 2-D softmax cross-entropy kernel with its gradient declared in ops/loss.h. */
+#include "ops/loss.h"
+#include "ops/util.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ---- the trainer's kernel ------------------------------------------------------------------------ */
+
+int mq_softmax_xent_mean_f32(size_t n, size_t c, const float *logits, const int64_t *labels, float *loss,
+                             float *grad)
+{
+    if (c == 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (labels[i] < 0 || (uint64_t)labels[i] >= (uint64_t)c) return -1;
+    double total = 0, inv_n = n > 0 ? 1.0 / (double)n : 0;
+    for (size_t i = 0; i < n; i++) {
+        const float *x = logits + i * c;
+        double mx = x[0];
+        for (size_t j = 1; j < c; j++)
+            if (x[j] > mx) mx = x[j];
+        double s = 0;
+        for (size_t j = 0; j < c; j++) s += exp((double)x[j] - mx);
+        double lse = mx + log(s);
+        size_t t = (size_t)labels[i];
+        total += lse - (double)x[t];
+        if (grad) {
+            float *g = grad + i * c;
+            for (size_t j = 0; j < c; j++) {
+                double p = exp((double)x[j] - lse);
+                g[j] = (float)((p - (j == t ? 1.0 : 0.0)) * inv_n);
+            }
+        }
+    }
+    *loss = (float)(total * inv_n);
+    return 0;
+}
+
+/* ---- shared op plumbing ----------------------------------------------------------------------------- */
+
+typedef enum loss_red { LOSS_NONE, LOSS_SUM, LOSS_MEAN } loss_red;
+
+static mq_status loss_reduction(const mq_node *n, loss_red *red, mq_err *err)
+{
+    const char *s = mq_attr_str(n, "reduction", "mean");
+    if (strcmp(s, "none") == 0) *red = LOSS_NONE;
+    else if (strcmp(s, "sum") == 0) *red = LOSS_SUM;
+    else if (strcmp(s, "mean") == 0) *red = LOSS_MEAN;
+    else return mq_node_fail(err, n, MQ_ERR_INVALID, "reduction '%s' is not one of none, sum, mean", s);
+    return MQ_OK;
+}
+
+/* Inputs: x [N, C, d1..dk] (float), target [N, d1..dk] (int32/int64), weight [C] (optional, x's type).
+ * Outputs: loss ([N, d1..dk] for reduction none, else a scalar); for SoftmaxCrossEntropyLoss an optional
+ * log_prob shaped like x. */
+static mq_status loss_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_input(n, in, 1, err));
+    const mq_tensor *x = in[0], *t = in[1], *w = n->n_in > 2 ? in[2] : NULL;
+    MQ_TRY(mq_require_dtype(n, x, mq_types_float, err));
+    MQ_TRY(mq_require_dtype(n, t, mq_types_index, err));
+    if (w) {
+        if (w->dtype != x->dtype)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "weight dtype %s differs from input dtype %s",
+                                mq_dtype_name(w->dtype), mq_dtype_name(x->dtype));
+        if (w->rank >= 0 && w->rank != 1)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "weight must be 1-D, not rank %d", w->rank);
+    }
+    loss_red red;
+    MQ_TRY(loss_reduction(n, &red, err));
+    if (x->rank >= 0 && x->rank < 2)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must have rank >= 2 (N x C x ...), not %d", x->rank);
+    if (x->rank >= 0 && t->rank >= 0) {
+        if (t->rank != x->rank - 1)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "target rank %d must be input rank %d minus 1", t->rank,
+                                x->rank);
+        for (int d = 0; d < t->rank; d++) {
+            int64_t xd = x->dims[d == 0 ? 0 : d + 1];
+            if (t->dims[d] != xd)
+                return mq_node_fail(err, n, MQ_ERR_SHAPE, "target dimension %d is %lld, input has %lld", d,
+                                    (long long)t->dims[d], (long long)xd);
+        }
+        if (w && w->rank == 1 && w->dims[0] != x->dims[1])
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "weight has %lld entries for %lld classes",
+                                (long long)w->dims[0], (long long)x->dims[1]);
+    }
+    if (red == LOSS_NONE) {
+        if (t->rank >= 0) mq_set_out(out[0], x->dtype, t->rank, t->dims);
+        else if (x->rank >= 0) {
+            int64_t dims[MQ_MAX_RANK];
+            dims[0] = x->dims[0];
+            for (int d = 2; d < x->rank; d++) dims[d - 1] = x->dims[d];
+            mq_set_out(out[0], x->dtype, x->rank - 1, dims);
+        } else {
+            mq_set_out(out[0], x->dtype, -1, NULL);
+        }
+    } else {
+        mq_set_out(out[0], x->dtype, 0, NULL);
+    }
+    if (n->n_out > 1 && out[1]) mq_set_like(out[1], x);
+    return MQ_OK;
+}
+
+/* The NLL part of both ops on log-probabilities lp [N, C, D] (D = d1 * .. * dk), in double. Writes the
+ * per-element or reduced loss into y (x's dtype). Fails on a target outside [0, C) that is not the
+ * ignore_index. */
+static mq_status loss_nll(const mq_node *n, const double *lp, const mq_tensor *x, const mq_tensor *t,
+                          const mq_tensor *w, mq_tensor *y, mq_err *err)
+{
+    loss_red red;
+    MQ_TRY(loss_reduction(n, &red, err));
+    const mq_attr *ii_attr = mq_attr_get(n, "ignore_index");
+    int has_ii = ii_attr != NULL;
+    int64_t ii = has_ii ? ii_attr->i : 0;
+    int64_t N = x->dims[0], C = x->dims[1], D = 1;
+    for (int d = 2; d < x->rank; d++) D *= x->dims[d];
+    double sum = 0, wsum = 0;
+    for (int64_t b = 0; b < N; b++) {
+        for (int64_t d = 0; d < D; d++) {
+            size_t k = (size_t)(b * D + d);
+            int64_t c = mq_load_i64(t->data, t->dtype, k);
+            double l = 0, wt = 0;
+            if (!(has_ii && c == ii)) {
+                if (c < 0 || c >= C)
+                    return mq_node_fail(err, n, MQ_ERR_INVALID, "target %lld at element %zu is outside [0, %lld)",
+                                        (long long)c, k, (long long)C);
+                wt = w ? mq_load_f64(w->data, w->dtype, (size_t)c) : 1.0;
+                l = -lp[(size_t)((b * C + c) * D + d)] * wt;
+            }
+            sum += l;
+            wsum += wt;
+            if (red == LOSS_NONE) mq_store_f64(y->data, y->dtype, k, l);
+        }
+    }
+    if (red == LOSS_SUM) mq_store_f64(y->data, y->dtype, 0, sum);
+    if (red == LOSS_MEAN) mq_store_f64(y->data, y->dtype, 0, sum / wsum); /* 0/0 is NaN, as numpy and PyTorch */
+    return MQ_OK;
+}
+
+static mq_status loss_load(const mq_node *n, const mq_tensor *x, double **out, mq_err *err)
+{
+    size_t ne = (size_t)mq_numel(x);
+    double *v = mq_calloc(ne ? ne : 1, sizeof(double));
+    if (!v) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < ne; i++) v[i] = mq_load_f64(x->data, x->dtype, i);
+    *out = v;
+    return MQ_OK;
+}
+
+/* ---- NegativeLogLikelihoodLoss ---------------------------------------------------------------------- */
+
+static mq_status nll_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    double *lp;
+    MQ_TRY(loss_load(n, in[0], &lp, err));
+    mq_status st = loss_nll(n, lp, in[0], in[1], n->n_in > 2 ? in[2] : NULL, out[0], err);
+    mq_free(lp);
+    return st;
+}
+
+/* ---- SoftmaxCrossEntropyLoss ------------------------------------------------------------------------ */
+
+static mq_status sce_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    const mq_tensor *x = in[0];
+    double *lp;
+    MQ_TRY(loss_load(n, x, &lp, err));
+    int64_t N = x->dims[0], C = x->dims[1], D = 1;
+    for (int d = 2; d < x->rank; d++) D *= x->dims[d];
+    /* log-softmax over the class axis, for every (sample, position) */
+    for (int64_t b = 0; b < N; b++) {
+        for (int64_t d = 0; d < D; d++) {
+            double *v = lp + (size_t)(b * C * D + d);
+            if (C == 0) continue;
+            double mx = v[0];
+            for (int64_t c = 1; c < C; c++)
+                if (v[c * D] > mx) mx = v[c * D];
+            double s = 0;
+            for (int64_t c = 0; c < C; c++) s += exp(v[c * D] - mx);
+            double lse = mx + log(s);
+            for (int64_t c = 0; c < C; c++) v[c * D] -= lse;
+        }
+    }
+    mq_status st = loss_nll(n, lp, x, in[1], n->n_in > 2 ? in[2] : NULL, out[0], err);
+    if (st == MQ_OK && n->n_out > 1 && out[1]) {
+        size_t ne = (size_t)mq_numel(x);
+        for (size_t i = 0; i < ne; i++) mq_store_f64(out[1]->data, out[1]->dtype, i, lp[i]);
+    }
+    mq_free(lp);
+    return st;
+}
+
+static const mq_op_def def_nll = {.op_type = "NegativeLogLikelihoodLoss", .domain = "", .since = 12, .until = 0,
+                                  .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1, .infer = loss_infer,
+                                  .forward = nll_forward};
+static const mq_op_def def_sce = {.op_type = "SoftmaxCrossEntropyLoss", .domain = "", .since = 12, .until = 0,
+                                  .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2, .infer = loss_infer,
+                                  .forward = sce_forward};
+
+const mq_op_def *const mq_ops_loss[] = {&def_nll, &def_sce, NULL};
