@@ -77,7 +77,8 @@ typedef struct imp {
     sbuf notes;
     sbuf unsup;
     int n_unsup;
-    unsigned char *reported; /* per node: already listed as unsupported (attribute problem) */
+    int max_nodes;           /* cap on nodes, subgraphs included */
+    size_t total_nodes;
 } imp;
 
 #define NOMEM(im) mq_fail((im)->err, MQ_ERR_NOMEM, "out of memory")
@@ -368,8 +369,10 @@ static mq_status parse_attr(imp *im, const Onnx__AttributeProto *ap, const char 
             t->producer = -1;
             t->is_const = 1;
             if (s == MQ_ERR_UNSUPPORTED) {
-                snprintf(whybuf, whycap, "%s", local.msg + (strncmp(local.msg, nlabel, strlen(nlabel)) ? 0
-                                                             : strlen(nlabel) + 1));
+                const char *msg = local.msg + (strncmp(local.msg, nlabel, strlen(nlabel)) ? 0 : strlen(nlabel) + 1);
+                size_t ml = strnlen(msg, whycap - 1);
+                memcpy(whybuf, msg, ml);
+                whybuf[ml] = 0;
                 *bad = 1;
                 return MQ_OK;
             }
@@ -475,12 +478,13 @@ static void check_node(const mq_graph *g, mq_node *n, char *why, size_t cap)
         return;
     }
     int ok = len == 0;
-    if (def->max_in >= 0 && n->n_in > def->max_in) {
-        WHY("takes at most %d input(s), got %d", def->max_in, n->n_in);
+    int n_in = n->n_in - n->n_hidden_in; /* the ONNX inputs */
+    if (def->max_in >= 0 && n_in > def->max_in) {
+        WHY("takes at most %d input(s), got %d", def->max_in, n_in);
         ok = 0;
     }
-    if (n->n_in < def->min_in) { /* counts positions: whether an omitted one is allowed is infer's call */
-        WHY("needs at least %d input(s), got %d", def->min_in, n->n_in);
+    if (n_in < def->min_in) { /* counts positions: whether an omitted one is allowed is infer's call */
+        WHY("needs at least %d input(s), got %d", def->min_in, n_in);
         ok = 0;
     }
     if (def->max_out >= 0 && n->n_out > def->max_out) {
@@ -497,17 +501,30 @@ static void check_node(const mq_graph *g, mq_node *n, char *why, size_t cap)
 
 /* ---- the import ------------------------------------------------------------------------------- */
 
-static mq_status new_tensor(imp *im, const char *name, int *id)
+#define MAX_SUBGRAPH_DEPTH 32
+
+static mq_status new_tensor(imp *im, mq_graph *g, const char *name, int *id)
 {
-    *id = mq_graph_find(im->g, name);
+    *id = mq_graph_find(g, name);
     if (*id >= 0) return MQ_OK;
-    *id = mq_graph_tensor(im->g, name);
+    *id = mq_graph_tensor(g, name);
     if (*id < 0) return mq_fail(im->err, MQ_ERR_NOMEM, "out of memory (tensor '%s')", name);
-    mq_tensor *t = &im->g->tensors[*id];
+    mq_tensor *t = &g->tensors[*id];
     t->dtype = MQ_UNDEFINED;
     t->rank = -1;
     t->producer = -1;
     return MQ_OK;
+}
+
+/* "node 'conv1'" / "node #12", with " in subgraph 'body'" for a node of a subgraph. */
+static const char *graph_node_label(const mq_graph *g, const mq_node *n, int idx, char *buf, size_t cap)
+{
+    node_label(n, idx, buf, cap);
+    if (g->parent) {
+        size_t l = strlen(buf);
+        if (l < cap) snprintf(buf + l, cap - l, " in subgraph '%s'", g->name ? g->name : "");
+    }
+    return buf;
 }
 
 static mq_status count_tensors(imp *im, int *cap)
@@ -526,6 +543,389 @@ big:
     return mq_fail(im->err, MQ_ERR_LIMIT, "too many tensors");
 }
 
+/* Upper bound on the tensor names a subgraph can hold: its own, plus the outer names it and its nested
+ * subgraphs read (each becomes one of its captures). */
+static mq_status names_bound(imp *im, const Onnx__GraphProto *gp, int depth, size_t *out)
+{
+    if (depth > MAX_SUBGRAPH_DEPTH)
+        return mq_fail(im->err, MQ_ERR_LIMIT, "subgraphs are nested more than %d deep", MAX_SUBGRAPH_DEPTH);
+    size_t n = 0;
+    if (mq_add_size(n, gp->n_input, &n) || mq_add_size(n, gp->n_initializer, &n) ||
+        mq_add_size(n, gp->n_output, &n) || mq_add_size(n, gp->n_value_info, &n))
+        goto big;
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        if (!np) continue;
+        if (mq_add_size(n, np->n_output, &n) || mq_add_size(n, np->n_input, &n)) goto big;
+        for (size_t k = 0; k < np->n_attribute; k++) {
+            const Onnx__AttributeProto *ap = np->attribute[k];
+            if (!ap) continue;
+            size_t sub;
+            if (ap->g) {
+                MQ_TRY(names_bound(im, ap->g, depth + 1, &sub));
+                if (mq_add_size(n, sub, &n)) goto big;
+            }
+            for (size_t j = 0; j < ap->n_graphs; j++)
+                if (ap->graphs[j]) {
+                    MQ_TRY(names_bound(im, ap->graphs[j], depth + 1, &sub));
+                    if (mq_add_size(n, sub, &n)) goto big;
+                }
+        }
+    }
+    if (n > INT_MAX / 4) goto big;
+    *out = n;
+    return MQ_OK;
+big:
+    return mq_fail(im->err, MQ_ERR_LIMIT, "too many tensors");
+}
+
+/* A name a subgraph reads from an outer scope: a tensor of the subgraph appended to its inputs as a
+ * capture (the owning node passes the outer value as a hidden input). */
+static mq_status add_capture(imp *im, mq_graph *g, const char *name, int *id)
+{
+    MQ_TRY(new_tensor(im, g, name, id));
+    if (g->n_inputs >= g->cap_tensors) return mq_fail(im->err, MQ_ERR_LIMIT, "too many tensors");
+    g->tensors[*id].is_input = 1;
+    g->inputs[g->n_inputs++] = *id;
+    g->n_captures++;
+    return MQ_OK;
+}
+
+static mq_status import_subgraph(imp *im, mq_graph *parent, const Onnx__GraphProto *gp, size_t extra, int depth,
+                                 mq_graph **out);
+
+/* Import the GRAPH / GRAPHS attributes of every node of g, give each node the union of the outer names
+ * its subgraphs read as hidden inputs, and make every subgraph of the node capture exactly that list. */
+static mq_status import_node_subgraphs(imp *im, mq_graph *g, const Onnx__GraphProto *gp,
+                                       const unsigned char *reported, int depth)
+{
+    mq_arena *ar = g->arena;
+    for (int i = 0; i < g->n_nodes; i++) {
+        if (reported[i]) continue;
+        mq_node *n = &g->nodes[i];
+        const Onnx__NodeProto *np = gp->node[i];
+        char lbl[300];
+        graph_node_label(g, n, i, lbl, sizeof lbl);
+        size_t n_sub = 0, extra = 0;
+        for (int k = 0; k < n->n_attr; k++) {
+            const Onnx__AttributeProto *ap = np->attribute[k];
+            mq_attr_type ty = n->attrs[k].type;
+            if (ty != MQ_ATTR_GRAPH && ty != MQ_ATTR_GRAPHS) continue;
+            size_t cnt = ty == MQ_ATTR_GRAPH ? 1 : ap->n_graphs;
+            for (size_t j = 0; j < cnt; j++) {
+                const Onnx__GraphProto *sg = ty == MQ_ATTR_GRAPH ? ap->g : ap->graphs[j];
+                if (!sg)
+                    return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): attribute '%s' has no graph", lbl,
+                                   n->op_type, n->attrs[k].name);
+                size_t b;
+                MQ_TRY(names_bound(im, sg, depth + 1, &b));
+                if (mq_add_size(extra, b, &extra) || extra > INT_MAX / 4)
+                    return mq_fail(im->err, MQ_ERR_LIMIT, "%s: too many tensors in subgraphs", lbl);
+                n_sub++;
+            }
+        }
+        if (!n_sub) continue;
+        mq_graph **subs = mq_arena_array(ar, n_sub, sizeof *subs);
+        if (!subs) return NOMEM(im);
+        size_t ns = 0, total_caps = 0;
+        for (int k = 0; k < n->n_attr; k++) {
+            const Onnx__AttributeProto *ap = np->attribute[k];
+            mq_attr *a = &n->attrs[k];
+            if (a->type != MQ_ATTR_GRAPH && a->type != MQ_ATTR_GRAPHS) continue;
+            size_t cnt = a->type == MQ_ATTR_GRAPH ? 1 : ap->n_graphs;
+            size_t first = ns;
+            for (size_t j = 0; j < cnt; j++) {
+                const Onnx__GraphProto *sg = a->type == MQ_ATTR_GRAPH ? ap->g : ap->graphs[j];
+                mq_status st = import_subgraph(im, g, sg, extra, depth + 1, &subs[ns]);
+                if (st != MQ_OK) {
+                    mq_err_prefix(im->err, "%s (%s) attribute '%s': ", lbl, n->op_type, a->name);
+                    return st;
+                }
+                total_caps += (size_t)subs[ns]->n_captures;
+                ns++;
+            }
+            if (a->type == MQ_ATTR_GRAPH) a->g = subs[first];
+            else {
+                a->graphs = (const mq_graph *const *)&subs[first];
+                a->n = (int)cnt;
+            }
+        }
+        /* The union of the names the subgraphs capture, in order of first appearance. */
+        const char **names = mq_arena_array(ar, total_caps ? total_caps : 1, sizeof *names);
+        if (!names) return NOMEM(im);
+        int nh = 0;
+        for (size_t s = 0; s < ns; s++) {
+            const mq_graph *sg = subs[s];
+            for (int c = sg->n_inputs - sg->n_captures; c < sg->n_inputs; c++) {
+                const char *nm = sg->tensors[sg->inputs[c]].name;
+                int seen = 0;
+                for (int u = 0; u < nh && !seen; u++) seen = !strcmp(names[u], nm);
+                if (!seen) names[nh++] = nm;
+            }
+        }
+        if (!nh) continue;
+        if (n->n_in > INT_MAX / 2 - nh) return mq_fail(im->err, MQ_ERR_LIMIT, "%s: too many inputs", lbl);
+        int *in = mq_arena_array(ar, (size_t)(n->n_in + nh), sizeof *in);
+        if (!in) return NOMEM(im);
+        if (n->n_in) memcpy(in, n->in, sizeof *in * (size_t)n->n_in);
+        for (int u = 0; u < nh; u++) {
+            int id = mq_graph_find(g, names[u]);
+            if (id < 0) {
+                if (!g->parent)
+                    return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): a subgraph reads '%s', which is not a graph "
+                                   "input, initializer or node output", lbl, n->op_type, names[u]);
+                MQ_TRY(add_capture(im, g, names[u], &id));
+            }
+            in[n->n_in + u] = id;
+        }
+        n->in = in;
+        n->n_in += nh;
+        n->n_hidden_in = nh;
+        /* Every subgraph of the node captures the whole list, in the same order. */
+        int *old = mq_arena_array(ar, (size_t)nh, sizeof *old);
+        if (!old) return NOMEM(im);
+        for (size_t s = 0; s < ns; s++) {
+            mq_graph *sg = subs[s];
+            int nf = sg->n_inputs - sg->n_captures, nc = sg->n_captures;
+            memcpy(old, sg->inputs + nf, sizeof *old * (size_t)nc);
+            sg->n_inputs = nf;
+            sg->n_captures = 0;
+            for (int u = 0; u < nh; u++) {
+                int id = mq_graph_find(sg, names[u]);
+                int was_capture = 0;
+                for (int c = 0; c < nc && !was_capture; c++) was_capture = old[c] == id;
+                if (id >= 0 && !was_capture)
+                    return mq_fail(im->err, MQ_ERR_UNSUPPORTED, "%s (%s): subgraph '%s' defines '%s', which "
+                                   "another subgraph of the node reads from the outer scope (shadowing is not "
+                                   "supported)", lbl, n->op_type, sg->name, names[u]);
+                if (id < 0) {
+                    MQ_TRY(add_capture(im, sg, names[u], &id));
+                    sg->n_inputs--; /* re-added below, in order */
+                    sg->n_captures--;
+                }
+                sg->inputs[sg->n_inputs++] = id;
+                sg->n_captures++;
+            }
+        }
+    }
+    return MQ_OK;
+}
+
+/* Nodes (outputs, attributes, inputs, op look-up, subgraphs), then the graph outputs and value_info.
+ * g's inputs and initializers are already in place. */
+static mq_status import_nodes(imp *im, mq_graph *g, const Onnx__GraphProto *gp, int depth)
+{
+    mq_arena *ar = g->arena;
+    unsigned char *reported = mq_arena_alloc(ar, gp->n_node ? gp->n_node : 1); /* listed as unsupported */
+    if (!reported) return NOMEM(im);
+
+    /* Pass 1: outputs and attributes. */
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const Onnx__NodeProto *np = gp->node[i];
+        mq_node *n = mq_graph_add_node(g);
+        if (!n) return NOMEM(im);
+        if (!np || !np->op_type || !np->op_type[0])
+            return mq_fail(im->err, MQ_ERR_INVALID, "node #%zu%s%s%s has no op_type", i,
+                           g->parent ? " in subgraph '" : "", g->parent ? g->name : "", g->parent ? "'" : "");
+        n->name = mq_arena_strdup(ar, nz(np->name));
+        n->op_type = mq_arena_strdup(ar, np->op_type);
+        n->domain = mq_arena_strdup(ar, is_default_domain(np->domain) ? "" : np->domain);
+        if (!n->name || !n->op_type || !n->domain) return NOMEM(im);
+        const mq_opset_import *oi = find_opset(g, n->domain);
+        n->opset = oi ? (int)oi->version : 0;
+        if (np->n_input > INT_MAX / 4 || np->n_output > INT_MAX / 4 || np->n_attribute > INT_MAX / 4)
+            return mq_fail(im->err, MQ_ERR_LIMIT, "node #%zu: too many inputs, outputs or attributes", i);
+        n->n_in = (int)np->n_input;
+        n->n_out = (int)np->n_output;
+        n->in = mq_arena_array(ar, np->n_input ? np->n_input : 1, sizeof(int));
+        n->out = mq_arena_array(ar, np->n_output ? np->n_output : 1, sizeof(int));
+        n->attrs = mq_arena_array(ar, np->n_attribute ? np->n_attribute : 1, sizeof(mq_attr));
+        if (!n->in || !n->out || !n->attrs) return NOMEM(im);
+        n->def = NULL;
+        char lbl[300];
+        graph_node_label(g, n, (int)i, lbl, sizeof lbl);
+        for (size_t k = 0; k < np->n_output; k++) {
+            const char *on = nz(np->output[k]);
+            if (!on[0]) {
+                n->out[k] = -1;
+                continue;
+            }
+            int id = mq_graph_find(g, on);
+            if (id >= 0) {
+                const mq_tensor *t = &g->tensors[id];
+                return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): output '%s' is already %s", lbl, n->op_type,
+                               on, t->is_const ? "an initializer" : t->is_input ? "a graph input"
+                                                                              : "produced by another node");
+            }
+            MQ_TRY(new_tensor(im, g, on, &id));
+            g->tensors[id].producer = (int)i;
+            n->out[k] = id;
+        }
+        char why[1024] = "";
+        int bad = 0;
+        n->n_attr = 0;
+        for (size_t k = 0; k < np->n_attribute; k++) {
+            MQ_TRY(parse_attr(im, np->attribute[k], lbl, &n->attrs[k], why, sizeof why, &bad));
+            n->n_attr = (int)k + 1;
+            if (bad) break;
+        }
+        if (bad) {
+            if (sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
+                          n->domain[0] ? n->domain : "ai.onnx", why))
+                return NOMEM(im);
+            im->n_unsup++;
+            reported[i] = 1;
+        }
+    }
+
+    /* Pass 2: inputs (dangling names are errors; in a subgraph they are outer-scope captures), then the
+     * op look-up. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        mq_node *n = &g->nodes[i];
+        const Onnx__NodeProto *np = gp->node[i];
+        char lbl[300];
+        graph_node_label(g, n, i, lbl, sizeof lbl);
+        for (int k = 0; k < n->n_in; k++) {
+            const char *in = nz(np->input[k]);
+            if (!in[0]) {
+                n->in[k] = -1;
+                continue;
+            }
+            n->in[k] = mq_graph_find(g, in);
+            if (n->in[k] < 0 && g->parent) MQ_TRY(add_capture(im, g, in, &n->in[k]));
+            if (n->in[k] < 0)
+                return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): input '%s' is not a graph input, initializer "
+                               "or node output", lbl, n->op_type, in);
+        }
+    }
+    for (int i = 0; i < g->n_nodes; i++) {
+        mq_node *n = &g->nodes[i];
+        if (reported[i]) {
+            n->def = NULL;
+            continue;
+        }
+        char why[1024] = "";
+        check_node(g, n, why, sizeof why);
+        if (why[0]) {
+            char lbl[300];
+            graph_node_label(g, n, i, lbl, sizeof lbl);
+            if (sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
+                          n->domain[0] ? n->domain : "ai.onnx", why))
+                return NOMEM(im);
+            im->n_unsup++;
+        }
+    }
+    MQ_TRY(import_node_subgraphs(im, g, gp, reported, depth));
+
+    /* Graph outputs and value_info. */
+    for (size_t i = 0; i < gp->n_output; i++) {
+        const Onnx__ValueInfoProto *vi = gp->output[i];
+        if (!vi || !vi->name || !vi->name[0])
+            return mq_fail(im->err, MQ_ERR_INVALID, "graph output #%zu has no name", i);
+        int id = mq_graph_find(g, vi->name);
+        if (id < 0 && g->parent) MQ_TRY(add_capture(im, g, vi->name, &id));
+        if (id < 0)
+            return mq_fail(im->err, MQ_ERR_INVALID, "graph output '%s' is not produced by any node, input or "
+                           "initializer", vi->name);
+        mq_tensor *t = &g->tensors[id];
+        if (!t->is_input && !t->is_const) MQ_TRY(apply_type(im, t, vi, V_OUTPUT));
+        t->is_output = 1;
+        g->outputs[g->n_outputs++] = id;
+    }
+    for (size_t i = 0; i < gp->n_value_info; i++) {
+        const Onnx__ValueInfoProto *vi = gp->value_info[i];
+        if (!vi || !vi->name) continue;
+        int id = mq_graph_find(g, vi->name);
+        if (id < 0) continue;
+        mq_tensor *t = &g->tensors[id];
+        if (t->is_input || t->is_const || t->is_output) continue;
+        MQ_TRY(apply_type(im, t, vi, V_INFO));
+    }
+    return MQ_OK;
+}
+
+static mq_status add_initializers(imp *im, mq_graph *g, const Onnx__GraphProto *gp)
+{
+    for (size_t i = 0; i < gp->n_initializer; i++) {
+        const Onnx__TensorProto *tp = gp->initializer[i];
+        if (!tp || !tp->name || !tp->name[0])
+            return mq_fail(im->err, MQ_ERR_INVALID, "initializer #%zu has no name", i);
+        if (mq_graph_find(g, tp->name) >= 0)
+            return mq_fail(im->err, MQ_ERR_INVALID, "initializer '%s' appears twice", tp->name);
+        int id;
+        MQ_TRY(new_tensor(im, g, tp->name, &id));
+        char what[300];
+        snprintf(what, sizeof what, "initializer '%s'", tp->name);
+        MQ_TRY(decode_tensor(im, tp, what, &g->tensors[id]));
+    }
+    return MQ_OK;
+}
+
+/* A subgraph (If branch, Loop/Scan body): an mq_graph in the parent's arena. Its formal inputs may
+ * leave type and shape out (the node supplies them at run time); any dims it declares are not checked
+ * at run time, only the rank. extra: room for captures that sibling subgraphs add. */
+static mq_status import_subgraph(imp *im, mq_graph *parent, const Onnx__GraphProto *gp, size_t extra, int depth,
+                                 mq_graph **out)
+{
+    size_t bound;
+    MQ_TRY(names_bound(im, gp, depth, &bound));
+    if (mq_add_size(bound, extra, &bound) || bound > INT_MAX / 4)
+        return mq_fail(im->err, MQ_ERR_LIMIT, "too many tensors");
+    im->total_nodes += gp->n_node;
+    if (im->total_nodes > (size_t)im->max_nodes)
+        return mq_fail(im->err, MQ_ERR_LIMIT, "%zu nodes (with subgraphs) exceed the limit of %d", im->total_nodes,
+                       im->max_nodes);
+    if (gp->n_sparse_initializer > 0)
+        return mq_fail(im->err, MQ_ERR_UNSUPPORTED, "sparse initializers are not supported");
+    mq_arena *ar = parent->arena;
+    mq_graph *g = mq_arena_alloc(ar, sizeof *g);
+    if (!g) return NOMEM(im);
+    g->arena = ar;
+    g->cap_tensors = (int)bound + 1;
+    g->cap_nodes = (int)gp->n_node + 1;
+    g->tensors = mq_arena_array(ar, (size_t)g->cap_tensors + 1, sizeof(mq_tensor));
+    g->nodes = mq_arena_array(ar, (size_t)g->cap_nodes + 1, sizeof(mq_node));
+    g->hash_cap = 16;
+    while (g->hash_cap < 2 * (g->cap_tensors + 1)) g->hash_cap *= 2;
+    g->name_hash = mq_arena_array(ar, (size_t)g->hash_cap, sizeof(int));
+    g->inputs = mq_arena_array(ar, (size_t)g->cap_tensors, sizeof(int));
+    g->outputs = mq_arena_array(ar, gp->n_output ? gp->n_output : 1, sizeof(int));
+    g->name = mq_arena_strdup(ar, nz(gp->name));
+    if (!g->tensors || !g->nodes || !g->name_hash || !g->inputs || !g->outputs || !g->name) return NOMEM(im);
+    g->path = parent->path ? parent->path : "";
+    g->producer = parent->producer;
+    g->ir_version = parent->ir_version;
+    g->n_opsets = parent->n_opsets;
+    g->opsets = parent->opsets;
+    g->opset = parent->opset;
+    g->parent = parent;
+
+    MQ_TRY(add_initializers(im, g, gp));
+    for (size_t i = 0; i < gp->n_input; i++) {
+        const Onnx__ValueInfoProto *vi = gp->input[i];
+        if (!vi || !vi->name || !vi->name[0])
+            return mq_fail(im->err, MQ_ERR_INVALID, "subgraph '%s' input #%zu has no name", g->name, i);
+        int id = mq_graph_find(g, vi->name);
+        if (id >= 0) return mq_fail(im->err, MQ_ERR_INVALID, "subgraph '%s' input '%s' appears twice or is an "
+                                    "initializer", g->name, vi->name);
+        if (vi->type && vi->type->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE)
+            return mq_fail(im->err, MQ_ERR_UNSUPPORTED, "subgraph '%s' input '%s' is not a tensor (sequence, map, "
+                           "optional and sparse values are not supported)", g->name, vi->name);
+        MQ_TRY(new_tensor(im, g, vi->name, &id));
+        mq_tensor *t = &g->tensors[id];
+        t->is_input = 1;
+        MQ_TRY(apply_type(im, t, vi, V_INFO));
+        if (t->dtype == MQ_UNDEFINED) t->rank = -1;
+        t->sym_mask = t->rank > 0 ? (uint32_t)((1ull << t->rank) - 1) : 0;
+        g->inputs[g->n_inputs++] = id;
+    }
+    MQ_TRY(import_nodes(im, g, gp, depth));
+    mq_status st = mq_graph_toposort(g, im->err);
+    if (st != MQ_OK) mq_err_prefix(im->err, "subgraph '%s': ", g->name);
+    *out = g;
+    return st;
+}
+
 static mq_status import_model(imp *im, const mq_import_opts *o)
 {
     const Onnx__ModelProto *m = im->m;
@@ -533,6 +933,8 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
     if (!gp) return mq_fail(im->err, MQ_ERR_INVALID, "the model has no graph");
     im->gp = gp;
     int max_nodes = o && o->max_nodes > 0 ? o->max_nodes : MQ_DEFAULT_MAX_NODES;
+    im->max_nodes = max_nodes;
+    im->total_nodes = gp->n_node;
     if (gp->n_node > (size_t)max_nodes)
         return mq_fail(im->err, MQ_ERR_LIMIT, "%zu nodes exceed the limit of %d", gp->n_node, max_nodes);
     if (gp->n_sparse_initializer > 0)
@@ -594,18 +996,7 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
     }
 
     /* Initializers: constants. */
-    for (size_t i = 0; i < gp->n_initializer; i++) {
-        const Onnx__TensorProto *tp = gp->initializer[i];
-        if (!tp || !tp->name || !tp->name[0])
-            return mq_fail(im->err, MQ_ERR_INVALID, "initializer #%zu has no name", i);
-        if (mq_graph_find(g, tp->name) >= 0)
-            return mq_fail(im->err, MQ_ERR_INVALID, "initializer '%s' appears twice", tp->name);
-        int id;
-        MQ_TRY(new_tensor(im, tp->name, &id));
-        char what[300];
-        snprintf(what, sizeof what, "initializer '%s'", tp->name);
-        MQ_TRY(decode_tensor(im, tp, what, &g->tensors[id]));
-    }
+    MQ_TRY(add_initializers(im, g, gp));
 
     /* Graph inputs (those with an initializer are constants, not inputs). */
     mark_sym_pins(im, gp->input, gp->n_input);
@@ -623,7 +1014,7 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
         int id = mq_graph_find(g, vi->name);
         if (id >= 0 && g->tensors[id].is_const) continue;
         if (id >= 0) return mq_fail(im->err, MQ_ERR_INVALID, "graph input '%s' appears twice", vi->name);
-        MQ_TRY(new_tensor(im, vi->name, &id));
+        MQ_TRY(new_tensor(im, g, vi->name, &id));
         mq_tensor *t = &g->tensors[id];
         t->is_input = 1;
         MQ_TRY(apply_type(im, t, vi, V_INPUT));
@@ -634,124 +1025,74 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
             return mq_fail(im->err, MQ_ERR_INVALID, "--shape '%s': the model has no graph input or symbolic "
                            "dimension called '%s'", im->pins[i].spec, im->pins[i].name);
 
-    /* Nodes, pass 1: outputs and attributes. */
-    im->reported = mq_calloc(gp->n_node ? gp->n_node : 1, 1);
-    if (!im->reported) return NOMEM(im);
-    for (size_t i = 0; i < gp->n_node; i++) {
-        const Onnx__NodeProto *np = gp->node[i];
-        mq_node *n = mq_graph_add_node(g);
-        if (!n) return NOMEM(im);
-        if (!np || !np->op_type || !np->op_type[0])
-            return mq_fail(im->err, MQ_ERR_INVALID, "node #%zu has no op_type", i);
-        n->name = mq_arena_strdup(ar, nz(np->name));
-        n->op_type = mq_arena_strdup(ar, np->op_type);
-        n->domain = mq_arena_strdup(ar, is_default_domain(np->domain) ? "" : np->domain);
-        if (!n->name || !n->op_type || !n->domain) return NOMEM(im);
-        const mq_opset_import *oi = find_opset(g, n->domain);
-        n->opset = oi ? (int)oi->version : 0;
-        if (np->n_input > INT_MAX / 4 || np->n_output > INT_MAX / 4 || np->n_attribute > INT_MAX / 4)
-            return mq_fail(im->err, MQ_ERR_LIMIT, "node #%zu: too many inputs, outputs or attributes", i);
-        n->n_in = (int)np->n_input;
-        n->n_out = (int)np->n_output;
-        n->in = mq_arena_array(ar, np->n_input ? np->n_input : 1, sizeof(int));
-        n->out = mq_arena_array(ar, np->n_output ? np->n_output : 1, sizeof(int));
-        n->attrs = mq_arena_array(ar, np->n_attribute ? np->n_attribute : 1, sizeof(mq_attr));
-        if (!n->in || !n->out || !n->attrs) return NOMEM(im);
-        n->def = NULL;
-        char lbl[300];
-        node_label(n, (int)i, lbl, sizeof lbl);
-        for (size_t k = 0; k < np->n_output; k++) {
-            const char *on = nz(np->output[k]);
-            if (!on[0]) {
-                n->out[k] = -1;
-                continue;
-            }
-            int id = mq_graph_find(g, on);
-            if (id >= 0) {
-                const mq_tensor *t = &g->tensors[id];
-                return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): output '%s' is already %s", lbl, n->op_type,
-                               on, t->is_const ? "an initializer" : t->is_input ? "a graph input"
-                                                                              : "produced by another node");
-            }
-            MQ_TRY(new_tensor(im, on, &id));
-            g->tensors[id].producer = (int)i;
-            n->out[k] = id;
-        }
-        char why[1024] = "";
-        int bad = 0;
-        n->n_attr = 0;
-        for (size_t k = 0; k < np->n_attribute; k++) {
-            MQ_TRY(parse_attr(im, np->attribute[k], lbl, &n->attrs[k], why, sizeof why, &bad));
-            n->n_attr = (int)k + 1;
-            if (bad) break;
-        }
-        if (bad) {
-            if (sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
-                          n->domain[0] ? n->domain : "ai.onnx", why))
-                return NOMEM(im);
-            im->n_unsup++;
-            im->reported[i] = 1;
-        }
-    }
+    return import_nodes(im, g, gp, 0);
+}
 
-    /* Pass 2: inputs (dangling names are errors), then the op look-up. */
-    for (int i = 0; i < g->n_nodes; i++) {
-        mq_node *n = &g->nodes[i];
-        const Onnx__NodeProto *np = gp->node[i];
-        char lbl[300];
-        node_label(n, i, lbl, sizeof lbl);
-        for (int k = 0; k < n->n_in; k++) {
-            const char *in = nz(np->input[k]);
-            if (!in[0]) {
-                n->in[k] = -1;
-                continue;
-            }
-            n->in[k] = mq_graph_find(g, in);
-            if (n->in[k] < 0)
-                return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): input '%s' is not a graph input, initializer "
-                               "or node output", lbl, n->op_type, in);
-        }
-    }
-    for (int i = 0; i < g->n_nodes; i++) {
-        mq_node *n = &g->nodes[i];
-        if (im->reported[i]) {
-            n->def = NULL;
-            continue;
-        }
-        char why[1024] = "";
-        check_node(g, n, why, sizeof why);
-        if (why[0]) {
-            char lbl[300];
-            node_label(n, i, lbl, sizeof lbl);
-            if (sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
-                          n->domain[0] ? n->domain : "ai.onnx", why))
-                return NOMEM(im);
-            im->n_unsup++;
-        }
-    }
+/* ---- subgraph inference ----------------------------------------------------------------------- */
 
-    /* Graph outputs and value_info. */
-    for (size_t i = 0; i < gp->n_output; i++) {
-        const Onnx__ValueInfoProto *vi = gp->output[i];
-        if (!vi || !vi->name || !vi->name[0])
-            return mq_fail(im->err, MQ_ERR_INVALID, "graph output #%zu has no name", i);
-        int id = mq_graph_find(g, vi->name);
-        if (id < 0)
-            return mq_fail(im->err, MQ_ERR_INVALID, "graph output '%s' is not produced by any node, input or "
-                           "initializer", vi->name);
-        mq_tensor *t = &g->tensors[id];
-        if (!t->is_input && !t->is_const) MQ_TRY(apply_type(im, t, vi, V_OUTPUT));
-        t->is_output = 1;
-        g->outputs[g->n_outputs++] = id;
+/* The dtype a subgraph's formal input j takes when the subgraph does not declare it: a fixed one
+ * (*fixed, scalar) or that of the node input returned (-1: none). */
+static int formal_source(const mq_node *n, int j, mq_dtype *fixed)
+{
+    *fixed = MQ_UNDEFINED;
+    int n_decl = n->n_in - n->n_hidden_in, src = -1;
+    if (!strcmp(n->op_type, "Loop")) {
+        if (j == 0) *fixed = MQ_I64;
+        else if (j == 1) *fixed = MQ_BOOL;
+        else src = j;
+    } else if (!strcmp(n->op_type, "Scan")) {
+        src = n->opset < 9 ? j + 1 : j;
     }
-    for (size_t i = 0; i < gp->n_value_info; i++) {
-        const Onnx__ValueInfoProto *vi = gp->value_info[i];
-        if (!vi || !vi->name) continue;
-        int id = mq_graph_find(g, vi->name);
-        if (id < 0) continue;
-        mq_tensor *t = &g->tensors[id];
-        if (t->is_input || t->is_const || t->is_output) continue;
-        MQ_TRY(apply_type(im, t, vi, V_INFO));
+    return src >= 0 && src < n_decl ? src : -1;
+}
+
+/* After g is inferred: type every subgraph's formal inputs (where the subgraph leaves them out) and
+ * captures from the node's inputs, then infer the subgraph (at run time the executor re-infers it on
+ * the actual values; this gives `maqdc info` shapes, reports errors early and folds constants). */
+static mq_status infer_subgraphs(imp *im, mq_graph *g, int depth)
+{
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mq_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_attr; k++) {
+            const mq_attr *a = &n->attrs[k];
+            int cnt = a->type == MQ_ATTR_GRAPH ? (a->g ? 1 : 0) : a->type == MQ_ATTR_GRAPHS && a->graphs ? a->n : 0;
+            for (int j = 0; j < cnt; j++) {
+                mq_graph *s = (mq_graph *)(a->type == MQ_ATTR_GRAPH ? a->g : a->graphs[j]); /* ours to fill */
+                int nf = s->n_inputs - s->n_captures;
+                for (int f = 0; f < nf; f++) {
+                    mq_tensor *t = &s->tensors[s->inputs[f]];
+                    if (t->dtype != MQ_UNDEFINED) continue;
+                    mq_dtype fixed;
+                    int src = formal_source(n, f, &fixed);
+                    if (fixed != MQ_UNDEFINED) {
+                        t->dtype = fixed;
+                        mq_tensor_set_shape(t, 0, NULL);
+                    } else if (src >= 0 && n->in[src] >= 0) {
+                        t->dtype = g->tensors[n->in[src]].dtype; /* shape: may differ (slices, carried values) */
+                        t->rank = -1;
+                    }
+                }
+                for (int c = 0; c < s->n_captures; c++) {
+                    mq_tensor *t = &s->tensors[s->inputs[nf + c]];
+                    const mq_tensor *o = &g->tensors[n->in[n->n_in - n->n_hidden_in + c]];
+                    t->dtype = o->dtype;
+                    if (o->dtype != MQ_UNDEFINED && o->rank >= 0) {
+                        mq_tensor_set_shape(t, o->rank, o->dims);
+                        t->sym_mask = o->rank > 0 ? (uint32_t)((1ull << o->rank) - 1) : 0;
+                    } else {
+                        t->rank = -1;
+                    }
+                }
+                mq_status st = mq_graph_infer(s, im->max_elems, im->err);
+                if (st == MQ_OK) st = infer_subgraphs(im, s, depth + 1);
+                if (st != MQ_OK) {
+                    char lbl[300];
+                    mq_err_prefix(im->err, "%s (%s) subgraph '%s': ", node_label(n, i, lbl, sizeof lbl),
+                                  n->op_type, a->name);
+                    return st;
+                }
+            }
+        }
     }
     return MQ_OK;
 }
@@ -819,13 +1160,13 @@ mq_status mq_import_onnx_buffer(const void *buf, size_t len, const char *base_di
     } else {
         st = mq_graph_toposort(im.g, err);
         if (st == MQ_OK) st = mq_graph_infer(im.g, im.max_elems, err);
+        if (st == MQ_OK) st = infer_subgraphs(&im, im.g, 0);
     }
 
 out:
     if (m) onnx__model_proto__free_unpacked(m, &pa.a);
     free_pins(&im);
     mq_free(im.unsup.p);
-    mq_free(im.reported);
     res->notes = im.notes.p;
     if (st == MQ_OK) {
         res->graph = im.g;

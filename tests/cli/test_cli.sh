@@ -2,7 +2,7 @@
 # test_cli.sh: end-to-end tests of the maqdc command line: help and usage errors, `info` numbers checked
 # by hand, `run` against ONNX conformance outputs (.pb and .npy inputs), one-line errors on bad input.
 #
-# usage: test_cli.sh PATH/TO/maqdc SOURCE_DIR
+# usage: test_cli.sh PATH/TO/maqdc SOURCE_DIR     (VERBOSE=1 also lists the cases that pass)
 # Exit 0 when every check passes. A sanitizer report (exit 86, set below) or a signal (exit >= 128) is
 # always a failure, whatever the case expected. Needs /usr/share/libonnx-testdata and /usr/bin/python3
 # with python3-onnx and numpy (only to convert inputs to .npy and to compare outputs).
@@ -60,6 +60,7 @@ begin() {
 end() {
     if [ $case_ok = 1 ]; then
         n_pass=$((n_pass + 1))
+        [ -z "${VERBOSE:-}" ] || echo "ok   [$case_name]"
     else
         n_fail=$((n_fail + 1))
         echo "  --- stdout:"; sed 's/^/  | /' "$T/out" | head -20
