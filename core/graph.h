@@ -18,6 +18,8 @@
 typedef struct mq_tensor {
     const char *name;
     mq_dtype dtype;               /* MQ_UNDEFINED until inferred */
+    mq_dtype decl_dtype;          /* the model's type where the IR holds another: MQ_F16/MQ_BF16 values
+                                   * are held as MQ_F32 (CastLike needs the declared one); else 0 */
     int rank;                     /* -1: unknown */
     int64_t dims[MQ_MAX_RANK];
     uint32_t sym_mask;            /* graph inputs: bit d set if dim d was symbolic (any size accepted) */

@@ -58,6 +58,7 @@ mq_status mq_graph_infer(mq_graph *g, int64_t max_elems, mq_err *err)
                 memcpy(d, tmp[k].data, nb);
                 mq_free(tmp[k].data);
                 out[k]->dtype = tmp[k].dtype;
+                out[k]->decl_dtype = tmp[k].decl_dtype;
                 mq_tensor_set_shape(out[k], tmp[k].rank, tmp[k].dims);
                 out[k]->data = d;
                 out[k]->is_const = 1;
@@ -72,6 +73,7 @@ mq_status mq_graph_infer(mq_graph *g, int64_t max_elems, mq_err *err)
         for (int k = 0; k < n->n_out; k++) {
             if (!out[k]) continue;
             out[k]->dtype = tmp[k].dtype;
+            out[k]->decl_dtype = tmp[k].decl_dtype;
             out[k]->rank = tmp[k].rank;
             memcpy(out[k]->dims, tmp[k].dims, sizeof out[k]->dims);
             if (tmp[k].rank < 0) {

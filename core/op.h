@@ -27,6 +27,12 @@ typedef struct mq_op_def {
     unsigned nondeterministic : 1; /* never fold at import (Random*, Bernoulli) */
     mq_infer_fn infer;
     mq_forward_fn forward;
+    /* Bitmask of inputs whose buffer output 0 may reuse (in-place) when this node is that input's
+     * last use and the two have the same dtype and element count (backend/plan.c checks that): the
+     * kernel reads element i of such an input before it writes element i of the output, and never
+     * reads it after (elementwise ops), or the output is the input's bytes (Reshape: an alias).
+     * Kernels must tolerate out == in (no memcpy onto itself). 0: never. */
+    uint32_t inplace_in;
 } mq_op_def;
 
 /* Look up by domain ("" or "ai.onnx" for the default), op type and the model's opset for that

@@ -191,6 +191,7 @@ static mq_status apply_type(imp *im, mq_tensor *t, const Onnx__ValueInfoProto *v
     if (et == 0 && kind == V_INPUT)
         return mq_fail(im->err, MQ_ERR_INVALID, "graph input '%s' has no element type", nm);
     if (et != 0) t->dtype = dt;
+    if (et == MQ_F16 || et == MQ_BF16) t->decl_dtype = (mq_dtype)et;
 
     pin *whole = kind == V_INPUT ? find_pin(im, nm) : NULL;
     if (whole) whole->used = 1;

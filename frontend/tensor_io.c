@@ -145,6 +145,11 @@ static void tensor_reset(mq_tensor *t)
 
 mq_status mq_tensor_read_pb(const void *buf, size_t len, mq_tensor *t, mq_err *err)
 {
+    return mq_tensor_read_pb_as(buf, len, 0, t, err);
+}
+
+mq_status mq_tensor_read_pb_as(const void *buf, size_t len, int32_t declared, mq_tensor *t, mq_err *err)
+{
     tensor_reset(t);
     mq_pb_alloc pa;
     mq_pb_alloc_init(&pa);
@@ -156,7 +161,7 @@ mq_status mq_tensor_read_pb(const void *buf, size_t len, mq_tensor *t, mq_err *e
     if (tp->name && tp->name[0]) snprintf(what, sizeof what, "tensor '%s'", tp->name);
     else snprintf(what, sizeof what, "tensor");
     pb_block blk = {.extra = tp->name && tp->name[0] ? strlen(tp->name) + 1 : 0, .data_bytes = 0};
-    mq_status st = mq_tp_decode(tp, what, NULL, MQ_DEFAULT_MAX_ELEMS, malloc_cb, &blk, t, err);
+    mq_status st = mq_tp_decode_as(tp, declared, what, NULL, MQ_DEFAULT_MAX_ELEMS, malloc_cb, &blk, t, err);
     if (st == MQ_OK && blk.extra) {
         char *name = (char *)t->data + blk.data_bytes;
         memcpy(name, tp->name, blk.extra);
@@ -174,13 +179,18 @@ mq_status mq_tensor_read_pb(const void *buf, size_t len, mq_tensor *t, mq_err *e
 
 mq_status mq_tensor_read_file(const char *path, mq_tensor *t, mq_err *err)
 {
+    return mq_tensor_read_file_as(path, 0, t, err);
+}
+
+mq_status mq_tensor_read_file_as(const char *path, int32_t declared, mq_tensor *t, mq_err *err)
+{
     tensor_reset(t);
     void *buf;
     size_t len;
     MQ_TRY(mq_read_file(path, (size_t)MQ_DEFAULT_MAX_BYTES, &buf, &len, err));
     mq_status st;
     if (len >= 6 && !memcmp(buf, "\x93NUMPY", 6)) st = mq_tensor_read_npy(buf, len, t, err);
-    else st = mq_tensor_read_pb(buf, len, t, err);
+    else st = mq_tensor_read_pb_as(buf, len, declared, t, err);
     mq_free(buf);
     if (st != MQ_OK && err && err->code != MQ_OK) mq_err_prefix(err, "%s: ", path);
     return st;

@@ -9,6 +9,11 @@
  * float16/bfloat16 data is converted to float32. */
 mq_status mq_tensor_read_file(const char *path, mq_tensor *t, mq_err *err);
 mq_status mq_tensor_read_pb(const void *buf, size_t len, mq_tensor *t, mq_err *err);
+/* As mq_tensor_read_file / mq_tensor_read_pb for a value whose declared ONNX element type is known
+ * (e.g. from the model's graph input/output); declared 0 means unknown. A TensorProto stored as uint16
+ * for a declared bfloat16 value is read as bfloat16 (see mq_tp_decode_as); nothing else changes. */
+mq_status mq_tensor_read_file_as(const char *path, int32_t declared, mq_tensor *t, mq_err *err);
+mq_status mq_tensor_read_pb_as(const void *buf, size_t len, int32_t declared, mq_tensor *t, mq_err *err);
 mq_status mq_tensor_read_npy(const void *buf, size_t len, mq_tensor *t, mq_err *err);
 /* Write (to a temporary next to path, then rename). */
 mq_status mq_tensor_write_pb(const char *path, const mq_tensor *t, mq_err *err);

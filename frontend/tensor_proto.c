@@ -201,8 +201,17 @@ out:
 mq_status mq_tp_decode(const Onnx__TensorProto *tp, const char *what, mq_tp_ext *ext, int64_t max_elems,
                        mq_tp_alloc_fn alloc, void *alloc_ctx, mq_tensor *t, mq_err *err)
 {
+    return mq_tp_decode_as(tp, 0, what, ext, max_elems, alloc, alloc_ctx, t, err);
+}
+
+mq_status mq_tp_decode_as(const Onnx__TensorProto *tp, int32_t declared, const char *what, mq_tp_ext *ext,
+                          int64_t max_elems, mq_tp_alloc_fn alloc, void *alloc_ctx, mq_tensor *t, mq_err *err)
+{
     if (tp->segment) return mq_fail(err, MQ_ERR_UNSUPPORTED, "%s: segmented tensors are not supported", what);
     int32_t dt = tp->has_data_type ? tp->data_type : 0;
+    /* ONNX <= 1.13 stores bfloat16 test data as uint16 bit patterns (numpy has no bfloat16): same
+     * element size, so the size checks below hold unchanged. */
+    if (declared == MQ_BF16 && dt == MQ_U16) dt = MQ_BF16;
     if (!tp_dtype_ok(dt)) {
         if (dt == MQ_STRING || dt == MQ_C64 || dt == MQ_C128)
             return mq_fail(err, MQ_ERR_UNSUPPORTED, "%s: unsupported dtype %s", what,
@@ -287,6 +296,7 @@ mq_status mq_tp_decode(const Onnx__TensorProto *tp, const char *what, mq_tp_ext 
     }
 
     t->dtype = dtt;
+    t->decl_dtype = dtt != st ? st : MQ_UNDEFINED;
     t->rank = rank;
     for (int d = 0; d < MQ_MAX_RANK; d++) t->dims[d] = d < rank ? tp->dims[d] : 0;
     t->data = data;

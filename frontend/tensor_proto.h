@@ -34,6 +34,13 @@ typedef struct mq_tp_ext {
 mq_status mq_tp_decode(const Onnx__TensorProto *tp, const char *what, mq_tp_ext *ext, int64_t max_elems,
                        mq_tp_alloc_fn alloc, void *alloc_ctx, mq_tensor *t, mq_err *err);
 
+/* As mq_tp_decode, for a value whose declared ONNX element type is known (declared; 0: unknown, the
+ * same as mq_tp_decode). One reinterpretation only: declared BFLOAT16 stored as UINT16 (ONNX <= 1.13
+ * test data write bfloat16 bit patterns through numpy, which has no bfloat16, as uint16) decodes the
+ * 16-bit patterns as bfloat16. Every other check is unchanged. */
+mq_status mq_tp_decode_as(const Onnx__TensorProto *tp, int32_t declared, const char *what, mq_tp_ext *ext,
+                          int64_t max_elems, mq_tp_alloc_fn alloc, void *alloc_ctx, mq_tensor *t, mq_err *err);
+
 /* Validated element count of dims[0..rank): MQ_ERR_INVALID on a negative dim, MQ_ERR_LIMIT past
  * max_elems or on overflow. `what` names the tensor in messages. */
 mq_status mq_tp_numel(const int64_t *dims, int rank, int64_t max_elems, const char *what, int64_t *out,

@@ -350,7 +350,7 @@ static mq_status cast_target(const mq_node *n, const mq_tensor *const *in, int *
 {
     if (strcmp(n->op_type, "CastLike") == 0) {
         MQ_TRY(mq_require_input(n, in, 1, err));
-        *to = in[1]->dtype;
+        *to = in[1]->decl_dtype ? in[1]->decl_dtype : in[1]->dtype; /* f16/bf16 are held as f32 */
     } else {
         const mq_attr *a = mq_attr_get(n, "to");
         if (!a) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'to' is required");
@@ -373,6 +373,7 @@ static mq_status cast_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     int to;
     MQ_TRY(cast_target(n, in, &to, err));
     mq_set_out(out[0], (to == MQ_F16 || to == MQ_BF16) ? MQ_F32 : (mq_dtype)to, in[0]->rank, in[0]->dims);
+    out[0]->decl_dtype = (to == MQ_F16 || to == MQ_BF16) ? (mq_dtype)to : MQ_UNDEFINED;
     return MQ_OK;
 }
 

@@ -6,7 +6,7 @@
       --root tests/golden/data --folder shape), plus tests/golden/data/shape/manifest.txt;
   tests/data/shape_errors/<case>.onnx + <case>.input_K.pb   (tests/unit/test_shape_errors.c): models
       that must fail with a message naming the node and op, and the Shape->Gather->...->Reshape chain
-      that must fold at import.
+      that must fold at import (fold_chain, with its numpy outputs fold_chain.output_K.pb).
 Expected values come from numpy (np.take, np.pad, np.unique, ...) or, for a few, hand calculation;
 never from maqd. Inputs marked `init` become initializers, so the op is folded at import; the others
 are graph inputs, so the op runs in the executor. Every array comes from a generator with a fixed
@@ -95,8 +95,7 @@ class Writer:
         out_names = out_names or [f"y{k}" for k in range(n_out)]
         node = H.make_node(op, [nm for nm, _, _ in inputs], out_names, name=name, **(attrs or {}))
         out_vis = [H.make_tensor_value_info(n, TP.UNDEFINED, None) for n in out_names if n]
-        model, feeds = build(name, [node], inputs, out_vis, opset)
-
+        model, feeds = build(name, [node], inputs, out_vis, opset)  # not checked: most are invalid
         self.save_error(name, model, feeds)
 
     def save_error(self, name, model, feeds):
@@ -306,12 +305,15 @@ def chain_cases(w):
     w.save_golden("chain_fold", model, [("x", x)], outs)
     w.names.add("chain_fold")
     w.manifest.append("shape/chain_fold\tShape,Gather,Unsqueeze,Concat,Reshape,NonZero,Range\t15\tnumpy")
-    # For test_shape_errors.c: the same graph with undeclared outputs, pinned with N=5 there.
+    # For test_shape_errors.c: the same graph with undeclared outputs, pinned with N=5 there; the
+    # expected outputs for N=5 are fold_chain.output_K.pb.
     vis = [H.make_tensor_value_info(n, TP.UNDEFINED, None) for n, _ in outs]
     model, _ = build("fold_chain", nodes, [], vis, 15, inits)
     model.graph.input.extend([H.make_tensor_value_info("x", TP.FLOAT, ["N", 3, 4])])
     x5 = np.random.default_rng(1).standard_normal((5, 3, 4)).astype(np.float32)
     w.save_error("fold_chain", model, [("x", x5)])
+    for k, (n, a) in enumerate(chain_expected(x5)):
+        write_pb(os.path.join(ERRORS, f"fold_chain.output_{k}.pb"), n, a)
 
 
 def error_cases(w):
