@@ -121,13 +121,19 @@ mq_status mq_exec_run(const mq_graph *g, const mq_tensor *inputs, mq_tensor *out
                          mq_dtype_name(v->dtype), mq_dtype_name(decl->dtype));
             goto out;
         }
-        int ok = decl->rank < 0 || v->rank == decl->rank;
+        /* The graph is specialized to the shapes it was imported with (symbolic dims pinned or
+         * defaulted; folding may have used them), so every dim must match. */
+        int ok = decl->rank < 0 || v->rank == decl->rank, sym = 0;
         for (int d = 0; ok && decl->rank >= 0 && d < decl->rank; d++)
-            if (!((decl->sym_mask >> d) & 1) && v->dims[d] != decl->dims[d]) ok = 0;
+            if (v->dims[d] != decl->dims[d]) {
+                ok = 0;
+                sym = (decl->sym_mask >> d) & 1;
+            }
         if (!ok || v->rank < 0 || v->rank > MQ_MAX_RANK) {
             char a[128], b[128];
-            st = mq_fail(err, MQ_ERR_SHAPE, "input %d '%s': shape %s, the model expects %s", i, decl->name,
-                         mq_shape_str(v, a, sizeof a), mq_shape_str(decl, b, sizeof b));
+            st = mq_fail(err, MQ_ERR_SHAPE, "input %d '%s': shape %s, the model expects %s%s", i, decl->name,
+                         mq_shape_str(v, a, sizeof a), mq_shape_str(decl, b, sizeof b),
+                         sym ? " (a symbolic dimension was fixed at import: pin it with --shape)" : "");
             goto out;
         }
         mq_tensor *dst = &val[g->inputs[i]];

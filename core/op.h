@@ -50,7 +50,8 @@ const mq_op_def *mq_op_at(int i);
     X(misc)                                                                                        \
     X(loss)                                                                                        \
     X(signal)                                                                                      \
-    X(control)
+    X(control)                                                                                     \
+    X(maqd)
 #define X(f) extern const mq_op_def *const mq_ops_##f[];
 MQ_OP_FAMILIES(X)
 #undef X

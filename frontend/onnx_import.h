@@ -42,4 +42,10 @@ mq_status mq_import_onnx_buffer(const void *buf, size_t len, const char *base_di
                                 const mq_import_opts *opts, mq_import_result *res, mq_err *err);
 void mq_import_result_free(mq_import_result *res);
 
+/* Import specialized to given input values (frontend/import_pinned.c): where a value's shape differs
+ * from a graph input's symbolic dimensions as imported, those inputs are pinned to the values' shapes.
+ * Explicit pins in opts stay in force. */
+mq_status mq_import_onnx_for_inputs(const char *path, const mq_import_opts *opts, const mq_tensor *inputs,
+                                    int n_inputs, mq_import_result *res, mq_err *err);
+
 #endif

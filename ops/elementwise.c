@@ -390,7 +390,7 @@ static mq_status bin_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     }                                                                                              \
     static const mq_op_def name##_def = {.op_type = type, .domain = "", .since = since_, .until = 0, \
                                          .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,      \
-                                         .infer = name##_infer, .forward = name##_fwd};
+                                         .infer = name##_infer, .forward = name##_fwd, .inplace_in = 3u};
 
 /* Version notes: opset 1-6 Add/Sub/Mul/Div/Pow/And/Or/Xor/Equal/Less/Greater use the 'broadcast' /
  * 'axis' attributes ('consumed_inputs' of opset 1 is ignored); later versions broadcast like numpy and
@@ -482,7 +482,7 @@ static mq_status var_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     }                                                                                              \
     static const mq_op_def name##_def = {.op_type = type, .domain = "", .since = 1, .until = 0,    \
                                          .min_in = 1, .max_in = -1, .min_out = 1, .max_out = 1,     \
-                                         .infer = name##_infer, .forward = name##_fwd};
+                                         .infer = name##_infer, .forward = name##_fwd, .inplace_in = 3u};
 
 /* Opset 1-7 required equal shapes; broadcasting them anyway accepts a superset. */
 EW_VAR(max, "Max", B_MAX, 0)
@@ -532,7 +532,7 @@ static mq_status where_fwd(const mq_node *n, const mq_tensor *const *in, mq_tens
 
 static const mq_op_def where_def = {.op_type = "Where", .domain = "", .since = 9, .until = 0, .min_in = 3,
                                     .max_in = 3, .min_out = 1, .max_out = 1, .infer = where_infer,
-                                    .forward = where_fwd};
+                                    .forward = where_fwd, .inplace_in = 6u};
 
 /* ---- the family table ---------------------------------------------------------------------------- */
 

@@ -209,7 +209,7 @@ static mq_status un_forward(const mq_node *n, const mq_tensor *const *in, mq_ten
     }                                                                                              \
     const mq_op_def ew_def_##name = {.op_type = type, .domain = "", .since = since_, .until = 0,   \
                                      .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,          \
-                                     .infer = name##_infer, .forward = name##_fwd};
+                                     .infer = name##_infer, .forward = name##_fwd, .inplace_in = 1u};
 
 /* Opset 1 versions differ only by the ignored 'consumed_inputs' attribute; type lists are the
  * newest version's (a superset of the older ones). */
@@ -271,7 +271,7 @@ static mq_status identity_fwd(const mq_node *n, const mq_tensor *const *in, mq_t
 
 const mq_op_def ew_def_identity = {.op_type = "Identity", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                    .max_in = 1, .min_out = 1, .max_out = 1, .infer = identity_infer,
-                                   .forward = identity_fwd};
+                                   .forward = identity_fwd, .inplace_in = 1u};
 
 /* ---- Clip: opset 1-10 'min'/'max' float attributes, 11+ optional scalar inputs ---------------- */
 
@@ -329,7 +329,7 @@ static mq_status clip_fwd(const mq_node *n, const mq_tensor *const *in, mq_tenso
 
 const mq_op_def ew_def_clip = {.op_type = "Clip", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                .max_in = 3, .min_out = 1, .max_out = 1, .infer = clip_infer,
-                               .forward = clip_fwd};
+                               .forward = clip_fwd, .inplace_in = 1u};
 
 /* ---- Cast / CastLike ----------------------------------------------------------------------------- */
 
@@ -441,10 +441,10 @@ static mq_status cast_fwd(const mq_node *n, const mq_tensor *const *in, mq_tenso
 
 const mq_op_def ew_def_cast = {.op_type = "Cast", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                .max_in = 1, .min_out = 1, .max_out = 1, .infer = cast_infer,
-                               .forward = cast_fwd};
+                               .forward = cast_fwd, .inplace_in = 1u};
 const mq_op_def ew_def_castlike = {.op_type = "CastLike", .domain = "", .since = 15, .until = 0, .min_in = 2,
                                    .max_in = 2, .min_out = 1, .max_out = 1, .shape_only_in = 2u,
-                                   .infer = cast_infer, .forward = cast_fwd};
+                                   .infer = cast_infer, .forward = cast_fwd, .inplace_in = 1u};
 
 /* ---- Dropout (inference) ------------------------------------------------------------------------- */
 
@@ -492,4 +492,4 @@ static mq_status dropout_fwd(const mq_node *n, const mq_tensor *const *in, mq_te
 
 const mq_op_def ew_def_dropout = {.op_type = "Dropout", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                   .max_in = 3, .min_out = 1, .max_out = 2, .infer = dropout_infer,
-                                  .forward = dropout_fwd};
+                                  .forward = dropout_fwd, .inplace_in = 1u};

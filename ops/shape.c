@@ -416,7 +416,7 @@ static mq_status reshape_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Reshape = {
     .op_type = "Reshape", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = reshape_infer, .forward = fwd_copy};
+    .infer = reshape_infer, .forward = fwd_copy, .inplace_in = 1u};
 
 /* ---- Flatten ------------------------------------------------------------------------------------- */
 
@@ -442,7 +442,7 @@ static mq_status flatten_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Flatten = {
     .op_type = "Flatten", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = flatten_infer, .forward = fwd_copy};
+    .infer = flatten_infer, .forward = fwd_copy, .inplace_in = 1u};
 
 /* ---- Squeeze, Unsqueeze -------------------------------------------------------------------------- */
 
@@ -520,7 +520,7 @@ static mq_status squeeze_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Squeeze = {
     .op_type = "Squeeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = squeeze_infer, .forward = fwd_copy};
+    .infer = squeeze_infer, .forward = fwd_copy, .inplace_in = 1u};
 
 static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
@@ -548,7 +548,7 @@ static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, m
 
 const mq_op_def mq_shape_op_Unsqueeze = {
     .op_type = "Unsqueeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = unsqueeze_infer, .forward = fwd_copy};
+    .infer = unsqueeze_infer, .forward = fwd_copy, .inplace_in = 1u};
 
 /* ---- EyeLike ------------------------------------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
  * and fine-tuning). The only place that prints and chooses exit codes. */
 #include "core/exec.h"
 #include "core/op.h"
+#include "backend/plan.h"
 #include "core/stats.h"
 #include "frontend/onnx_import.h"
 #include "frontend/tensor_io.h"
@@ -174,6 +175,15 @@ static int cmd_info(int argc, char **argv)
         printf("\nparameters: %lld (%lld bytes)\n", (long long)s.params, (long long)s.param_bytes);
         if (s.macs >= 0) printf("MACs:       %lld\n", (long long)s.macs);
         else printf("MACs:       unknown (shapes known only at run time)\n");
+        /* memory plan (backend/plan.h): one arena for every intermediate, outputs included */
+        mq_plan plan;
+        mq_err perr = {0};
+        if (mq_plan_memory(g, NULL, &plan, &perr) == MQ_OK)
+            printf("arena:      %zu bytes (sum of intermediates %zu, largest %zu)\n", plan.arena_bytes,
+                   plan.sum_bytes, plan.largest_bytes);
+        else
+            printf("arena:      not static: %s\n", perr.msg);
+        mq_plan_free(&plan);
         if (g->dynamic) printf("note: some shapes are known only at run time\n");
     }
     if (res.notes) printf("\nnotes:\n%s", res.notes);
@@ -208,7 +218,7 @@ static int ensure_dir(const char *dir)
         return -1;
     }
     if (mkdir(dir, 0777) != 0) {
-        fprintf(stderr, "maqdc: cannot create %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, "maqdc: %s: cannot create the output dir: %s\n", dir, strerror(errno));
         return -1;
     }
     return 0;
@@ -274,8 +284,11 @@ static int cmd_run(int argc, char **argv)
             goto done;
         }
         n_written++;
+    }
+    for (int i = 0; i < g->n_outputs; i++) { /* only once every output is written */
         char sh[256];
-        printf("%s: %s %s -> %s\n", out[i].name, mq_dtype_name(out[i].dtype), mq_shape_str(&out[i], sh, sizeof sh), path);
+        printf("%s: %s %s -> %s/output_%d.pb\n", out[i].name, mq_dtype_name(out[i].dtype),
+               mq_shape_str(&out[i], sh, sizeof sh), c.out_dir, i);
     }
     rc = 0;
 done:

@@ -1,0 +1,339 @@
+/* maqd.c: op family 'maqd' (domain "ai.maqd", since 1): LayerBatchNorm, WeightQuant (WS + SRC) and
+ * ActQuant of the MaQD method (../shared/MAQD.md sections 1-3), with their numeric helpers (ops/maqd.h). */
+#include "ops/maqd.h"
+#include "ops/util.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+static const mq_dtype types_f32[] = {MQ_F32, MQ_UNDEFINED};
+
+/* ---- numeric helpers ------------------------------------------------------------------------------ */
+
+float mq_maqd_round_level(float v, int n)
+{
+    if (n % 2) return roundf(v); /* integer levels; roundf rounds ties away from zero */
+    /* Half-integer levels: the nearest to v is floor(|v|) + 1/2 with v's sign; v exactly an integer k is
+     * a tie between k - 1/2 and k + 1/2, and floor(|k|) + 1/2 is the one away from zero. */
+    float r = floorf(fabsf(v)) + 0.5f;
+    return v < 0 ? -r : r;
+}
+
+float mq_maqd_src(float x, int n, float delta)
+{
+    float h = 0.5f * (float)(n - 1);
+    float r = mq_maqd_round_level(x / delta, n);
+    if (r > h) r = h;
+    if (r < -h) r = -h;
+    return delta * r;
+}
+
+float mq_maqd_actq(float x, int m, float delta)
+{
+    /* round: roundf, i.e. ties away from zero (x / delta = 0.5 gives 1; the clip makes negatives 0). */
+    float r = roundf(x / delta);
+    if (r > (float)(m - 1)) r = (float)(m - 1);
+    if (r < 0) r = 0;
+    return delta * r;
+}
+
+void mq_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w, float eps, float *out)
+{
+    size_t fan = outer * inner, stride = channels * inner;
+    for (size_t c = 0; c < channels; c++) {
+        double s = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) s += w[o * stride + c * inner + i];
+        double mean = fan ? s / (double)fan : 0, ss = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                double d = w[o * stride + c * inner + i] - mean;
+                ss += d * d;
+            }
+        double scale = 1.0 / (sqrt(fan ? ss / (double)fan : 0) + (double)eps);
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                size_t k = o * stride + c * inner + i;
+                out[k] = (float)((w[k] - mean) * scale);
+            }
+    }
+}
+
+static double norm_pdf(double x) { return isinf(x) ? 0 : exp(-0.5 * x * x) * 0.39894228040143267794 /* 1/sqrt(2 pi) */; }
+static double norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
+static double x_pdf(double x) { return isinf(x) ? 0 : x * norm_pdf(x); }
+
+double mq_maqd_src_mse_normal(int n, double delta)
+{
+    /* Level k (0..n-1) is l = delta (k - (n-1)/2) and takes x in [b_{k-1}, b_k], b_k = delta (k + 1 - n/2)
+     * (midpoints; b_{-1} = -inf, b_{n-1} = +inf). With phi, Phi the normal density and distribution,
+     * the integral of (x - l)^2 phi(x) over [a, b] is
+     *   (1 + l^2)(Phi(b) - Phi(a)) - (b phi(b) - a phi(a)) + 2 l (phi(b) - phi(a)). */
+    double e = 0;
+    for (int k = 0; k < n; k++) {
+        double l = delta * (k - 0.5 * (n - 1));
+        double a = k == 0 ? -INFINITY : delta * (k - 0.5 * n);
+        double b = k == n - 1 ? INFINITY : delta * (k + 1 - 0.5 * n);
+        e += (1 + l * l) * (norm_cdf(b) - norm_cdf(a)) - (x_pdf(b) - x_pdf(a)) + 2 * l * (norm_pdf(b) - norm_pdf(a));
+    }
+    return e;
+}
+
+static double compute_optimal_step(int n)
+{
+    /* Scan a log grid over [1e-3, 4] for the best point, then golden-section search between its two
+     * neighbours (the grid guards against a local minimum far from the global one). */
+    enum { GRID = 240 };
+    const double lo = log(1e-3), hi = log(4.0);
+    int best = 0;
+    double best_e = INFINITY;
+    for (int i = 0; i <= GRID; i++) {
+        double e = mq_maqd_src_mse_normal(n, exp(lo + (hi - lo) * i / GRID));
+        if (e < best_e) {
+            best_e = e;
+            best = i;
+        }
+    }
+    double a = exp(lo + (hi - lo) * (best > 0 ? best - 1 : 0) / GRID);
+    double b = exp(lo + (hi - lo) * (best < GRID ? best + 1 : GRID) / GRID);
+    const double r = (sqrt(5.0) - 1) / 2;
+    double c = b - r * (b - a), d = a + r * (b - a);
+    double fc = mq_maqd_src_mse_normal(n, c), fd = mq_maqd_src_mse_normal(n, d);
+    for (int it = 0; it < 200 && b - a > 1e-12; it++) {
+        if (fc < fd) {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - r * (b - a);
+            fc = mq_maqd_src_mse_normal(n, c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + r * (b - a);
+            fd = mq_maqd_src_mse_normal(n, d);
+        }
+    }
+    return 0.5 * (a + b);
+}
+
+double mq_maqd_optimal_step(int n)
+{
+    static _Atomic double cache[MQ_MAQD_MAX_STATES + 1]; /* 0: not computed yet */
+    if (n < MQ_MAQD_MIN_STATES || n > MQ_MAQD_MAX_STATES) return 0;
+    double v = atomic_load_explicit(&cache[n], memory_order_relaxed);
+    if (v > 0) return v;
+    v = compute_optimal_step(n); /* deterministic: a concurrent first call stores the same value */
+    atomic_store_explicit(&cache[n], v, memory_order_relaxed);
+    return v;
+}
+
+/* ---- shared attribute checks ---------------------------------------------------------------------- */
+
+static mq_status states_attr(const mq_node *n, int *states, mq_err *err)
+{
+    const mq_attr *a = mq_attr_get(n, "states");
+    if (!a) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'states' is required");
+    if (a->type != MQ_ATTR_INT || a->i < MQ_MAQD_MIN_STATES || a->i > MQ_MAQD_MAX_STATES)
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'states' must be an integer in %d..%d",
+                            MQ_MAQD_MIN_STATES, MQ_MAQD_MAX_STATES);
+    *states = (int)a->i;
+    return MQ_OK;
+}
+
+/* delta: the attribute if present (must be finite and > 0), else dflt. */
+static mq_status delta_attr(const mq_node *n, float dflt, float *delta, mq_err *err)
+{
+    const mq_attr *a = mq_attr_get(n, "delta");
+    if (!a) {
+        *delta = dflt;
+        return MQ_OK;
+    }
+    if (a->type != MQ_ATTR_FLOAT || !(a->f > 0) || isinf(a->f))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'delta' must be a finite float > 0");
+    *delta = a->f;
+    return MQ_OK;
+}
+
+static mq_status training_attr(const mq_node *n, int *training, mq_err *err)
+{
+    int64_t t = mq_attr_int(n, "training", 0);
+    if (t != 0 && t != 1) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'training' must be 0 or 1");
+    *training = (int)t;
+    return MQ_OK;
+}
+
+static size_t prod(const int64_t *dims, int from, int to)
+{
+    size_t p = 1;
+    for (int d = from; d < to; d++) p *= (size_t)dims[d];
+    return p;
+}
+
+/* ---- LayerBatchNorm ------------------------------------------------------------------------------- */
+
+/* Inputs X (N, C, S...), gamma [C], beta [C], mu_run and var_run (one value each: shape [1] or scalar).
+ * Attributes epsilon (1e-5), training (0), momentum (0.1, MAQD.md's convention: run = (1-m) run + m batch).
+ * Eval (training = 0): y[c] = gamma[c] (x[c] - mu_run) / sqrt(var_run + eps) + beta[c].
+ * Training: mu, var (biased) over all of N, C, S; y[c] = gamma[c] (x[c] - mu) / sqrt(var + eps) + beta[c];
+ * optional outputs 1, 2 are the updated running mean and variance (the latter from the unbiased variance). */
+static mq_status lbn_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    for (int i = 0; i < 5; i++) {
+        MQ_TRY(mq_require_input(n, in, i, err));
+        MQ_TRY(mq_require_dtype(n, in[i], types_f32, err));
+    }
+    int training = 0;
+    MQ_TRY(training_attr(n, &training, err));
+    float mom = mq_attr_float(n, "momentum", 0.1f);
+    if (!(mom >= 0 && mom <= 1)) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'momentum' must be in [0, 1]");
+    if (!(mq_attr_float(n, "epsilon", 1e-5f) >= 0))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'epsilon' must be >= 0");
+    if (!training)
+        for (int i = 1; i < n->n_out; i++)
+            if (out[i]) return mq_node_fail(err, n, MQ_ERR_INVALID, "running-statistics outputs need training=1");
+    for (int i = 3; i < 5; i++)
+        if (in[i]->rank >= 0 && mq_numel(in[i]) != 1)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "%s must hold one value", i == 3 ? "mu_run" : "var_run");
+    for (int i = 1; i < n->n_out; i++)
+        if (out[i]) mq_set_like(out[i], in[2 + i]);
+    if (in[0]->rank < 0) {
+        mq_set_out(out[0], MQ_F32, -1, NULL);
+        return MQ_OK;
+    }
+    if (in[0]->rank < 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "X must have rank >= 2 (N, C, ...)");
+    int64_t C = in[0]->dims[1];
+    for (int i = 1; i < 3; i++)
+        if (in[i]->rank >= 0 && (in[i]->rank != 1 || in[i]->dims[0] != C))
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "%s must have shape [%lld]", i == 1 ? "gamma" : "beta",
+                                (long long)C);
+    mq_set_like(out[0], in[0]);
+    return MQ_OK;
+}
+
+static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    int training = 0;
+    MQ_TRY(training_attr(n, &training, err));
+    const mq_tensor *x = in[0];
+    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
+    const float *xs = x->data, *gamma = in[1]->data, *beta = in[2]->data;
+    float *y = out[0]->data;
+    double eps = mq_attr_float(n, "epsilon", 1e-5f);
+    double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
+    if (training) { /* statistics of this batch over every element (two passes, in double) */
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < total; i++) s += xs[i];
+        mu = total ? s / (double)total : 0;
+        for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
+        double bvar = total ? ss / (double)total : 0, uvar = total > 1 ? ss / (double)(total - 1) : bvar;
+        double m = mq_attr_float(n, "momentum", 0.1f);
+        double run_mu = ((const float *)in[3]->data)[0], run_var = ((const float *)in[4]->data)[0];
+        if (n->n_out > 1 && out[1]) ((float *)out[1]->data)[0] = (float)((1 - m) * run_mu + m * mu);
+        if (n->n_out > 2 && out[2]) ((float *)out[2]->data)[0] = (float)((1 - m) * run_var + m * uvar);
+        var = bvar;
+    }
+    /* Per channel an affine map y = a x + b (MAQD.md section 1), a and b computed in double. */
+    double inv = 1.0 / sqrt(var + eps);
+    for (size_t c = 0; c < C; c++) {
+        double ad = gamma[c] * inv;
+        float a = (float)ad, b = (float)(beta[c] - ad * mu);
+        for (size_t i = 0; i < N; i++) {
+            const float *xp = xs + (i * C + c) * S;
+            float *yp = y + (i * C + c) * S;
+            for (size_t k = 0; k < S; k++) yp[k] = a * xp[k] + b;
+        }
+    }
+    (void)err;
+    return MQ_OK;
+}
+
+static const mq_op_def op_lbn = {.op_type = "LayerBatchNorm", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                 .min_in = 5, .max_in = 5, .min_out = 1, .max_out = 3, .infer = lbn_infer,
+                                 .forward = lbn_forward, .inplace_in = 1};
+
+/* ---- WeightQuant ---------------------------------------------------------------------------------- */
+
+/* Input W; output w_q = SRC_n(WS(W); delta), same shape. Attributes: states n (2..256, required),
+ * delta (default: mq_maqd_optimal_step(n)), eps_w (1e-5), axis (0: the output channel axis that WS
+ * standardizes per; 1 for a MatMul [K, N] weight), standardize (1; 0 quantizes W itself). */
+static mq_status wq_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_f32, err));
+    int states = 2, axis = 0;
+    float delta = 1.0f;
+    MQ_TRY(states_attr(n, &states, err));
+    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    float eps = mq_attr_float(n, "eps_w", 1e-5f);
+    if (!(eps >= 0) || isinf(eps)) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'eps_w' must be >= 0");
+    int64_t stdz = mq_attr_int(n, "standardize", 1);
+    if (stdz != 0 && stdz != 1) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'standardize' must be 0 or 1");
+    if (in[0]->rank >= 0) {
+        if (in[0]->rank < 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "W must have rank >= 1");
+        MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), in[0]->rank, &axis, err));
+    }
+    mq_set_like(out[0], in[0]);
+    return MQ_OK;
+}
+
+static mq_status wq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    int states = 2, axis = 0;
+    float delta = 1.0f;
+    MQ_TRY(states_attr(n, &states, err));
+    MQ_TRY(delta_attr(n, (float)mq_maqd_optimal_step(states), &delta, err));
+    const mq_tensor *w = in[0];
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), w->rank, &axis, err));
+    size_t total = prod(w->dims, 0, w->rank);
+    float *y = out[0]->data;
+    if (mq_attr_int(n, "standardize", 1))
+        mq_maqd_ws_f32(prod(w->dims, 0, axis), (size_t)w->dims[axis], prod(w->dims, axis + 1, w->rank), w->data,
+                       mq_attr_float(n, "eps_w", 1e-5f), y);
+    else if (total && y != w->data)
+        memcpy(y, w->data, total * sizeof(float));
+    for (size_t i = 0; i < total; i++) y[i] = mq_maqd_src(y[i], states, delta);
+    return MQ_OK;
+}
+
+static const mq_op_def op_wq = {.op_type = "WeightQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = wq_infer,
+                                .forward = wq_forward};
+
+/* ---- ActQuant ------------------------------------------------------------------------------------- */
+
+/* Input X; y = A_m(x; delta) = delta * clip(round(x / delta), 0, m-1), round ties away from zero (C's
+ * roundf). Attributes: states m (2..256, required), delta (1.0 until calibrated), training (0; the
+ * forward is the same in both modes, the surrogate gradient differs). */
+static mq_status aq_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_f32, err));
+    int states = 2, training = 0;
+    float delta = 1.0f;
+    MQ_TRY(states_attr(n, &states, err));
+    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    MQ_TRY(training_attr(n, &training, err));
+    mq_set_like(out[0], in[0]);
+    return MQ_OK;
+}
+
+static mq_status aq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    int states = 2;
+    float delta = 1.0f;
+    MQ_TRY(states_attr(n, &states, err));
+    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    size_t total = prod(in[0]->dims, 0, in[0]->rank);
+    const float *x = in[0]->data;
+    float *y = out[0]->data;
+    for (size_t i = 0; i < total; i++) y[i] = mq_maqd_actq(x[i], states, delta);
+    return MQ_OK;
+}
+
+static const mq_op_def op_aq = {.op_type = "ActQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = aq_infer,
+                                .forward = aq_forward, .inplace_in = 1};
+
+const mq_op_def *const mq_ops_maqd[] = {&op_lbn, &op_wq, &op_aq, NULL};

@@ -1,0 +1,35 @@
+/* maqd.h: the numeric functions of the MaQD ops (../shared/MAQD.md): scaled round-clip, the activation
+ * quantizer, weight standardization and the MSE-optimal step, shared by ops/maqd.c, passes and tests. */
+#ifndef MQ_OPS_MAQD_H
+#define MQ_OPS_MAQD_H
+
+#include <stddef.h>
+
+#define MQ_MAQD_DOMAIN "ai.maqd"
+#define MQ_MAQD_MIN_STATES 2
+#define MQ_MAQD_MAX_STATES 256
+
+/* round_to_level (MAQD.md section 2) of v for n states, without the clip: the nearest integer for odd
+ * n, the nearest half-integer for even n; ties away from zero. The one tie with no "away from zero"
+ * (even n, v == 0, equally far from -1/2 and +1/2) goes to +1/2 (our choice, also for -0.0). */
+float mq_maqd_round_level(float v, int n);
+/* SRC_n(x; delta) = delta * clip(round_to_level(x / delta), -(n-1)/2, (n-1)/2). */
+float mq_maqd_src(float x, int n, float delta);
+/* A_m(x; delta) = delta * clip(round(x / delta), 0, m-1), round as C's roundf (ties away from zero). */
+float mq_maqd_actq(float x, int m, float delta);
+
+/* Weight standardization over a weight viewed as [outer, channels, inner], output channel axis in the
+ * middle (axis 0 of a Conv weight: outer = 1; axis 1 of a MatMul [K, N] weight: inner = 1). Each
+ * channel's fan-in (outer * inner values) becomes (w - mean) / (std + eps), std the population
+ * (biased) standard deviation, computed in double. out may equal w. */
+void mq_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w, float eps, float *out);
+
+/* The step delta minimizing E[(X - Q(X))^2] for X ~ N(0, 1) and Q the nearest of n uniform levels
+ * delta * {-(n-1)/2, ..., (n-1)/2} (the SRC_n quantizer). The error is evaluated exactly (closed form
+ * in the normal density and distribution), minimized by a log-grid scan then golden-section search,
+ * and cached per n. Returns 0 for n outside 2..256. */
+double mq_maqd_optimal_step(int n);
+/* E[(X - SRC_n(X; delta))^2] for X ~ N(0, 1) (the objective of mq_maqd_optimal_step). */
+double mq_maqd_src_mse_normal(int n, double delta);
+
+#endif
