@@ -5,6 +5,7 @@
 #define MQ_OP_H
 
 #include "core/graph.h"
+#include "runtime/mqr_kernel.h"
 
 /* Inference: validate attributes and input dtypes/ranks; set every present output's dtype and shape.
  * in[i] is NULL for an omitted optional input. An input whose data is non-NULL has a known value
@@ -16,6 +17,19 @@ typedef mq_status (*mq_infer_fn)(const mq_node *n, const mq_tensor *const *in, m
  * output has data allocated (mq_nbytes bytes, at least 1). May assume inference succeeded. */
 typedef mq_status (*mq_forward_fn)(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                    mq_err *err);
+
+/* Lowering (for the backends, and the executor's kernel path): choose the runtime kernel for this node
+ * with static shapes and write its parameters. in[i]->data is non-NULL for constants (weights, shape
+ * inputs), whose values may be baked into parameters. Return MQ_ERR_UNSUPPORTED (naming the node and
+ * the reason) if no runtime kernel covers this combination of dtypes and attributes. */
+typedef struct mq_kcall {
+    const char *kernel;               /* name in the runtime's kernel list (runtime/kernels/list_*.h) */
+    int32_t p[MQR_MAX_PARAMS];
+    int n_p;
+    size_t scratch_bytes;
+} mq_kcall;
+typedef mq_status (*mq_lower_fn)(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                 mq_kcall *kc, mq_err *err);
 
 typedef struct mq_op_def {
     const char *op_type;
@@ -33,7 +47,19 @@ typedef struct mq_op_def {
      * reads it after (elementwise ops), or the output is the input's bytes (Reshape: an alias).
      * Kernels must tolerate out == in (no memcpy onto itself). 0: never. */
     uint32_t inplace_in;
+    /* Lowering to a runtime kernel (see mq_lower_fn); NULL: the backends cannot compile this op yet.
+     * Ops whose forward is mq_forward_lowered run that same kernel in the executor. */
+    mq_lower_fn lower;
 } mq_op_def;
+
+/* A forward that lowers the node and runs the chosen runtime kernel on the host, so the executor
+ * checks the very kernels the backends ship. */
+mq_status mq_forward_lowered(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err);
+/* Run a lowered call on host tensors (allocates and frees the scratch). */
+mq_status mq_run_kcall(const mq_node *n, const mq_kcall *kc, const mq_tensor *const *in, mq_tensor *const *out,
+                       mq_err *err);
+/* Host tensor to kernel tensor (fails naming the node if a dim or the element count exceeds int32). */
+mq_status mq_to_mqr(const mq_node *n, const mq_tensor *t, mqr_tensor *r, mq_err *err);
 
 /* Look up by domain ("" or "ai.onnx" for the default), op type and the model's opset for that
  * domain. *why is set when the op is known but not at that opset version. */

@@ -98,10 +98,13 @@ static mq_status gunzip(const unsigned char *in, size_t in_len, size_t cap, unsi
 {
     *out = NULL;
     *out_len = 0;
-    /* First guess: ISIZE, the last member's length mod 2^32 from the trailer; grown on demand. */
+    /* First guess: ISIZE, the last member's length mod 2^32 from the trailer, bounded by deflate's
+     * largest ratio (1032:1) and the cap; grown on demand. */
     size_t capa = in_len >= 18 ? (size_t)in[in_len - 4] | (size_t)in[in_len - 3] << 8 |
                                      (size_t)in[in_len - 2] << 16 | (size_t)in[in_len - 1] << 24
                                : 0;
+    size_t bound = in_len > (SIZE_MAX - 4096) / 1032 ? SIZE_MAX : in_len * 1032 + 4096;
+    if (capa > bound) capa = bound;
     if (capa < 4096) capa = 4096;
     if (capa > cap) capa = cap ? cap : 1;
     unsigned char *buf = mq_malloc(capa);
@@ -119,7 +122,22 @@ static mq_status gunzip(const unsigned char *in, size_t in_len, size_t cap, unsi
     size_t pos = 0, len = 0;
     mq_status st = MQ_OK;
     for (;;) {
-        if (len == capa) {
+        /* When the buffer is full, inflate into one spare byte: the stream may just be ending (its
+         * trailer), and the buffer grows only if real output remains. */
+        unsigned char spare;
+        const int full = len == capa;
+        size_t ai = in_len - pos, ao = full ? 1 : capa - len;
+        if (ai > UINT_MAX) ai = UINT_MAX;
+        if (ao > UINT_MAX) ao = UINT_MAX;
+        zs.next_in = (Bytef *)(uintptr_t)(in + pos);
+        zs.avail_in = (uInt)ai;
+        zs.next_out = full ? &spare : buf + len;
+        zs.avail_out = (uInt)ao;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        pos += ai - zs.avail_in;
+        if (!full) {
+            len += ao - zs.avail_out;
+        } else if (zs.avail_out == 0) { /* one more byte came out: grow */
             if (capa >= cap) {
                 st = mq_fail(err, MQ_ERR_LIMIT, "gzip: decompressed data exceeds the limit of %zu bytes", cap);
                 break;
@@ -132,17 +150,8 @@ static mq_status gunzip(const unsigned char *in, size_t in_len, size_t cap, unsi
             }
             buf = nb;
             capa = ncap;
+            buf[len++] = spare;
         }
-        size_t ai = in_len - pos, ao = capa - len;
-        if (ai > UINT_MAX) ai = UINT_MAX;
-        if (ao > UINT_MAX) ao = UINT_MAX;
-        zs.next_in = (Bytef *)(uintptr_t)(in + pos);
-        zs.avail_in = (uInt)ai;
-        zs.next_out = buf + len;
-        zs.avail_out = (uInt)ao;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        pos += ai - zs.avail_in;
-        len += ao - zs.avail_out;
         if (rc == Z_STREAM_END) {
             if (pos == in_len) break;
             if (in_len - pos >= 2 && in[pos] == 0x1f && in[pos + 1] == 0x8b) { /* another member */
@@ -153,7 +162,7 @@ static mq_status gunzip(const unsigned char *in, size_t in_len, size_t cap, unsi
             break;
         }
         if (rc == Z_OK) continue;
-        if (rc == Z_BUF_ERROR && zs.avail_out == 0) continue; /* output full: grow at the top */
+        if (rc == Z_BUF_ERROR && zs.avail_out == 0) continue; /* output full */
         if (rc == Z_BUF_ERROR) {
             st = mq_fail(err, MQ_ERR_PARSE, "gzip: compressed data is truncated (ends after %zu bytes)", in_len);
             break;

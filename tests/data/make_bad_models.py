@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-# make_bad_models.py: builds the tiny ONNX models (good and deliberately broken) that
-# tests/unit/test_frontend.c imports; run with Debian's python3-onnx, outputs are committed.
+# make_bad_models.py: tiny ONNX models (good and deliberately broken) and tensor files for test_frontend.c
+# (frontend/) and tests/cli/test_cli.sh (cli/); run with Debian's python3-onnx, outputs are committed.
 import os
 import random
 
