@@ -241,7 +241,14 @@ static int cmd_run(int argc, char **argv)
     memset(in, 0, sizeof in);
     int n_written = 0;
     if (check_out_dir(c.out_dir)) goto done;
-    if (mq_import_onnx_file(c.model, &opts, &res, &err) != MQ_OK) {
+    for (int i = 0; i < c.n_inputs; i++) {
+        if (mq_tensor_read_file(c.inputs[i], &in[i], &err) != MQ_OK) {
+            print_file_err(c.inputs[i], &err);
+            goto done;
+        }
+    }
+    /* symbolic input dims are pinned from the input files' shapes */
+    if (mq_import_onnx_for_inputs(c.model, &opts, in, c.n_inputs, &res, &err) != MQ_OK) {
         fprintf(stderr, "maqdc: %s\n", msg_of(&err));
         goto done;
     }
@@ -249,12 +256,6 @@ static int cmd_run(int argc, char **argv)
     if (c.n_inputs != g->n_inputs) {
         fprintf(stderr, "maqdc: %s: the model has %d input(s), %d --input given\n", c.model, g->n_inputs, c.n_inputs);
         goto done;
-    }
-    for (int i = 0; i < c.n_inputs; i++) {
-        if (mq_tensor_read_file(c.inputs[i], &in[i], &err) != MQ_OK) {
-            print_file_err(c.inputs[i], &err);
-            goto done;
-        }
     }
     out = calloc((size_t)g->n_outputs + 1, sizeof *out);
     if (!out) {
