@@ -1,5 +1,5 @@
-/* plan.h: the backends' memory plan. Every intermediate tensor of a statically shaped graph gets an
- * offset in one arena, from its lifetime (producing node to last reader), greedy by size, in place where the op allows. */
+/* plan.h: the backends' memory plan: every intermediate tensor of a statically shaped graph gets an
+ * offset in one arena from its lifetime, greedy by size, in place where the op allows (docs/MEMORY_PLAN.md). */
 #ifndef MQ_PLAN_H
 #define MQ_PLAN_H
 

@@ -6,6 +6,7 @@
 #include "core/stats.h"
 #include "frontend/onnx_import.h"
 #include "frontend/tensor_io.h"
+#include "tools/maqdc_backends.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,10 +20,12 @@
 static void usage_main(FILE *f)
 {
     fprintf(f, "usage: maqdc COMMAND [options]\n"
+               "       maqdc MODEL.onnx -o OUT.mqd [--shape NAME=DIMS]...   compile (see maqdc -o --help)\n"
                "\n"
                "Commands:\n"
                "  info MODEL.onnx     opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops\n"
                "  run MODEL.onnx      run the model on input tensors with the reference executor\n"
+               "  run MODEL.mqd       run a compiled model through the bundled runtime\n"
                "\n"
                "Run 'maqdc COMMAND --help' for a command's options.\n");
 }
@@ -184,6 +187,7 @@ static int cmd_info(int argc, char **argv)
         else
             printf("arena:      not static: %s\n", perr.msg);
         mq_plan_free(&plan);
+        maqdc_info_program(g, stdout); /* tools/maqdc_compile.c */
         if (g->dynamic) printf("note: some shapes are known only at run time\n");
     }
     if (res.notes) printf("\nnotes:\n%s", res.notes);
@@ -232,6 +236,13 @@ static int cmd_run(int argc, char **argv)
     if (!c.out_dir) {
         fprintf(stderr, "maqdc run: --output-dir is required\n");
         return 2;
+    }
+    if (maqdc_is_mqd(c.model)) { /* a compiled model: the runtime (tools/maqdc_compile.c) */
+        if (c.n_pins) {
+            fprintf(stderr, "maqdc run: --shape does not apply to a compiled .mqd (shapes were fixed at compile time)\n");
+            return 2;
+        }
+        return maqdc_run_mqd(c.model, c.n_inputs, c.inputs, c.out_dir);
     }
     mq_import_opts opts = {.n_shapes = c.n_pins, .shapes = c.pins};
     mq_import_result res = {0};
@@ -323,6 +334,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    for (int i = 2; i < argc; i++) /* maqdc MODEL -o OUT: compile (tools/maqdc_compile.c) */
+        if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) return maqdc_compile(argc - 1, argv + 1);
     fprintf(stderr, "maqdc: unknown command '%s'\n", cmd);
     usage_main(stderr);
     return 2;

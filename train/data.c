@@ -370,6 +370,11 @@ static mq_status build(loaded *img, loaded *lab, const char *iname, const char *
             st = mq_fail(err, MQ_ERR_LIMIT, "%s: image dimension %" PRId64 " is out of range", iname, img->dims[d]);
             goto fail;
         }
+    if (img->dims[2] >= (1 << 30) || img->dims[3] >= (1 << 30)) {
+        st = mq_fail(err, MQ_ERR_LIMIT, "%s: images of %" PRId64 " x %" PRId64 " are too large", iname, img->dims[2],
+                     img->dims[3]);
+        goto fail;
+    }
     if (img->dims[0] == 0 || img->dims[1] == 0 || img->dims[2] == 0 || img->dims[3] == 0) {
         st = mq_fail(err, MQ_ERR_SHAPE, "%s: empty images (%" PRId64 " x %" PRId64 " x %" PRId64 " x %" PRId64 ")",
                      iname, img->dims[0], img->dims[1], img->dims[2], img->dims[3]);
@@ -429,7 +434,11 @@ static mq_status build(loaded *img, loaded *lab, const char *iname, const char *
         int64_t maxl = -1;
         for (size_t i = 0; i < n; i++) {
             int64_t v = mq_load_i64(lab->data, lab->dtype, i);
-            if (lab->dtype == MQ_U64 && ((const uint64_t *)lab->data)[i] > INT64_MAX) v = INT64_MAX;
+            if (lab->dtype == MQ_U64 && ((const uint64_t *)lab->data)[i] > INT64_MAX) {
+                st = mq_fail(err, MQ_ERR_INVALID, "%s: label %" PRIu64 " at index %zu is out of range", lname,
+                             ((const uint64_t *)lab->data)[i], i);
+                goto fail;
+            }
             if (v < 0 || (o->num_classes > 0 && v >= o->num_classes) || v > INT32_MAX) {
                 if (o->num_classes > 0)
                     st = mq_fail(err, MQ_ERR_INVALID, "%s: label %" PRId64 " at index %zu is out of range [0, %" PRId64

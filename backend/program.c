@@ -1,0 +1,293 @@
+/* program.c: lowering a graph to the backends' program (program.h): each running node's `lower`
+ * picks a runtime kernel and its parameters; the planner places the tensors; constants become weights. */
+#include "backend/program.h"
+
+#include "core/op.h"
+#include "runtime/maqdrt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_NODE_IO 1024
+
+void mq_program_opts_init(mq_program_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->outputs_in_arena = 1;
+    o->align = MQ_PLAN_DEFAULT_ALIGN;
+}
+
+void mq_program_free(mq_program *p)
+{
+    if (!p) return;
+    mq_arena_free(p->mem);
+    memset(p, 0, sizeof *p);
+}
+
+/* As the executor and the planner: a node runs unless every present output was folded at import. */
+static int node_runs(const mq_graph *g, const mq_node *n)
+{
+    if (n->n_out == 0) return 1;
+    for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0 && !g->tensors[n->out[k]].is_const) return 1;
+    return 0;
+}
+
+/* The list of nodes that cannot be lowered, one line each, kept within the error message size. */
+typedef struct report {
+    char buf[MQ_ERR_MSG_MAX - 128];
+    size_t len;
+    int n, n_dropped;
+} report;
+
+static void report_add(report *r, const char *line)
+{
+    size_t l = strlen(line);
+    while (l && line[l - 1] == '\n') l--;
+    r->n++;
+    if (r->len + l + 2 > sizeof r->buf) {
+        r->n_dropped++;
+        return;
+    }
+    memcpy(r->buf + r->len, line, l);
+    r->len += l;
+    r->buf[r->len++] = '\n';
+    r->buf[r->len] = 0;
+}
+
+typedef struct builder {
+    const mq_graph *g;
+    mq_program *p;
+    mq_plan plan;
+    const mq_program_opts *o;
+    int *prog_of;              /* graph tensor id -> program tensor index, -1 */
+    int cap_tensors, cap_weights;
+} builder;
+
+static mq_status describe(builder *b, int gid, mq_prog_tensor *pt, mq_err *err)
+{
+    const mq_tensor *t = &b->g->tensors[gid];
+    const char *nm = t->name ? t->name : "";
+    memset(pt, 0, sizeof *pt);
+    pt->name = nm;
+    pt->graph_id = gid;
+    if (t->rank < 0)
+        return mq_fail(err, MQ_ERR_SHAPE, "tensor '%s' has a shape known only at run time: no static program", nm);
+    if (t->rank > MQR_MAX_RANK) return mq_fail(err, MQ_ERR_LIMIT, "tensor '%s' has rank %d > %d", nm, t->rank, MQR_MAX_RANK);
+    size_t es = mqr_dtype_size((int32_t)t->dtype);
+    if (es == 0)
+        return mq_fail(err, MQ_ERR_UNSUPPORTED, "tensor '%s' has dtype %s, which the runtime does not hold", nm,
+                       mq_dtype_name(t->dtype));
+    int64_t ne = 1;
+    for (int d = 0; d < t->rank; d++) {
+        if (t->dims[d] < 0 || t->dims[d] > INT32_MAX || (ne *= t->dims[d]) > INT32_MAX)
+            return mq_fail(err, MQ_ERR_LIMIT, "tensor '%s' has more than 2^31-1 elements", nm);
+        pt->dims[d] = (int32_t)t->dims[d];
+    }
+    pt->dtype = (int32_t)t->dtype;
+    pt->rank = t->rank;
+    pt->bytes = (size_t)ne * es;
+    return MQ_OK;
+}
+
+/* The program tensor of graph tensor gid, added on first use. */
+static mq_status tensor_of(builder *b, int gid, int *out, mq_err *err)
+{
+    const mq_graph *g = b->g;
+    mq_program *p = b->p;
+    if (gid < 0) {
+        *out = -1;
+        return MQ_OK;
+    }
+    if (b->prog_of[gid] >= 0) {
+        *out = b->prog_of[gid];
+        return MQ_OK;
+    }
+    if (p->n_tensors >= b->cap_tensors) return mq_fail(err, MQ_ERR_LIMIT, "program: too many tensors");
+    mq_prog_tensor *pt = &p->tensors[p->n_tensors];
+    MQ_TRY(describe(b, gid, pt, err));
+    const mq_tensor *t = &g->tensors[gid];
+    const mq_plan_tensor *pl = mq_plan_find(&b->plan, gid);
+    int k;
+    if (t->is_input) {
+        for (k = 0; k < g->n_inputs && g->inputs[k] != gid; k++) {
+        }
+        if (k == g->n_inputs) return mq_fail(err, MQ_ERR_INVALID, "tensor '%s' is marked input but is not one", pt->name);
+        pt->loc = MQ_LOC_INPUT;
+        pt->index = k;
+    } else if (pl) {
+        pt->loc = MQ_LOC_ARENA;
+        pt->offset = pl->offset;
+    } else if (t->is_output && !t->is_const && t->producer >= 0) {
+        for (k = 0; k < g->n_outputs && g->outputs[k] != gid; k++) {
+        }
+        if (k == g->n_outputs) return mq_fail(err, MQ_ERR_INVALID, "tensor '%s' is marked output but is not one", pt->name);
+        pt->loc = MQ_LOC_OUTPUT;
+        pt->index = k;
+    } else if (t->data) {
+        if (p->n_weights >= b->cap_weights) return mq_fail(err, MQ_ERR_LIMIT, "program: too many weights");
+        pt->loc = MQ_LOC_WEIGHT;
+        pt->index = p->n_weights;
+        p->weights[p->n_weights++] = (mq_prog_weight){p->n_tensors, t->data, pt->bytes};
+        if (mq_add_size(p->weight_bytes, pt->bytes, &p->weight_bytes))
+            return mq_fail(err, MQ_ERR_LIMIT, "program: weights overflow");
+    } else {
+        return mq_fail(err, MQ_ERR_INVALID, "tensor '%s' has no value: not an input, a constant or computed", pt->name);
+    }
+    b->prog_of[gid] = *out = p->n_tensors++;
+    return MQ_OK;
+}
+
+/* Lower one node into a step; MQ_ERR_UNSUPPORTED goes to the report, other failures stop. */
+static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
+{
+    const mq_graph *g = b->g;
+    const mq_node *n = &g->nodes[i];
+    mq_err e = {0};
+    if (n->n_hidden_in > 0 || !n->def || !n->def->lower) {
+        mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED, "no runtime kernel for this op yet");
+        report_add(rep, e.msg);
+        return MQ_OK;
+    }
+    if (n->n_in > MAX_NODE_IO || n->n_out > MAX_NODE_IO)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "more than %d inputs or outputs", MAX_NODE_IO);
+    const mq_tensor *in[MAX_NODE_IO + 1], *out[MAX_NODE_IO + 1];
+    for (int k = 0; k < n->n_in; k++) {
+        in[k] = n->in[k] >= 0 ? &g->tensors[n->in[k]] : NULL;
+        if (in[k] && in[k]->rank < 0)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "input '%s' has a shape known only at run time: no static program",
+                                in[k]->name);
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        out[k] = n->out[k] >= 0 ? &g->tensors[n->out[k]] : NULL;
+        if (out[k] && out[k]->rank < 0)
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "output '%s' has a shape known only at run time: no static program",
+                                out[k]->name);
+        if (out[k] && out[k]->is_const)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output '%s' was folded but the node still runs", out[k]->name);
+    }
+    mq_kcall kc;
+    memset(&kc, 0, sizeof kc);
+    mq_status st = n->def->lower(n, in, out, &kc, &e);
+    if (st == MQ_ERR_UNSUPPORTED) {
+        report_add(rep, e.msg);
+        return MQ_OK;
+    }
+    if (st != MQ_OK) {
+        *err = e;
+        return st;
+    }
+    if (!kc.kernel || !mqr_kernel_find(kc.kernel)) {
+        mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED, "lowered to kernel '%s', which the runtime does not have",
+                     kc.kernel ? kc.kernel : "(none)");
+        report_add(rep, e.msg);
+        return MQ_OK;
+    }
+    if (kc.n_p < 0 || kc.n_p > MQR_MAX_PARAMS)
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "lower gave %d parameters", kc.n_p);
+    if (kc.scratch_bytes > UINT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "scratch of %zu bytes", kc.scratch_bytes);
+    mq_program *p = b->p;
+    mq_prog_step *s = &p->steps[p->n_steps++];
+    s->node = i;
+    s->name = n->name;
+    s->op_type = n->op_type;
+    s->kernel = kc.kernel;
+    s->n_p = kc.n_p;
+    s->scratch_bytes = kc.scratch_bytes;
+    s->n_in = n->n_in;
+    s->n_out = n->n_out;
+    s->p = mq_arena_array(p->mem, (size_t)kc.n_p + 1, sizeof(int32_t));
+    s->in = mq_arena_array(p->mem, (size_t)n->n_in + 1, sizeof(int));
+    s->out = mq_arena_array(p->mem, (size_t)n->n_out + 1, sizeof(int));
+    if (!s->p || !s->in || !s->out) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+    if (kc.n_p) memcpy(s->p, kc.p, sizeof(int32_t) * (size_t)kc.n_p);
+    if (kc.scratch_bytes > p->scratch_bytes) p->scratch_bytes = kc.scratch_bytes;
+    return MQ_OK;
+}
+
+static mq_status build(builder *b, mq_err *err)
+{
+    const mq_graph *g = b->g;
+    mq_program *p = b->p;
+    p->steps = mq_arena_array(p->mem, (size_t)g->n_nodes + 1, sizeof *p->steps);
+    if (!p->steps) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+
+    /* 1. lower every running node, collecting what cannot be lowered */
+    report *rep = mq_calloc(1, sizeof *rep);
+    if (!rep) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+    mq_status st = MQ_OK;
+    for (int i = 0; i < g->n_nodes && st == MQ_OK; i++)
+        if (node_runs(g, &g->nodes[i])) st = lower_node(b, i, rep, err);
+    if (st == MQ_OK && rep->n) {
+        if (rep->n_dropped) snprintf(rep->buf + rep->len, sizeof rep->buf - rep->len, "... and %d more\n", rep->n_dropped);
+        st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) have no runtime kernel:\n%s", rep->n, rep->buf);
+    }
+    mq_free(rep);
+    if (st != MQ_OK) return st;
+
+    /* 2. the memory plan */
+    mq_plan_opts po;
+    mq_plan_opts_init(&po);
+    po.align = b->o->align;
+    po.outputs_in_arena = b->o->outputs_in_arena;
+    po.no_inplace = b->o->no_inplace;
+    MQ_TRY(mq_plan_memory(g, &po, &b->plan, err));
+    p->align = b->plan.align;
+    p->tensor_bytes = b->plan.arena_bytes;
+    p->plan_sum_bytes = b->plan.sum_bytes;
+    p->plan_largest_bytes = b->plan.largest_bytes;
+    p->plan_inplace = b->plan.n_inplace;
+
+    /* 3. tensors: graph inputs first (program tensor k is input k), then steps' in order, then outputs */
+    b->cap_tensors = g->n_tensors;
+    b->cap_weights = g->n_tensors;
+    p->tensors = mq_arena_array(p->mem, (size_t)g->n_tensors + 1, sizeof *p->tensors);
+    p->weights = mq_arena_array(p->mem, (size_t)g->n_tensors + 1, sizeof *p->weights);
+    p->inputs = mq_arena_array(p->mem, (size_t)g->n_inputs + 1, sizeof(int));
+    p->outputs = mq_arena_array(p->mem, (size_t)g->n_outputs + 1, sizeof(int));
+    if (!p->tensors || !p->weights || !p->inputs || !p->outputs)
+        return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+    p->n_inputs = g->n_inputs;
+    p->n_outputs = g->n_outputs;
+    for (int k = 0; k < g->n_inputs; k++) MQ_TRY(tensor_of(b, g->inputs[k], &p->inputs[k], err));
+    for (int s = 0; s < p->n_steps; s++) {
+        mq_prog_step *st_ = &p->steps[s];
+        const mq_node *n = &g->nodes[st_->node];
+        for (int k = 0; k < n->n_in; k++) MQ_TRY(tensor_of(b, n->in[k], &st_->in[k], err));
+        for (int k = 0; k < n->n_out; k++) MQ_TRY(tensor_of(b, n->out[k], &st_->out[k], err));
+    }
+    for (int k = 0; k < g->n_outputs; k++) MQ_TRY(tensor_of(b, g->outputs[k], &p->outputs[k], err));
+
+    /* 4. the arena: planned tensors, then one scratch region (16-aligned at least) */
+    size_t sa = p->align > 16 ? p->align : 16;
+    if (mq_add_size(p->tensor_bytes, sa - 1, &p->scratch_offset) ||
+        (p->scratch_offset &= ~(sa - 1), mq_add_size(p->scratch_offset, p->scratch_bytes, &p->arena_bytes)))
+        return mq_fail(err, MQ_ERR_LIMIT, "program: arena size overflows");
+    return MQ_OK;
+}
+
+mq_status mq_program_build(const mq_graph *g, const mq_program_opts *opts, mq_program *p, mq_err *err)
+{
+    if (!p) return mq_fail(err, MQ_ERR_INVALID, "mq_program_build: no program");
+    memset(p, 0, sizeof *p);
+    if (!g) return mq_fail(err, MQ_ERR_INVALID, "mq_program_build: no graph");
+    mq_program_opts o;
+    if (opts) o = *opts;
+    else mq_program_opts_init(&o);
+    builder b = {.g = g, .p = p, .o = &o};
+    p->mem = mq_arena_new();
+    b.prog_of = mq_malloc(sizeof(int) * ((size_t)g->n_tensors + 1));
+    mq_status st;
+    if (!p->mem || !b.prog_of) {
+        st = mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+    } else {
+        for (int t = 0; t < g->n_tensors; t++) b.prog_of[t] = -1;
+        st = build(&b, err);
+    }
+    mq_free(b.prog_of);
+    mq_plan_free(&b.plan);
+    if (st != MQ_OK) mq_program_free(p);
+    return st;
+}

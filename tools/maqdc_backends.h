@@ -1,0 +1,21 @@
+/* maqdc_backends.h: the maqdc commands of the backends (tools/maqdc_compile.c): compiling a model to a
+ * .mqd (and, later, to C), running a .mqd through the runtime, and the program summary of `info`. */
+#ifndef MAQDC_BACKENDS_H
+#define MAQDC_BACKENDS_H
+
+#include "core/graph.h"
+
+#include <stdio.h>
+
+/* `maqdc MODEL -o OUT [--shape NAME=DIMS]...`: argv holds everything after "maqdc". Exit code. */
+int maqdc_compile(int argc, char **argv);
+void maqdc_usage_compile(FILE *f);
+/* Does this path name a packed model (.mqd)? `maqdc run` hands those to maqdc_run_mqd. */
+int maqdc_is_mqd(const char *path);
+/* `maqdc run MODEL.mqd --input FILE... --output-dir DIR`: inputs in graph-input order. Exit code. */
+int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, const char *out_dir);
+/* Lines for `maqdc info`: the lowered program (steps, kernels, weights, arena with scratch), or why
+ * the model cannot be compiled yet. */
+void maqdc_info_program(const mq_graph *g, FILE *f);
+
+#endif

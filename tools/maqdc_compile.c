@@ -1,0 +1,309 @@
+/* maqdc_compile.c: the backend commands of maqdc: `maqdc MODEL -o OUT` (OUT.mqd: packed binary; one
+ * branch per output kind), `maqdc run MODEL.mqd` through the runtime, and the program lines of `info`. */
+#include "tools/maqdc_backends.h"
+
+#include "backend/mqd_write.h"
+#include "backend/program.h"
+#include "frontend/onnx_import.h"
+#include "frontend/tensor_io.h"
+#include "runtime/maqdrt.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_PINS 64
+#define MAX_IO 256
+#define MAX_MQD_BYTES ((size_t)1 << 32)
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && !strcmp(s + a - b, suffix);
+}
+
+int maqdc_is_mqd(const char *path) { return ends_with(path, ".mqd"); }
+
+/* The library's message without trailing newlines or spaces. */
+static const char *msg_of(mq_err *err)
+{
+    size_t n = strnlen(err->msg, sizeof err->msg - 1);
+    while (n > 0 && (err->msg[n - 1] == '\n' || err->msg[n - 1] == ' ')) n--;
+    err->msg[n] = 0;
+    return err->msg;
+}
+
+void maqdc_usage_compile(FILE *f)
+{
+    fprintf(f, "usage: maqdc MODEL.onnx -o OUT.mqd [--shape NAME=DIMS]...\n"
+               "\n"
+               "Compiles the model for the bundled runtime: every node is lowered to a runtime kernel, one\n"
+               "arena is planned for the intermediates, and OUT.mqd (the packed binary, docs/MQD_FORMAT.md)\n"
+               "is written atomically. Run it with `maqdc run OUT.mqd --input ... --output-dir DIR`.\n"
+               "Nodes without a runtime kernel are listed together, one per line.\n"
+               "\n"
+               "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
+               "  --shape SYM=4              pin every symbolic dimension called SYM\n");
+}
+
+/* ---- compile ----------------------------------------------------------------------------------- */
+
+/* The .mqd branch of the compile command. */
+static int write_mqd(const char *model, const mq_program *p, const char *out)
+{
+    mq_err err = {0};
+    if (mq_mqd_write_file(p, out, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s: %s\n", out, msg_of(&err));
+        return 1;
+    }
+    printf("%s -> %s: %d steps, %d weights (%zu bytes), arena %zu bytes\n", model, out, p->n_steps, p->n_weights,
+           p->weight_bytes, p->arena_bytes);
+    return 0;
+}
+
+int maqdc_compile(int argc, char **argv)
+{
+    const char *model = NULL, *out = NULL, *pins[MAX_PINS];
+    int n_pins = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            maqdc_usage_compile(stdout);
+            return 0;
+        } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && more) {
+            out = argv[++i];
+        } else if ((!strcmp(a, "--shape") && more) || !strncmp(a, "--shape=", 8)) {
+            if (n_pins >= MAX_PINS) {
+                fprintf(stderr, "maqdc: too many --shape options (at most %d)\n", MAX_PINS);
+                return 2;
+            }
+            pins[n_pins++] = a[7] == '=' ? a + 8 : argv[++i];
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "maqdc: unknown or incomplete option '%s'\n", a);
+            maqdc_usage_compile(stderr);
+            return 2;
+        } else if (!model) {
+            model = a;
+        } else {
+            fprintf(stderr, "maqdc: unexpected argument '%s'\n", a);
+            maqdc_usage_compile(stderr);
+            return 2;
+        }
+    }
+    if (!model || !out) {
+        fprintf(stderr, "maqdc: %s\n", !model ? "no model given" : "no output given (-o OUT.mqd)");
+        maqdc_usage_compile(stderr);
+        return 2;
+    }
+    /* the output kinds: one branch each (the C emitter adds ".c") */
+    enum { OUT_MQD } kind;
+    if (ends_with(out, ".mqd")) {
+        kind = OUT_MQD;
+    } else {
+        fprintf(stderr, "maqdc: %s: unknown output kind (use .mqd)\n", out);
+        return 2;
+    }
+    mq_import_opts opts = {.n_shapes = n_pins, .shapes = pins};
+    mq_import_result res = {0};
+    mq_program prog;
+    memset(&prog, 0, sizeof prog);
+    mq_err err = {0};
+    int rc = 1;
+    if (mq_import_onnx_file(model, &opts, &res, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
+        goto done;
+    }
+    if (mq_program_build(res.graph, NULL, &prog, &err) != MQ_OK) {
+        /* the unsupported-nodes report: a header line naming the file, then one line per node */
+        fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
+        goto done;
+    }
+    switch (kind) {
+    case OUT_MQD: rc = write_mqd(model, &prog, out); break;
+    }
+done:
+    mq_program_free(&prog);
+    mq_import_result_free(&res);
+    return rc;
+}
+
+/* ---- run a .mqd -------------------------------------------------------------------------------- */
+
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) return 0;
+        fprintf(stderr, "maqdc: %s: output dir exists and is not a directory\n", dir);
+        return -1;
+    }
+    if (mkdir(dir, 0777) != 0) {
+        fprintf(stderr, "maqdc: %s: cannot create the output dir: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Input file k against the model's input k: same dtype and shape. */
+static int check_input(const char *model, const char *file, uint32_t k, const mqr_io_info *info,
+                       const mq_tensor *t)
+{
+    int same = t->dtype == (mq_dtype)info->dtype && t->rank == info->rank;
+    for (int d = 0; same && d < t->rank; d++) same = t->dims[d] == info->dims[d];
+    if (same) return 0;
+    mq_tensor want = {.dtype = (mq_dtype)info->dtype, .rank = info->rank};
+    for (int d = 0; d < info->rank; d++) want.dims[d] = info->dims[d];
+    char a[256], b[256];
+    fprintf(stderr, "maqdc: %s: input %u '%s' is %s %s, the model wants %s %s (from %s)\n", model, (unsigned)k,
+            info->name, mq_dtype_name(t->dtype), mq_shape_str(t, a, sizeof a), mq_dtype_name(want.dtype),
+            mq_shape_str(&want, b, sizeof b), file);
+    return -1;
+}
+
+int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, const char *out_dir)
+{
+    mq_err err = {0};
+    void *file = NULL, *buf = NULL, *arena = NULL;
+    size_t len = 0;
+    mq_tensor in[MAX_IO];
+    void *outs[MAX_IO];
+    const void *ins[MAX_IO];
+    memset(in, 0, sizeof in);
+    memset(outs, 0, sizeof outs);
+    int rc = 1, n_written = 0;
+    uint32_t n_out = 0;
+    mqr_model m;
+    struct stat st;
+    if (stat(out_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "maqdc: %s: output dir exists and is not a directory\n", out_dir);
+        return 1;
+    }
+    if (mq_read_file(model, MAX_MQD_BYTES, &file, &len, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
+        return 1;
+    }
+    /* the runtime reads weights in place: give it a 16-byte aligned copy */
+    buf = aligned_alloc(16, (len + 15) / 16 * 16 + 16);
+    if (!buf) {
+        fprintf(stderr, "maqdc: out of memory\n");
+        goto done;
+    }
+    memcpy(buf, file, len);
+    mqr_status rs = mqr_load(&m, buf, len);
+    if (rs != MQR_OK) {
+        fprintf(stderr, "maqdc: %s: %s\n", model, mqr_status_str(rs));
+        goto done;
+    }
+    if ((uint32_t)n_inputs != mqr_input_count(&m) || n_inputs > MAX_IO || mqr_output_count(&m) > MAX_IO) {
+        fprintf(stderr, "maqdc: %s: the model has %u input(s), %d --input given\n", model,
+                (unsigned)mqr_input_count(&m), n_inputs);
+        goto done;
+    }
+    for (int k = 0; k < n_inputs; k++) {
+        mqr_io_info info;
+        mqr_input_info(&m, (uint32_t)k, &info);
+        if (mq_tensor_read_file_as(inputs[k], info.dtype, &in[k], &err) != MQ_OK) {
+            const char *msg = msg_of(&err);
+            size_t n = strlen(inputs[k]);
+            if (!strncmp(msg, inputs[k], n) && msg[n] == ':') fprintf(stderr, "maqdc: %s\n", msg);
+            else fprintf(stderr, "maqdc: %s: %s\n", inputs[k], msg);
+            goto done;
+        }
+        if (check_input(model, inputs[k], (uint32_t)k, &info, &in[k])) goto done;
+        ins[k] = in[k].data;
+    }
+    n_out = mqr_output_count(&m);
+    for (uint32_t k = 0; k < n_out; k++) {
+        mqr_io_info info;
+        mqr_output_info(&m, k, &info);
+        outs[k] = malloc(info.bytes ? info.bytes : 1);
+        if (!outs[k]) {
+            fprintf(stderr, "maqdc: out of memory\n");
+            goto done;
+        }
+    }
+    size_t an = mqr_arena_size(&m);
+    arena = aligned_alloc(16, (an + 15) / 16 * 16 + 16);
+    if (!arena) {
+        fprintf(stderr, "maqdc: out of memory for an arena of %zu bytes\n", an);
+        goto done;
+    }
+    rs = mqr_run(&m, arena, ins, outs);
+    if (rs != MQR_OK) {
+        fprintf(stderr, "maqdc: %s: %s\n", model, mqr_status_str(rs));
+        goto done;
+    }
+    if (ensure_dir(out_dir)) goto done;
+    for (uint32_t k = 0; k < n_out; k++) {
+        mqr_io_info info;
+        mqr_output_info(&m, k, &info);
+        mq_tensor t = {.name = info.name, .dtype = (mq_dtype)info.dtype, .rank = info.rank, .data = outs[k]};
+        for (int d = 0; d < info.rank; d++) t.dims[d] = info.dims[d];
+        char path[4096];
+        int pl = snprintf(path, sizeof path, "%s/output_%u.pb", out_dir, (unsigned)k);
+        if (pl < 0 || (size_t)pl >= sizeof path) {
+            fprintf(stderr, "maqdc: %s: output dir path too long\n", out_dir);
+            goto done;
+        }
+        if (mq_tensor_write_pb(path, &t, &err) != MQ_OK) {
+            fprintf(stderr, "maqdc: %s: %s\n", path, msg_of(&err));
+            goto done;
+        }
+        n_written++;
+    }
+    for (uint32_t k = 0; k < n_out; k++) {
+        mqr_io_info info;
+        mqr_output_info(&m, k, &info);
+        mq_tensor t = {.dtype = (mq_dtype)info.dtype, .rank = info.rank};
+        for (int d = 0; d < info.rank; d++) t.dims[d] = info.dims[d];
+        char sh[256];
+        printf("%s: %s %s -> %s/output_%u.pb\n", info.name, mq_dtype_name(t.dtype), mq_shape_str(&t, sh, sizeof sh),
+               out_dir, (unsigned)k);
+    }
+    rc = 0;
+done:
+    for (int i = 0; rc && i < n_written; i++) { /* a failed run leaves no outputs of ours behind */
+        char path[4096];
+        snprintf(path, sizeof path, "%s/output_%d.pb", out_dir, i);
+        remove(path);
+    }
+    for (int k = 0; k < MAX_IO; k++) {
+        mq_tensor_free_data(&in[k]);
+        free(outs[k]);
+    }
+    free(arena);
+    free(buf);
+    mq_free(file);
+    return rc;
+}
+
+/* ---- info -------------------------------------------------------------------------------------- */
+
+void maqdc_info_program(const mq_graph *g, FILE *f)
+{
+    mq_program p;
+    mq_err err = {0};
+    if (mq_program_build(g, NULL, &p, &err) != MQ_OK) {
+        const char *m = msg_of(&err);
+        const char *nl = strchr(m, '\n');
+        if (err.code == MQ_ERR_UNSUPPORTED && nl) {
+            int l = (int)(nl - m);
+            if (l > 0 && m[l - 1] == ':') l--;
+            fprintf(f, "compile:    not yet: %.*s (`maqdc MODEL -o x.mqd` lists them)\n", l, m);
+        }
+        else
+            fprintf(f, "compile:    not possible: %s\n", m);
+        return;
+    }
+    int nk = 0;
+    for (int s = 0; s < p.n_steps; s++) {
+        int seen = 0;
+        for (int t = 0; t < s && !seen; t++) seen = !strcmp(p.steps[t].kernel, p.steps[s].kernel);
+        nk += !seen;
+    }
+    fprintf(f, "compile:    %d steps, %d kernels, %d weights (%zu bytes); arena %zu bytes = tensors %zu + scratch %zu\n",
+            p.n_steps, nk, p.n_weights, p.weight_bytes, p.arena_bytes, p.tensor_bytes, p.scratch_bytes);
+    mq_program_free(&p);
+}
