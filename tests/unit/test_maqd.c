@@ -821,6 +821,31 @@ static void test_insert_quantizers_fashion_cnn(void **state)
     mq_tensor_free_data(&x);
 }
 
+/* fashion_resnet (python3-onnx: 9 Conv, 9 BatchNormalization, 7 Relu, 3 Add, 1 Gemm): 10 quantizable
+ * layers, the stem Conv and the Gemm exempt: 8 WeightQuant; 7 ActQuant; the graph still runs. */
+static void test_insert_quantizers_fashion_resnet(void **state)
+{
+    (void)state;
+    mq_tensor x, y;
+    load_fashion_input(&x);
+    mq_import_result r;
+    import_ok(MODELS "fashion_resnet.onnx", "batch=8", &r);
+    mq_pass_stats st = {0};
+    mq_pass_opts o = {.w_states = 3, .a_states = 4, .stats = &st};
+    pass_ok(mq_pass_bn_to_lbn, r.graph, &o);
+    pass_ok(mq_pass_insert_quantizers, r.graph, &o);
+    assert_int_equal(st.bn_replaced, 9);
+    assert_int_equal(st.weight_quant, 8);
+    assert_int_equal(st.exempt, 2);
+    assert_int_equal(st.act_quant, 7);
+    assert_int_equal(count_ops(r.graph, "Relu"), 0);
+    run_ok(r.graph, &x, &y);
+    for (int64_t i = 0; i < mq_numel(&y); i++) assert_true(isfinite(((float *)y.data)[i]));
+    mq_tensor_free_data(&y);
+    mq_tensor_free_data(&x);
+    mq_import_result_free(&r);
+}
+
 /* Clip(min 0) becomes ActQuant; Clip with another min does not (conformance Clip models, opset 11+). */
 static void test_insert_quantizers_clip(void **state)
 {
@@ -929,6 +954,7 @@ int main(void)
         cmocka_unit_test(test_lbn_nodes_vs_spec),
         cmocka_unit_test(test_fold_into_gemm),
         cmocka_unit_test(test_insert_quantizers_fashion_cnn),
+        cmocka_unit_test(test_insert_quantizers_fashion_resnet),
         cmocka_unit_test(test_insert_quantizers_clip),
         cmocka_unit_test(test_passes_out_of_memory),
         cmocka_unit_test(test_pass_table),
