@@ -11,7 +11,7 @@
 #define MQK_NR 8
 
 /* C[M x N] += alpha * A[M x K] * B[K x N], all row-major with leading dimensions. */
-static void mqk_gemm_nn(int32_t M, int32_t N, int32_t K, float alpha, const float *A, int32_t lda,
+static inline void mqk_gemm_nn(int32_t M, int32_t N, int32_t K, float alpha, const float *A, int32_t lda,
                         const float *B, int32_t ldb, float *C, int32_t ldc)
 {
     int32_t i, j, k, r, q;
@@ -65,7 +65,7 @@ static void mqk_gemm_nn(int32_t M, int32_t N, int32_t K, float alpha, const floa
 }
 
 /* C[M x N] += alpha * A[M x K] * B^T, B stored N x K (rows of A and B are both contiguous). */
-static void mqk_gemm_nt(int32_t M, int32_t N, int32_t K, float alpha, const float *A, int32_t lda,
+static inline void mqk_gemm_nt(int32_t M, int32_t N, int32_t K, float alpha, const float *A, int32_t lda,
                         const float *B, int32_t ldb, float *C, int32_t ldc)
 {
     int32_t i, j, k;
