@@ -2,6 +2,7 @@
  * softmax ops (defined in ops/nn_*.c) and the helpers they share (window geometry, float64 adapter). */
 #include "ops/nn_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const mq_op_def *const mq_ops_nn[] = {
@@ -183,4 +184,31 @@ mq_status nn_forward_f32(const mq_node *n, const mq_tensor *const *in, mq_tensor
     for (int i = 0; i < n->n_in; i++)
         if (pi[i] == &ti[i]) mq_free(ti[i].data);
     return st;
+}
+
+int nn_use_blas(void)
+{
+    static int use = -1;
+    if (use < 0) {
+        const char *v = getenv("MAQD_NO_BLAS");
+        use = !(v && v[0] && strcmp(v, "0") != 0);
+    }
+    return use;
+}
+
+mq_status nn_forward_kernel(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return nn_forward_f32(n, in, out, err, mq_forward_lowered);
+}
+
+mq_status nn_lower_dtype(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_dtype dt,
+                         mq_err *err)
+{
+    for (int i = 0; i < n->n_in + n->n_out; i++) {
+        const mq_tensor *t = i < n->n_in ? in[i] : out[i - n->n_in];
+        if (t && t->dtype != dt)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (%s only)",
+                                mq_dtype_name(t->dtype), mq_dtype_name(dt));
+    }
+    return MQ_OK;
 }

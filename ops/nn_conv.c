@@ -1,5 +1,6 @@
 /* nn_conv.c: Conv, ConvTranspose and ConvInteger (1D/2D/3D, groups, strides, pads, dilations,
- * auto_pad). Host path: im2col / col2im around OpenBLAS sgemm; small cases use the portable kernel. */
+ * auto_pad), lowered to runtime/kernels/conv.c. Conv's host forward sends large cases to im2col +
+ * OpenBLAS sgemm (unless MAQD_NO_BLAS) and the rest to the kernel. */
 #include "ops/nn_internal.h"
 #include "runtime/kernels/conv.h"
 
@@ -89,27 +90,73 @@ static mq_status conv_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
+/* Kernel parameters p[0..10] shared by conv_f32 and conv_transpose_f32 (see runtime/kernels/conv.h). */
+static void conv_kparams(const conv_geom *g, mq_kcall *kc)
+{
+    kc->p[0] = g->w.nd;
+    kc->p[1] = g->p.group;
+    for (int i = 0; i < NN_MAX_SPATIAL; i++) {
+        int sp = i < g->w.nd;
+        kc->p[2 + i] = sp ? g->p.stride[i] : 1;
+        kc->p[5 + i] = sp ? g->p.pad_begin[i] : 0;
+        kc->p[8 + i] = sp ? g->p.dilation[i] : 1;
+    }
+    kc->n_p = 11;
+}
+
+/* im2col tiles are sized to about this many bytes of scratch (at least one output row). */
+#define CONV_TILE_BYTES 65536
+
+static mq_status conv_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
+{
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    conv_geom g;
+    MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
+    conv_kparams(&g, kc);
+    const mqk_conv_params *p = &g.p;
+    int pointwise = 1;
+    for (int i = 0; i < g.w.nd; i++)
+        if (g.w.k[i] != 1 || g.w.s[i] != 1 || g.w.pb[i] != 0 || g.w.pe[i] != 0) pointwise = 0;
+    int method = p->in_ch / p->group == 1 ? MQK_CONV_DIRECT : pointwise ? MQK_CONV_POINTWISE : MQK_CONV_IM2COL;
+    int32_t out_rows = mqk_conv_out_rows(p), tile = 0;
+    if (method == MQK_CONV_IM2COL) {
+        size_t row_bytes = mqk_conv_scratch_bytes(p, method, 1);
+        size_t t = row_bytes ? CONV_TILE_BYTES / row_bytes : 1;
+        tile = t < 1 ? 1 : t > (size_t)out_rows ? out_rows : (int32_t)t;
+        if (tile < 1) tile = 1;
+    }
+    kc->kernel = "conv_f32";
+    kc->p[11] = method;
+    kc->p[12] = tile;
+    kc->n_p = 13;
+    kc->scratch_bytes = mqk_conv_scratch_bytes(p, method, tile);
+    return MQ_OK;
+}
+
+/* Host path: large convolutions as im2col + OpenBLAS sgemm; the rest through the runtime kernel. */
 static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     conv_geom g;
     MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
     const mqk_conv_params *p = &g.p;
-    const float *x = in[0]->data, *w = in[1]->data, *b = nn_opt(n, in, 2) ? nn_opt(n, in, 2)->data : NULL;
-    float *y = out[0]->data;
     size_t cg = (size_t)(p->in_ch / p->group), mg = (size_t)(p->out_ch / p->group);
     size_t ksz = nn_prod(g.w.k, 0, g.w.nd), in_sp = nn_prod(g.w.in, 0, g.w.nd), out_sp = nn_prod(g.w.out, 0, g.w.nd);
     size_t rows = cg * ksz;
-    if ((double)mg * (double)out_sp * (double)rows < NN_BLAS_MIN_MACS || rows > INT32_MAX || out_sp > INT32_MAX) {
-        mqk_conv_f32(p, x, w, b, y);
-        return MQ_OK;
-    }
+    if (!nn_use_blas() || cg == 1 || (double)mg * (double)out_sp * (double)rows < NN_BLAS_MIN_MACS || rows > INT32_MAX ||
+        out_sp > INT32_MAX)
+        return mq_forward_lowered(n, in, out, err);
+    const float *x = in[0]->data, *w = in[1]->data, *b = nn_opt(n, in, 2) ? nn_opt(n, in, 2)->data : NULL;
+    float *y = out[0]->data;
     int direct = 1; /* 1x1, stride 1, no pad: the image itself is the im2col matrix */
     for (int i = 0; i < g.w.nd; i++)
         if (g.w.k[i] != 1 || g.w.s[i] != 1 || g.w.pb[i] != 0 || g.w.pe[i] != 0) direct = 0;
     float *col = NULL;
+    int32_t out_rows = mqk_conv_out_rows(p);
     if (!direct) {
-        col = mq_malloc(mqk_im2col_bytes(p));
-        if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for im2col (%zu bytes)", mqk_im2col_bytes(p));
+        size_t bytes = mqk_conv_scratch_bytes(p, MQK_CONV_IM2COL, out_rows);
+        col = mq_malloc(bytes);
+        if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for im2col (%zu bytes)", bytes);
     }
     for (int32_t bi = 0; bi < p->batch; bi++)
         for (int32_t gi = 0; gi < p->group; gi++) {
@@ -117,7 +164,7 @@ static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq
             float *yg = y + ((size_t)bi * (size_t)p->out_ch + (size_t)gi * mg) * out_sp;
             const float *cm = xg;
             if (!direct) {
-                mqk_im2col_f32(p, xg, col);
+                mqk_im2col_f32(p, xg, 0, out_rows, col);
                 cm = col;
             }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)out_sp, (int)rows, 1.0f,
@@ -138,7 +185,8 @@ static mq_status conv_forward(const mq_node *n, const mq_tensor *const *in, mq_t
 }
 
 const mq_op_def nn_op_conv = {.op_type = "Conv", .domain = "", .since = 1, .until = 0, .min_in = 2, .max_in = 3,
-                              .min_out = 1, .max_out = 1, .infer = conv_infer, .forward = conv_forward};
+                              .min_out = 1, .max_out = 1, .infer = conv_infer, .forward = conv_forward,
+                              .lower = conv_lower};
 
 /* ---- ConvInteger ---------------------------------------------------------------------------------- */
 
@@ -318,44 +366,18 @@ static mq_status convt_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status convt_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status convt_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
     conv_geom g;
     MQ_TRY(convt_geometry(n, in[0], in[1], &g, err));
-    const mqk_conv_params *p = &g.p;
-    const float *x = in[0]->data, *w = in[1]->data, *b = nn_opt(n, in, 2) ? nn_opt(n, in, 2)->data : NULL;
-    float *y = out[0]->data;
-    size_t cg = (size_t)(p->in_ch / p->group), mg = (size_t)(p->out_ch / p->group);
-    size_t ksz = nn_prod(g.w.k, 0, g.w.nd), in_sp = nn_prod(g.w.in, 0, g.w.nd), out_sp = nn_prod(g.w.out, 0, g.w.nd);
-    size_t rows = mg * ksz;
-    if ((double)rows * (double)in_sp * (double)cg < NN_BLAS_MIN_MACS || rows > INT32_MAX || in_sp > INT32_MAX) {
-        mqk_conv_transpose_f32(p, x, w, b, y);
-        return MQ_OK;
-    }
-    float *col = mq_malloc(mqk_col2im_bytes(p));
-    if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for col2im (%zu bytes)", mqk_col2im_bytes(p));
-    for (int32_t bi = 0; bi < p->batch; bi++)
-        for (int32_t gi = 0; gi < p->group; gi++) {
-            const float *xg = x + ((size_t)bi * (size_t)p->in_ch + (size_t)gi * cg) * in_sp;
-            float *yg = y + ((size_t)bi * (size_t)p->out_ch + (size_t)gi * mg) * out_sp;
-            /* col[rows x in_sp] = w_g^T (w_g is cg x rows) * x_g (cg x in_sp) */
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)rows, (int)in_sp, (int)cg, 1.0f,
-                        w + (size_t)gi * cg * rows, (int)rows, xg, (int)in_sp, 0.0f, col, (int)in_sp);
-            for (size_t m = 0; m < mg; m++) {
-                float bv = b ? b[(size_t)gi * mg + m] : 0.0f;
-                for (size_t j = 0; j < out_sp; j++) yg[m * out_sp + j] = bv;
-            }
-            mqk_col2im_add_f32(p, col, yg);
-        }
-    mq_free(col);
+    conv_kparams(&g, kc);
+    kc->kernel = "conv_transpose_f32";
     return MQ_OK;
-}
-
-static mq_status convt_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, convt_forward32);
 }
 
 const mq_op_def nn_op_conv_transpose = {.op_type = "ConvTranspose", .domain = "", .since = 1, .until = 0,
                                         .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                                        .infer = convt_infer, .forward = convt_forward};
+                                        .infer = convt_infer, .forward = nn_forward_kernel,
+                                        .lower = convt_lower};

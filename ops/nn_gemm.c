@@ -1,20 +1,14 @@
-/* nn_gemm.c: Gemm, MatMul (numpy batch broadcast, 1-D operands) and MatMulInteger. Large products
- * go to OpenBLAS cblas_sgemm; small ones to the portable kernel in runtime/kernels/gemm.c. */
+/* nn_gemm.c: Gemm, MatMul (numpy batch broadcast, 1-D operands) and MatMulInteger, lowered to
+ * runtime/kernels/gemm.c. On the host, large products go to OpenBLAS cblas_sgemm (unless MAQD_NO_BLAS). */
 #include "ops/nn_internal.h"
 #include "runtime/kernels/gemm.h"
 
 #include <cblas.h>
 #include <string.h>
 
-static void sgemm(int ta, int tb, size_t M, size_t N, size_t K, float alpha, const float *A, size_t lda,
-                  const float *B, size_t ldb, float beta, float *C, size_t ldc)
+static int blas_worth(size_t M, size_t N, size_t K)
 {
-    if ((double)M * (double)N * (double)K >= NN_BLAS_MIN_MACS)
-        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N,
-                    (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-    else
-        mqk_sgemm(ta, tb, (int32_t)M, (int32_t)N, (int32_t)K, alpha, A, (int32_t)lda, B, (int32_t)ldb, beta, C,
-                  (int32_t)ldc);
+    return nn_use_blas() && (double)M * (double)N * (double)K >= NN_BLAS_MIN_MACS;
 }
 
 /* ---- Gemm ----------------------------------------------------------------------------------------- */
@@ -54,13 +48,27 @@ static mq_status gemm_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
+static mq_status gemm_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
+{
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    kc->kernel = "gemm_f32";
+    kc->p[0] = mq_attr_int(n, "transA", 0) != 0;
+    kc->p[1] = mq_attr_int(n, "transB", 0) != 0;
+    kc->p[2] = nn_pf(mq_attr_float(n, "alpha", 1.0f));
+    kc->p[3] = nn_pf(mq_attr_float(n, "beta", 1.0f));
+    kc->n_p = 4;
+    return MQ_OK;
+}
+
+/* Host path: large products to OpenBLAS, the rest through the runtime kernel. */
 static mq_status gemm_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    (void)err;
     const mq_tensor *A = in[0], *B = in[1], *C = nn_opt(n, in, 2);
     int ta = mq_attr_int(n, "transA", 0) != 0, tb = mq_attr_int(n, "transB", 0) != 0;
     float alpha = mq_attr_float(n, "alpha", 1.0f), beta = mq_attr_float(n, "beta", 1.0f);
     size_t M = (size_t)A->dims[ta], K = (size_t)A->dims[!ta], N = (size_t)B->dims[!tb];
+    if (!blas_worth(M, N, K)) return mq_forward_lowered(n, in, out, err);
     float *Y = out[0]->data;
     float b = 0.0f;
     if (C && beta != 0.0f) {
@@ -72,11 +80,8 @@ static mq_status gemm_forward32(const mq_node *n, const mq_tensor *const *in, mq
             for (size_t j = 0; j < N; j++) Y[i * N + j] = beta * c[(int64_t)i * st[0] + (int64_t)j * st[1]];
         b = 1.0f;
     }
-    if (K == 0) {
-        if (b == 0.0f) memset(Y, 0, M * N * sizeof(float));
-        return MQ_OK;
-    }
-    sgemm(ta, tb, M, N, K, alpha, A->data, (size_t)A->dims[1], B->data, (size_t)B->dims[1], b, Y, N);
+    cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)M, (int)N, (int)K,
+                alpha, A->data, (int)A->dims[1], B->data, (int)B->dims[1], b, Y, (int)N);
     return MQ_OK;
 }
 
@@ -86,7 +91,8 @@ static mq_status gemm_forward(const mq_node *n, const mq_tensor *const *in, mq_t
 }
 
 const mq_op_def nn_op_gemm = {.op_type = "Gemm", .domain = "", .since = 6, .until = 0, .min_in = 2, .max_in = 3,
-                              .min_out = 1, .max_out = 1, .infer = gemm_infer, .forward = gemm_forward};
+                              .min_out = 1, .max_out = 1, .infer = gemm_infer, .forward = gemm_forward,
+                              .lower = gemm_lower};
 
 /* ---- MatMul --------------------------------------------------------------------------------------- */
 
@@ -165,31 +171,56 @@ static mq_status matmul_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
+/* MatMul with B shared by every batch and A not broadcast: one (batches*M) x K product. */
+static int mm_flat(const mm_geom *g)
+{
+    for (int d = 0; d < g->brank; d++)
+        if (g->bstr[d] != 0 || (g->astr[d] == 0 && g->bdims[d] != 1)) return 0;
+    return g->batches * (size_t)g->M <= INT32_MAX;
+}
+
+static mq_status matmul_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
+{
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    mm_geom g;
+    MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
+    if (g.brank > MQR_MAX_RANK - 2)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "%d batch dimensions (at most %d)", g.brank, MQR_MAX_RANK - 2);
+    MQ_TRY(nn_check_i32(n, g.bdims, g.brank, err));
+    MQ_TRY(nn_check_i32(n, g.astr, g.brank, err));
+    MQ_TRY(nn_check_i32(n, g.bstr, g.brank, err));
+    kc->kernel = "matmul_f32";
+    kc->p[0] = g.brank;
+    kc->p[1] = mm_flat(&g);
+    for (int d = 0; d < g.brank; d++) {
+        kc->p[2 + d] = (int32_t)g.bdims[d];
+        kc->p[2 + g.brank + d] = (int32_t)g.astr[d];
+        kc->p[2 + 2 * g.brank + d] = (int32_t)g.bstr[d];
+    }
+    kc->n_p = 2 + 3 * g.brank;
+    return MQ_OK;
+}
+
+/* Host path: large products to OpenBLAS, the rest through the runtime kernel. */
 static mq_status matmul_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     mm_geom g;
     MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
+    size_t M = (size_t)g.M, N = (size_t)g.N, K = (size_t)g.K;
+    if (!blas_worth(M, N, K)) return mq_forward_lowered(n, in, out, err);
     const float *A = in[0]->data, *B = in[1]->data;
     float *Y = out[0]->data;
-    size_t M = (size_t)g.M, N = (size_t)g.N, K = (size_t)g.K;
-    if (K == 0) {
-        memset(Y, 0, g.batches * M * N * sizeof(float));
-        return MQ_OK;
-    }
-    /* B shared by every batch and A not broadcast: one (batches*M) x K product */
-    int b_shared = 1, a_full = 1;
-    for (int d = 0; d < g.brank; d++) {
-        if (g.bstr[d] != 0) b_shared = 0;
-        if (g.astr[d] == 0 && g.bdims[d] != 1) a_full = 0;
-    }
-    if (b_shared && a_full && g.batches * M <= INT32_MAX) {
-        sgemm(0, 0, g.batches * M, N, K, 1.0f, A, K, B, N, 0.0f, Y, N);
+    if (mm_flat(&g)) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(g.batches * M), (int)N, (int)K, 1.0f, A, (int)K,
+                    B, (int)N, 0.0f, Y, (int)N);
         return MQ_OK;
     }
     for (size_t b = 0; b < g.batches; b++) {
         size_t ao, bo;
         mm_offsets(&g, b, &ao, &bo);
-        sgemm(0, 0, M, N, K, 1.0f, A + ao * M * K, K, B + bo * K * N, N, 0.0f, Y + b * M * N, N);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)M, (int)N, (int)K, 1.0f, A + ao * M * K, (int)K,
+                    B + bo * K * N, (int)N, 0.0f, Y + b * M * N, (int)N);
     }
     return MQ_OK;
 }
@@ -200,7 +231,8 @@ static mq_status matmul_forward(const mq_node *n, const mq_tensor *const *in, mq
 }
 
 const mq_op_def nn_op_matmul = {.op_type = "MatMul", .domain = "", .since = 1, .until = 0, .min_in = 2, .max_in = 2,
-                                .min_out = 1, .max_out = 1, .infer = matmul_infer, .forward = matmul_forward};
+                                .min_out = 1, .max_out = 1, .infer = matmul_infer, .forward = matmul_forward,
+                                .lower = matmul_lower};
 
 /* ---- MatMulInteger -------------------------------------------------------------------------------- */
 

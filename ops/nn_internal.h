@@ -33,6 +33,19 @@ typedef mq_status (*nn_forward_fn)(const mq_node *n, const mq_tensor *const *in,
 mq_status nn_forward_f32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
                          nn_forward_fn fn);
 
+/* OpenBLAS on the host for large products (Conv, Gemm, MatMul)? 0 if the environment variable
+ * MAQD_NO_BLAS is set to a non-empty value other than "0" (read once), so the conformance suite can
+ * run the portable kernels alone. */
+int nn_use_blas(void);
+/* Forward through the op's runtime kernel (mq_forward_lowered); float64 tensors are converted to and
+ * from float32 around it (nn_forward_f32), since the kernels are float32. */
+mq_status nn_forward_kernel(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err);
+/* For lower: fail (MQ_ERR_UNSUPPORTED) unless every present input and output has dtype dt. */
+mq_status nn_lower_dtype(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_dtype dt,
+                         mq_err *err);
+/* For lower: store a float parameter. */
+static inline int32_t nn_pf(float f) { return mqr_f32_bits(f); }
+
 /* Product of dims[from..to), as size_t (shapes are validated by inference). */
 size_t nn_prod(const int64_t *dims, int from, int to);
 /* A present input with known rank, or rank unknown: returns 1 if in[i] has rank < 0. */

@@ -1,6 +1,8 @@
-/* conv.c: direct N-D convolution / transposed convolution and the im2col / col2im helpers (see
- * conv.h). Shapes are padded to 3 spatial dims internally (size 1, kernel 1, stride 1, pad 0). */
+/* conv.c: N-D convolution / transposed convolution kernels (see conv.h). Shapes are padded to 3
+ * spatial dims internally (size 1, kernel 1, stride 1, pad 0); the valid range of each tap is computed
+ * once per row, so inner loops carry no bounds checks. */
 #include "runtime/kernels/conv.h"
+#include "runtime/kernels/gemm_core.h"
 
 typedef struct conv3 {
     int32_t in[3], out[3], k[3], s[3], p[3], d[3];
@@ -23,11 +25,23 @@ static void conv_expand(const mqk_conv_params *p, conv3 *c)
     }
 }
 
-#define MQK_CONV_DIRECT(T, ACC_EXPR)                                                                 \
+/* Positions o in [*lo, *hi) of [0, n_o) for which o*s + off lies in [0, n_i). */
+static void tap_range(int32_t n_i, int32_t n_o, int32_t s, int32_t off, int32_t *lo, int32_t *hi)
+{
+    int32_t l = off >= 0 ? 0 : (-off + s - 1) / s;
+    int32_t h = n_i - off <= 0 ? 0 : (n_i - off + s - 1) / s;
+    if (h > n_o) h = n_o;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+}
+
+/* Direct convolution, generic over the value type: y[o] += w[k] * x[o*s - p + k*d] as strided row
+ * updates, one (channel, tap) at a time over the valid output range. MAC(acc, x, w) accumulates. */
+#define MQK_CONV_DIRECT(T, BIAS, MAC)                                                          \
     conv3 c;                                                                                       \
-    int32_t n, m, ci, od, oh, ow, kd, kh, kw;                                                      \
-    int32_t cg, mg;                                                                                \
-    size_t in_sp, out_sp, ksz;                                                                     \
+    int32_t n, m, ci, kd, kh, kw, od, oh, ow, cg, mg;                                              \
+    size_t in_sp, out_sp, ksz, i;                                                                  \
     conv_expand(p, &c);                                                                            \
     cg = p->in_ch / p->group;                                                                      \
     mg = p->out_ch / p->group;                                                                     \
@@ -38,53 +52,188 @@ static void conv_expand(const mqk_conv_params *p, conv3 *c)
         for (m = 0; m < p->out_ch; m++) {                                                          \
             int32_t g = m / mg;                                                                    \
             T *yo = y + ((size_t)n * (size_t)p->out_ch + (size_t)m) * out_sp;                      \
-            for (od = 0; od < c.out[0]; od++)                                                      \
-                for (oh = 0; oh < c.out[1]; oh++)                                                  \
-                    for (ow = 0; ow < c.out[2]; ow++) {                                            \
-                        T acc = INIT;                                                              \
-                        for (ci = 0; ci < cg; ci++) {                                              \
-                            const T *xi = x + ((size_t)n * (size_t)p->in_ch + (size_t)(g * cg + ci)) * in_sp; \
-                            const T *wk = w + ((size_t)m * (size_t)cg + (size_t)ci) * ksz;         \
-                            for (kd = 0; kd < c.k[0]; kd++) {                                      \
-                                int32_t id = od * c.s[0] - c.p[0] + kd * c.d[0];                   \
-                                if (id < 0 || id >= c.in[0]) continue;                             \
-                                for (kh = 0; kh < c.k[1]; kh++) {                                  \
-                                    int32_t ih = oh * c.s[1] - c.p[1] + kh * c.d[1];               \
-                                    if (ih < 0 || ih >= c.in[1]) continue;                         \
-                                    for (kw = 0; kw < c.k[2]; kw++) {                              \
-                                        int32_t iw = ow * c.s[2] - c.p[2] + kw * c.d[2];           \
-                                        T xv, wv;                                                  \
-                                        if (iw < 0 || iw >= c.in[2]) continue;                     \
-                                        xv = xi[((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2] + (size_t)iw]; \
-                                        wv = wk[((size_t)kd * (size_t)c.k[1] + (size_t)kh) * (size_t)c.k[2] + (size_t)kw]; \
-                                        ACC_EXPR;                                                  \
-                                    }                                                              \
+            T b0 = BIAS;                                                                           \
+            for (i = 0; i < out_sp; i++) yo[i] = b0;                                               \
+            for (ci = 0; ci < cg; ci++) {                                                          \
+                const T *xi = x + ((size_t)n * (size_t)p->in_ch + (size_t)(g * cg + ci)) * in_sp;  \
+                const T *wk = w + ((size_t)m * (size_t)cg + (size_t)ci) * ksz;                     \
+                for (kd = 0; kd < c.k[0]; kd++) {                                                  \
+                    int32_t offd = kd * c.d[0] - c.p[0], lod, hid;                                 \
+                    tap_range(c.in[0], c.out[0], c.s[0], offd, &lod, &hid);                        \
+                    for (kh = 0; kh < c.k[1]; kh++) {                                              \
+                        int32_t offh = kh * c.d[1] - c.p[1], loh, hih;                             \
+                        tap_range(c.in[1], c.out[1], c.s[1], offh, &loh, &hih);                    \
+                        for (kw = 0; kw < c.k[2]; kw++) {                                          \
+                            int32_t offw = kw * c.d[2] - c.p[2], low, hiw, sw = c.s[2];            \
+                            T wv = wk[((size_t)kd * (size_t)c.k[1] + (size_t)kh) * (size_t)c.k[2] + (size_t)kw]; \
+                            tap_range(c.in[2], c.out[2], sw, offw, &low, &hiw);                    \
+                            if (low >= hiw) continue;                                              \
+                            for (od = lod; od < hid; od++)                                         \
+                                for (oh = loh; oh < hih; oh++) {                                   \
+                                    int32_t id = od * c.s[0] + offd, ih = oh * c.s[1] + offh;      \
+                                    const T *xr = xi + ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2] + \
+                                                  (size_t)(low * sw + offw);                       \
+                                    T *yr = yo + ((size_t)od * (size_t)c.out[1] + (size_t)oh) * (size_t)c.out[2]; \
+                                    if (sw == 1)                                                   \
+                                        for (ow = low; ow < hiw; ow++) MAC(yr[ow], xr[ow - low], wv); \
+                                    else                                                           \
+                                        for (ow = low; ow < hiw; ow++)                             \
+                                            MAC(yr[ow], xr[(size_t)(ow - low) * (size_t)sw], wv);  \
                                 }                                                                  \
-                            }                                                                      \
                         }                                                                          \
-                        yo[((size_t)od * (size_t)c.out[1] + (size_t)oh) * (size_t)c.out[2] + (size_t)ow] = acc; \
                     }                                                                              \
+                }                                                                                  \
+            }                                                                                      \
         }
+
+#define MQK_MAC_F32(acc, xv, wv) (acc) += (xv) * (wv)
+#define MQK_MAC_I32(acc, xv, wv) (acc) = (int32_t)((uint32_t)(acc) + (uint32_t)(xv) * (uint32_t)(wv))
 
 void mqk_conv_f32(const mqk_conv_params *p, const float *x, const float *w, const float *bias, float *y)
 {
-#define INIT (bias ? bias[m] : 0.0f)
-    MQK_CONV_DIRECT(float, acc += xv * wv)
-#undef INIT
+    MQK_CONV_DIRECT(float, bias ? bias[m] : 0.0f, MQK_MAC_F32);
 }
 
 void mqk_conv_i32(const mqk_conv_params *p, const int32_t *x, const int32_t *w, int32_t *y)
 {
-#define INIT 0
-    MQK_CONV_DIRECT(int32_t, acc = (int32_t)((uint32_t)acc + (uint32_t)xv * (uint32_t)wv))
-#undef INIT
+    MQK_CONV_DIRECT(int32_t, 0, MQK_MAC_I32);
+}
+
+int32_t mqk_conv_out_rows(const mqk_conv_params *p)
+{
+    int32_t r = 1;
+    int i;
+    for (i = 0; i + 1 < p->nd; i++) r *= p->out_size[i];
+    return r;
+}
+
+size_t mqk_conv_scratch_bytes(const mqk_conv_params *p, int method, int32_t tile_rows)
+{
+    size_t rows = (size_t)(p->in_ch / p->group);
+    int i;
+    if (method != MQK_CONV_IM2COL) return 0;
+    for (i = 0; i < p->nd; i++) rows *= (size_t)p->kernel[i];
+    return rows * (size_t)tile_rows * (size_t)p->out_size[p->nd - 1] * sizeof(float);
+}
+
+void mqk_im2col_f32(const mqk_conv_params *p, const float *x_img, int32_t row0, int32_t n_rows, float *col)
+{
+    conv3 c;
+    int32_t ci, kd, kh, kw, r, cg, W = 0;
+    size_t in_sp;
+    conv_expand(p, &c);
+    W = c.out[2];
+    cg = p->in_ch / p->group;
+    in_sp = (size_t)c.in[0] * (size_t)c.in[1] * (size_t)c.in[2];
+    for (ci = 0; ci < cg; ci++) {
+        const float *xi = x_img + (size_t)ci * in_sp;
+        for (kd = 0; kd < c.k[0]; kd++)
+            for (kh = 0; kh < c.k[1]; kh++)
+                for (kw = 0; kw < c.k[2]; kw++) {
+                    int32_t offw = kw * c.d[2] - c.p[2], low, hiw, sw = c.s[2], ow;
+                    int32_t od = row0 / c.out[1], oh = row0 % c.out[1];
+                    tap_range(c.in[2], W, sw, offw, &low, &hiw);
+                    for (r = 0; r < n_rows; r++) {
+                        int32_t id = od * c.s[0] - c.p[0] + kd * c.d[0];
+                        int32_t ih = oh * c.s[1] - c.p[1] + kh * c.d[1];
+                        if (id < 0 || id >= c.in[0] || ih < 0 || ih >= c.in[1] || low >= hiw) {
+                            for (ow = 0; ow < W; ow++) col[ow] = 0.0f;
+                        } else {
+                            const float *xr = xi + ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2];
+                            for (ow = 0; ow < low; ow++) col[ow] = 0.0f;
+                            if (sw == 1) {
+                                const float *xs = xr + offw;
+                                for (ow = low; ow < hiw; ow++) col[ow] = xs[ow];
+                            } else {
+                                for (ow = low; ow < hiw; ow++) col[ow] = xr[(size_t)ow * (size_t)sw + (size_t)offw];
+                            }
+                            for (ow = hiw; ow < W; ow++) col[ow] = 0.0f;
+                        }
+                        col += W;
+                        if (++oh == c.out[1]) {
+                            oh = 0;
+                            od++;
+                        }
+                    }
+                }
+    }
+}
+
+/* Geometry of a conv / conv-transpose call: sizes from the tensors, the rest from p[0..10]. */
+static void conv_from_call(const mqr_call *c, int transpose, mqk_conv_params *p)
+{
+    const mqr_tensor *x = &c->in[0], *w = &c->in[1], *y = &c->out[0];
+    int i;
+    p->nd = c->p[0];
+    p->group = c->p[1];
+    p->batch = x->dims[0];
+    p->in_ch = x->dims[1];
+    p->out_ch = y->dims[1];
+    (void)transpose;
+    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
+        int sp = i < p->nd;
+        p->in_size[i] = sp ? x->dims[2 + i] : 1;
+        p->out_size[i] = sp ? y->dims[2 + i] : 1;
+        p->kernel[i] = sp ? w->dims[2 + i] : 1;
+        p->stride[i] = c->p[2 + i];
+        p->pad_begin[i] = c->p[5 + i];
+        p->dilation[i] = c->p[8 + i];
+    }
+}
+
+void mqk_k_conv_f32(const mqr_call *c)
+{
+    mqk_conv_params p;
+    const float *x = (const float *)c->in[0].data, *w = (const float *)c->in[1].data;
+    const float *bias = c->n_in > 2 && c->in[2].rank >= 0 ? (const float *)c->in[2].data : 0;
+    float *y = (float *)c->out[0].data, *col = (float *)c->scratch;
+    int method = c->p[11];
+    int32_t cg, mg, rows, out_rows, W, n, g, m, r0, tile = c->p[12];
+    size_t in_sp, out_sp, j;
+    int i;
+    conv_from_call(c, 0, &p);
+    if (method == MQK_CONV_DIRECT) {
+        mqk_conv_f32(&p, x, w, bias, y);
+        return;
+    }
+    cg = p.in_ch / p.group;
+    mg = p.out_ch / p.group;
+    rows = cg;
+    in_sp = 1;
+    for (i = 0; i < p.nd; i++) {
+        rows *= p.kernel[i];
+        in_sp *= (size_t)p.in_size[i];
+    }
+    out_rows = mqk_conv_out_rows(&p);
+    W = p.out_size[p.nd - 1];
+    out_sp = (size_t)out_rows * (size_t)W;
+    for (n = 0; n < p.batch; n++)
+        for (g = 0; g < p.group; g++) {
+            const float *xg = x + ((size_t)n * (size_t)p.in_ch + (size_t)g * (size_t)cg) * in_sp;
+            const float *wg = w + (size_t)g * (size_t)mg * (size_t)rows;
+            float *yg = y + ((size_t)n * (size_t)p.out_ch + (size_t)g * (size_t)mg) * out_sp;
+            for (m = 0; m < mg; m++) {
+                float b0 = bias ? bias[g * mg + m] : 0.0f;
+                for (j = 0; j < out_sp; j++) yg[(size_t)m * out_sp + j] = b0;
+            }
+            if (method == MQK_CONV_POINTWISE) {
+                mqk_gemm_nn(mg, (int32_t)out_sp, cg, 1.0f, wg, cg, xg, (int32_t)in_sp, yg, (int32_t)out_sp);
+                continue;
+            }
+            for (r0 = 0; r0 < out_rows; r0 += tile) {
+                int32_t nr = out_rows - r0 < tile ? out_rows - r0 : tile;
+                mqk_im2col_f32(&p, xg, r0, nr, col);
+                mqk_gemm_nn(mg, nr * W, rows, 1.0f, wg, rows, col, nr * W, yg + (size_t)r0 * (size_t)W,
+                            (int32_t)out_sp);
+            }
+        }
 }
 
 void mqk_conv_transpose_f32(const mqk_conv_params *p, const float *x, const float *w, const float *bias,
                             float *y)
 {
     conv3 c;
-    int32_t n, m, ci, id, ih, iw, kd, kh, kw, cg, mg;
+    int32_t n, m, ci, kd, kh, kw, id, ih, iw, cg, mg;
     size_t in_sp, out_sp, ksz, i;
     conv_expand(p, &c);
     cg = p->in_ch / p->group;
@@ -105,99 +254,37 @@ void mqk_conv_transpose_f32(const mqk_conv_params *p, const float *x, const floa
             for (m = 0; m < mg; m++) {
                 float *yo = y + ((size_t)n * (size_t)p->out_ch + (size_t)(g * mg + m)) * out_sp;
                 const float *wk = w + ((size_t)ci * (size_t)mg + (size_t)m) * ksz;
-                for (id = 0; id < c.in[0]; id++)
-                    for (ih = 0; ih < c.in[1]; ih++)
-                        for (iw = 0; iw < c.in[2]; iw++) {
-                            float xv = xi[((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2] + (size_t)iw];
-                            for (kd = 0; kd < c.k[0]; kd++) {
-                                int32_t od = id * c.s[0] - c.p[0] + kd * c.d[0];
-                                if (od < 0 || od >= c.out[0]) continue;
-                                for (kh = 0; kh < c.k[1]; kh++) {
-                                    int32_t oh = ih * c.s[1] - c.p[1] + kh * c.d[1];
-                                    if (oh < 0 || oh >= c.out[1]) continue;
-                                    for (kw = 0; kw < c.k[2]; kw++) {
-                                        int32_t ow = iw * c.s[2] - c.p[2] + kw * c.d[2];
-                                        if (ow < 0 || ow >= c.out[2]) continue;
-                                        yo[((size_t)od * (size_t)c.out[1] + (size_t)oh) * (size_t)c.out[2] + (size_t)ow] +=
-                                            xv * wk[((size_t)kd * (size_t)c.k[1] + (size_t)kh) * (size_t)c.k[2] + (size_t)kw];
-                                    }
+                for (kd = 0; kd < c.k[0]; kd++) {
+                    int32_t offd = kd * c.d[0] - c.p[0], lod, hid;
+                    tap_range(c.out[0], c.in[0], c.s[0], offd, &lod, &hid);
+                    for (kh = 0; kh < c.k[1]; kh++) {
+                        int32_t offh = kh * c.d[1] - c.p[1], loh, hih;
+                        tap_range(c.out[1], c.in[1], c.s[1], offh, &loh, &hih);
+                        for (kw = 0; kw < c.k[2]; kw++) {
+                            int32_t offw = kw * c.d[2] - c.p[2], low, hiw, sw = c.s[2];
+                            float wv = wk[((size_t)kd * (size_t)c.k[1] + (size_t)kh) * (size_t)c.k[2] + (size_t)kw];
+                            tap_range(c.out[2], c.in[2], sw, offw, &low, &hiw);
+                            if (low >= hiw) continue;
+                            for (id = lod; id < hid; id++)
+                                for (ih = loh; ih < hih; ih++) {
+                                    int32_t od = id * c.s[0] + offd, oh = ih * c.s[1] + offh;
+                                    const float *xr = xi + ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2];
+                                    float *yr = yo + ((size_t)od * (size_t)c.out[1] + (size_t)oh) * (size_t)c.out[2] +
+                                                (size_t)(low * sw + offw);
+                                    for (iw = low; iw < hiw; iw++) yr[(size_t)(iw - low) * (size_t)sw] += wv * xr[iw];
                                 }
-                            }
                         }
+                    }
+                }
             }
         }
 }
 
-size_t mqk_im2col_bytes(const mqk_conv_params *p)
+void mqk_k_conv_transpose_f32(const mqr_call *c)
 {
-    conv3 c;
-    conv_expand(p, &c);
-    return (size_t)(p->in_ch / p->group) * (size_t)c.k[0] * (size_t)c.k[1] * (size_t)c.k[2] * (size_t)c.out[0] *
-           (size_t)c.out[1] * (size_t)c.out[2] * sizeof(float);
-}
-
-void mqk_im2col_f32(const mqk_conv_params *p, const float *x_img, float *col)
-{
-    conv3 c;
-    int32_t ci, kd, kh, kw, od, oh, ow, cg;
-    size_t in_sp;
-    conv_expand(p, &c);
-    cg = p->in_ch / p->group;
-    in_sp = (size_t)c.in[0] * (size_t)c.in[1] * (size_t)c.in[2];
-    for (ci = 0; ci < cg; ci++) {
-        const float *xi = x_img + (size_t)ci * in_sp;
-        for (kd = 0; kd < c.k[0]; kd++)
-            for (kh = 0; kh < c.k[1]; kh++)
-                for (kw = 0; kw < c.k[2]; kw++)
-                    for (od = 0; od < c.out[0]; od++) {
-                        int32_t id = od * c.s[0] - c.p[0] + kd * c.d[0];
-                        for (oh = 0; oh < c.out[1]; oh++) {
-                            int32_t ih = oh * c.s[1] - c.p[1] + kh * c.d[1];
-                            int row_ok = id >= 0 && id < c.in[0] && ih >= 0 && ih < c.in[1];
-                            for (ow = 0; ow < c.out[2]; ow++) {
-                                int32_t iw = ow * c.s[2] - c.p[2] + kw * c.d[2];
-                                *col++ = (row_ok && iw >= 0 && iw < c.in[2])
-                                             ? xi[((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2] + (size_t)iw]
-                                             : 0.0f;
-                            }
-                        }
-                    }
-    }
-}
-
-size_t mqk_col2im_bytes(const mqk_conv_params *p)
-{
-    conv3 c;
-    conv_expand(p, &c);
-    return (size_t)(p->out_ch / p->group) * (size_t)c.k[0] * (size_t)c.k[1] * (size_t)c.k[2] * (size_t)c.in[0] *
-           (size_t)c.in[1] * (size_t)c.in[2] * sizeof(float);
-}
-
-void mqk_col2im_add_f32(const mqk_conv_params *p, const float *col, float *y_img)
-{
-    conv3 c;
-    int32_t m, kd, kh, kw, id, ih, iw, mg;
-    size_t out_sp;
-    conv_expand(p, &c);
-    mg = p->out_ch / p->group;
-    out_sp = (size_t)c.out[0] * (size_t)c.out[1] * (size_t)c.out[2];
-    for (m = 0; m < mg; m++) {
-        float *yo = y_img + (size_t)m * out_sp;
-        for (kd = 0; kd < c.k[0]; kd++)
-            for (kh = 0; kh < c.k[1]; kh++)
-                for (kw = 0; kw < c.k[2]; kw++)
-                    for (id = 0; id < c.in[0]; id++) {
-                        int32_t od = id * c.s[0] - c.p[0] + kd * c.d[0];
-                        for (ih = 0; ih < c.in[1]; ih++) {
-                            int32_t oh = ih * c.s[1] - c.p[1] + kh * c.d[1];
-                            int row_ok = od >= 0 && od < c.out[0] && oh >= 0 && oh < c.out[1];
-                            for (iw = 0; iw < c.in[2]; iw++) {
-                                int32_t ow = iw * c.s[2] - c.p[2] + kw * c.d[2];
-                                float v = *col++;
-                                if (row_ok && ow >= 0 && ow < c.out[2])
-                                    yo[((size_t)od * (size_t)c.out[1] + (size_t)oh) * (size_t)c.out[2] + (size_t)ow] += v;
-                            }
-                        }
-                    }
-    }
+    mqk_conv_params p;
+    conv_from_call(c, 1, &p);
+    mqk_conv_transpose_f32(&p, (const float *)c->in[0].data, (const float *)c->in[1].data,
+                           c->n_in > 2 && c->in[2].rank >= 0 ? (const float *)c->in[2].data : 0,
+                           (float *)c->out[0].data);
 }

@@ -1,5 +1,6 @@
 /* pool.c: max / average / Lp pooling kernels (see pool.h). Shapes are padded to 3 spatial dims
- * internally (size 1, kernel 1, stride 1, pad 0). */
+ * internally (size 1, kernel 1, stride 1, pad 0); each window's valid tap range is computed once, so
+ * the tap loops carry no bounds checks. */
 #include "runtime/kernels/pool.h"
 
 #include <math.h>
@@ -28,111 +29,149 @@ static void pool_expand(const mqk_pool_params *p, pool3 *c)
     }
 }
 
-enum { POOL_MAX, POOL_AVG, POOL_LP };
+/* Taps k in [*lo, *hi) of [0, K) whose input o*s - pb + k*d lies in [0, n); returns the number of
+ * taps inside [-pb, n + pe) (the padded extent). */
+static int32_t tap_range(int32_t o, int32_t s, int32_t pb, int32_t pe, int32_t d, int32_t n, int32_t K, int32_t *lo,
+                         int32_t *hi)
+{
+    int32_t base = o * s - pb, l, h, hp;
+    l = base >= 0 ? 0 : (-base + d - 1) / d;
+    h = n - base <= 0 ? 0 : (n - base + d - 1) / d;
+    hp = n + pe - base <= 0 ? 0 : (n + pe - base + d - 1) / d;
+    if (h > K) h = K;
+    if (hp > K) hp = K;
+    if (l > h) l = h;
+    *lo = l;
+    *hi = h;
+    return hp;
+}
 
-static void pool_run(const mqk_pool_params *p, const float *x, float *y, int64_t *indices, int column_major,
-                     int kind)
+void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, int64_t *indices, int column_major)
 {
     pool3 c;
     int32_t od, oh, ow, kd, kh, kw;
-    size_t plane, planes, in_sp;
+    size_t plane, planes, in_sp, o = 0;
     pool_expand(p, &c);
     planes = (size_t)p->batch * (size_t)p->channels;
     in_sp = (size_t)c.in[0] * (size_t)c.in[1] * (size_t)c.in[2];
     for (plane = 0; plane < planes; plane++) {
         const float *xi = x + plane * in_sp;
-        for (od = 0; od < c.out[0]; od++)
-            for (oh = 0; oh < c.out[1]; oh++)
-                for (ow = 0; ow < c.out[2]; ow++) {
-                    float best = MQK_FLT_LOWEST;
-                    int64_t best_i = -1;
-                    double sum = 0.0;
-                    int32_t count = 0, count_pad = 0;
-                    for (kd = 0; kd < c.k[0]; kd++) {
-                        int32_t id = od * c.s[0] - c.pb[0] + kd * c.d[0];
-                        int in_d = id >= 0 && id < c.in[0];
-                        int pad_d = id >= -c.pb[0] && id < c.in[0] + c.pe[0];
-                        for (kh = 0; kh < c.k[1]; kh++) {
-                            int32_t ih = oh * c.s[1] - c.pb[1] + kh * c.d[1];
-                            int in_h = in_d && ih >= 0 && ih < c.in[1];
-                            int pad_h = pad_d && ih >= -c.pb[1] && ih < c.in[1] + c.pe[1];
-                            for (kw = 0; kw < c.k[2]; kw++) {
-                                int32_t iw = ow * c.s[2] - c.pb[2] + kw * c.d[2];
-                                size_t off;
-                                float v;
-                                if (pad_h && iw >= -c.pb[2] && iw < c.in[2] + c.pe[2]) count_pad++;
-                                if (!in_h || iw < 0 || iw >= c.in[2]) continue;
-                                off = ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2] + (size_t)iw;
-                                v = xi[off];
-                                count++;
-                                if (kind == POOL_MAX) {
-                                    if (best_i < 0 || v > best) {
+        for (od = 0; od < c.out[0]; od++) {
+            int32_t d0, d1, pd = tap_range(od, c.s[0], c.pb[0], c.pe[0], c.d[0], c.in[0], c.k[0], &d0, &d1);
+            int32_t bd = od * c.s[0] - c.pb[0];
+            for (oh = 0; oh < c.out[1]; oh++) {
+                int32_t h0, h1, ph = tap_range(oh, c.s[1], c.pb[1], c.pe[1], c.d[1], c.in[1], c.k[1], &h0, &h1);
+                int32_t bh = oh * c.s[1] - c.pb[1];
+                for (ow = 0; ow < c.out[2]; ow++, o++) {
+                    int32_t w0, w1, pw = tap_range(ow, c.s[2], c.pb[2], c.pe[2], c.d[2], c.in[2], c.k[2], &w0, &w1);
+                    int32_t bw = ow * c.s[2] - c.pb[2], id, ih, iw;
+                    if (kind == MQK_POOL_MAX) {
+                        float best = MQK_FLT_LOWEST;
+                        int64_t best_i = -1;
+                        size_t best_off = 0;
+                        int found = 0;
+                        for (kd = d0; kd < d1; kd++) {
+                            id = bd + kd * c.d[0];
+                            for (kh = h0; kh < h1; kh++) {
+                                const float *xr;
+                                ih = bh + kh * c.d[1];
+                                xr = xi + ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2];
+                                for (kw = w0; kw < w1; kw++) {
+                                    float v;
+                                    iw = bw + kw * c.d[2];
+                                    v = xr[iw];
+                                    if (!found || v > best) {
                                         best = v;
-                                        if (column_major)
-                                            off = ((size_t)iw * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[0] + (size_t)id;
-                                        best_i = (int64_t)(plane * in_sp + off);
+                                        found = 1;
+                                        best_off = column_major
+                                                       ? ((size_t)iw * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[0] + (size_t)id
+                                                       : ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2] + (size_t)iw;
                                     }
-                                } else if (kind == POOL_AVG) {
-                                    sum += v;
-                                } else {
-                                    sum += pow(fabs((double)v), (double)p->p);
                                 }
                             }
                         }
-                    }
-                    {
-                        size_t o = ((plane * (size_t)c.out[0] + (size_t)od) * (size_t)c.out[1] + (size_t)oh) *
-                                       (size_t)c.out[2] + (size_t)ow;
-                        if (kind == POOL_MAX) {
-                            y[o] = best;
-                            if (indices) indices[o] = best_i;
-                        } else if (kind == POOL_AVG) {
-                            int32_t div = p->count_include_pad ? count_pad : count;
+                        if (found) best_i = (int64_t)(plane * in_sp + best_off);
+                        y[o] = best;
+                        if (indices) indices[o] = best_i;
+                    } else {
+                        double sum = 0.0;
+                        int32_t count = (d1 - d0) * (h1 - h0) * (w1 - w0);
+                        for (kd = d0; kd < d1; kd++) {
+                            id = bd + kd * c.d[0];
+                            for (kh = h0; kh < h1; kh++) {
+                                const float *xr;
+                                ih = bh + kh * c.d[1];
+                                xr = xi + ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2];
+                                if (kind == MQK_POOL_AVG) {
+                                    float s = 0.0f;
+                                    for (kw = w0; kw < w1; kw++) s += xr[bw + kw * c.d[2]];
+                                    sum += s;
+                                } else {
+                                    for (kw = w0; kw < w1; kw++)
+                                        sum += pow(fabs((double)xr[bw + kw * c.d[2]]), (double)p->p);
+                                }
+                            }
+                        }
+                        if (kind == MQK_POOL_AVG) {
+                            int32_t div = p->count_include_pad ? pd * ph * pw : count;
                             y[o] = div > 0 ? (float)(sum / div) : 0.0f;
                         } else {
                             y[o] = (float)pow(sum, 1.0 / (double)p->p);
                         }
                     }
                 }
+            }
+        }
     }
 }
 
-void mqk_maxpool_f32(const mqk_pool_params *p, const float *x, float *y, int64_t *indices, int column_major)
+void mqk_k_pool_f32(const mqr_call *c)
 {
-    pool_run(p, x, y, indices, column_major, POOL_MAX);
-}
-
-void mqk_avgpool_f32(const mqk_pool_params *p, const float *x, float *y) { pool_run(p, x, y, 0, 0, POOL_AVG); }
-
-void mqk_lppool_f32(const mqk_pool_params *p, const float *x, float *y) { pool_run(p, x, y, 0, 0, POOL_LP); }
-
-void mqk_global_avgpool_f32(size_t planes, size_t spatial, const float *x, float *y)
-{
-    size_t i, j;
-    for (i = 0; i < planes; i++) {
-        double s = 0.0;
-        for (j = 0; j < spatial; j++) s += x[i * spatial + j];
-        y[i] = spatial ? (float)(s / (double)spatial) : 0.0f;
+    mqk_pool_params p;
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    int i;
+    p.nd = c->p[1];
+    p.batch = x->dims[0];
+    p.channels = x->dims[1];
+    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
+        int sp = i < p.nd;
+        p.in_size[i] = sp ? x->dims[2 + i] : 1;
+        p.out_size[i] = sp ? y->dims[2 + i] : 1;
+        p.kernel[i] = c->p[2 + i];
+        p.stride[i] = c->p[5 + i];
+        p.pad_begin[i] = c->p[8 + i];
+        p.pad_end[i] = c->p[11 + i];
+        p.dilation[i] = c->p[14 + i];
     }
+    p.count_include_pad = c->p[17];
+    p.p = mqr_p_f32(c->p[19]);
+    mqk_pool_f32(&p, c->p[0], (const float *)x->data, (float *)y->data,
+                 c->n_out > 1 && c->out[1].rank >= 0 ? (int64_t *)c->out[1].data : 0, c->p[18]);
 }
 
-void mqk_global_maxpool_f32(size_t planes, size_t spatial, const float *x, float *y)
+void mqk_k_global_pool_f32(const mqr_call *c)
 {
-    size_t i, j;
+    const mqr_tensor *xt = &c->in[0];
+    const float *x = (const float *)xt->data;
+    float *y = (float *)c->out[0].data, pe = mqr_p_f32(c->p[1]);
+    size_t planes = (size_t)xt->dims[0] * (size_t)xt->dims[1], spatial = 1, i, j;
+    int32_t d;
+    for (d = 2; d < xt->rank; d++) spatial *= (size_t)xt->dims[d];
     for (i = 0; i < planes; i++) {
-        float m = spatial ? x[i * spatial] : MQK_FLT_LOWEST;
-        for (j = 1; j < spatial; j++)
-            if (x[i * spatial + j] > m) m = x[i * spatial + j];
-        y[i] = m;
-    }
-}
-
-void mqk_global_lppool_f32(size_t planes, size_t spatial, float p, const float *x, float *y)
-{
-    size_t i, j;
-    for (i = 0; i < planes; i++) {
-        double s = 0.0;
-        for (j = 0; j < spatial; j++) s += pow(fabs((double)x[i * spatial + j]), (double)p);
-        y[i] = (float)pow(s, 1.0 / (double)p);
+        const float *xp = x + i * spatial;
+        if (c->p[0] == MQK_POOL_MAX) {
+            float m = spatial ? xp[0] : MQK_FLT_LOWEST;
+            for (j = 1; j < spatial; j++)
+                if (xp[j] > m) m = xp[j];
+            y[i] = m;
+        } else if (c->p[0] == MQK_POOL_AVG) {
+            double s = 0.0;
+            for (j = 0; j < spatial; j++) s += xp[j];
+            y[i] = spatial ? (float)(s / (double)spatial) : 0.0f;
+        } else {
+            double s = 0.0;
+            for (j = 0; j < spatial; j++) s += pow(fabs((double)xp[j]), (double)pe);
+            y[i] = (float)pow(s, 1.0 / (double)pe);
+        }
     }
 }

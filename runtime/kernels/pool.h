@@ -6,7 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/mqr_kernel.h"
+
 #define MQK_POOL_MAX_SPATIAL 3
+
+enum { MQK_POOL_MAX = 0, MQK_POOL_AVG = 1, MQK_POOL_LP = 2 };
 
 /* Output position o of spatial dim i covers inputs o*stride - pad_begin + k*dilation, k < kernel.
  * Windows are clipped to the input. Average pooling divides by the number of taps inside the input
@@ -21,17 +25,19 @@ typedef struct mqk_pool_params {
     float p; /* Lp pooling exponent */
 } mqk_pool_params;
 
-/* indices may be NULL; otherwise it receives, per output, the flat index of the max in x (over the
- * whole [batch, channels, spatial] tensor); column_major (storage_order 1) numbers the spatial part
- * with the first spatial dim fastest. A window with no valid tap gives the lowest float and index -1. */
-void mqk_maxpool_f32(const mqk_pool_params *p, const float *x, float *y, int64_t *indices, int column_major);
-void mqk_avgpool_f32(const mqk_pool_params *p, const float *x, float *y);
-/* (sum |x|^p)^(1/p) over the window (pads count as 0). */
-void mqk_lppool_f32(const mqk_pool_params *p, const float *x, float *y);
+/* Kernel pool_f32 (MaxPool, AveragePool, LpPool): in[0] x [batch, channels, spatial...]; out[0] y;
+ * out[1] (MaxPool only, optional) int64 indices: per output, the flat index of the max in x (over the
+ * whole tensor), with the spatial part numbered first-dim-fastest when storage_order is 1; a window
+ * with no valid tap gives the lowest float and index -1. Sizes come from the tensors.
+ * p[0] kind (MQK_POOL_*), p[1] nd (1..3), p[2..4] kernel, p[5..7] stride, p[8..10] pad_begin,
+ * p[11..13] pad_end, p[14..16] dilation (entries past nd unused), p[17] count_include_pad,
+ * p[18] storage_order, p[19] Lp exponent (f32 bits). */
+void mqk_k_pool_f32(const mqr_call *c);
+/* Kernel global_pool_f32 (GlobalMax/Average/LpPool): in[0] x [batch, channels, spatial...] (rank >= 2),
+ * out[0] y [batch, channels, 1...]. p[0] kind (MQK_POOL_*), p[1] Lp exponent (f32 bits). */
+void mqk_k_global_pool_f32(const mqr_call *c);
 
-/* Global pools over `spatial` contiguous values per (image, channel); planes = batch * channels. */
-void mqk_global_avgpool_f32(size_t planes, size_t spatial, const float *x, float *y);
-void mqk_global_maxpool_f32(size_t planes, size_t spatial, const float *x, float *y);
-void mqk_global_lppool_f32(size_t planes, size_t spatial, float p, const float *x, float *y);
+/* The loops behind pool_f32; indices may be NULL; column_major: storage_order 1. */
+void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, int64_t *indices, int column_major);
 
 #endif

@@ -1,10 +1,13 @@
 /* conformance.c: the ONNX backend conformance runner. Walks the test folders (model.onnx +
  * test_data_set_N/{input,output}_K.pb), runs each set through the reference executor in a child
  * process, compares with the ONNX backend tolerances, and checks against the committed pass list. */
+#include "backend/mqd_write.h"
+#include "backend/program.h"
 #include "core/exec.h"
 #include "frontend/onnx_import.h"
 #include "frontend/tensor_io.h"
 #include "onnx/onnx.pb-c.h"
+#include "runtime/maqdrt.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,6 +39,8 @@ typedef struct test_case {
     char ops[MAX_OPS_PER_TEST][64];
     int expected; /* in the committed pass list */
     int32_t in_type[MAX_IO], out_type[MAX_IO]; /* declared elem_type of graph.input[k] / output[k], 0 unknown */
+    int mqd_result;     /* --backend mqd: a result_kind, or -1 when not tried (executor did not pass) */
+    char mqd_message[600];
 } test_case;
 
 static test_case *tests;
@@ -44,6 +49,8 @@ static int verbose;
 static double rel_tol = 1e-3, abs_tol = 1e-7;
 static int timeout_s = 120;
 static char **exp_names; /* expected-pass list: global so forked children still reach it (LeakSanitizer) */
+static int backend_mqd;  /* --backend mqd: also compile each passing test to .mqd and run it on the runtime */
+static int child_fd = -1; /* the child's end of the result pipe */
 
 /* Does the model use things outside this issue's scope (training, sequences, optionals, strings,
  * ai.onnx.ml)? Also collects the op types. */
@@ -165,6 +172,113 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+/* Writes one result record to the parent: kind byte, 16-bit length, message. */
+static void put_record(unsigned char rk, const char *msg)
+{
+    size_t l = strlen(msg);
+    if (l > 0xffff) l = 0xffff;
+    unsigned char h[3] = {rk, (unsigned char)(l & 0xff), (unsigned char)(l >> 8)};
+    ssize_t w = write(child_fd, h, 3);
+    w += write(child_fd, msg, l);
+    (void)w;
+}
+
+/* --backend mqd (in the child, after the executor passed): compile g to .mqd in memory, load it with
+ * the runtime, run every data set and compare with the expected outputs as the executor was. */
+static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, size_t n)
+{
+    mq_program prog;
+    mq_err err = {0};
+    mq_status st = mq_program_build(g, NULL, &prog, &err);
+    if (st != MQ_OK) {
+        snprintf(msg, n, "compile: %s", err.msg);
+        return st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
+    }
+    void *bytes = NULL;
+    size_t len = 0;
+    st = mq_mqd_write(&prog, &bytes, &len, &err);
+    mq_program_free(&prog);
+    if (st != MQ_OK) {
+        snprintf(msg, n, "write: %s", err.msg);
+        return R_FAIL;
+    }
+    void *buf = aligned_alloc(16, (len + 15) / 16 * 16 + 16), *arena = NULL;
+    memcpy(buf, bytes, len);
+    mq_free(bytes);
+    mqr_model m;
+    result_kind rk = R_PASS;
+    mqr_status rs = mqr_load(&m, buf, len);
+    if (rs != MQR_OK) {
+        snprintf(msg, n, "load: %s", mqr_status_str(rs));
+        rk = R_FAIL;
+    } else {
+        size_t an = mqr_arena_size(&m);
+        arena = aligned_alloc(16, (an + 15) / 16 * 16 + 16);
+    }
+    for (int s = 0; s < MAX_SETS && rk == R_PASS; s++) {
+        char sdir[1300];
+        snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", tc->dir, s);
+        if (!file_exists(sdir)) break;
+        mq_tensor in[MAX_IO], want[MAX_IO];
+        void *outs[MAX_IO] = {0};
+        const void *ins[MAX_IO] = {0};
+        memset(in, 0, sizeof in);
+        memset(want, 0, sizeof want);
+        for (int k = 0; k < g->n_inputs && rk == R_PASS; k++) {
+            char p[1400];
+            mq_err e2 = {0};
+            mqr_io_info info;
+            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, k);
+            mqr_input_info(&m, (uint32_t)k, &info);
+            if (mq_tensor_read_file_as(p, tc->in_type[k], &in[k], &e2) != MQ_OK || mq_nbytes(&in[k]) != info.bytes ||
+                (int32_t)in[k].dtype != info.dtype) {
+                snprintf(msg, n, "set %d input %d: not the compiled shape/dtype", s, k);
+                rk = R_UNSUPPORTED;
+            }
+            ins[k] = in[k].data;
+        }
+        for (int k = 0; k < g->n_outputs && rk == R_PASS; k++) {
+            mqr_io_info info;
+            mqr_output_info(&m, (uint32_t)k, &info);
+            outs[k] = malloc(info.bytes + 1);
+        }
+        if (rk == R_PASS) {
+            memset(arena, 0xa5, mqr_arena_size(&m)); /* catch reads of never-written arena bytes */
+            rs = mqr_run(&m, arena, ins, outs);
+            if (rs != MQR_OK) {
+                snprintf(msg, n, "run: %s", mqr_status_str(rs));
+                rk = R_FAIL;
+            }
+        }
+        for (int k = 0; k < g->n_outputs && rk == R_PASS; k++) {
+            char p[1400], cm[400];
+            mq_err e2 = {0};
+            mqr_io_info info;
+            snprintf(p, sizeof p, "%s/output_%d.pb", sdir, k);
+            if (mq_tensor_read_file_as(p, tc->out_type[k], &want[k], &e2) != MQ_OK) {
+                snprintf(msg, n, "reading %s: %s", p, e2.msg);
+                rk = R_FAIL;
+                break;
+            }
+            mqr_output_info(&m, (uint32_t)k, &info);
+            mq_tensor got = {.dtype = (mq_dtype)info.dtype, .rank = info.rank, .data = outs[k]};
+            for (int d = 0; d < info.rank; d++) got.dims[d] = info.dims[d];
+            if (!compare(&got, &want[k], cm, sizeof cm)) {
+                snprintf(msg, n, "set %d output %d '%s': %s", s, k, g->tensors[g->outputs[k]].name, cm);
+                rk = R_FAIL;
+            }
+        }
+        for (int k = 0; k < MAX_IO; k++) {
+            mq_tensor_free_data(&in[k]);
+            mq_tensor_free_data(&want[k]);
+            free(outs[k]);
+        }
+    }
+    free(arena);
+    free(buf);
+    return rk;
+}
+
 /* Runs in the child: import, run every data set, compare. Returns the result kind. */
 static result_kind run_test(const test_case *tc, char *msg, size_t n)
 {
@@ -260,6 +374,15 @@ static result_kind run_test(const test_case *tc, char *msg, size_t n)
         snprintf(msg, n, "no test_data_set");
         rk = R_FAIL;
     }
+    if (backend_mqd && rk == R_PASS) {
+        /* the executor's record first: a crash in the runtime then only fails the mqd backend */
+        put_record((unsigned char)rk, msg);
+        char m2[600] = {0};
+        result_kind mk = run_mqd(tc, g, m2, sizeof m2);
+        put_record((unsigned char)mk, m2);
+        mq_import_result_free(&res);
+        return (result_kind)-1; /* both records written */
+    }
     mq_import_result_free(&res);
     return rk;
 }
@@ -279,23 +402,48 @@ static void run_isolated(test_case *tc)
         close(fd[0]);
         alarm((unsigned)timeout_s);
         char msg[sizeof tc->message] = {0};
-        unsigned char rk = (unsigned char)run_test(tc, msg, sizeof msg);
-        ssize_t w = write(fd[1], &rk, 1);
-        w += write(fd[1], msg, strlen(msg));
-        (void)w;
+        child_fd = fd[1];
+        result_kind rk = run_test(tc, msg, sizeof msg);
+        if (rk != (result_kind)-1) put_record((unsigned char)rk, msg);
         close(fd[1]);
         exit(0); /* not _exit: under ASan, LeakSanitizer checks the child at exit */
     }
     close(fd[1]);
-    char buf[sizeof tc->message + 1];
+    char buf[2 * (sizeof tc->message + 3) + 1];
     size_t got = 0;
     ssize_t r;
     while ((r = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)r;
     close(fd[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    buf[got] = 0;
-    if (WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0) || got == 0) {
+    /* records: kind byte, 16-bit length, message; the executor's, then (--backend mqd) the runtime's */
+    size_t rec_end[2] = {0, 0};
+    int n_rec = 0;
+    for (size_t at = 0; n_rec < 2 && at + 3 <= got;) {
+        size_t l = (size_t)(unsigned char)buf[at + 1] | (size_t)(unsigned char)buf[at + 2] << 8;
+        if (at + 3 + l > got) break;
+        rec_end[n_rec++] = at + 3 + l;
+        at += 3 + l;
+    }
+    tc->mqd_result = -1;
+    int signaled = WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0);
+    if (n_rec >= 1 && backend_mqd && (n_rec == 2 || signaled)) {
+        size_t l0 = rec_end[0] - 3;
+        tc->result = (result_kind)(unsigned char)buf[0];
+        snprintf(tc->message, sizeof tc->message, "%.*s", (int)l0, buf + 3);
+        if (n_rec == 2 && !signaled) {
+            tc->mqd_result = (unsigned char)buf[rec_end[0]];
+            snprintf(tc->mqd_message, sizeof tc->mqd_message, "%.*s", (int)(rec_end[1] - rec_end[0] - 3),
+                     buf + rec_end[0] + 3);
+        } else {
+            int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+            tc->mqd_result = sig == SIGALRM ? R_TIMEOUT : R_CRASH;
+            snprintf(tc->mqd_message, sizeof tc->mqd_message, "runtime %s",
+                     sig ? strsignal(sig) : "child exited with an error (sanitizer?)");
+        }
+        return;
+    }
+    if (signaled || n_rec == 0) {
         int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         tc->result = sig == SIGALRM ? R_TIMEOUT : R_CRASH;
         if (sig == SIGALRM)
@@ -308,7 +456,7 @@ static void run_isolated(test_case *tc)
         return;
     }
     tc->result = (result_kind)(unsigned char)buf[0];
-    snprintf(tc->message, sizeof tc->message, "%s", buf + 1);
+    snprintf(tc->message, sizeof tc->message, "%.*s", (int)(rec_end[0] - 3), buf + 3);
 }
 
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -373,6 +521,9 @@ static void usage(FILE *f)
             "  --write-passing FILE  write the tests that passed (to update the expected list)\n"
             "  --json FILE         write a machine-readable summary\n"
             "  --timeout S         per-test timeout in seconds (default 120)\n"
+            "  --backend mqd       also compile each test the executor passes to .mqd (in memory), run it on\n"
+            "                      the runtime and compare with the expected outputs; prints pass counts per\n"
+            "                      backend (the exit status still follows the executor and --expected)\n"
             "  -v                  print every test; -q prints only the summary\n");
 }
 
@@ -391,7 +542,14 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--write-passing") && more) write_passing = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
         else if (!strcmp(a, "--timeout") && more) timeout_s = atoi(argv[++i]);
-        else if (!strcmp(a, "-v")) verbose = 1;
+        else if (!strcmp(a, "--backend") && more) {
+            const char *b = argv[++i];
+            if (!strcmp(b, "mqd")) backend_mqd = 1;
+            else if (strcmp(b, "exec") != 0) {
+                fprintf(stderr, "maqd-conformance: unknown backend '%s' (exec, mqd)\n", b);
+                return 2;
+            }
+        } else if (!strcmp(a, "-v")) verbose = 1;
         else if (!strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
@@ -451,6 +609,10 @@ int main(int argc, char **argv)
         if (verbose || (!quiet && (tc->result == R_CRASH || tc->result == R_TIMEOUT ||
                                    (tc->expected && tc->result != R_PASS))))
             printf("%-11s %s%s%s\n", kind_name[tc->result], id, tc->message[0] ? ": " : "", tc->message);
+        if (backend_mqd && tc->mqd_result >= 0 &&
+            (verbose || (!quiet && tc->mqd_result != R_PASS && tc->mqd_result != R_UNSUPPORTED)))
+            printf("mqd %-7s %s%s%s\n", kind_name[tc->mqd_result], id, tc->mqd_message[0] ? ": " : "",
+                   tc->mqd_message);
     }
 
     /* Per-folder table. */
@@ -530,6 +692,18 @@ int main(int argc, char **argv)
                 if (tests[i].result == R_PASS) fprintf(wf, "%s/%s\n", tests[i].folder, tests[i].name);
             fclose(wf);
         }
+    }
+
+    if (backend_mqd) {
+        /* per backend, over the tests the executor passed */
+        int c[R_NCAT] = {0};
+        for (int i = 0; i < n_tests; i++)
+            if (tests[i].result == R_PASS && tests[i].mqd_result >= 0 && tests[i].mqd_result < R_NCAT)
+                c[tests[i].mqd_result]++;
+        printf("\n%-20s %6s %6s %6s %6s %6s  (of the %d tests the executor passed)\n", "backend", "pass", "fail",
+               "unsup", "crash", "tmout", total[R_PASS]);
+        printf("%-20s %6d %6d %6d %6d %6d\n", "exec", total[R_PASS], 0, 0, 0, 0);
+        printf("%-20s %6d %6d %6d %6d %6d\n", "mqd", c[R_PASS], c[R_FAIL], c[R_UNSUPPORTED], c[R_CRASH], c[R_TIMEOUT]);
     }
 
     int bad = total[R_CRASH] + total[R_TIMEOUT], regress = 0;
