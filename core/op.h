@@ -31,6 +31,14 @@ typedef struct mq_kcall {
 typedef mq_status (*mq_lower_fn)(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                                  mq_kcall *kc, mq_err *err);
 
+/* Backward (the trainer, issue 4): in[] and out[] are the node's inputs and outputs with the values
+ * the forward computed (in[i] NULL for an omitted optional input); dout[k] is dL/d(output k) as float32
+ * with output k's shape (NULL: no gradient reaches that output). For every i with din[i] != NULL, write
+ * (overwrite, do not accumulate) dL/d(input i) into din[i], float32 with input i's shape. The caller
+ * passes din[i] only for float inputs it needs. Quantizers use their surrogate gradients. */
+typedef mq_status (*mq_backward_fn)(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                    const float *const *dout, float *const *din, mq_err *err);
+
 typedef struct mq_op_def {
     const char *op_type;
     const char *domain;          /* "" for ai.onnx */
@@ -50,6 +58,9 @@ typedef struct mq_op_def {
     /* Lowering to a runtime kernel (see mq_lower_fn); NULL: the backends cannot compile this op yet.
      * Ops whose forward is mq_forward_lowered run that same kernel in the executor. */
     mq_lower_fn lower;
+    /* Backward rule (see mq_backward_fn); NULL: not differentiable here (ops/grad.h's mq_op_backward
+     * also looks in the trainer's table while rules move into the op files). */
+    mq_backward_fn backward;
 } mq_op_def;
 
 /* A forward that lowers the node and runs the chosen runtime kernel on the host, so the executor

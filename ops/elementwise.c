@@ -1,224 +1,58 @@
-/* elementwise.c: op family 'elementwise' (see core/op.h): the broadcasting iterator, binary and variadic
- * ops (arithmetic, Pow, Mod, BitShift, logic, comparisons, PRelu, Where, Max/Min/Sum/Mean) and the table. */
+/* elementwise.c: op family 'elementwise' (see core/op.h): binary and variadic ops (arithmetic, Pow,
+ * Mod, BitShift, logic, comparisons, PRelu, Where, Max/Min/Sum/Mean), their lowering and the table. */
 #include "ops/elementwise_impl.h"
 
-#include <math.h>
 #include <string.h>
 
-/* ---- broadcasting iterator ------------------------------------------------------------------ */
+/* ---- broadcasting parameters --------------------------------------------------------------------- */
 
-void ew_iter_init(ew_iter *it, const mq_tensor *out, const mq_tensor *const *ins, int k)
+mq_status ew_lower_bc(const mq_node *n, const mq_tensor *out, const mq_tensor *const *ins, int k, mq_kcall *kc,
+                      mq_err *err)
 {
-    memset(it, 0, sizeof *it);
-    it->n = mq_numel(out);
-    it->same = 1;
-    for (int i = 0; i < k; i++)
-        if (ins[i] && mq_numel(ins[i]) != it->n) it->same = 0;
-    if (it->same) return;
-    int64_t st[3][MQ_MAX_RANK];
-    for (int i = 0; i < 3; i++) {
-        if (i < k && ins[i]) mq_broadcast_strides(ins[i], out->rank, out->dims, st[i]);
-        else memset(st[i], 0, sizeof st[i]);
-    }
+    if (out->rank < 0 || out->rank > MQR_MAX_RANK)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output rank %d has no runtime kernel", out->rank);
+    if (k < 1 || kc->n_p + 1 + (int64_t)(1 + k) * (out->rank > 0 ? out->rank : 1) > MQR_MAX_PARAMS)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "%d inputs of rank %d exceed the kernel's %d parameters", k,
+                            out->rank, MQR_MAX_PARAMS);
+    if (mq_numel(out) > INT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "more than 2^31-1 output elements");
+    int32_t *p = kc->p + kc->n_p;
+    /* strides of each input in the output's shape (st), then collapsed (cst) */
+    int64_t dims[MQR_MAX_RANK], st[MQR_MAX_PARAMS][MQR_MAX_RANK], cst[MQR_MAX_PARAMS][MQR_MAX_RANK];
     int r = 0;
-    for (int d = 0; d < out->rank; d++) {
-        if (out->dims[d] == 1) continue;
-        if (r > 0) { /* merge with the previous kept dim when every input is contiguous across both */
-            int merge = 1;
-            for (int i = 0; i < 3; i++)
-                if (it->st[i][r - 1] != st[i][d] * out->dims[d]) merge = 0;
+    for (int i = 0; i < k; i++) {
+        if (!ins[i] || ins[i]->rank < 0 || ins[i]->rank > out->rank || mq_numel(ins[i]) > INT32_MAX)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "input %d has no static shape of rank <= %d", i,
+                                out->rank);
+        mq_broadcast_strides(ins[i], out->rank, out->dims, st[i]);
+    }
+    if (mq_numel(out) > 0) {
+        for (int d = 0; d < out->rank; d++) {
+            if (out->dims[d] == 1) continue;
+            int merge = r > 0; /* with the previous kept dim, when every input is contiguous across both */
+            for (int i = 0; i < k && merge; i++)
+                if (cst[i][r - 1] != st[i][d] * out->dims[d]) merge = 0;
             if (merge) {
-                it->dims[r - 1] *= out->dims[d];
-                for (int i = 0; i < 3; i++) it->st[i][r - 1] = st[i][d];
-                continue;
+                dims[r - 1] *= out->dims[d];
+                for (int i = 0; i < k; i++) cst[i][r - 1] = st[i][d];
+            } else {
+                dims[r] = out->dims[d];
+                for (int i = 0; i < k; i++) cst[i][r] = st[i][d];
+                r++;
             }
         }
-        it->dims[r] = out->dims[d];
-        for (int i = 0; i < 3; i++) it->st[i][r] = st[i][d];
-        r++;
     }
-    if (r == 0) {
-        it->dims[0] = 1;
+    if (r == 0) { /* a scalar (one element) or an empty output (no element) */
+        dims[0] = mq_numel(out) > 0 ? 1 : 0;
+        for (int i = 0; i < k; i++) cst[i][0] = 0;
         r = 1;
     }
-    it->rank = r;
-}
-
-/* ---- binary scalar helpers: _f float, _d double, _i signed (int64), _u unsigned (uint64) ------- */
-
-#define EW_ARITH4(name, OP)                                                                        \
-    static inline float name##_f(float a, float b, int *bad) { (void)bad; return a OP b; }          \
-    static inline double name##_d(double a, double b, int *bad) { (void)bad; return a OP b; }       \
-    static inline int64_t name##_i(int64_t a, int64_t b, int *bad)                                  \
-    {                                                                                              \
-        (void)bad;                                                                                 \
-        return (int64_t)((uint64_t)a OP(uint64_t) b);                                              \
-    }                                                                                              \
-    static inline uint64_t name##_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return a OP b; }
-EW_ARITH4(ew_add, +)
-EW_ARITH4(ew_sub, -)
-EW_ARITH4(ew_mul, *)
-
-static inline float ew_div_f(float a, float b, int *bad) { (void)bad; return a / b; }
-static inline double ew_div_d(double a, double b, int *bad) { (void)bad; return a / b; }
-static inline int64_t ew_div_i(int64_t a, int64_t b, int *bad)
-{
-    if (b == 0) return *bad = 1, 0;
-    if (b == -1) return (int64_t)(0 - (uint64_t)a);
-    return a / b; /* C truncates toward zero, as ONNX integer Div does */
-}
-static inline uint64_t ew_div_u(uint64_t a, uint64_t b, int *bad)
-{
-    if (b == 0) return *bad = 1, 0;
-    return a / b;
-}
-
-/* Mod with fmod=1: remainder with the sign of the dividend */
-static inline float ew_fmod_f(float a, float b, int *bad) { (void)bad; return fmodf(a, b); }
-static inline double ew_fmod_d(double a, double b, int *bad) { (void)bad; return fmod(a, b); }
-static inline int64_t ew_fmod_i(int64_t a, int64_t b, int *bad)
-{
-    if (b == 0) return *bad = 1, 0;
-    if (b == -1) return 0;
-    return a % b;
-}
-static inline uint64_t ew_fmod_u(uint64_t a, uint64_t b, int *bad)
-{
-    if (b == 0) return *bad = 1, 0;
-    return a % b;
-}
-/* Mod with fmod=0 (integers only): remainder with the sign of the divisor */
-static inline float ew_imod_f(float a, float b, int *bad) { return ew_fmod_f(a, b, bad); }
-static inline double ew_imod_d(double a, double b, int *bad) { return ew_fmod_d(a, b, bad); }
-static inline int64_t ew_imod_i(int64_t a, int64_t b, int *bad)
-{
-    int64_t r = ew_fmod_i(a, b, bad);
-    if (r != 0 && ((r < 0) != (b < 0))) r += b;
-    return r;
-}
-static inline uint64_t ew_imod_u(uint64_t a, uint64_t b, int *bad) { return ew_fmod_u(a, b, bad); }
-
-/* Max/Min propagate NaN */
-static inline float ew_max_f(float a, float b, int *bad) { (void)bad; return (a > b || isnan(a)) ? a : b; }
-static inline double ew_max_d(double a, double b, int *bad) { (void)bad; return (a > b || isnan(a)) ? a : b; }
-static inline int64_t ew_max_i(int64_t a, int64_t b, int *bad) { (void)bad; return a > b ? a : b; }
-static inline uint64_t ew_max_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return a > b ? a : b; }
-static inline float ew_min_f(float a, float b, int *bad) { (void)bad; return (a < b || isnan(a)) ? a : b; }
-static inline double ew_min_d(double a, double b, int *bad) { (void)bad; return (a < b || isnan(a)) ? a : b; }
-static inline int64_t ew_min_i(int64_t a, int64_t b, int *bad) { (void)bad; return a < b ? a : b; }
-static inline uint64_t ew_min_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return a < b ? a : b; }
-
-/* PRelu: x < 0 ? x * slope : x */
-static inline float ew_prelu_f(float a, float b, int *bad) { (void)bad; return a < 0 ? a * b : a; }
-static inline double ew_prelu_d(double a, double b, int *bad) { (void)bad; return a < 0 ? a * b : a; }
-static inline int64_t ew_prelu_i(int64_t a, int64_t b, int *bad) { return a < 0 ? ew_mul_i(a, b, bad) : a; }
-static inline uint64_t ew_prelu_u(uint64_t a, uint64_t b, int *bad) { (void)b, (void)bad; return a; }
-
-/* BitShift (unsigned only; a shift by the width or more gives 0) */
-static inline float ew_shl_f(float a, float b, int *bad) { (void)b, (void)bad; return a; }
-static inline double ew_shl_d(double a, double b, int *bad) { (void)b, (void)bad; return a; }
-static inline int64_t ew_shl_i(int64_t a, int64_t b, int *bad) { (void)b, (void)bad; return a; }
-static inline uint64_t ew_shl_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return b >= 64 ? 0 : a << b; }
-static inline float ew_shr_f(float a, float b, int *bad) { (void)b, (void)bad; return a; }
-static inline double ew_shr_d(double a, double b, int *bad) { (void)b, (void)bad; return a; }
-static inline int64_t ew_shr_i(int64_t a, int64_t b, int *bad) { (void)b, (void)bad; return a; }
-static inline uint64_t ew_shr_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return b >= 64 ? 0 : a >> b; }
-
-/* And / Or / Xor on bool (stored as 0/1 bytes) */
-static inline float ew_and_f(float a, float b, int *bad) { (void)bad; return (float)(a != 0 && b != 0); }
-static inline double ew_and_d(double a, double b, int *bad) { (void)bad; return a != 0 && b != 0; }
-static inline int64_t ew_and_i(int64_t a, int64_t b, int *bad) { (void)bad; return a != 0 && b != 0; }
-static inline uint64_t ew_and_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return a != 0 && b != 0; }
-static inline float ew_or_f(float a, float b, int *bad) { (void)bad; return (float)(a != 0 || b != 0); }
-static inline double ew_or_d(double a, double b, int *bad) { (void)bad; return a != 0 || b != 0; }
-static inline int64_t ew_or_i(int64_t a, int64_t b, int *bad) { (void)bad; return a != 0 || b != 0; }
-static inline uint64_t ew_or_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return a != 0 || b != 0; }
-static inline float ew_xor_f(float a, float b, int *bad) { (void)bad; return (float)((a != 0) != (b != 0)); }
-static inline double ew_xor_d(double a, double b, int *bad) { (void)bad; return (a != 0) != (b != 0); }
-static inline int64_t ew_xor_i(int64_t a, int64_t b, int *bad) { (void)bad; return (a != 0) != (b != 0); }
-static inline uint64_t ew_xor_u(uint64_t a, uint64_t b, int *bad) { (void)bad; return (a != 0) != (b != 0); }
-
-/* Pow with both operands of the base type (integers: exact, wrapping; negative exponents as C's pow
- * followed by truncation would give: 0 unless the base is 1 or -1) */
-static inline float ew_pow_f(float a, float b, int *bad) { (void)bad; return powf(a, b); }
-static inline double ew_pow_d(double a, double b, int *bad) { (void)bad; return pow(a, b); }
-static inline int64_t ew_pow_i(int64_t a, int64_t b, int *bad)
-{
-    (void)bad;
-    if (b < 0) return a == 1 ? 1 : a == -1 ? ((b & 1) ? -1 : 1) : 0;
-    uint64_t r = 1, x = (uint64_t)a;
-    for (uint64_t e = (uint64_t)b; e; e >>= 1, x *= x)
-        if (e & 1) r *= x;
-    return (int64_t)r;
-}
-static inline uint64_t ew_pow_u(uint64_t a, uint64_t b, int *bad)
-{
-    (void)bad;
-    uint64_t r = 1, x = a;
-    for (uint64_t e = b; e; e >>= 1, x *= x)
-        if (e & 1) r *= x;
-    return r;
-}
-
-/* ---- binary kernels ------------------------------------------------------------------------------ */
-
-enum {
-    B_ADD, B_SUB, B_MUL, B_DIV, B_FMOD, B_IMOD, B_MAX, B_MIN, B_PRELU, B_SHL, B_SHR, B_AND, B_OR, B_XOR,
-    B_POW, /* same-type operands */
-    B_EQ, B_LT, B_LE, B_GT, B_GE /* bool output */
-};
-
-#define EW_BCASE(code, fn)                                                                         \
-    case code: EW_FOR(it, O[io] = (c_)EW_KIND(A[0], fn)(A[i0], B[i1], &bad)); break;
-#define EW_CCASE(code, OP)                                                                         \
-    case code: EW_FOR(it, Ob[io] = (uint8_t)(A[i0] OP B[i1])); break;
-
-/* One kernel per dtype, switching on the op outside the element loop. Returns nonzero when an integer
- * division by zero was met. */
-#define X(e, c)                                                                                    \
-    static int bin_##e(int op, const ew_iter *it, const void *pa, const void *pb, void *po)         \
-    {                                                                                              \
-        typedef c c_;                                                                              \
-        const c_ *A = pa, *B = pb;                                                                 \
-        c_ *O = po;                                                                                \
-        uint8_t *Ob = po;                                                                          \
-        int bad = 0;                                                                               \
-        switch (op) {                                                                              \
-            EW_BCASE(B_ADD, ew_add)                                                                \
-            EW_BCASE(B_SUB, ew_sub)                                                                \
-            EW_BCASE(B_MUL, ew_mul)                                                                \
-            EW_BCASE(B_DIV, ew_div)                                                                \
-            EW_BCASE(B_FMOD, ew_fmod)                                                              \
-            EW_BCASE(B_IMOD, ew_imod)                                                              \
-            EW_BCASE(B_MAX, ew_max)                                                                \
-            EW_BCASE(B_MIN, ew_min)                                                                \
-            EW_BCASE(B_PRELU, ew_prelu)                                                            \
-            EW_BCASE(B_SHL, ew_shl)                                                                \
-            EW_BCASE(B_SHR, ew_shr)                                                                \
-            EW_BCASE(B_AND, ew_and)                                                                \
-            EW_BCASE(B_OR, ew_or)                                                                  \
-            EW_BCASE(B_XOR, ew_xor)                                                                \
-            EW_BCASE(B_POW, ew_pow)                                                                \
-            EW_CCASE(B_EQ, ==)                                                                     \
-            EW_CCASE(B_LT, <)                                                                      \
-            EW_CCASE(B_LE, <=)                                                                     \
-            EW_CCASE(B_GT, >)                                                                      \
-            EW_CCASE(B_GE, >=)                                                                     \
-        default: break;                                                                            \
-        }                                                                                          \
-        return bad;                                                                                \
-    }
-MQ_FOR_ALL_TYPES(X)
-#undef X
-
-static int bin_run(mq_dtype dt, int op, const ew_iter *it, const void *a, const void *b, void *o)
-{
-    switch (dt) {
-#define X(e, c) case e: return bin_##e(op, it, a, b, o);
-        MQ_FOR_ALL_TYPES(X)
-#undef X
-    default: return 0;
-    }
+    p[0] = r;
+    for (int d = 0; d < r; d++) p[1 + d] = (int32_t)dims[d];
+    for (int i = 0; i < k; i++)
+        for (int d = 0; d < r; d++) p[1 + r * (1 + i) + d] = (int32_t)cst[i][d];
+    kc->n_p += 1 + r * (1 + k);
+    return MQ_OK;
 }
 
 /* ---- binary op descriptions ---------------------------------------------------------------------- */
@@ -230,7 +64,7 @@ static const mq_dtype types_pow_base[] = {MQ_F32, MQ_F64, MQ_I32, MQ_I64, MQ_UND
 typedef enum { K_PLAIN, K_LEGACY, K_PRELU, K_POW } bin_kind;
 
 typedef struct bin_desc {
-    int op;
+    int op; /* MQK_B_* */
     const mq_dtype *types;
     int legacy_below; /* opsets below this one use the broadcast/axis attributes (0: none) */
     int out_bool;
@@ -239,10 +73,10 @@ typedef struct bin_desc {
 
 static int bin_op_of(const mq_node *n, const bin_desc *d)
 {
-    if (d->op == B_FMOD) return mq_attr_int(n, "fmod", 0) ? B_FMOD : B_IMOD;
-    if (d->op == B_SHL) {
+    if (d->op == MQK_B_FMOD) return mq_attr_int(n, "fmod", 0) ? MQK_B_FMOD : MQK_B_IMOD;
+    if (d->op == MQK_B_SHL) {
         const char *dir = mq_attr_str(n, "direction", "");
-        return strcmp(dir, "RIGHT") == 0 ? B_SHR : B_SHL;
+        return strcmp(dir, "RIGHT") == 0 ? MQK_B_SHR : MQK_B_SHL;
     }
     return d->op;
 }
@@ -306,9 +140,9 @@ static mq_status bin_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "operand dtypes differ: %s and %s", mq_dtype_name(a->dtype),
                                 mq_dtype_name(b->dtype));
     }
-    if (d->op == B_FMOD && mq_is_float_type(a->dtype) && !mq_attr_int(n, "fmod", 0))
+    if (d->op == MQK_B_FMOD && mq_is_float_type(a->dtype) && !mq_attr_int(n, "fmod", 0))
         return mq_node_fail(err, n, MQ_ERR_INVALID, "fmod must be 1 for floating-point inputs");
-    if (d->op == B_SHL) {
+    if (d->op == MQK_B_SHL) {
         const char *dir = mq_attr_str(n, "direction", "");
         if (strcmp(dir, "LEFT") != 0 && strcmp(dir, "RIGHT") != 0)
             return mq_node_fail(err, n, MQ_ERR_INVALID, "direction must be LEFT or RIGHT, not '%s'", dir);
@@ -328,52 +162,49 @@ static mq_status bin_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-/* Pow with an exponent type other than the base type: the exponent is widened to double (or int64
- * for an integer base and exponent) in a temporary buffer. */
-static mq_status pow_mixed(const mq_node *n, const ew_iter *it, const mq_tensor *a, const mq_tensor *b,
-                           mq_tensor *o, mq_err *err)
-{
-    size_t k = (size_t)mq_numel(b), bytes;
-    if (mq_mul_size(k, 8, &bytes)) return mq_node_fail(err, n, MQ_ERR_LIMIT, "exponent too large");
-    void *buf = mq_malloc(bytes);
-    if (!buf) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    int int_exp = mq_dtype_is_int(a->dtype) && mq_dtype_is_int(b->dtype);
-    for (size_t i = 0; i < k; i++) {
-        if (int_exp) ((int64_t *)buf)[i] = mq_load_i64(b->data, b->dtype, i);
-        else ((double *)buf)[i] = mq_load_f64(b->data, b->dtype, i);
-    }
-    const int64_t *E = buf;
-    const double *D = buf;
-    int bad = 0;
-    switch (a->dtype) {
-#define X(e, c)                                                                                    \
-    case e: {                                                                                      \
-        const c *A = a->data;                                                                      \
-        c *O = o->data;                                                                            \
-        if (int_exp) EW_FOR(it, O[io] = (c)ew_pow_i((int64_t)A[i0], E[i1], &bad));                  \
-        else EW_FOR(it, O[io] = EW_FROM_D(e, c, pow((double)A[i0], D[i1])));                        \
-        break;                                                                                     \
-    }
-        X(MQ_F32, float) X(MQ_F64, double) X(MQ_I32, int32_t) X(MQ_I64, int64_t)
-#undef X
-    default: break;
-    }
-    mq_free(buf);
-    return MQ_OK;
-}
-
-static mq_status bin_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
-                             const bin_desc *d)
+static mq_status bin_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                           mq_kcall *kc, mq_err *err, const bin_desc *d)
 {
     mq_tensor bv;
     MQ_TRY(bin_view(n, d, in[0], in[1], &bv, err));
     const mq_tensor *ts[2] = {in[0], &bv};
-    ew_iter it;
-    ew_iter_init(&it, out[0], ts, 2);
-    if (d->kind == K_POW && in[0]->dtype != in[1]->dtype) return pow_mixed(n, &it, in[0], in[1], out[0], err);
-    if (bin_run(in[0]->dtype, bin_op_of(n, d), &it, in[0]->data, bv.data, out[0]->data))
-        return mq_node_fail(err, n, MQ_ERR_INVALID, "integer division by zero");
-    return MQ_OK;
+    const int op = bin_op_of(n, d);
+    const mq_dtype dt = in[0]->dtype;
+    kc->n_p = 0;
+    if (d->kind == K_POW && in[1]->dtype != dt) {
+        kc->kernel = "ew_pow_mixed";
+    } else if (dt == MQ_F32 && op <= MQK_B_POW) {
+        switch (op) {
+        case MQK_B_ADD: kc->kernel = "add_f32"; break;
+        case MQK_B_SUB: kc->kernel = "sub_f32"; break;
+        case MQK_B_MUL: kc->kernel = "mul_f32"; break;
+        case MQK_B_DIV: kc->kernel = "div_f32"; break;
+        case MQK_B_PRELU: kc->kernel = "prelu_f32"; break;
+        case MQK_B_POW: kc->kernel = "pow_f32"; break;
+        default: kc->kernel = "ew_binary_any", kc->p[kc->n_p++] = op; break;
+        }
+    } else if (dt == MQ_F32) {
+        kc->kernel = "compare_f32", kc->p[kc->n_p++] = op;
+    } else if (dt == MQ_BOOL && (op == MQK_B_AND || op == MQK_B_OR || op == MQK_B_XOR)) {
+        kc->kernel = "logic_bool", kc->p[kc->n_p++] = op;
+    } else {
+        kc->kernel = "ew_binary_any", kc->p[kc->n_p++] = op;
+    }
+    return ew_lower_bc(n, out[0], ts, 2, kc, err);
+}
+
+/* Runs the lowered kernel; integer Div and Mod first refuse a zero divisor (the kernel would give 0). */
+static mq_status bin_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
+                             const bin_desc *d)
+{
+    const mq_tensor *b = in[1];
+    if ((d->op == MQK_B_DIV || d->op == MQK_B_FMOD) && mq_dtype_is_int(b->dtype) && mq_numel(out[0]) > 0) {
+        int64_t k = mq_numel(b);
+        for (int64_t i = 0; i < k; i++)
+            if (mq_load_i64(b->data, b->dtype, (size_t)i) == 0)
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "integer division by zero");
+    }
+    return mq_forward_lowered(n, in, out, err);
 }
 
 #define EW_BIN(name, type, since_, opcode, types_, legacy, outb, kind_)                             \
@@ -388,35 +219,40 @@ static mq_status bin_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     {                                                                                              \
         return bin_forward(n, in, out, err, &name##_desc);                                         \
     }                                                                                              \
+    static mq_status name##_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, \
+                                  mq_kcall *kc, mq_err *err)                                       \
+    {                                                                                              \
+        return bin_lower(n, in, out, kc, err, &name##_desc);                                       \
+    }                                                                                              \
     static const mq_op_def name##_def = {.op_type = type, .domain = "", .since = since_, .until = 0, \
                                          .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,      \
-                                         .infer = name##_infer, .forward = name##_fwd, .inplace_in = 3u};
+                                         .infer = name##_infer, .forward = name##_fwd, .inplace_in = 3u,  \
+                                         .lower = name##_lower};
 
 /* Version notes: opset 1-6 Add/Sub/Mul/Div/Pow/And/Or/Xor/Equal/Less/Greater use the 'broadcast' /
  * 'axis' attributes ('consumed_inputs' of opset 1 is ignored); later versions broadcast like numpy and
  * only widen the type lists, which are accepted for every version. */
-EW_BIN(add, "Add", 1, B_ADD, mq_types_numeric, 7, 0, K_LEGACY)
-EW_BIN(sub, "Sub", 1, B_SUB, mq_types_numeric, 7, 0, K_LEGACY)
-EW_BIN(mul, "Mul", 1, B_MUL, mq_types_numeric, 7, 0, K_LEGACY)
-EW_BIN(div, "Div", 1, B_DIV, mq_types_numeric, 7, 0, K_LEGACY)
-EW_BIN(pow, "Pow", 1, B_POW, mq_types_float, 7, 0, K_POW)
-EW_BIN(mod, "Mod", 10, B_FMOD, mq_types_numeric, 0, 0, K_PLAIN)
-EW_BIN(bitshift, "BitShift", 11, B_SHL, types_uint, 0, 0, K_PLAIN)
-EW_BIN(and, "And", 1, B_AND, types_bool, 7, 0, K_LEGACY)
-EW_BIN(or, "Or", 1, B_OR, types_bool, 7, 0, K_LEGACY)
-EW_BIN(xor, "Xor", 1, B_XOR, types_bool, 7, 0, K_LEGACY)
-EW_BIN(equal, "Equal", 1, B_EQ, mq_types_all, 7, 1, K_LEGACY)
-EW_BIN(less, "Less", 1, B_LT, mq_types_numeric, 7, 1, K_LEGACY)
-EW_BIN(lessorequal, "LessOrEqual", 12, B_LE, mq_types_numeric, 0, 1, K_PLAIN)
-EW_BIN(greater, "Greater", 1, B_GT, mq_types_numeric, 7, 1, K_LEGACY)
-EW_BIN(greaterorequal, "GreaterOrEqual", 12, B_GE, mq_types_numeric, 0, 1, K_PLAIN)
-EW_BIN(prelu, "PRelu", 1, B_PRELU, mq_types_numeric, 7, 0, K_PRELU)
+EW_BIN(add, "Add", 1, MQK_B_ADD, mq_types_numeric, 7, 0, K_LEGACY)
+EW_BIN(sub, "Sub", 1, MQK_B_SUB, mq_types_numeric, 7, 0, K_LEGACY)
+EW_BIN(mul, "Mul", 1, MQK_B_MUL, mq_types_numeric, 7, 0, K_LEGACY)
+EW_BIN(div, "Div", 1, MQK_B_DIV, mq_types_numeric, 7, 0, K_LEGACY)
+EW_BIN(pow, "Pow", 1, MQK_B_POW, mq_types_float, 7, 0, K_POW)
+EW_BIN(mod, "Mod", 10, MQK_B_FMOD, mq_types_numeric, 0, 0, K_PLAIN)
+EW_BIN(bitshift, "BitShift", 11, MQK_B_SHL, types_uint, 0, 0, K_PLAIN)
+EW_BIN(and, "And", 1, MQK_B_AND, types_bool, 7, 0, K_LEGACY)
+EW_BIN(or, "Or", 1, MQK_B_OR, types_bool, 7, 0, K_LEGACY)
+EW_BIN(xor, "Xor", 1, MQK_B_XOR, types_bool, 7, 0, K_LEGACY)
+EW_BIN(equal, "Equal", 1, MQK_B_EQ, mq_types_all, 7, 1, K_LEGACY)
+EW_BIN(less, "Less", 1, MQK_B_LT, mq_types_numeric, 7, 1, K_LEGACY)
+EW_BIN(lessorequal, "LessOrEqual", 12, MQK_B_LE, mq_types_numeric, 0, 1, K_PLAIN)
+EW_BIN(greater, "Greater", 1, MQK_B_GT, mq_types_numeric, 7, 1, K_LEGACY)
+EW_BIN(greaterorequal, "GreaterOrEqual", 12, MQK_B_GE, mq_types_numeric, 0, 1, K_PLAIN)
+EW_BIN(prelu, "PRelu", 1, MQK_B_PRELU, mq_types_numeric, 7, 0, K_PRELU)
 
 /* ---- variadic Max / Min / Sum / Mean ------------------------------------------------------------- */
 
 typedef struct var_desc {
-    int op; /* B_MAX, B_MIN, B_ADD (Sum, Mean) */
-    int mean;
+    int op; /* MQK_V_* */
 } var_desc;
 
 static mq_status var_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
@@ -430,65 +266,44 @@ static mq_status var_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
                                 mq_dtype_name(in[i]->dtype));
     }
     /* Max/Min take every numeric type from opset 12; Sum/Mean are float only */
-    MQ_TRY(mq_require_dtype(n, in[0], d->op == B_ADD ? mq_types_float : mq_types_numeric, err));
+    MQ_TRY(mq_require_dtype(n, in[0], d->op >= MQK_V_SUM ? mq_types_float : mq_types_numeric, err));
     mq_tensor shape;
     MQ_TRY(mq_broadcast_shape(n, in, n->n_in, &shape, err));
     mq_set_out(out[0], in[0]->dtype, shape.rank, shape.dims);
     return MQ_OK;
 }
 
-static mq_status var_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
-                             const var_desc *d)
+static mq_status var_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                           mq_kcall *kc, mq_err *err, const var_desc *d)
 {
-    mq_tensor *o = out[0];
-    ew_iter it;
-    if (n->n_in == 1) {
-        memcpy(o->data, in[0]->data, mq_nbytes(o));
-    } else {
-        const mq_tensor *ts[2] = {in[0], in[1]};
-        ew_iter_init(&it, o, ts, 2);
-        bin_run(o->dtype, d->op, &it, in[0]->data, in[1]->data, o->data);
-        for (int i = 2; i < n->n_in; i++) {
-            const mq_tensor *ts2[2] = {o, in[i]};
-            ew_iter_init(&it, o, ts2, 2);
-            bin_run(o->dtype, d->op, &it, o->data, in[i]->data, o->data); /* in place: same offset */
-        }
-    }
-    if (d->mean) {
-        int64_t k = mq_numel(o);
-        if (o->dtype == MQ_F32) {
-            float *y = o->data, s = 1.0f / (float)n->n_in;
-            for (int64_t i = 0; i < k; i++) y[i] *= s;
-        } else {
-            double *y = o->data, s = (double)n->n_in;
-            for (int64_t i = 0; i < k; i++) y[i] /= s;
-        }
-    }
-    (void)err;
-    return MQ_OK;
+    kc->kernel = out[0]->dtype == MQ_F32 ? "variadic_f32" : "ew_variadic_any";
+    kc->p[0] = d->op;
+    kc->n_p = 1;
+    return ew_lower_bc(n, out[0], in, n->n_in, kc, err);
 }
 
-#define EW_VAR(name, type, opcode, mean_)                                                          \
-    static const var_desc name##_desc = {opcode, mean_};                                           \
+#define EW_VAR(name, type, opcode)                                                          \
+    static const var_desc name##_desc = {opcode};                                           \
     static mq_status name##_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, \
                                   mq_err *err)                                                     \
     {                                                                                              \
         return var_infer(n, in, out, err, &name##_desc);                                           \
     }                                                                                              \
-    static mq_status name##_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, \
-                                mq_err *err)                                                       \
+    static mq_status name##_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, \
+                                  mq_kcall *kc, mq_err *err)                                       \
     {                                                                                              \
-        return var_forward(n, in, out, err, &name##_desc);                                         \
+        return var_lower(n, in, out, kc, err, &name##_desc);                                       \
     }                                                                                              \
     static const mq_op_def name##_def = {.op_type = type, .domain = "", .since = 1, .until = 0,    \
                                          .min_in = 1, .max_in = -1, .min_out = 1, .max_out = 1,     \
-                                         .infer = name##_infer, .forward = name##_fwd, .inplace_in = 3u};
+                                         .infer = name##_infer, .forward = mq_forward_lowered, .inplace_in = 3u, \
+                                         .lower = name##_lower};
 
 /* Opset 1-7 required equal shapes; broadcasting them anyway accepts a superset. */
-EW_VAR(max, "Max", B_MAX, 0)
-EW_VAR(min, "Min", B_MIN, 0)
-EW_VAR(sum, "Sum", B_ADD, 0)
-EW_VAR(mean, "Mean", B_ADD, 1)
+EW_VAR(max, "Max", MQK_V_MAX)
+EW_VAR(min, "Min", MQK_V_MIN)
+EW_VAR(sum, "Sum", MQK_V_SUM)
+EW_VAR(mean, "Mean", MQK_V_MEAN)
 
 /* ---- Where --------------------------------------------------------------------------------------- */
 
@@ -506,33 +321,17 @@ static mq_status where_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status where_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status where_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
-    (void)n, (void)err;
-    ew_iter it;
-    ew_iter_init(&it, out[0], in, 3);
-    const uint8_t *C = in[0]->data;
-    switch (mq_dtype_size(out[0]->dtype)) { /* selection only moves bits: one loop per element size */
-#define WHERE(T)                                                                                   \
-    {                                                                                              \
-        const T *Xv = in[1]->data, *Yv = in[2]->data;                                              \
-        T *O = out[0]->data;                                                                       \
-        EW_FOR(&it, O[io] = C[i0] ? Xv[i1] : Yv[i2]);                                              \
-        break;                                                                                     \
-    }
-    case 1: WHERE(uint8_t)
-    case 2: WHERE(uint16_t)
-    case 4: WHERE(uint32_t)
-    case 8: WHERE(uint64_t)
-#undef WHERE
-    default: break;
-    }
-    return MQ_OK;
+    kc->kernel = "ew_where";
+    kc->n_p = 0;
+    return ew_lower_bc(n, out[0], in, 3, kc, err);
 }
 
 static const mq_op_def where_def = {.op_type = "Where", .domain = "", .since = 9, .until = 0, .min_in = 3,
                                     .max_in = 3, .min_out = 1, .max_out = 1, .infer = where_infer,
-                                    .forward = where_fwd, .inplace_in = 6u};
+                                    .forward = mq_forward_lowered, .inplace_in = 6u, .lower = where_lower};
 
 /* ---- the family table ---------------------------------------------------------------------------- */
 

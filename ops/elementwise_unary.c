@@ -1,139 +1,17 @@
 /* elementwise_unary.c: one-input elementwise ops of the 'elementwise' family: math and activations,
- * Not/IsNaN/IsInf, Identity, Clip, Cast/CastLike and Dropout (inference). Listed in elementwise.c. */
+ * Not/IsNaN/IsInf, Identity, Clip, Cast/CastLike and Dropout (inference), and their lowering to the
+ * runtime kernels (runtime/kernels/elementwise*.c). Listed in elementwise.c. */
 #include "ops/elementwise_impl.h"
 
-#include <float.h>
 #include <math.h>
 #include <string.h>
 
-/* float or double variant of a libm function, by the C type of the first argument */
-#define EW_M(fn, x) _Generic((x), float: fn##f, default: fn)(x)
-#define EW_M2(fn, x, y) _Generic((x), float: fn##f, default: fn)(x, y)
-
-enum {
-    U_ABS, U_NEG, U_SIGN, U_RECIP, U_FLOOR, U_CEIL, U_ROUND, U_SQRT, U_EXP, U_LOG, U_SIN, U_COS, U_TAN,
-    U_ASIN, U_ACOS, U_ATAN, U_SINH, U_COSH, U_ASINH, U_ACOSH, U_ATANH, U_ERF, U_RELU, U_LEAKY, U_ELU,
-    U_SELU, U_CELU, U_THRELU, U_SIGMOID, U_HSIGMOID, U_HSWISH, U_SOFTPLUS, U_SOFTSIGN, U_TANH, U_SHRINK,
-    U_NOT, U_ISNAN, U_ISINF
-};
-
-typedef struct un_par {
-    double alpha, beta, gamma, lambd, bias;
-    int neg, pos; /* IsInf */
-} un_par;
-
-static void un_params(const mq_node *n, int op, un_par *p)
-{
-    memset(p, 0, sizeof *p);
-    switch (op) {
-    case U_LEAKY: p->alpha = mq_attr_float(n, "alpha", 0.01f); break;
-    case U_ELU: case U_CELU: case U_THRELU: p->alpha = mq_attr_float(n, "alpha", 1.0f); break;
-    case U_SELU:
-        p->alpha = mq_attr_float(n, "alpha", 1.67326319217681884765625f);
-        p->gamma = mq_attr_float(n, "gamma", 1.05070102214813232421875f);
-        break;
-    case U_HSIGMOID:
-        p->alpha = mq_attr_float(n, "alpha", 0.2f);
-        p->beta = mq_attr_float(n, "beta", 0.5f);
-        break;
-    case U_HSWISH: p->alpha = 1.0 / 6.0, p->beta = 0.5; break;
-    case U_SHRINK:
-        p->lambd = mq_attr_float(n, "lambd", 0.5f);
-        p->bias = mq_attr_float(n, "bias", 0.0f);
-        break;
-    case U_ISINF:
-        p->neg = mq_attr_int(n, "detect_negative", 1) != 0;
-        p->pos = mq_attr_int(n, "detect_positive", 1) != 0;
-        break;
-    default: break;
-    }
-}
-
-static double ew_shrink(double v, const un_par *p)
-{
-    return v < -p->lambd ? v + p->bias : v > p->lambd ? v - p->bias : 0;
-}
-
-#define UCASE(code, EXPR)                                                                          \
-    case code:                                                                                     \
-        for (int64_t i = 0; i < n; i++) {                                                          \
-            const c_ v = x[i];                                                                     \
-            y[i] = (c_)(EXPR);                                                                     \
-        }                                                                                          \
-        break;
-
-/* Float kernels (float math for float32, double math for float64). */
-#define X(e, c)                                                                                    \
-    static void unf_##e(int op, const un_par *p, const c *x, c *y, int64_t n)                      \
-    {                                                                                              \
-        typedef c c_;                                                                              \
-        const c_ al = (c_)p->alpha, be = (c_)p->beta, ga = (c_)p->gamma, la = (c_)p->lambd,        \
-                 bi = (c_)p->bias, zero = 0, one = 1;                                              \
-        switch (op) {                                                                              \
-            UCASE(U_ABS, EW_M(fabs, v))                                                            \
-            UCASE(U_NEG, -v)                                                                       \
-            UCASE(U_SIGN, v > zero ? one : v < zero ? -one : v)                                    \
-            UCASE(U_RECIP, one / v)                                                                \
-            UCASE(U_FLOOR, EW_M(floor, v))                                                         \
-            UCASE(U_CEIL, EW_M(ceil, v))                                                           \
-            UCASE(U_ROUND, EW_M(nearbyint, v)) /* default rounding mode: half to even */           \
-            UCASE(U_SQRT, EW_M(sqrt, v))                                                           \
-            UCASE(U_EXP, EW_M(exp, v))                                                             \
-            UCASE(U_LOG, EW_M(log, v))                                                             \
-            UCASE(U_SIN, EW_M(sin, v))                                                             \
-            UCASE(U_COS, EW_M(cos, v))                                                             \
-            UCASE(U_TAN, EW_M(tan, v))                                                             \
-            UCASE(U_ASIN, EW_M(asin, v))                                                           \
-            UCASE(U_ACOS, EW_M(acos, v))                                                           \
-            UCASE(U_ATAN, EW_M(atan, v))                                                           \
-            UCASE(U_SINH, EW_M(sinh, v))                                                           \
-            UCASE(U_COSH, EW_M(cosh, v))                                                           \
-            UCASE(U_ASINH, EW_M(asinh, v))                                                         \
-            UCASE(U_ACOSH, EW_M(acosh, v))                                                         \
-            UCASE(U_ATANH, EW_M(atanh, v))                                                         \
-            UCASE(U_ERF, EW_M(erf, v))                                                             \
-            UCASE(U_TANH, EW_M(tanh, v))                                                           \
-            UCASE(U_RELU, v < zero ? zero : v)                                                     \
-            UCASE(U_LEAKY, v < zero ? al * v : v)                                                  \
-            UCASE(U_ELU, v < zero ? al * EW_M(expm1, v) : v)                                       \
-            UCASE(U_SELU, v <= zero ? ga * (al * EW_M(exp, v) - al) : ga * v)                      \
-            UCASE(U_CELU, (v > zero ? v : zero) + (v < zero ? al * EW_M(expm1, v / al) : zero))    \
-            UCASE(U_THRELU, v > al ? v : zero)                                                     \
-            UCASE(U_SIGMOID, v >= zero ? one / (one + EW_M(exp, -v))                               \
-                                       : EW_M(exp, v) / (one + EW_M(exp, v)))                      \
-            UCASE(U_HSIGMOID, EW_M2(fmax, zero, EW_M2(fmin, one, al * v + be)))                    \
-            UCASE(U_HSWISH, v * EW_M2(fmax, zero, EW_M2(fmin, one, al * v + be)))                  \
-            UCASE(U_SOFTPLUS, v > zero ? v + EW_M(log1p, EW_M(exp, -v)) : EW_M(log1p, EW_M(exp, v))) \
-            UCASE(U_SOFTSIGN, v / (one + EW_M(fabs, v)))                                           \
-            UCASE(U_SHRINK, v < -la ? v + bi : v > la ? v - bi : zero)                             \
-        default: break;                                                                            \
-        }                                                                                          \
-    }
-X(MQ_F32, float)
-X(MQ_F64, double)
-#undef X
-
-/* Integer kernels for the few ops the spec allows on integers (wrapping, no overflow UB). */
-#define X(e, c)                                                                                    \
-    static void uni_##e(int op, const un_par *p, const c *x, c *y, int64_t n)                      \
-    {                                                                                              \
-        typedef c c_;                                                                              \
-        switch (op) {                                                                              \
-            UCASE(U_ABS, EW_LT0(v) ? (c_)(0 - (uint64_t)v) : v)                                    \
-            UCASE(U_NEG, (c_)(0 - (uint64_t)v))                                                    \
-            UCASE(U_SIGN, EW_LT0(v) ? (c_)-1 : (c_)(v > 0))                                        \
-            UCASE(U_RELU, EW_LT0(v) ? (c_)0 : v)                                                   \
-            UCASE(U_ERF, EW_FROM_D(e, c_, erf((double)v)))                                         \
-            UCASE(U_SHRINK, EW_FROM_D(e, c_, ew_shrink((double)v, p)))                             \
-        default: break;                                                                            \
-        }                                                                                          \
-    }
-MQ_FOR_NUMERIC_TYPES(X)
-#undef X
+enum { U_NOT = 100, U_ISNAN, U_ISINF }; /* beside MQK_U_*: ops with their own kernels */
 
 typedef struct un_desc {
     int op;
     const mq_dtype *types;
+    const char *f32_kernel; /* the float32 kernel (NULL: none) */
 } un_desc;
 
 static const mq_dtype types_bool[] = {MQ_BOOL, MQ_UNDEFINED};
@@ -149,108 +27,116 @@ static mq_status un_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status un_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
-                            const un_desc *d)
+/* p[0..4] = alpha, beta, gamma, lambd, bias of the op (float bits; 0 where the op has none) */
+static void un_params(const mq_node *n, int op, int32_t *p)
 {
-    (void)err;
-    const mq_tensor *t = in[0];
-    int64_t k = mq_numel(t);
-    un_par p;
-    un_params(n, d->op, &p);
-    if (d->op == U_NOT) {
-        const uint8_t *x = t->data;
-        uint8_t *y = out[0]->data;
-        for (int64_t i = 0; i < k; i++) y[i] = !x[i];
-        return MQ_OK;
-    }
-    if (d->op == U_ISNAN || d->op == U_ISINF) {
-        uint8_t *y = out[0]->data;
-#define X(e, c)                                                                                    \
-    if (t->dtype == e) {                                                                           \
-        const c *x = t->data;                                                                      \
-        if (d->op == U_ISNAN)                                                                      \
-            for (int64_t i = 0; i < k; i++) y[i] = isnan(x[i]) != 0;                               \
-        else                                                                                       \
-            for (int64_t i = 0; i < k; i++)                                                        \
-                y[i] = isinf(x[i]) && (x[i] > 0 ? p.pos : p.neg);                                   \
-    }
-        X(MQ_F32, float) X(MQ_F64, double)
-#undef X
-        return MQ_OK;
-    }
-    if (t->dtype == MQ_F32) {
-        unf_MQ_F32(d->op, &p, t->data, out[0]->data, k);
-        return MQ_OK;
-    }
-    if (t->dtype == MQ_F64) {
-        unf_MQ_F64(d->op, &p, t->data, out[0]->data, k);
-        return MQ_OK;
-    }
-    switch (t->dtype) {
-#define X(e, c) case e: uni_##e(d->op, &p, t->data, out[0]->data, k); break;
-        MQ_FOR_NUMERIC_TYPES(X)
-#undef X
+    float al = 0, be = 0, ga = 0, la = 0, bi = 0;
+    switch (op) {
+    case MQK_U_LEAKY: al = mq_attr_float(n, "alpha", 0.01f); break;
+    case MQK_U_ELU: case MQK_U_CELU: case MQK_U_THRELU: al = mq_attr_float(n, "alpha", 1.0f); break;
+    case MQK_U_SELU:
+        al = mq_attr_float(n, "alpha", 1.67326319217681884765625f);
+        ga = mq_attr_float(n, "gamma", 1.05070102214813232421875f);
+        break;
+    case MQK_U_HSIGMOID:
+        al = mq_attr_float(n, "alpha", 0.2f);
+        be = mq_attr_float(n, "beta", 0.5f);
+        break;
+    case MQK_U_SHRINK:
+        la = mq_attr_float(n, "lambd", 0.5f);
+        bi = mq_attr_float(n, "bias", 0.0f);
+        break;
     default: break;
+    }
+    p[0] = mqr_f32_bits(al), p[1] = mqr_f32_bits(be), p[2] = mqr_f32_bits(ga), p[3] = mqr_f32_bits(la);
+    p[4] = mqr_f32_bits(bi);
+}
+
+static mq_status un_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                          mq_kcall *kc, mq_err *err, const un_desc *d)
+{
+    (void)out, (void)err;
+    mq_dtype dt = in[0]->dtype;
+    kc->n_p = 0;
+    if (d->op == U_NOT) {
+        kc->kernel = "not_bool";
+    } else if (d->op == U_ISNAN) {
+        kc->kernel = "ew_isnan";
+    } else if (d->op == U_ISINF) {
+        kc->kernel = "ew_isinf";
+        kc->p[0] = mq_attr_int(n, "detect_negative", 1) != 0;
+        kc->p[1] = mq_attr_int(n, "detect_positive", 1) != 0;
+        kc->n_p = 2;
+    } else if (dt == MQ_F32 && d->f32_kernel) {
+        kc->kernel = d->f32_kernel;
+        un_params(n, d->op, kc->p);
+        kc->n_p = 5;
+    } else {
+        kc->kernel = "ew_unary_any";
+        kc->p[0] = d->op;
+        un_params(n, d->op, kc->p + 1);
+        kc->n_p = 6;
     }
     return MQ_OK;
 }
 
-#define EW_UN(name, type, since_, opcode, types_)                                                  \
-    static const un_desc name##_desc = {opcode, types_};                                           \
+#define EW_UN(name, type, since_, opcode, types_, f32k)                                            \
+    static const un_desc name##_desc = {opcode, types_, f32k};                                     \
     static mq_status name##_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, \
                                   mq_err *err)                                                     \
     {                                                                                              \
         return un_infer(n, in, out, err, &name##_desc);                                            \
     }                                                                                              \
-    static mq_status name##_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, \
-                                mq_err *err)                                                       \
+    static mq_status name##_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, \
+                                  mq_kcall *kc, mq_err *err)                                       \
     {                                                                                              \
-        return un_forward(n, in, out, err, &name##_desc);                                          \
+        return un_lower(n, in, out, kc, err, &name##_desc);                                        \
     }                                                                                              \
     const mq_op_def ew_def_##name = {.op_type = type, .domain = "", .since = since_, .until = 0,   \
                                      .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,          \
-                                     .infer = name##_infer, .forward = name##_fwd, .inplace_in = 1u};
+                                     .infer = name##_infer, .forward = mq_forward_lowered,          \
+                                     .inplace_in = 1u, .lower = name##_lower};
 
 /* Opset 1 versions differ only by the ignored 'consumed_inputs' attribute; type lists are the
  * newest version's (a superset of the older ones). */
-EW_UN(abs, "Abs", 1, U_ABS, mq_types_numeric)
-EW_UN(neg, "Neg", 1, U_NEG, types_float_signed)
-EW_UN(sign, "Sign", 9, U_SIGN, mq_types_numeric)
-EW_UN(reciprocal, "Reciprocal", 1, U_RECIP, mq_types_float)
-EW_UN(floor, "Floor", 1, U_FLOOR, mq_types_float)
-EW_UN(ceil, "Ceil", 1, U_CEIL, mq_types_float)
-EW_UN(round, "Round", 11, U_ROUND, mq_types_float)
-EW_UN(sqrt, "Sqrt", 1, U_SQRT, mq_types_float)
-EW_UN(exp, "Exp", 1, U_EXP, mq_types_float)
-EW_UN(log, "Log", 1, U_LOG, mq_types_float)
-EW_UN(sin, "Sin", 7, U_SIN, mq_types_float)
-EW_UN(cos, "Cos", 7, U_COS, mq_types_float)
-EW_UN(tan, "Tan", 7, U_TAN, mq_types_float)
-EW_UN(asin, "Asin", 7, U_ASIN, mq_types_float)
-EW_UN(acos, "Acos", 7, U_ACOS, mq_types_float)
-EW_UN(atan, "Atan", 7, U_ATAN, mq_types_float)
-EW_UN(sinh, "Sinh", 9, U_SINH, mq_types_float)
-EW_UN(cosh, "Cosh", 9, U_COSH, mq_types_float)
-EW_UN(asinh, "Asinh", 9, U_ASINH, mq_types_float)
-EW_UN(acosh, "Acosh", 9, U_ACOSH, mq_types_float)
-EW_UN(atanh, "Atanh", 9, U_ATANH, mq_types_float)
-EW_UN(erf, "Erf", 9, U_ERF, mq_types_numeric)
-EW_UN(not, "Not", 1, U_NOT, types_bool)
-EW_UN(isnan, "IsNaN", 9, U_ISNAN, mq_types_float)
-EW_UN(isinf, "IsInf", 10, U_ISINF, mq_types_float)
-EW_UN(relu, "Relu", 1, U_RELU, types_float_signed)
-EW_UN(leakyrelu, "LeakyRelu", 1, U_LEAKY, mq_types_float)
-EW_UN(elu, "Elu", 1, U_ELU, mq_types_float)
-EW_UN(selu, "Selu", 1, U_SELU, mq_types_float)
-EW_UN(celu, "Celu", 12, U_CELU, mq_types_float)
-EW_UN(thresholdedrelu, "ThresholdedRelu", 10, U_THRELU, mq_types_float)
-EW_UN(sigmoid, "Sigmoid", 1, U_SIGMOID, mq_types_float)
-EW_UN(hardsigmoid, "HardSigmoid", 1, U_HSIGMOID, mq_types_float)
-EW_UN(hardswish, "HardSwish", 14, U_HSWISH, mq_types_float)
-EW_UN(softplus, "Softplus", 1, U_SOFTPLUS, mq_types_float)
-EW_UN(softsign, "Softsign", 1, U_SOFTSIGN, mq_types_float)
-EW_UN(tanh, "Tanh", 1, U_TANH, mq_types_float)
-EW_UN(shrink, "Shrink", 9, U_SHRINK, mq_types_numeric)
+EW_UN(abs, "Abs", 1, MQK_U_ABS, mq_types_numeric, "abs_f32")
+EW_UN(neg, "Neg", 1, MQK_U_NEG, types_float_signed, "neg_f32")
+EW_UN(sign, "Sign", 9, MQK_U_SIGN, mq_types_numeric, "sign_f32")
+EW_UN(reciprocal, "Reciprocal", 1, MQK_U_RECIP, mq_types_float, "reciprocal_f32")
+EW_UN(floor, "Floor", 1, MQK_U_FLOOR, mq_types_float, "floor_f32")
+EW_UN(ceil, "Ceil", 1, MQK_U_CEIL, mq_types_float, "ceil_f32")
+EW_UN(round, "Round", 11, MQK_U_ROUND, mq_types_float, "round_f32")
+EW_UN(sqrt, "Sqrt", 1, MQK_U_SQRT, mq_types_float, "sqrt_f32")
+EW_UN(exp, "Exp", 1, MQK_U_EXP, mq_types_float, "exp_f32")
+EW_UN(log, "Log", 1, MQK_U_LOG, mq_types_float, "log_f32")
+EW_UN(sin, "Sin", 7, MQK_U_SIN, mq_types_float, "sin_f32")
+EW_UN(cos, "Cos", 7, MQK_U_COS, mq_types_float, "cos_f32")
+EW_UN(tan, "Tan", 7, MQK_U_TAN, mq_types_float, "tan_f32")
+EW_UN(asin, "Asin", 7, MQK_U_ASIN, mq_types_float, "asin_f32")
+EW_UN(acos, "Acos", 7, MQK_U_ACOS, mq_types_float, "acos_f32")
+EW_UN(atan, "Atan", 7, MQK_U_ATAN, mq_types_float, "atan_f32")
+EW_UN(sinh, "Sinh", 9, MQK_U_SINH, mq_types_float, "sinh_f32")
+EW_UN(cosh, "Cosh", 9, MQK_U_COSH, mq_types_float, "cosh_f32")
+EW_UN(asinh, "Asinh", 9, MQK_U_ASINH, mq_types_float, "asinh_f32")
+EW_UN(acosh, "Acosh", 9, MQK_U_ACOSH, mq_types_float, "acosh_f32")
+EW_UN(atanh, "Atanh", 9, MQK_U_ATANH, mq_types_float, "atanh_f32")
+EW_UN(erf, "Erf", 9, MQK_U_ERF, mq_types_numeric, "erf_f32")
+EW_UN(not, "Not", 1, U_NOT, types_bool, NULL)
+EW_UN(isnan, "IsNaN", 9, U_ISNAN, mq_types_float, NULL)
+EW_UN(isinf, "IsInf", 10, U_ISINF, mq_types_float, NULL)
+EW_UN(relu, "Relu", 1, MQK_U_RELU, types_float_signed, "relu_f32")
+EW_UN(leakyrelu, "LeakyRelu", 1, MQK_U_LEAKY, mq_types_float, "leakyrelu_f32")
+EW_UN(elu, "Elu", 1, MQK_U_ELU, mq_types_float, "elu_f32")
+EW_UN(selu, "Selu", 1, MQK_U_SELU, mq_types_float, "selu_f32")
+EW_UN(celu, "Celu", 12, MQK_U_CELU, mq_types_float, "celu_f32")
+EW_UN(thresholdedrelu, "ThresholdedRelu", 10, MQK_U_THRELU, mq_types_float, "thresholdedrelu_f32")
+EW_UN(sigmoid, "Sigmoid", 1, MQK_U_SIGMOID, mq_types_float, "sigmoid_f32")
+EW_UN(hardsigmoid, "HardSigmoid", 1, MQK_U_HSIGMOID, mq_types_float, "hardsigmoid_f32")
+EW_UN(hardswish, "HardSwish", 14, MQK_U_HSWISH, mq_types_float, "hardswish_f32")
+EW_UN(softplus, "Softplus", 1, MQK_U_SOFTPLUS, mq_types_float, "softplus_f32")
+EW_UN(softsign, "Softsign", 1, MQK_U_SOFTSIGN, mq_types_float, "softsign_f32")
+EW_UN(tanh, "Tanh", 1, MQK_U_TANH, mq_types_float, "tanh_f32")
+EW_UN(shrink, "Shrink", 9, MQK_U_SHRINK, mq_types_numeric, "shrink_f32")
 
 /* ---- Identity ------------------------------------------------------------------------------------ */
 
@@ -262,16 +148,18 @@ static mq_status identity_infer(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
-static mq_status identity_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status copy_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
 {
-    (void)n, (void)err;
-    memcpy(out[0]->data, in[0]->data, mq_nbytes(in[0]));
+    (void)n, (void)in, (void)out, (void)err;
+    kc->kernel = "ew_copy";
+    kc->n_p = 0;
     return MQ_OK;
 }
 
 const mq_op_def ew_def_identity = {.op_type = "Identity", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                    .max_in = 1, .min_out = 1, .max_out = 1, .infer = identity_infer,
-                                   .forward = identity_fwd, .inplace_in = 1u};
+                                   .forward = mq_forward_lowered, .inplace_in = 1u, .lower = copy_lower};
 
 /* ---- Clip: opset 1-10 'min'/'max' float attributes, 11+ optional scalar inputs ---------------- */
 
@@ -294,42 +182,31 @@ static mq_status clip_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status clip_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* The bounds of the old attributes go into the parameters; the kernel reads the inputs of opset 11+
+ * (constant or not) itself. */
+static mq_status clip_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
 {
-    (void)err;
-    const mq_tensor *t = in[0];
-    const mq_tensor *tlo = n->n_in > 1 ? in[1] : NULL, *thi = n->n_in > 2 ? in[2] : NULL;
+    (void)out, (void)err;
     const mq_attr *alo = n->opset < 11 ? mq_attr_get(n, "min") : NULL;
     const mq_attr *ahi = n->opset < 11 ? mq_attr_get(n, "max") : NULL;
-    int64_t k = mq_numel(t);
-    switch (t->dtype) {
-#define X(e, c)                                                                                    \
-    case e: {                                                                                      \
-        const c *x = t->data;                                                                      \
-        c *y = out[0]->data, lo = 0, hi = 0;                                                       \
-        int hl = 0, hh = 0;                                                                        \
-        if (tlo) hl = 1, lo = ((const c *)tlo->data)[0];                                           \
-        if (thi) hh = 1, hi = ((const c *)thi->data)[0];                                           \
-        if (alo) hl = 1, lo = EW_FROM_D(e, c, (double)mq_attr_float(n, "min", 0));                  \
-        if (ahi) hh = 1, hi = EW_FROM_D(e, c, (double)mq_attr_float(n, "max", 0));                  \
-        for (int64_t i = 0; i < k; i++) {                                                          \
-            c v = x[i];                                                                            \
-            if (hl && v < lo) v = lo;                                                              \
-            if (hh && v > hi) v = hi; /* min > max gives max everywhere, as specified */           \
-            y[i] = v;                                                                              \
-        }                                                                                          \
-        break;                                                                                     \
-    }
-        MQ_FOR_NUMERIC_TYPES(X)
-#undef X
-    default: break;
+    float lo = alo ? mq_attr_float(n, "min", 0) : -INFINITY, hi = ahi ? mq_attr_float(n, "max", 0) : INFINITY;
+    if (in[0]->dtype == MQ_F32) {
+        kc->kernel = "clip_f32";
+        kc->p[0] = mqr_f32_bits(lo), kc->p[1] = mqr_f32_bits(hi);
+        kc->n_p = 2;
+    } else {
+        kc->kernel = "ew_clip_any";
+        kc->p[0] = alo != NULL, kc->p[1] = mqr_f32_bits(alo ? lo : 0);
+        kc->p[2] = ahi != NULL, kc->p[3] = mqr_f32_bits(ahi ? hi : 0);
+        kc->n_p = 4;
     }
     return MQ_OK;
 }
 
 const mq_op_def ew_def_clip = {.op_type = "Clip", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                .max_in = 3, .min_out = 1, .max_out = 1, .infer = clip_infer,
-                               .forward = clip_fwd, .inplace_in = 1u};
+                               .forward = mq_forward_lowered, .inplace_in = 1u, .lower = clip_lower};
 
 /* ---- Cast / CastLike ----------------------------------------------------------------------------- */
 
@@ -377,74 +254,27 @@ static mq_status cast_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static float to_bf16(float f)
+/* Converts in the kernel as C casts do, except: to bool is != 0, float to integer saturates (NaN: 0);
+ * float16 / bfloat16 targets are float32 rounded to that precision. */
+static mq_status cast_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
 {
-    uint32_t u;
-    memcpy(&u, &f, 4);
-    /* truncation, as the ONNX 1.12 reference (and its conformance data) does; NaN stays NaN */
-    u = isnan(f) ? (u | 0x00400000u) & 0xffff0000u : u & 0xffff0000u;
-    memcpy(&f, &u, 4);
-    return f;
-}
-
-/* Converts through a chunk of double (float sources), int64 (signed, bool) or uint64 (unsigned). */
-static mq_status cast_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
+    (void)out;
     int to;
     MQ_TRY(cast_target(n, in, &to, err));
-    const mq_tensor *t = in[0];
-    mq_dtype src = t->dtype, dst = out[0]->dtype;
-    int64_t k = mq_numel(t);
-    enum { CHUNK = 512 };
-    union {
-        double d[CHUNK];
-        int64_t i[CHUNK];
-        uint64_t u[CHUNK];
-    } buf;
-    int kind = mq_dtype_is_float(src) ? 0 : (mq_dtype_is_int(src) && !mq_dtype_is_signed(src)) ? 2 : 1;
-    for (int64_t base = 0; base < k; base += CHUNK) {
-        int m = (int)(k - base < CHUNK ? k - base : CHUNK);
-        switch (src) {
-#define X(e, c)                                                                                    \
-    case e: {                                                                                      \
-        const c *x = (const c *)t->data + base;                                                    \
-        if (kind == 0) for (int i = 0; i < m; i++) buf.d[i] = (double)x[i];                        \
-        else if (kind == 1) for (int i = 0; i < m; i++) buf.i[i] = (int64_t)x[i];                  \
-        else for (int i = 0; i < m; i++) buf.u[i] = (uint64_t)x[i];                                \
-        break;                                                                                     \
-    }
-            MQ_FOR_ALL_TYPES(X)
-#undef X
-        default: break;
-        }
-        switch (dst) {
-#define X(e, c)                                                                                    \
-    case e: {                                                                                      \
-        c *y = (c *)out[0]->data + base;                                                           \
-        if (kind == 0) for (int i = 0; i < m; i++) y[i] = EW_FROM_D(e, c, buf.d[i]);               \
-        else if (kind == 1) for (int i = 0; i < m; i++) y[i] = (e) == MQ_BOOL ? (c)(buf.i[i] != 0) : (c)buf.i[i]; \
-        else for (int i = 0; i < m; i++) y[i] = (e) == MQ_BOOL ? (c)(buf.u[i] != 0) : (c)buf.u[i]; \
-        break;                                                                                     \
-    }
-            MQ_FOR_ALL_TYPES(X)
-#undef X
-        default: break;
-        }
-    }
-    if (to == MQ_F16 || to == MQ_BF16) {
-        float *y = out[0]->data;
-        for (int64_t i = 0; i < k; i++)
-            y[i] = to == MQ_F16 ? mq_f16_to_f32(mq_f32_to_f16(y[i])) : to_bf16(y[i]);
-    }
+    kc->kernel = "ew_cast";
+    kc->p[0] = to == MQ_F16 ? MQK_CAST_F16 : to == MQ_BF16 ? MQK_CAST_BF16 : MQK_CAST_PLAIN;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def ew_def_cast = {.op_type = "Cast", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                .max_in = 1, .min_out = 1, .max_out = 1, .infer = cast_infer,
-                               .forward = cast_fwd, .inplace_in = 1u};
+                               .forward = mq_forward_lowered, .inplace_in = 1u, .lower = cast_lower};
 const mq_op_def ew_def_castlike = {.op_type = "CastLike", .domain = "", .since = 15, .until = 0, .min_in = 2,
                                    .max_in = 2, .min_out = 1, .max_out = 1, .shape_only_in = 2u,
-                                   .infer = cast_infer, .forward = cast_fwd, .inplace_in = 1u};
+                                   .infer = cast_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+                                   .lower = cast_lower};
 
 /* ---- Dropout (inference) ------------------------------------------------------------------------- */
 
@@ -479,17 +309,15 @@ static mq_status dropout_infer(const mq_node *n, const mq_tensor *const *in, mq_
     return MQ_OK;
 }
 
-static mq_status dropout_fwd(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status dropout_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
 {
-    (void)err;
-    memcpy(out[0]->data, in[0]->data, mq_nbytes(in[0]));
-    if (n->n_out > 1 && out[1]) {
-        int64_t k = mq_numel(out[1]);
-        for (int64_t i = 0; i < k; i++) mq_store_f64(out[1]->data, out[1]->dtype, (size_t)i, 1.0);
-    }
+    (void)n, (void)in, (void)out, (void)err;
+    kc->kernel = "ew_dropout";
+    kc->n_p = 0;
     return MQ_OK;
 }
 
 const mq_op_def ew_def_dropout = {.op_type = "Dropout", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                   .max_in = 3, .min_out = 1, .max_out = 2, .infer = dropout_infer,
-                                  .forward = dropout_fwd, .inplace_in = 1u};
+                                  .forward = mq_forward_lowered, .inplace_in = 1u, .lower = dropout_lower};

@@ -54,37 +54,20 @@ static mq_status quant_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-/* Index of the scale for element i (axis layout: outer x len x inner). */
-static inline int64_t q_chan(int64_t i, int64_t len, int64_t inner) { return (i / inner) % len; }
-
-static void q_axis_geom(const mq_tensor *x, int axis, int64_t *len, int64_t *inner)
+/* Lowering of both: kernels quantize_linear / dequantize_linear (runtime/kernels/misc_quant.h). */
+static mq_status q_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                         mq_err *err)
 {
-    *len = 1;
-    *inner = 1;
-    if (axis < 0) return;
-    *len = x->dims[axis];
-    for (int d = axis + 1; d < x->rank; d++) *inner *= x->dims[d];
-}
-
-static mq_status quant_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    const mq_tensor *x = in[0], *sc = in[1], *zp = n->n_in > 2 ? in[2] : NULL;
-    mq_tensor *y = out[0];
+    (void)out;
+    const mq_tensor *zp = n->n_in > 2 ? in[2] : NULL;
     int axis;
-    MQ_TRY(q_layout(n, x, sc, zp, &axis, err));
-    int64_t len, inner, nx = mq_numel(x);
-    q_axis_geom(x, axis, &len, &inner);
-    int lo = y->dtype == MQ_I8 ? -128 : 0, hi = y->dtype == MQ_I8 ? 127 : 255;
-    for (int64_t i = 0; i < nx; i++) {
-        int64_t c = axis < 0 ? 0 : q_chan(i, len, inner);
-        float s = (float)mq_load_f64(sc->data, sc->dtype, (size_t)c);
-        int z = zp ? (int)mq_load_i64(zp->data, zp->dtype, (size_t)c) : 0;
-        float v = (float)mq_load_f64(x->data, x->dtype, (size_t)i) / s;
-        float r = nearbyintf(v) + (float)z;
-        if (isnan(r)) r = (float)z;
-        int q = r < lo ? lo : r > hi ? hi : (int)r;
-        mq_store_i64(y->data, y->dtype, (size_t)i, q);
-    }
+    MQ_TRY(q_layout(n, in[0], in[1], zp, &axis, err));
+    if (in[1]->dtype != MQ_F32)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "scale of dtype %s has no runtime kernel (float32 only)",
+                            mq_dtype_name(in[1]->dtype));
+    kc->kernel = strcmp(n->op_type, "QuantizeLinear") == 0 ? "quantize_linear" : "dequantize_linear";
+    kc->p[0] = axis;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
@@ -105,29 +88,13 @@ static mq_status dequant_infer(const mq_node *n, const mq_tensor *const *in, mq_
     return MQ_OK;
 }
 
-static mq_status dequant_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    const mq_tensor *x = in[0], *sc = in[1], *zp = n->n_in > 2 ? in[2] : NULL;
-    float *y = out[0]->data;
-    int axis;
-    MQ_TRY(q_layout(n, x, sc, zp, &axis, err));
-    int64_t len, inner, nx = mq_numel(x);
-    q_axis_geom(x, axis, &len, &inner);
-    for (int64_t i = 0; i < nx; i++) {
-        int64_t c = axis < 0 ? 0 : q_chan(i, len, inner);
-        float s = (float)mq_load_f64(sc->data, sc->dtype, (size_t)c);
-        int64_t z = zp ? mq_load_i64(zp->data, zp->dtype, (size_t)c) : 0;
-        y[i] = (float)(mq_load_i64(x->data, x->dtype, (size_t)i) - z) * s;
-    }
-    return MQ_OK;
-}
-
 static const mq_op_def def_quant = {.op_type = "QuantizeLinear", .domain = "", .since = 10, .until = 0,
                                     .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                                    .infer = quant_infer, .forward = quant_forward};
+                                    .infer = quant_infer, .forward = mq_forward_lowered, .lower = q_lower};
 static const mq_op_def def_dequant = {.op_type = "DequantizeLinear", .domain = "", .since = 10, .until = 0,
                                       .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1,
-                                      .infer = dequant_infer, .forward = dequant_forward};
+                                      .infer = dequant_infer, .forward = mq_forward_lowered,
+                                      .lower = q_lower};
 
 /* ---- DynamicQuantizeLinear ----------------------------------------------------------------------- */
 
@@ -142,32 +109,22 @@ static mq_status dynq_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status dynq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel dynamic_quantize_u8 (runtime/kernels/misc_quant.h). */
+static mq_status dynq_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
 {
+    (void)n;
+    (void)in;
+    (void)out;
     (void)err;
-    const float *x = in[0]->data;
-    int64_t nx = mq_numel(in[0]);
-    float mn = 0, mx = 0;
-    for (int64_t i = 0; i < nx; i++) {
-        if (x[i] < mn) mn = x[i];
-        if (x[i] > mx) mx = x[i];
-    }
-    float scale = (mx - mn) / 255.0f;
-    float zpf = scale != 0 ? nearbyintf(0.0f - mn / scale) : 0;
-    uint8_t zp = zpf < 0 ? 0 : zpf > 255 ? 255 : (uint8_t)zpf;
-    uint8_t *y = out[0]->data;
-    for (int64_t i = 0; i < nx; i++) {
-        float r = scale != 0 ? nearbyintf(x[i] / scale) + (float)zp : (float)zp;
-        y[i] = r < 0 ? 0 : r > 255 ? 255 : (uint8_t)r;
-    }
-    if (n->n_out > 1 && out[1]) *(float *)out[1]->data = scale;
-    if (n->n_out > 2 && out[2]) *(uint8_t *)out[2]->data = zp;
+    kc->kernel = "dynamic_quantize_u8";
+    kc->n_p = 0;
     return MQ_OK;
 }
 
 static const mq_op_def def_dynq = {.op_type = "DynamicQuantizeLinear", .domain = "", .since = 11, .until = 0,
                                    .min_in = 1, .max_in = 1, .min_out = 3, .max_out = 3, .infer = dynq_infer,
-                                   .forward = dynq_forward};
+                                   .forward = mq_forward_lowered, .lower = dynq_lower};
 
 /* ---- random generators --------------------------------------------------------------------------- */
 

@@ -216,34 +216,23 @@ static mq_status convint_infer(const mq_node *n, const mq_tensor *const *in, mq_
     return MQ_OK;
 }
 
-static mq_status convint_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status convint_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
 {
+    (void)out;
     conv_geom g;
     MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
+    conv_kparams(&g, kc);
+    kc->kernel = "conv_integer";
     size_t nx = (size_t)mq_numel(in[0]), nw = (size_t)mq_numel(in[1]);
-    size_t per_m = nw / (size_t)g.p.out_ch;
-    int32_t *xi = mq_calloc(nx ? nx : 1, sizeof(int32_t)), *wi = mq_calloc(nw ? nw : 1, sizeof(int32_t));
-    if (!xi || !wi) {
-        mq_free(xi);
-        mq_free(wi);
-        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    }
-    int64_t xz = nn_opt(n, in, 2) ? mq_load_i64(nn_opt(n, in, 2)->data, nn_opt(n, in, 2)->dtype, 0) : 0;
-    int per_channel = nn_opt(n, in, 3) && mq_numel(nn_opt(n, in, 3)) > 1;
-    for (size_t i = 0; i < nx; i++) xi[i] = (int32_t)(mq_load_i64(in[0]->data, in[0]->dtype, i) - xz);
-    for (size_t i = 0; i < nw; i++) {
-        int64_t wz = nn_opt(n, in, 3) ? mq_load_i64(nn_opt(n, in, 3)->data, nn_opt(n, in, 3)->dtype, per_channel ? i / per_m : 0) : 0;
-        wi[i] = (int32_t)(mq_load_i64(in[1]->data, in[1]->dtype, i) - wz);
-    }
-    mqk_conv_i32(&g.p, xi, wi, out[0]->data);
-    mq_free(xi);
-    mq_free(wi);
+    if (nx + nw > SIZE_MAX / sizeof(int32_t)) return mq_node_fail(err, n, MQ_ERR_LIMIT, "tensors too large");
+    kc->scratch_bytes = (nx + nw) * sizeof(int32_t);
     return MQ_OK;
 }
 
 const mq_op_def nn_op_conv_integer = {.op_type = "ConvInteger", .domain = "", .since = 10, .until = 0, .min_in = 2,
                                       .max_in = 4, .min_out = 1, .max_out = 1, .infer = convint_infer,
-                                      .forward = convint_forward};
+                                      .forward = mq_forward_lowered, .lower = convint_lower};
 
 /* ---- ConvTranspose -------------------------------------------------------------------------------- */
 

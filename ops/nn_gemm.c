@@ -261,39 +261,32 @@ static mq_status mmint_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status mmint_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status mmint_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
+    (void)out;
     mm_geom g;
     MQ_TRY(mm_geometry(n, in[0], in[1], &g, err));
-    const mq_tensor *A = in[0], *B = in[1], *az = nn_opt(n, in, 2), *bz = nn_opt(n, in, 3);
-    size_t M = (size_t)g.M, N = (size_t)g.N, K = (size_t)g.K;
-    size_t na = (size_t)mq_numel(A), nb = (size_t)mq_numel(B);
-    int32_t *ai = mq_calloc(na ? na : 1, sizeof(int32_t)), *bi = mq_calloc(nb ? nb : 1, sizeof(int32_t));
-    if (!ai || !bi) {
-        mq_free(ai);
-        mq_free(bi);
-        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    if (g.brank > MQR_MAX_RANK - 2)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "%d batch dimensions (at most %d)", g.brank, MQR_MAX_RANK - 2);
+    MQ_TRY(nn_check_i32(n, g.bdims, g.brank, err));
+    MQ_TRY(nn_check_i32(n, g.astr, g.brank, err));
+    MQ_TRY(nn_check_i32(n, g.bstr, g.brank, err));
+    kc->kernel = "matmul_integer";
+    kc->p[0] = g.brank;
+    kc->p[1] = 0;
+    for (int d = 0; d < g.brank; d++) {
+        kc->p[2 + d] = (int32_t)g.bdims[d];
+        kc->p[2 + g.brank + d] = (int32_t)g.astr[d];
+        kc->p[2 + 2 * g.brank + d] = (int32_t)g.bstr[d];
     }
-    int a_row = az && mq_numel(az) > 1, b_col = bz && mq_numel(bz) > 1;
-    for (size_t i = 0; i < na; i++) {
-        int64_t z = az ? mq_load_i64(az->data, az->dtype, a_row ? (i / K) % M : 0) : 0;
-        ai[i] = (int32_t)(mq_load_i64(A->data, A->dtype, i) - z);
-    }
-    for (size_t i = 0; i < nb; i++) {
-        int64_t z = bz ? mq_load_i64(bz->data, bz->dtype, b_col ? i % N : 0) : 0;
-        bi[i] = (int32_t)(mq_load_i64(B->data, B->dtype, i) - z);
-    }
-    int32_t *Y = out[0]->data;
-    for (size_t b = 0; b < g.batches; b++) {
-        size_t ao, bo;
-        mm_offsets(&g, b, &ao, &bo);
-        mqk_gemm_i32((int32_t)M, (int32_t)N, (int32_t)K, ai + ao * M * K, bi + bo * K * N, Y + b * M * N);
-    }
-    mq_free(ai);
-    mq_free(bi);
+    kc->n_p = 2 + 3 * g.brank;
+    size_t na = (size_t)mq_numel(in[0]), nb = (size_t)mq_numel(in[1]);
+    if (na + nb > SIZE_MAX / sizeof(int32_t)) return mq_node_fail(err, n, MQ_ERR_LIMIT, "tensors too large");
+    kc->scratch_bytes = (na + nb) * sizeof(int32_t);
     return MQ_OK;
 }
 
 const mq_op_def nn_op_matmul_integer = {.op_type = "MatMulInteger", .domain = "", .since = 10, .until = 0,
                                         .min_in = 2, .max_in = 4, .min_out = 1, .max_out = 1, .infer = mmint_infer,
-                                        .forward = mmint_forward};
+                                        .forward = mq_forward_lowered, .lower = mmint_lower};

@@ -1,10 +1,10 @@
 /* nn_norm.c: BatchNormalization (inference and training statistics), InstanceNormalization,
- * LayerNormalization, LpNormalization, LRN, MeanVarianceNormalization, Softmax/LogSoftmax/Hardmax. */
+ * LayerNormalization, LpNormalization, LRN, MeanVarianceNormalization, Softmax/LogSoftmax/Hardmax,
+ * each lowered to one kernel of runtime/kernels/norm.c or softmax.c. */
 #include "ops/nn_internal.h"
 #include "runtime/kernels/norm.h"
 #include "runtime/kernels/softmax.h"
 
-#include <math.h>
 #include <string.h>
 
 /* Check that t (if present and known) is a 1-D tensor of c values with dtype dt. */
@@ -49,43 +49,28 @@ static mq_status bn_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status bn_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status bn_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
-    const mq_tensor *x = in[0];
-    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], sp = nn_prod(x->dims, 2, x->rank);
-    float eps = mq_attr_float(n, "epsilon", 1e-5f);
-    const float *mean = in[3]->data, *var = in[4]->data;
-    if (!bn_training(n)) {
-        mqk_batchnorm_f32(N, C, sp, x->data, in[1]->data, in[2]->data, mean, var, eps, out[0]->data);
-        for (int i = 1; i < n->n_out; i++) /* running statistics pass through */
-            if (out[i]) memcpy(out[i]->data, (i % 2 ? mean : var), C * sizeof(float));
-        return MQ_OK;
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    int train = bn_training(n);
+    kc->kernel = "batchnorm_f32";
+    kc->p[0] = nn_pf(mq_attr_float(n, "epsilon", 1e-5f));
+    kc->p[1] = train;
+    kc->p[2] = nn_pf(mq_attr_float(n, "momentum", 0.9f));
+    kc->p[3] = n->opset < 14;
+    kc->n_p = 4;
+    if (train) {
+        int64_t C = in[0]->dims[1];
+        if (C > INT32_MAX / 2) return mq_node_fail(err, n, MQ_ERR_LIMIT, "too many channels");
+        kc->scratch_bytes = 2 * (size_t)C * sizeof(float);
     }
-    float *bm = mq_calloc(C ? 2 * C : 1, sizeof(float));
-    if (!bm) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    float *bv = bm + C;
-    mqk_channel_stats_f32(N, C, sp, x->data, bm, bv);
-    mqk_batchnorm_f32(N, C, sp, x->data, in[1]->data, in[2]->data, bm, bv, eps, out[0]->data);
-    float mom = mq_attr_float(n, "momentum", 0.9f);
-    mq_tensor *rm = nn_opt_out(n, out, 1), *rv = nn_opt_out(n, out, 2);
-    for (size_t c = 0; c < C; c++) {
-        if (rm) ((float *)rm->data)[c] = mean[c] * mom + bm[c] * (1.0f - mom);
-        if (rv) ((float *)rv->data)[c] = var[c] * mom + bv[c] * (1.0f - mom);
-    }
-    mq_tensor *sm = nn_opt_out(n, out, 3), *sv = nn_opt_out(n, out, 4);
-    if (sm) memcpy(sm->data, bm, C * sizeof(float));
-    if (sv) memcpy(sv->data, bv, C * sizeof(float));
-    mq_free(bm);
     return MQ_OK;
 }
 
-static mq_status bn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, bn_forward32);
-}
-
 const mq_op_def nn_op_batchnorm = {.op_type = "BatchNormalization", .domain = "", .since = 6, .until = 0, .min_in = 5,
-                                   .max_in = 5, .min_out = 1, .max_out = 5, .infer = bn_infer, .forward = bn_forward};
+                                   .max_in = 5, .min_out = 1, .max_out = 5, .infer = bn_infer, .forward = nn_forward_kernel,
+                                   .lower = bn_lower};
 
 /* ---- InstanceNormalization ---------------------------------------------------------------------- */
 
@@ -104,23 +89,19 @@ static mq_status in_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status in_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status in_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
-    (void)err;
-    const mq_tensor *x = in[0];
-    mqk_instancenorm_f32((size_t)x->dims[0], (size_t)x->dims[1], nn_prod(x->dims, 2, x->rank), x->data, in[1]->data,
-                         in[2]->data, mq_attr_float(n, "epsilon", 1e-5f), out[0]->data);
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    kc->kernel = "instancenorm_f32";
+    kc->p[0] = nn_pf(mq_attr_float(n, "epsilon", 1e-5f));
+    kc->n_p = 1;
     return MQ_OK;
-}
-
-static mq_status in_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, in_forward32);
 }
 
 const mq_op_def nn_op_instancenorm = {.op_type = "InstanceNormalization", .domain = "", .since = 6, .until = 0,
                                       .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1, .infer = in_infer,
-                                      .forward = in_forward};
+                                      .forward = nn_forward_kernel, .lower = in_lower};
 
 /* ---- LayerNormalization ------------------------------------------------------------------------- */
 
@@ -165,54 +146,27 @@ static mq_status ln_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-/* Expand t to cols = prod(dims[axis..rank)) values. */
-static void ln_expand(const mq_tensor *t, const int64_t *dims, int axis, int rank, float *dst)
+static mq_status ln_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
-    int nr = rank - axis;
-    int64_t st[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0};
-    mq_broadcast_strides(t, nr, dims + axis, st);
-    size_t i = 0;
-    const float *src = t->data;
-    do {
-        int64_t off = 0;
-        for (int d = 0; d < nr; d++) off += idx[d] * st[d];
-        dst[i++] = src[off];
-    } while (mq_index_next(nr, dims + axis, idx));
-}
-
-static mq_status ln_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
     const mq_tensor *x = in[0], *s = in[1], *b = nn_opt(n, in, 2);
     int axis;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), x->rank, &axis, err));
-    size_t rows = nn_prod(x->dims, 0, axis), cols = nn_prod(x->dims, axis, x->rank);
-    const float *sp = s->data, *bp = b ? b->data : NULL;
-    float *tmp = NULL;
-    if ((size_t)mq_numel(s) != cols || (b && (size_t)mq_numel(b) != cols)) {
-        tmp = mq_calloc(cols ? 2 * cols : 1, sizeof(float));
-        if (!tmp) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-        ln_expand(s, x->dims, axis, x->rank, tmp);
-        sp = tmp;
-        if (b) {
-            ln_expand(b, x->dims, axis, x->rank, tmp + cols);
-            bp = tmp + cols;
-        }
-    }
-    mq_tensor *om = nn_opt_out(n, out, 1), *oi = nn_opt_out(n, out, 2);
-    mqk_layernorm_f32(rows, cols, x->data, sp, bp, mq_attr_float(n, "epsilon", 1e-5f), out[0]->data,
-                      om ? (float *)om->data : NULL, oi ? (float *)oi->data : NULL);
-    mq_free(tmp);
+    size_t cols = nn_prod(x->dims, axis, x->rank);
+    int expand = (size_t)mq_numel(s) != cols || (b && (size_t)mq_numel(b) != cols);
+    kc->kernel = "layernorm_f32";
+    kc->p[0] = axis;
+    kc->p[1] = nn_pf(mq_attr_float(n, "epsilon", 1e-5f));
+    kc->p[2] = expand;
+    kc->n_p = 3;
+    kc->scratch_bytes = expand ? 2 * cols * sizeof(float) : 0;
     return MQ_OK;
-}
-
-static mq_status ln_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, ln_forward32);
 }
 
 const mq_op_def nn_op_layernorm = {.op_type = "LayerNormalization", .domain = "", .since = 17, .until = 0,
                                    .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 3, .infer = ln_infer,
-                                   .forward = ln_forward};
+                                   .forward = nn_forward_kernel, .lower = ln_lower};
 
 /* ---- LpNormalization ---------------------------------------------------------------------------- */
 
@@ -230,24 +184,22 @@ static mq_status lpn_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status lpn_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status lpn_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    const mq_tensor *x = in[0];
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
     int axis;
-    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), x->rank, &axis, err));
-    size_t len = x->rank ? (size_t)x->dims[axis] : 1;
-    mqk_lpnorm_f32(nn_prod(x->dims, 0, axis), len, nn_prod(x->dims, axis + 1, x->rank), (int)mq_attr_int(n, "p", 2),
-                   x->data, out[0]->data);
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), in[0]->rank, &axis, err));
+    kc->kernel = "lpnorm_f32";
+    kc->p[0] = axis;
+    kc->p[1] = (int32_t)mq_attr_int(n, "p", 2);
+    kc->n_p = 2;
     return MQ_OK;
 }
 
-static mq_status lpn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, lpn_forward32);
-}
-
 const mq_op_def nn_op_lpnorm = {.op_type = "LpNormalization", .domain = "", .since = 1, .until = 0, .min_in = 1,
-                                .max_in = 1, .min_out = 1, .max_out = 1, .infer = lpn_infer, .forward = lpn_forward};
+                                .max_in = 1, .min_out = 1, .max_out = 1, .infer = lpn_infer, .forward = nn_forward_kernel,
+                                .lower = lpn_lower};
 
 /* ---- LRN ---------------------------------------------------------------------------------------- */
 
@@ -262,23 +214,22 @@ static mq_status lrn_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status lrn_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status lrn_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    (void)err;
-    const mq_tensor *x = in[0];
-    mqk_lrn_f32((size_t)x->dims[0], (size_t)x->dims[1], nn_prod(x->dims, 2, x->rank), (int32_t)mq_attr_int(n, "size", 1),
-                mq_attr_float(n, "alpha", 1e-4f), mq_attr_float(n, "beta", 0.75f), mq_attr_float(n, "bias", 1.0f),
-                x->data, out[0]->data);
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    kc->kernel = "lrn_f32";
+    kc->p[0] = (int32_t)mq_attr_int(n, "size", 1);
+    kc->p[1] = nn_pf(mq_attr_float(n, "alpha", 1e-4f));
+    kc->p[2] = nn_pf(mq_attr_float(n, "beta", 0.75f));
+    kc->p[3] = nn_pf(mq_attr_float(n, "bias", 1.0f));
+    kc->n_p = 4;
     return MQ_OK;
 }
 
-static mq_status lrn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, lrn_forward32);
-}
-
 const mq_op_def nn_op_lrn = {.op_type = "LRN", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
-                             .min_out = 1, .max_out = 1, .infer = lrn_infer, .forward = lrn_forward};
+                             .min_out = 1, .max_out = 1, .infer = lrn_infer, .forward = nn_forward_kernel,
+                             .lower = lrn_lower};
 
 /* ---- MeanVarianceNormalization ------------------------------------------------------------------ */
 
@@ -313,52 +264,26 @@ static mq_status mvn_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status mvn_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status mvn_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
     const mq_tensor *x = in[0];
     uint32_t mask;
     MQ_TRY(mvn_axes(n, x->rank, &mask, err));
-    int64_t kept[MQ_MAX_RANK], kst[MQ_MAX_RANK];
-    for (int d = 0; d < x->rank; d++) kept[d] = (mask >> d) & 1 ? 1 : x->dims[d];
-    mq_strides(x->rank, kept, kst);
+    size_t groups = 1;
     for (int d = 0; d < x->rank; d++)
-        if ((mask >> d) & 1) kst[d] = 0;
-    size_t groups = nn_prod(kept, 0, x->rank), total = (size_t)mq_numel(x);
-    double *acc = mq_calloc(groups ? 2 * groups : 1, sizeof(double));
-    if (!acc) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    double *acc2 = acc + groups;
-    size_t per = groups ? total / groups : 0;
-    const float *xp = x->data;
-    float *yp = out[0]->data;
-    int64_t idx[MQ_MAX_RANK] = {0};
-    for (int pass = 0; pass < 2 && total; pass++) {
-        memset(idx, 0, sizeof idx);
-        size_t i = 0;
-        do {
-            int64_t g = 0;
-            for (int d = 0; d < x->rank; d++) g += idx[d] * kst[d];
-            if (pass == 0) {
-                acc[g] += xp[i];
-                acc2[g] += (double)xp[i] * xp[i];
-            } else {
-                double m = acc[g] / (double)per, v = acc2[g] / (double)per - m * m;
-                yp[i] = (float)((xp[i] - m) / (sqrt(v > 0 ? v : 0) + 1e-9));
-            }
-            i++;
-        } while (mq_index_next(x->rank, x->dims, idx));
-    }
-    mq_free(acc);
+        if (!((mask >> d) & 1)) groups *= (size_t)x->dims[d];
+    kc->kernel = "mvn_f32";
+    kc->p[0] = (int32_t)mask;
+    kc->n_p = 1;
+    kc->scratch_bytes = 2 * groups * sizeof(double);
     return MQ_OK;
-}
-
-static mq_status mvn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, mvn_forward32);
 }
 
 const mq_op_def nn_op_mvn = {.op_type = "MeanVarianceNormalization", .domain = "", .since = 9, .until = 0,
                              .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = mvn_infer,
-                             .forward = mvn_forward};
+                             .forward = nn_forward_kernel, .lower = mvn_lower};
 
 /* ---- Softmax, LogSoftmax, Hardmax --------------------------------------------------------------- */
 
@@ -374,36 +299,25 @@ static mq_status sm_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status sm_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status sm_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
-    const mq_tensor *x = in[0];
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
     int axis;
-    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", n->opset >= 13 ? -1 : 1), x->rank, &axis, err));
-    size_t outer = nn_prod(x->dims, 0, axis), len, inner;
-    if (n->opset >= 13) { /* along one axis */
-        len = x->rank ? (size_t)x->dims[axis] : 1;
-        inner = nn_prod(x->dims, axis + 1, x->rank);
-    } else { /* flattened to 2-D at axis */
-        len = nn_prod(x->dims, axis, x->rank);
-        inner = 1;
-    }
-    if (!strcmp(n->op_type, "Softmax"))
-        mqk_softmax_f32(outer, len, inner, x->data, out[0]->data);
-    else if (!strcmp(n->op_type, "LogSoftmax"))
-        mqk_logsoftmax_f32(outer, len, inner, x->data, out[0]->data);
-    else
-        mqk_hardmax_f32(outer, len, inner, x->data, out[0]->data);
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", n->opset >= 13 ? -1 : 1), in[0]->rank, &axis, err));
+    kc->kernel = "softmax_f32";
+    kc->p[0] = !strcmp(n->op_type, "Softmax") ? MQK_SOFTMAX : !strcmp(n->op_type, "LogSoftmax") ? MQK_LOGSOFTMAX
+                                                                                                 : MQK_HARDMAX;
+    kc->p[1] = axis;
+    kc->p[2] = n->opset < 13;
+    kc->n_p = 3;
     return MQ_OK;
-}
-
-static mq_status sm_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, sm_forward32);
 }
 
 #define SM_DEF(var, name, lo, hi)                                                                    \
     const mq_op_def var = {.op_type = name, .domain = "", .since = lo, .until = hi, .min_in = 1, .max_in = 1,  \
-                           .min_out = 1, .max_out = 1, .infer = sm_infer, .forward = sm_forward};
+                           .min_out = 1, .max_out = 1, .infer = sm_infer, .forward = nn_forward_kernel,        \
+                           .lower = sm_lower};
 SM_DEF(nn_op_softmax_old, "Softmax", 1, 12)
 SM_DEF(nn_op_softmax, "Softmax", 13, 0)
 SM_DEF(nn_op_logsoftmax_old, "LogSoftmax", 1, 12)

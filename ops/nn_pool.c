@@ -1,5 +1,5 @@
 /* nn_pool.c: MaxPool (with Indices), AveragePool, LpPool, their global forms and MaxUnpool
- * (1D/2D/3D, pads, strides, dilations, ceil_mode, auto_pad), calling runtime/kernels/pool.c. */
+ * (1D/2D/3D, pads, strides, dilations, ceil_mode, auto_pad), lowered to runtime/kernels/pool.c. */
 #include "ops/nn_internal.h"
 #include "runtime/kernels/pool.h"
 
@@ -72,34 +72,49 @@ static mq_status pool_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status pool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err,
-                            int kind)
+static mq_status pool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err, int kind)
 {
+    if (in[0]->dtype != MQ_F32)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32 only)",
+                            mq_dtype_name(in[0]->dtype));
+    const mq_tensor *ind = n->n_out > 1 ? out[1] : NULL;
+    if (ind && ind->dtype != MQ_I64) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Indices must be int64");
     mqk_pool_params p;
     int64_t dims[MQ_MAX_RANK];
     MQ_TRY(pool_geometry(n, in[0], kind, &p, dims, err));
-    mq_tensor *ind = nn_opt_out(n, out, 1);
-    if (kind == KIND_MAX)
-        mqk_maxpool_f32(&p, in[0]->data, out[0]->data, ind ? (int64_t *)ind->data : NULL,
-                        mq_attr_int(n, "storage_order", 0) != 0);
-    else if (kind == KIND_AVG)
-        mqk_avgpool_f32(&p, in[0]->data, out[0]->data);
-    else
-        mqk_lppool_f32(&p, in[0]->data, out[0]->data);
+    kc->kernel = "pool_f32";
+    kc->p[0] = kind == KIND_MAX ? MQK_POOL_MAX : kind == KIND_AVG ? MQK_POOL_AVG : MQK_POOL_LP;
+    kc->p[1] = p.nd;
+    for (int i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
+        int sp = i < p.nd;
+        kc->p[2 + i] = sp ? p.kernel[i] : 1;
+        kc->p[5 + i] = sp ? p.stride[i] : 1;
+        kc->p[8 + i] = sp ? p.pad_begin[i] : 0;
+        kc->p[11 + i] = sp ? p.pad_end[i] : 0;
+        kc->p[14 + i] = sp ? p.dilation[i] : 1;
+    }
+    kc->p[17] = p.count_include_pad != 0;
+    kc->p[18] = kind == KIND_MAX && mq_attr_int(n, "storage_order", 0) != 0;
+    kc->p[19] = nn_pf(kind == KIND_LP ? p.p : 2.0f);
+    kc->n_p = 20;
     return MQ_OK;
 }
 
-static mq_status maxpool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status maxpool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
 {
-    return pool_run32(n, in, out, err, KIND_MAX);
+    return pool_lower(n, in, out, kc, err, KIND_MAX);
 }
-static mq_status avgpool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status avgpool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
 {
-    return pool_run32(n, in, out, err, KIND_AVG);
+    return pool_lower(n, in, out, kc, err, KIND_AVG);
 }
-static mq_status lppool_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status lppool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
-    return pool_run32(n, in, out, err, KIND_LP);
+    return pool_lower(n, in, out, kc, err, KIND_LP);
 }
 
 static mq_status maxpool_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
@@ -118,8 +133,8 @@ static mq_status lppool_infer(const mq_node *n, const mq_tensor *const *in, mq_t
 static mq_status maxpool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     mq_dtype dt = in[0]->dtype;
-    if (dt == MQ_F32 || dt == MQ_F64) return nn_forward_f32(n, in, out, err, maxpool_run32);
-    /* int8 / uint8: exact in float; run on a float copy */
+    if (dt == MQ_F32 || dt == MQ_F64) return nn_forward_kernel(n, in, out, err);
+    /* int8 / uint8 (no runtime kernel yet): exact in float, so run the float kernel on a float copy */
     size_t nx = (size_t)mq_numel(in[0]), ny = (size_t)mq_numel(out[0]);
     mq_tensor tx = *in[0], ty = *out[0];
     tx.dtype = ty.dtype = MQ_F32;
@@ -135,7 +150,7 @@ static mq_status maxpool_forward(const mq_node *n, const mq_tensor *const *in, m
         mq_node one = *n;
         one.n_in = 1;
         one.n_out = 1;
-        st = pool_run32(&one, pi, po, err, KIND_MAX);
+        st = mq_forward_lowered(&one, pi, po, err);
         for (size_t i = 0; st == MQ_OK && i < ny; i++) mq_store_f64(out[0]->data, dt, i, ((float *)ty.data)[i]);
     }
     mq_free(tx.data);
@@ -143,22 +158,15 @@ static mq_status maxpool_forward(const mq_node *n, const mq_tensor *const *in, m
     return st;
 }
 
-static mq_status avgpool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, avgpool_run32);
-}
-static mq_status lppool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, lppool_run32);
-}
-
 const mq_op_def nn_op_maxpool = {.op_type = "MaxPool", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
-                                 .min_out = 1, .max_out = 2, .infer = maxpool_infer, .forward = maxpool_forward};
+                                 .min_out = 1, .max_out = 2, .infer = maxpool_infer, .forward = maxpool_forward,
+                                 .lower = maxpool_lower};
 const mq_op_def nn_op_avgpool = {.op_type = "AveragePool", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                  .max_in = 1, .min_out = 1, .max_out = 1, .infer = avgpool_infer,
-                                 .forward = avgpool_forward};
+                                 .forward = nn_forward_kernel, .lower = avgpool_lower};
 const mq_op_def nn_op_lppool = {.op_type = "LpPool", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
-                                .min_out = 1, .max_out = 1, .infer = lppool_infer, .forward = lppool_forward};
+                                .min_out = 1, .max_out = 1, .infer = lppool_infer, .forward = nn_forward_kernel,
+                                .lower = lppool_lower};
 
 /* ---- Global pools ---------------------------------------------------------------------------------- */
 
@@ -177,37 +185,32 @@ static mq_status global_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status global_run32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status global_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
-    (void)err;
-    const mq_tensor *x = in[0];
-    size_t planes = nn_prod(x->dims, 0, 2), sp = nn_prod(x->dims, 2, x->rank);
-    if (!strcmp(n->op_type, "GlobalMaxPool"))
-        mqk_global_maxpool_f32(planes, sp, x->data, out[0]->data);
-    else if (!strcmp(n->op_type, "GlobalAveragePool"))
-        mqk_global_avgpool_f32(planes, sp, x->data, out[0]->data);
-    else {
-        const mq_attr *a = mq_attr_get(n, "p");
-        float p = !a ? 2.0f : a->type == MQ_ATTR_FLOAT ? a->f : (float)a->i;
-        mqk_global_lppool_f32(planes, sp, p, x->data, out[0]->data);
-    }
+    MQ_TRY(nn_lower_dtype(n, in, out, MQ_F32, err));
+    kc->kernel = "global_pool_f32";
+    if (!strcmp(n->op_type, "GlobalMaxPool")) kc->p[0] = MQK_POOL_MAX;
+    else if (!strcmp(n->op_type, "GlobalAveragePool")) kc->p[0] = MQK_POOL_AVG;
+    else kc->p[0] = MQK_POOL_LP;
+    const mq_attr *a = mq_attr_get(n, "p");
+    kc->p[1] = nn_pf(!a ? 2.0f : a->type == MQ_ATTR_FLOAT ? a->f : (float)a->i);
+    kc->n_p = 2;
     return MQ_OK;
-}
-
-static mq_status global_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    return nn_forward_f32(n, in, out, err, global_run32);
 }
 
 const mq_op_def nn_op_global_avgpool = {.op_type = "GlobalAveragePool", .domain = "", .since = 1, .until = 0,
                                         .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                        .infer = global_infer, .forward = global_forward};
+                                        .infer = global_infer, .forward = nn_forward_kernel,
+                                        .lower = global_lower};
 const mq_op_def nn_op_global_maxpool = {.op_type = "GlobalMaxPool", .domain = "", .since = 1, .until = 0,
                                         .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                        .infer = global_infer, .forward = global_forward};
+                                        .infer = global_infer, .forward = nn_forward_kernel,
+                                        .lower = global_lower};
 const mq_op_def nn_op_global_lppool = {.op_type = "GlobalLpPool", .domain = "", .since = 1, .until = 0,
                                        .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-                                       .infer = global_infer, .forward = global_forward};
+                                       .infer = global_infer, .forward = nn_forward_kernel,
+                                        .lower = global_lower};
 
 /* ---- MaxUnpool ------------------------------------------------------------------------------------- */
 

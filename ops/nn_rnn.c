@@ -1,5 +1,5 @@
 /* nn_rnn.c: RNN, GRU and LSTM (opset 7 and 14: forward / reverse / bidirectional, sequence_lens,
- * initial states, peepholes, clip, layout), one runtime/kernels/rnn.c call per direction. */
+ * initial states, peepholes, clip, layout), lowered to the rnn_f32 kernel of runtime/kernels/rnn.c. */
 #include "ops/nn_internal.h"
 #include "runtime/kernels/rnn.h"
 
@@ -133,80 +133,59 @@ static mq_status parse_acts(const mq_node *n, int cell, int dirs, mqk_act acts[2
     return MQ_OK;
 }
 
-static mq_status rnn_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status rnn_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
+    for (int i = 0; i < n->n_in + n->n_out; i++) {
+        const mq_tensor *t = i < n->n_in ? in[i] : out[i - n->n_in];
+        if (t && i != 4 && t->dtype != MQ_F32)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32 only)",
+                                mq_dtype_name(t->dtype));
+    }
     rnn_geom g;
     MQ_TRY(rnn_geometry(n, in, &g, err));
     mqk_act acts[2][3];
+    memset(acts, 0, sizeof acts);
     MQ_TRY(parse_acts(n, g.cell, g.dirs, acts, err));
-    const mq_tensor *b = nn_opt(n, in, 3), *sl = nn_opt(n, in, 4), *h0 = nn_opt(n, in, 5);
-    const mq_tensor *c0 = g.cell == MQK_CELL_LSTM ? nn_opt(n, in, 6) : NULL;
-    const mq_tensor *p = g.cell == MQK_CELL_LSTM ? nn_opt(n, in, 7) : NULL;
-    mq_tensor *y = nn_opt_out(n, out, 0), *yh = nn_opt_out(n, out, 1), *yc = nn_opt_out(n, out, 2);
-    const int32_t *lens = sl ? sl->data : NULL;
-    for (int64_t i = 0; lens && i < g.batch; i++)
-        if (lens[i] < 0 || lens[i] > g.seq)
-            return mq_node_fail(err, n, MQ_ERR_INVALID, "sequence_lens[%lld] = %d out of range", (long long)i, lens[i]);
-    size_t H = (size_t)g.hidden, B = (size_t)g.batch, S = (size_t)g.seq, I = (size_t)g.input, D = (size_t)g.dirs;
-    size_t G = (size_t)g.gates;
-    mqk_rnn_params prm;
-    memset(&prm, 0, sizeof prm);
-    prm.cell = g.cell;
-    prm.seq = (int32_t)S;
-    prm.batch = (int32_t)B;
-    prm.input = (int32_t)I;
-    prm.hidden = (int32_t)H;
-    prm.linear_before_reset = mq_attr_int(n, "linear_before_reset", 0) != 0;
-    prm.input_forget = mq_attr_int(n, "input_forget", 0) != 0;
-    prm.clip = mq_attr_float(n, "clip", 0.0f);
-    prm.x_step = g.layout ? I : B * I;
-    prm.x_batch = g.layout ? S * I : I;
-    prm.y_step = g.layout ? D * H : D * B * H;
-    prm.y_batch = g.layout ? S * D * H : H;
-    size_t sbytes = mqk_rnn_scratch_bytes(&prm), state = B * H * sizeof(float);
-    float *scratch = mq_malloc(sbytes), *h = mq_malloc(state), *c = mq_malloc(state);
-    mq_status st = MQ_OK;
-    if (!scratch || !h || !c) {
-        st = mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    const char *dir = mq_attr_str(n, "direction", "forward");
-    for (size_t d = 0; d < D; d++) {
-        /* state offsets: layout 0 [dirs, batch, H], layout 1 [batch, dirs, H] */
-        for (size_t bi = 0; bi < B; bi++) {
-            size_t off = g.layout ? (bi * D + d) * H : (d * B + bi) * H;
-            for (size_t j = 0; j < H; j++) {
-                h[bi * H + j] = h0 ? ((const float *)h0->data)[off + j] : 0.0f;
-                c[bi * H + j] = c0 ? ((const float *)c0->data)[off + j] : 0.0f;
-            }
+    kc->kernel = "rnn_f32";
+    kc->p[0] = g.cell;
+    kc->p[1] = g.dirs;
+    kc->p[2] = g.layout;
+    kc->p[3] = !strcmp(mq_attr_str(n, "direction", "forward"), "reverse");
+    kc->p[4] = mq_attr_int(n, "linear_before_reset", 0) != 0;
+    kc->p[5] = mq_attr_int(n, "input_forget", 0) != 0;
+    kc->p[6] = nn_pf(mq_attr_float(n, "clip", 0.0f));
+    for (int d = 0; d < 2; d++)
+        for (int k = 0; k < 3; k++) {
+            const mqk_act *a = &acts[d < g.dirs ? d : 0][k];
+            kc->p[7 + 9 * d + 3 * k] = (int32_t)a->kind;
+            kc->p[8 + 9 * d + 3 * k] = nn_pf(a->alpha);
+            kc->p[9 + 9 * d + 3 * k] = nn_pf(a->beta);
         }
-        prm.reverse = d == 1 || !strcmp(dir, "reverse");
-        memcpy(prm.act, acts[d], sizeof prm.act);
-        float *yd = y ? (float *)y->data + (g.layout ? d * H : d * B * H) : NULL;
-        mqk_rnn_f32(&prm, in[0]->data, (const float *)in[1]->data + d * G * H * I,
-                    (const float *)in[2]->data + d * G * H * H, b ? (const float *)b->data + d * 2 * G * H : NULL,
-                    p ? (const float *)p->data + d * 3 * H : NULL, lens, h, c, yd, scratch);
-        for (size_t bi = 0; bi < B; bi++) {
-            size_t off = g.layout ? (bi * D + d) * H : (d * B + bi) * H;
-            if (yh) memcpy((float *)yh->data + off, h + bi * H, H * sizeof(float));
-            if (yc) memcpy((float *)yc->data + off, c + bi * H, H * sizeof(float));
-        }
-    }
-done:
-    mq_free(scratch);
-    mq_free(h);
-    mq_free(c);
-    return st;
+    kc->n_p = 25;
+    kc->scratch_bytes = mqk_rnn_kernel_scratch_bytes(g.cell, (int32_t)g.batch, (int32_t)g.hidden);
+    return MQ_OK;
 }
 
+/* sequence_lens are data: checked here (the kernel trusts them), then the runtime kernel runs. */
 static mq_status rnn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    return nn_forward_f32(n, in, out, err, rnn_forward32);
+    const mq_tensor *sl = nn_opt(n, in, 4);
+    int64_t seq = in[0]->dims[mq_attr_int(n, "layout", 0) ? 1 : 0];
+    for (int64_t i = 0; sl && i < mq_numel(sl); i++) {
+        int32_t v = ((const int32_t *)sl->data)[i];
+        if (v < 0 || v > seq)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "sequence_lens[%lld] = %d out of range", (long long)i, v);
+    }
+    return nn_forward_kernel(n, in, out, err);
 }
 
 const mq_op_def nn_op_rnn = {.op_type = "RNN", .domain = "", .since = 7, .until = 0, .min_in = 3, .max_in = 6,
-                             .min_out = 0, .max_out = 2, .infer = rnn_infer, .forward = rnn_forward};
+                             .min_out = 0, .max_out = 2, .infer = rnn_infer, .forward = rnn_forward,
+                             .lower = rnn_lower};
 const mq_op_def nn_op_gru = {.op_type = "GRU", .domain = "", .since = 7, .until = 0, .min_in = 3, .max_in = 6,
-                             .min_out = 0, .max_out = 2, .infer = rnn_infer, .forward = rnn_forward};
+                             .min_out = 0, .max_out = 2, .infer = rnn_infer, .forward = rnn_forward,
+                             .lower = rnn_lower};
 const mq_op_def nn_op_lstm = {.op_type = "LSTM", .domain = "", .since = 7, .until = 0, .min_in = 3, .max_in = 8,
-                              .min_out = 0, .max_out = 3, .infer = rnn_infer, .forward = rnn_forward};
+                              .min_out = 0, .max_out = 3, .infer = rnn_infer, .forward = rnn_forward,
+                             .lower = rnn_lower};

@@ -1,5 +1,5 @@
-/* nn_roi.c: RoiAlign (opset 10 and 16) and MaxRoiPool on NCHW input, one runtime/kernels/roi.c call
- * per region of interest. */
+/* nn_roi.c: RoiAlign (opset 10 and 16) and MaxRoiPool on NCHW input, lowered to the roialign_f32 /
+ * maxroipool_f32 kernels of runtime/kernels/roi.c. */
 #include "ops/nn_internal.h"
 #include "runtime/kernels/roi.h"
 
@@ -66,33 +66,42 @@ static mq_status roi_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status roi_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status roi_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
+    int ra = is_roialign(n);
+    if (in[0]->dtype != MQ_F32 || in[1]->dtype != MQ_F32 || out[0]->dtype != MQ_F32)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32 only)",
+                            mq_dtype_name(in[0]->dtype));
     mqk_roi_params p;
     MQ_TRY(roi_params(n, in[0], &p, err));
-    int ra = is_roialign(n);
-    size_t R = (size_t)in[1]->dims[0], img = nn_prod(in[0]->dims, 1, 4);
-    size_t per = (size_t)p.channels * (size_t)p.out_h * (size_t)p.out_w;
-    const float *rois = in[1]->data;
-    for (size_t i = 0; i < R; i++) {
-        int64_t b = ra ? ((const int64_t *)in[2]->data)[i] : (int64_t)rois[i * 5];
-        if (b < 0 || b >= in[0]->dims[0])
-            return mq_node_fail(err, n, MQ_ERR_INVALID, "batch index %lld of roi %zu out of range", (long long)b, i);
-        const float *x = (const float *)in[0]->data + (size_t)b * img;
-        float *y = (float *)out[0]->data + i * per;
-        if (ra) mqk_roialign_f32(&p, x, rois + i * 4, y);
-        else mqk_maxroipool_f32(&p, x, rois + i * 5 + 1, y);
-    }
+    kc->kernel = ra ? "roialign_f32" : "maxroipool_f32";
+    kc->p[0] = nn_pf(p.spatial_scale);
+    kc->p[1] = p.sampling_ratio;
+    kc->p[2] = p.half_pixel;
+    kc->p[3] = p.max_mode;
+    kc->n_p = 4;
     return MQ_OK;
 }
 
+/* Batch indices are data: checked here (the kernel writes zeros for bad ones), then the kernel runs. */
 static mq_status roi_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    return nn_forward_f32(n, in, out, err, roi_forward32);
+    int ra = is_roialign(n);
+    int64_t R = in[1]->dims[0];
+    for (int64_t i = 0; i < R; i++) {
+        int64_t b = ra ? ((const int64_t *)in[2]->data)[i]
+                       : (int64_t)mq_load_f64(in[1]->data, in[1]->dtype, (size_t)i * 5);
+        if (b < 0 || b >= in[0]->dims[0])
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "batch index %lld of roi %lld out of range", (long long)b,
+                                (long long)i);
+    }
+    return nn_forward_kernel(n, in, out, err);
 }
 
 const mq_op_def nn_op_roialign = {.op_type = "RoiAlign", .domain = "", .since = 10, .until = 0, .min_in = 3,
-                                  .max_in = 3, .min_out = 1, .max_out = 1, .infer = roi_infer, .forward = roi_forward};
+                                  .max_in = 3, .min_out = 1, .max_out = 1, .infer = roi_infer, .forward = roi_forward,
+                                  .lower = roi_lower};
 const mq_op_def nn_op_maxroipool = {.op_type = "MaxRoiPool", .domain = "", .since = 1, .until = 0, .min_in = 2,
                                     .max_in = 2, .min_out = 1, .max_out = 1, .infer = roi_infer,
-                                    .forward = roi_forward};
+                                    .forward = roi_forward, .lower = roi_lower};

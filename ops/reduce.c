@@ -1,8 +1,8 @@
 /* reduce.c: op family 'reduce': the Reduce* ops and ArgMax/ArgMin, plus the family table (TopK and
  * CumSum live in reduce_scan.c, Einsum and Det in reduce_einsum.c). */
 #include "ops/util.h"
+#include "runtime/kernels/reduce.h"
 
-#include <math.h>
 #include <string.h>
 
 /* ---- axes -------------------------------------------------------------------------------------- */
@@ -93,7 +93,11 @@ static mq_status red_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-typedef enum red_kind { R_SUM, R_SUMSQ, R_L1, R_L2, R_MEAN, R_PROD, R_MAX, R_MIN, R_LOGSUM, R_LOGSUMEXP } red_kind;
+typedef enum red_kind {
+    R_SUM = MQK_RED_SUM, R_SUMSQ = MQK_RED_SUMSQ, R_L1 = MQK_RED_L1, R_L2 = MQK_RED_L2, R_MEAN = MQK_RED_MEAN,
+    R_PROD = MQK_RED_PROD, R_MAX = MQK_RED_MAX, R_MIN = MQK_RED_MIN, R_LOGSUM = MQK_RED_LOGSUM,
+    R_LOGSUMEXP = MQK_RED_LOGSUMEXP
+} red_kind;
 
 static red_kind red_kind_of(const char *op)
 {
@@ -109,161 +113,33 @@ static red_kind red_kind_of(const char *op)
     return R_SUM;
 }
 
-static inline double red_ld(const void *p, mq_dtype t, size_t i)
-{
-    if (t == MQ_F32) return ((const float *)p)[i];
-    return mq_load_f64(p, t, i);
-}
-
-/* Output offset of every input element: strides of the output with 0 along reduced axes. */
-static void red_strides(const mq_tensor *x, uint32_t mask, int64_t *ost)
-{
-    int64_t s = 1;
-    for (int d = x->rank - 1; d >= 0; d--) {
-        if (mask & (1u << d)) {
-            ost[d] = 0;
-        } else {
-            ost[d] = s;
-            s *= x->dims[d];
-        }
-    }
-}
-
-static mq_status red_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: reduce_f32 for float32, reduce_any for float64 and the integer types (runtime/kernels/reduce.h). */
+static mq_status red_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
     const mq_tensor *x = in[0];
-    mq_tensor *y = out[0];
     uint32_t mask;
     int known, noop;
     MQ_TRY(red_axes(n, in, x->rank, &mask, &known, &noop, err));
-    int64_t nx = mq_numel(x), ny = mq_numel(y);
-    if (noop) {
-        memcpy(y->data, x->data, mq_nbytes(x));
-        return MQ_OK;
-    }
+    if (!known) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "axes are not a constant");
     red_kind k = red_kind_of(n->op_type);
-    int is_int = mq_dtype_is_int(x->dtype);
-    int is_unsigned = is_int && !mq_dtype_is_signed(x->dtype);
-    double *acc = mq_calloc((size_t)(ny > 0 ? ny : 1), sizeof(double));
-    double *mx = NULL;
-    int64_t *iacc = NULL;
-    if (!acc) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    if (is_int && (k == R_SUM || k == R_PROD || k == R_MAX || k == R_MIN || k == R_SUMSQ || k == R_L1)) {
-        iacc = mq_calloc((size_t)(ny > 0 ? ny : 1), sizeof(int64_t));
-        if (!iacc) {
-            mq_free(acc);
-            return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-        }
-    }
-    int64_t ost[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0};
-    red_strides(x, mask, ost);
-    int64_t count = ny > 0 ? nx / ny : 0;
-
-    /* initial values */
-    for (int64_t o = 0; o < ny; o++) {
-        if (k == R_PROD) acc[o] = 1;
-        if (k == R_MAX || k == R_LOGSUMEXP) acc[o] = -INFINITY;
-        if (k == R_MIN) acc[o] = INFINITY;
-        if (iacc) {
-            iacc[o] = 0;
-            if (k == R_PROD) iacc[o] = 1;
-            if (k == R_MAX) iacc[o] = is_unsigned ? 0 : INT64_MIN;
-            if (k == R_MIN) iacc[o] = is_unsigned ? (int64_t)-1 : INT64_MAX; /* -1: UINT64_MAX bits */
-        }
-    }
-    if (k == R_LOGSUMEXP) {
-        mx = mq_malloc(sizeof(double) * (size_t)(ny > 0 ? ny : 1));
-        if (!mx) {
-            mq_free(acc);
-            return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-        }
-    }
-    int pass_count = k == R_LOGSUMEXP ? 2 : 1;
-    for (int pass = 0; pass < pass_count; pass++) {
-        if (pass == 1) {
-            for (int64_t o = 0; o < ny; o++) {
-                mx[o] = isfinite(acc[o]) ? acc[o] : 0;
-                acc[o] = 0;
-            }
-        }
-        memset(idx, 0, sizeof idx);
-        int64_t o = 0;
-        for (int64_t i = 0; i < nx; i++) {
-            if (iacc) {
-                int64_t v = mq_load_i64(x->data, x->dtype, (size_t)i);
-                switch (k) {
-                case R_SUM: iacc[o] = (int64_t)((uint64_t)iacc[o] + (uint64_t)v); break;
-                case R_SUMSQ: iacc[o] = (int64_t)((uint64_t)iacc[o] + (uint64_t)v * (uint64_t)v); break;
-                case R_L1: iacc[o] = (int64_t)((uint64_t)iacc[o] + (uint64_t)(v < 0 && !is_unsigned ? -v : v)); break;
-                case R_PROD: iacc[o] = (int64_t)((uint64_t)iacc[o] * (uint64_t)v); break;
-                case R_MAX:
-                    if (is_unsigned ? (uint64_t)v > (uint64_t)iacc[o] : v > iacc[o]) iacc[o] = v;
-                    break;
-                case R_MIN:
-                    if (is_unsigned ? (uint64_t)v < (uint64_t)iacc[o] : v < iacc[o]) iacc[o] = v;
-                    break;
-                default: break;
-                }
-            } else {
-                double v = red_ld(x->data, x->dtype, (size_t)i);
-                switch (k) {
-                case R_SUM:
-                case R_MEAN:
-                case R_LOGSUM: acc[o] += v; break;
-                case R_SUMSQ:
-                case R_L2: acc[o] += v * v; break;
-                case R_L1: acc[o] += fabs(v); break;
-                case R_PROD: acc[o] *= v; break;
-                case R_MAX:
-                    if (v > acc[o] || isnan(v)) acc[o] = v;
-                    break;
-                case R_MIN:
-                    if (v < acc[o] || isnan(v)) acc[o] = v;
-                    break;
-                case R_LOGSUMEXP:
-                    if (pass == 0) {
-                        if (v > acc[o]) acc[o] = v;
-                    } else {
-                        acc[o] += exp(v - mx[o]);
-                    }
-                    break;
-                }
-            }
-            /* advance the multi-index and the output offset */
-            for (int d = x->rank - 1; d >= 0; d--) {
-                o += ost[d];
-                if (++idx[d] < x->dims[d]) break;
-                o -= ost[d] * x->dims[d];
-                idx[d] = 0;
-            }
-        }
-    }
-    for (int64_t o = 0; o < ny; o++) {
-        if (iacc) {
-            mq_store_i64(y->data, y->dtype, (size_t)o, iacc[o]);
-            continue;
-        }
-        double v = acc[o];
-        switch (k) {
-        case R_L2: v = sqrt(v); break;
-        case R_MEAN: v = is_int ? (count ? (double)(int64_t)(v / (double)count) : 0) : v / (double)count; break;
-        case R_LOGSUM: v = log(v); break;
-        case R_LOGSUMEXP: v = mx[o] + log(v); break;
-        default: break;
-        }
-        if (is_int && !isfinite(v)) v = 0;
-        mq_store_f64(y->data, y->dtype, (size_t)o, v);
-    }
-    mq_free(acc);
-    mq_free(iacc);
-    mq_free(mx);
+    size_t ny = (size_t)mq_numel(out[0]);
+    kc->kernel = x->dtype == MQ_F32 ? "reduce_f32" : "reduce_any";
+    kc->p[0] = (int32_t)k;
+    kc->p[1] = (int32_t)mask;
+    kc->p[2] = noop;
+    kc->n_p = 3;
+    if (noop) kc->scratch_bytes = 0;
+    else if (x->dtype == MQ_F32) kc->scratch_bytes = k == R_LOGSUMEXP ? ny * sizeof(float) : 0;
+    else kc->scratch_bytes = ny * sizeof(double) * (k == R_LOGSUMEXP ? 2 : 1);
     return MQ_OK;
 }
 
 #define RED_DEF(sym, name)                                                                         \
     static const mq_op_def sym = {                                                                 \
         .op_type = name, .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 2,           \
-        .min_out = 1, .max_out = 1, .infer = red_infer, .forward = red_forward};
+        .min_out = 1, .max_out = 1, .infer = red_infer, .forward = mq_forward_lowered,        \
+        .lower = red_lower};
 
 RED_DEF(def_reduce_sum, "ReduceSum")
 RED_DEF(def_reduce_sumsq, "ReduceSumSquare")
@@ -297,57 +173,27 @@ static mq_status arg_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status arg_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: arg_f32 for float32, arg_any for float64 and the integer types (runtime/kernels/reduce.h). */
+static mq_status arg_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    const mq_tensor *x = in[0];
+    (void)out;
     int axis;
-    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
-    int is_max = strcmp(n->op_type, "ArgMax") == 0;
-    int last = n->opset >= 12 && mq_attr_int(n, "select_last_index", 0) != 0;
-    int64_t outer = 1, inner = 1, len = x->dims[axis];
-    for (int d = 0; d < axis; d++) outer *= x->dims[d];
-    for (int d = axis + 1; d < x->rank; d++) inner *= x->dims[d];
-    int64_t *y = out[0]->data;
-    int is_int = mq_dtype_is_int(x->dtype);
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t i = 0; i < inner; i++) {
-            size_t base = (size_t)(o * len * inner + i);
-            int64_t best = 0;
-            if (is_int && x->dtype != MQ_U64) {
-                int64_t bv = len > 0 ? mq_load_i64(x->data, x->dtype, base) : 0;
-                for (int64_t j = 1; j < len; j++) {
-                    int64_t v = mq_load_i64(x->data, x->dtype, base + (size_t)(j * inner));
-                    int better = is_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
-                    if (better) {
-                        bv = v;
-                        best = j;
-                    }
-                }
-            } else {
-                double bv = len > 0 ? red_ld(x->data, x->dtype, base) : 0;
-                for (int64_t j = 1; j < len; j++) {
-                    double v = red_ld(x->data, x->dtype, base + (size_t)(j * inner));
-                    int better = is_max ? (v > bv || (last && v == bv)) : (v < bv || (last && v == bv));
-                    if (isnan(bv)) better = 0;
-                    else if (isnan(v)) better = 1;
-                    if (better) {
-                        bv = v;
-                        best = j;
-                    }
-                }
-            }
-            y[o * inner + i] = best;
-        }
-    }
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), in[0]->rank, &axis, err));
+    kc->kernel = in[0]->dtype == MQ_F32 ? "arg_f32" : "arg_any";
+    kc->p[0] = axis;
+    kc->p[1] = strcmp(n->op_type, "ArgMax") == 0;
+    kc->p[2] = n->opset >= 12 && mq_attr_int(n, "select_last_index", 0) != 0;
+    kc->n_p = 3;
     return MQ_OK;
 }
 
 static const mq_op_def def_argmax = {.op_type = "ArgMax", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                      .max_in = 1, .min_out = 1, .max_out = 1, .infer = arg_infer,
-                                     .forward = arg_forward};
+                                     .forward = mq_forward_lowered, .lower = arg_lower};
 static const mq_op_def def_argmin = {.op_type = "ArgMin", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                      .max_in = 1, .min_out = 1, .max_out = 1, .infer = arg_infer,
-                                     .forward = arg_forward};
+                                     .forward = mq_forward_lowered, .lower = arg_lower};
 
 /* Defined in reduce_scan.c and reduce_einsum.c. */
 extern const mq_op_def mq_def_topk, mq_def_cumsum, mq_def_einsum, mq_def_det;

@@ -2,7 +2,6 @@
  * and CumSum (exclusive, reverse). Part of the 'reduce' family (table in reduce.c). */
 #include "ops/util.h"
 
-#include <math.h>
 #include <string.h>
 
 /* ---- TopK ---------------------------------------------------------------------------------------- */
@@ -55,84 +54,28 @@ static mq_status topk_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-/* Does (va, ia) come before (vb, ib)? NaN counts as the largest value; ties go to the lower index. */
-static int topk_before(double va, int64_t ia, double vb, int64_t ib, int largest)
+/* Lowering: kernel topk (runtime/kernels/reduce_scan.h). */
+static mq_status topk_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
 {
-    int na = isnan(va), nb = isnan(vb);
-    if (na || nb) {
-        if (na && nb) return ia < ib;
-        return largest ? na : nb;
-    }
-    if (va != vb) return largest ? va > vb : va < vb;
-    return ia < ib;
-}
-
-/* Merge sort of idx[0..len) by key[idx], using tmp of the same size. */
-static void topk_sort(int64_t *idx, int64_t *tmp, const double *key, int64_t len, int largest)
-{
-    for (int64_t w = 1; w < len; w *= 2) {
-        for (int64_t lo = 0; lo < len; lo += 2 * w) {
-            int64_t mid = lo + w < len ? lo + w : len, hi = lo + 2 * w < len ? lo + 2 * w : len;
-            int64_t a = lo, b = mid, o = lo;
-            while (a < mid && b < hi)
-                tmp[o++] = topk_before(key[idx[b]], idx[b], key[idx[a]], idx[a], largest) ? idx[b++] : idx[a++];
-            while (a < mid) tmp[o++] = idx[a++];
-            while (b < hi) tmp[o++] = idx[b++];
-        }
-        memcpy(idx, tmp, sizeof(int64_t) * (size_t)len);
-    }
-}
-
-static mq_status topk_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
+    (void)out;
     const mq_tensor *x = in[0];
     int64_t k;
     int known, axis;
     MQ_TRY(topk_k(n, in, &k, &known, err));
+    if (!known) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "K is not a constant");
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), x->rank, &axis, err));
-    int largest = n->opset < 11 || mq_attr_int(n, "largest", 1) != 0;
-    int64_t outer = 1, inner = 1, len = x->dims[axis];
-    for (int d = 0; d < axis; d++) outer *= x->dims[d];
-    for (int d = axis + 1; d < x->rank; d++) inner *= x->dims[d];
-    size_t m = (size_t)(len > 0 ? len : 1);
-    double *key = mq_malloc(sizeof(double) * m);
-    int64_t *idx = mq_malloc(sizeof(int64_t) * m), *tmp = mq_malloc(sizeof(int64_t) * m);
-    if (!key || !idx || !tmp) {
-        mq_free(key);
-        mq_free(idx);
-        mq_free(tmp);
-        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    }
-    mq_tensor *vals = out[0], *inds = n->n_out > 1 ? out[1] : NULL;
-    int is_int = mq_dtype_is_int(x->dtype);
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t i = 0; i < inner; i++) {
-            size_t base = (size_t)(o * len * inner + i);
-            for (int64_t j = 0; j < len; j++) {
-                key[j] = mq_load_f64(x->data, x->dtype, base + (size_t)(j * inner));
-                idx[j] = j;
-            }
-            topk_sort(idx, tmp, key, len, largest);
-            size_t obase = (size_t)(o * k * inner + i);
-            for (int64_t j = 0; j < k; j++) {
-                size_t at = obase + (size_t)(j * inner);
-                size_t src = base + (size_t)(idx[j] * inner);
-                if (is_int)
-                    mq_store_i64(vals->data, vals->dtype, at, mq_load_i64(x->data, x->dtype, src));
-                else
-                    mq_store_f64(vals->data, vals->dtype, at, key[idx[j]]);
-                if (inds) ((int64_t *)inds->data)[at] = idx[j];
-            }
-        }
-    }
-    mq_free(key);
-    mq_free(idx);
-    mq_free(tmp);
+    kc->kernel = "topk";
+    kc->p[0] = axis;
+    kc->p[1] = n->opset < 11 || mq_attr_int(n, "largest", 1) != 0;
+    kc->n_p = 2;
+    kc->scratch_bytes = (size_t)x->dims[axis] * (sizeof(double) + 2 * sizeof(int32_t));
     return MQ_OK;
 }
 
 const mq_op_def mq_def_topk = {.op_type = "TopK", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 2,
-                               .min_out = 1, .max_out = 2, .infer = topk_infer, .forward = topk_forward};
+                               .min_out = 1, .max_out = 2, .infer = topk_infer, .forward = mq_forward_lowered,
+                               .lower = topk_lower};
 
 /* ---- CumSum -------------------------------------------------------------------------------------- */
 
@@ -148,45 +91,26 @@ static mq_status cumsum_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status cumsum_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel cumsum (runtime/kernels/reduce_scan.h); the axis input must be a constant. */
+static mq_status cumsum_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
+    (void)out;
     const mq_tensor *x = in[0];
-    mq_tensor *y = out[0];
     int64_t av[1];
-    int c, axis;
+    int c, axis = 0;
+    if (!in[1]->data) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "axis is not a constant");
     MQ_TRY(mq_read_ints(n, in[1], av, 1, &c, err));
     if (c != 1) return mq_node_fail(err, n, MQ_ERR_INVALID, "axis must hold one value");
-    MQ_TRY(mq_axis(n, av[0], x->rank, &axis, err));
-    int excl = mq_attr_int(n, "exclusive", 0) != 0, rev = mq_attr_int(n, "reverse", 0) != 0;
-    int64_t outer = 1, inner = 1, len = x->rank > 0 ? x->dims[axis] : 1;
-    for (int d = 0; d < axis; d++) outer *= x->dims[d];
-    for (int d = axis + 1; d < x->rank; d++) inner *= x->dims[d];
-    int is_int = mq_dtype_is_int(x->dtype);
-    for (int64_t o = 0; o < outer; o++) {
-        for (int64_t i = 0; i < inner; i++) {
-            size_t base = (size_t)(o * len * inner + i);
-            double s = 0;
-            int64_t si = 0;
-            for (int64_t jj = 0; jj < len; jj++) {
-                int64_t j = rev ? len - 1 - jj : jj;
-                size_t at = base + (size_t)(j * inner);
-                if (is_int) {
-                    int64_t v = mq_load_i64(x->data, x->dtype, at);
-                    if (!excl) si = (int64_t)((uint64_t)si + (uint64_t)v);
-                    mq_store_i64(y->data, y->dtype, at, si);
-                    if (excl) si = (int64_t)((uint64_t)si + (uint64_t)v);
-                } else {
-                    double v = mq_load_f64(x->data, x->dtype, at);
-                    if (!excl) s += v;
-                    mq_store_f64(y->data, y->dtype, at, s);
-                    if (excl) s += v;
-                }
-            }
-        }
-    }
+    if (x->rank > 0) MQ_TRY(mq_axis(n, av[0], x->rank, &axis, err));
+    kc->kernel = "cumsum";
+    kc->p[0] = axis;
+    kc->p[1] = mq_attr_int(n, "exclusive", 0) != 0;
+    kc->p[2] = mq_attr_int(n, "reverse", 0) != 0;
+    kc->n_p = 3;
     return MQ_OK;
 }
 
 const mq_op_def mq_def_cumsum = {.op_type = "CumSum", .domain = "", .since = 11, .until = 0, .min_in = 2,
                                  .max_in = 2, .min_out = 1, .max_out = 1, .infer = cumsum_infer,
-                                 .forward = cumsum_forward};
+                                 .forward = mq_forward_lowered, .lower = cumsum_lower};

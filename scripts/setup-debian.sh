@@ -11,8 +11,12 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libcmocka-dev libopenblas-dev zlib1g-dev
   libonnx-testdata python3-onnx python3-numpy
-  nodejs npm
 )
+# Node.js with npm runs onnxruntime-node; use the machine's if it has one (its own npm included),
+# else Debian's.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
 if [ "${MAQD_WITH_TORCH:-1}" = 1 ]; then
   PKGS+=(python3-torch python3-torchvision dataset-fashion-mnist)
 fi

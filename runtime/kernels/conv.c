@@ -288,3 +288,25 @@ void mqk_k_conv_transpose_f32(const mqr_call *c)
                            c->n_in > 2 && c->in[2].rank >= 0 ? (const float *)c->in[2].data : 0,
                            (float *)c->out[0].data);
 }
+
+/* element i of an int8 / uint8 tensor */
+static int32_t load8(const mqr_tensor *t, size_t i)
+{
+    return t->dtype == MQR_U8 ? (int32_t)((const uint8_t *)t->data)[i] : (int32_t)((const int8_t *)t->data)[i];
+}
+
+void mqk_k_conv_integer(const mqr_call *c)
+{
+    mqk_conv_params p;
+    const mqr_tensor *x = &c->in[0], *w = &c->in[1];
+    const mqr_tensor *xz = c->n_in > 2 && c->in[2].rank >= 0 ? &c->in[2] : 0;
+    const mqr_tensor *wz = c->n_in > 3 && c->in[3].rank >= 0 ? &c->in[3] : 0;
+    size_t nx = (size_t)mqr_numel(x), nw = (size_t)mqr_numel(w), per_m, i;
+    int32_t *xi = (int32_t *)c->scratch, *wi = xi + nx, x0 = xz ? load8(xz, 0) : 0;
+    int per_channel = wz && mqr_numel(wz) > 1;
+    conv_from_call(c, 0, &p);
+    per_m = nw / (size_t)p.out_ch;
+    for (i = 0; i < nx; i++) xi[i] = load8(x, i) - x0;
+    for (i = 0; i < nw; i++) wi[i] = load8(w, i) - (wz ? load8(wz, per_channel ? i / per_m : 0) : 0);
+    mqk_conv_i32(&p, xi, wi, (int32_t *)c->out[0].data);
+}

@@ -38,6 +38,11 @@ void mqk_k_conv_f32(const mqr_call *c);
  * p[0] nd, p[1] group, p[2..4] stride, p[5..7] pad_begin, p[8..10] dilation. No scratch. */
 void mqk_k_conv_transpose_f32(const mqr_call *c);
 
+/* Kernel conv_integer (ConvInteger): in[0] x (int8/uint8), in[1] w (int8/uint8), in[2] x_zero_point
+ * (optional scalar), in[3] w_zero_point (optional, scalar or [out_ch]); out[0] y int32. p[0..10] as
+ * conv_f32. Scratch: 4 bytes per element of x and of w (the values minus their zero points). */
+void mqk_k_conv_integer(const mqr_call *c);
+
 /* Output rows: prod(out_size[0..nd-1)) (each of out_size[nd-1] values). */
 int32_t mqk_conv_out_rows(const mqk_conv_params *p);
 /* Scratch of conv_f32 for a method and tile (rows per im2col tile). */

@@ -29,6 +29,7 @@ static uint64_t ewa_pow_u(uint64_t a, uint64_t b)
 #define EWA_LOOP(EXPR)                                                                             \
     for (i = 0; i < m; i++) {                                                                      \
         const T x = A[i], y = B[i];                                                                \
+        (void)y;                                                                                   \
         R[i] = (EXPR);                                                                             \
     }                                                                                              \
     break;

@@ -105,3 +105,37 @@ void mqk_k_matmul_f32(const mqr_call *c)
         mqk_gemm_nn(M, N, K, 1.0f, av + ao * mk, K, bv + bo * kn, N, y + t * mn, N);
     }
 }
+
+/* element i of an int8 / uint8 tensor */
+static int32_t load8(const mqr_tensor *t, size_t i)
+{
+    return t->dtype == MQR_U8 ? (int32_t)((const uint8_t *)t->data)[i] : (int32_t)((const int8_t *)t->data)[i];
+}
+
+void mqk_k_matmul_integer(const mqr_call *c)
+{
+    const mqr_tensor *a = &c->in[0], *b = &c->in[1];
+    const mqr_tensor *az = c->n_in > 2 && c->in[2].rank >= 0 ? &c->in[2] : 0;
+    const mqr_tensor *bz = c->n_in > 3 && c->in[3].rank >= 0 ? &c->in[3] : 0;
+    int32_t brank = c->p[0], d;
+    const int32_t *bd = c->p + 2, *as = bd + brank, *bs = as + brank;
+    int32_t M = a->rank == 1 ? 1 : a->dims[a->rank - 2], K = a->dims[a->rank - 1];
+    int32_t N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
+    size_t na = (size_t)mqr_numel(a), nb = (size_t)mqr_numel(b), i, t, batches = 1;
+    size_t mk = (size_t)M * (size_t)K, kn = (size_t)K * (size_t)N, mn = (size_t)M * (size_t)N;
+    int32_t *ai = (int32_t *)c->scratch, *bi = ai + na, *y = (int32_t *)c->out[0].data;
+    int a_row = az && mqr_numel(az) > 1, b_col = bz && mqr_numel(bz) > 1;
+    for (i = 0; i < na; i++) ai[i] = load8(a, i) - (az ? load8(az, a_row ? (i / (size_t)K) % (size_t)M : 0) : 0);
+    for (i = 0; i < nb; i++) bi[i] = load8(b, i) - (bz ? load8(bz, b_col ? i % (size_t)N : 0) : 0);
+    for (d = 0; d < brank; d++) batches *= (size_t)bd[d];
+    for (t = 0; t < batches; t++) {
+        size_t rest = t, ao = 0, bo = 0;
+        for (d = brank - 1; d >= 0; d--) {
+            size_t k = rest % (size_t)bd[d];
+            rest /= (size_t)bd[d];
+            ao += k * (size_t)as[d];
+            bo += k * (size_t)bs[d];
+        }
+        mqk_gemm_i32(M, N, K, ai + ao * mk, bi + bo * kn, y + t * mn);
+    }
+}

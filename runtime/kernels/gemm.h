@@ -30,4 +30,9 @@ void mqk_k_gemm_f32(const mqr_call *c);
  * strides of B. */
 void mqk_k_matmul_f32(const mqr_call *c);
 
+/* Kernel matmul_integer (MatMulInteger): in[0] A, in[1] B (int8/uint8, numpy matmul shapes), in[2]
+ * a_zero_point (optional, scalar or [M]), in[3] b_zero_point (optional, scalar or [N]); out[0] Y int32.
+ * p as matmul_f32 (p[1] unused). Scratch: 4 bytes per element of A and of B. */
+void mqk_k_matmul_integer(const mqr_call *c);
+
 #endif

@@ -4,6 +4,14 @@
 
 #include <math.h>
 
+static size_t prod(const int32_t *d, int32_t from, int32_t to)
+{
+    size_t p = 1;
+    int32_t i;
+    for (i = from; i < to; i++) p *= (size_t)d[i];
+    return p;
+}
+
 void mqk_batchnorm_f32(size_t batch, size_t channels, size_t spatial, const float *x, const float *scale,
                        const float *bias, const float *mean, const float *var, float eps, float *y)
 {
@@ -39,6 +47,42 @@ void mqk_channel_stats_f32(size_t batch, size_t channels, size_t spatial, const 
     }
 }
 
+/* out[i] of an optional output, or 0 */
+static float *opt_out(const mqr_call *c, int32_t i)
+{
+    return i < c->n_out && c->out[i].rank >= 0 ? (float *)c->out[i].data : 0;
+}
+
+void mqk_k_batchnorm_f32(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0];
+    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], sp = prod(x->dims, 2, x->rank), i;
+    const float *scale = (const float *)c->in[1].data, *bias = (const float *)c->in[2].data;
+    const float *mean = (const float *)c->in[3].data, *var = (const float *)c->in[4].data;
+    float eps = mqr_p_f32(c->p[0]), mom = mqr_p_f32(c->p[2]);
+    float *o1 = opt_out(c, 1), *o2 = opt_out(c, 2), *o3 = opt_out(c, 3), *o4 = opt_out(c, 4);
+    if (!c->p[1]) {
+        mqk_batchnorm_f32(N, C, sp, (const float *)x->data, scale, bias, mean, var, eps, (float *)c->out[0].data);
+        for (i = 0; i < C; i++) { /* running statistics pass through */
+            if (o1) o1[i] = mean[i];
+            if (o2) o2[i] = var[i];
+            if (o3 && c->p[3]) o3[i] = mean[i];
+            if (o4 && c->p[3]) o4[i] = var[i];
+        }
+        return;
+    } else {
+        float *bm = (float *)c->scratch, *bv = bm + C;
+        mqk_channel_stats_f32(N, C, sp, (const float *)x->data, bm, bv);
+        mqk_batchnorm_f32(N, C, sp, (const float *)x->data, scale, bias, bm, bv, eps, (float *)c->out[0].data);
+        for (i = 0; i < C; i++) {
+            if (o1) o1[i] = mean[i] * mom + bm[i] * (1.0f - mom);
+            if (o2) o2[i] = var[i] * mom + bv[i] * (1.0f - mom);
+            if (o3) o3[i] = bm[i];
+            if (o4) o4[i] = bv[i];
+        }
+    }
+}
+
 /* mean and variance of n values */
 static void row_stats(const float *x, size_t n, double *mean, double *var)
 {
@@ -51,31 +95,72 @@ static void row_stats(const float *x, size_t n, double *mean, double *var)
     *var = n ? s2 / (double)n : 0.0;
 }
 
-void mqk_instancenorm_f32(size_t batch, size_t channels, size_t spatial, const float *x, const float *scale,
-                          const float *bias, float eps, float *y)
+void mqk_k_instancenorm_f32(const mqr_call *c)
 {
-    size_t n, c, i;
-    for (n = 0; n < batch; n++)
-        for (c = 0; c < channels; c++) {
-            const float *xp = x + (n * channels + c) * spatial;
-            float *yp = y + (n * channels + c) * spatial;
-            double m, v, inv;
-            row_stats(xp, spatial, &m, &v);
-            inv = 1.0 / sqrt(v + (double)eps);
-            for (i = 0; i < spatial; i++) yp[i] = (float)((xp[i] - m) * inv * scale[c] + bias[c]);
+    const mqr_tensor *x = &c->in[0];
+    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], sp = prod(x->dims, 2, x->rank), n, ch, i;
+    const float *scale = (const float *)c->in[1].data, *bias = (const float *)c->in[2].data;
+    double eps = (double)mqr_p_f32(c->p[0]);
+    for (n = 0; n < N; n++)
+        for (ch = 0; ch < C; ch++) {
+            const float *xp = (const float *)x->data + (n * C + ch) * sp;
+            float *yp = (float *)c->out[0].data + (n * C + ch) * sp;
+            double m, v;
+            float a, b;
+            row_stats(xp, sp, &m, &v);
+            a = (float)(scale[ch] / sqrt(v + eps));
+            b = (float)(bias[ch] - m * a);
+            for (i = 0; i < sp; i++) yp[i] = xp[i] * a + b;
         }
 }
 
-void mqk_layernorm_f32(size_t rows, size_t cols, const float *x, const float *scale, const float *bias,
-                       float eps, float *y, float *mean, float *inv_std)
+/* Broadcast t (numpy rules) to the shape dims[0..nd) into dst. */
+static void expand(const mqr_tensor *t, const int32_t *dims, int32_t nd, float *dst)
 {
-    size_t r, j;
+    size_t st[MQR_MAX_RANK], total = prod(dims, 0, nd), i, s = 1;
+    int32_t idx[MQR_MAX_RANK], d;
+    const float *src = (const float *)t->data;
+    for (d = nd - 1; d >= 0; d--) {
+        int32_t td = d - (nd - t->rank);
+        st[d] = td >= 0 && t->dims[td] != 1 ? s : 0;
+        if (td >= 0) s *= (size_t)t->dims[td];
+        idx[d] = 0;
+    }
+    for (i = 0; i < total; i++) {
+        size_t off = 0;
+        for (d = 0; d < nd; d++) off += (size_t)idx[d] * st[d];
+        dst[i] = src[off];
+        for (d = nd - 1; d >= 0; d--) {
+            if (++idx[d] < dims[d]) break;
+            idx[d] = 0;
+        }
+    }
+}
+
+void mqk_k_layernorm_f32(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0];
+    int32_t axis = c->p[0];
+    size_t rows = prod(x->dims, 0, axis), cols = prod(x->dims, axis, x->rank), r, j;
+    const float *scale = (const float *)c->in[1].data;
+    const float *bias = c->n_in > 2 && c->in[2].rank >= 0 ? (const float *)c->in[2].data : 0;
+    double eps = (double)mqr_p_f32(c->p[1]);
+    float *mean = opt_out(c, 1), *inv_std = opt_out(c, 2);
+    if (c->p[2]) {
+        float *s = (float *)c->scratch;
+        expand(&c->in[1], x->dims + axis, x->rank - axis, s);
+        scale = s;
+        if (bias) {
+            expand(&c->in[2], x->dims + axis, x->rank - axis, s + cols);
+            bias = s + cols;
+        }
+    }
     for (r = 0; r < rows; r++) {
-        const float *xp = x + r * cols;
-        float *yp = y + r * cols;
+        const float *xp = (const float *)x->data + r * cols;
+        float *yp = (float *)c->out[0].data + r * cols;
         double m, v, inv;
         row_stats(xp, cols, &m, &v);
-        inv = 1.0 / sqrt(v + (double)eps);
+        inv = 1.0 / sqrt(v + eps);
         for (j = 0; j < cols; j++) {
             double t = (xp[j] - m) * inv * scale[j];
             if (bias) t += bias[j];
@@ -86,9 +171,14 @@ void mqk_layernorm_f32(size_t rows, size_t cols, const float *x, const float *sc
     }
 }
 
-void mqk_lpnorm_f32(size_t outer, size_t n, size_t inner, int p, const float *x, float *y)
+void mqk_k_lpnorm_f32(const mqr_call *c)
 {
-    size_t o, i, k;
+    const mqr_tensor *xt = &c->in[0];
+    int32_t axis = c->p[0], p = c->p[1];
+    size_t outer = prod(xt->dims, 0, axis), n = xt->rank ? (size_t)xt->dims[axis] : 1;
+    size_t inner = prod(xt->dims, axis + 1, xt->rank), o, i, k;
+    const float *x = (const float *)xt->data;
+    float *y = (float *)c->out[0].data;
     for (o = 0; o < outer; o++)
         for (i = 0; i < inner; i++) {
             const float *xp = x + o * n * inner + i;
@@ -103,23 +193,64 @@ void mqk_lpnorm_f32(size_t outer, size_t n, size_t inner, int p, const float *x,
         }
 }
 
-void mqk_lrn_f32(size_t batch, size_t channels, size_t spatial, int32_t size, float alpha, float beta,
-                 float bias, const float *x, float *y)
+void mqk_k_lrn_f32(const mqr_call *c)
 {
-    size_t n, i;
-    int32_t c, j, lo = (size - 1) / 2, hi = size / 2; /* floor((size-1)/2), ceil((size-1)/2) */
+    const mqr_tensor *xt = &c->in[0];
+    size_t batch = (size_t)xt->dims[0], channels = (size_t)xt->dims[1], spatial = prod(xt->dims, 2, xt->rank), n, i;
+    int32_t size = c->p[0], ch, j, lo = (size - 1) / 2, hi = size / 2; /* floor((size-1)/2), ceil((size-1)/2) */
+    double alpha = (double)mqr_p_f32(c->p[1]) / (double)size, beta = (double)mqr_p_f32(c->p[2]);
+    double bias = (double)mqr_p_f32(c->p[3]);
+    const float *x = (const float *)xt->data;
+    float *y = (float *)c->out[0].data;
     for (n = 0; n < batch; n++)
-        for (c = 0; c < (int32_t)channels; c++)
+        for (ch = 0; ch < (int32_t)channels; ch++) {
+            int32_t j0 = ch - lo < 0 ? 0 : ch - lo, j1 = ch + hi >= (int32_t)channels ? (int32_t)channels - 1 : ch + hi;
+            const float *xc = x + (n * channels + (size_t)ch) * spatial;
+            float *yc = y + (n * channels + (size_t)ch) * spatial;
             for (i = 0; i < spatial; i++) {
                 double s = 0.0;
-                for (j = c - lo; j <= c + hi; j++) {
-                    double v;
-                    if (j < 0 || j >= (int32_t)channels) continue;
-                    v = x[(n * channels + (size_t)j) * spatial + i];
+                for (j = j0; j <= j1; j++) {
+                    double v = x[(n * channels + (size_t)j) * spatial + i];
                     s += v * v;
                 }
-                y[(n * channels + (size_t)c) * spatial + i] =
-                    (float)(x[(n * channels + (size_t)c) * spatial + i] /
-                            pow((double)bias + (double)alpha / (double)size * s, (double)beta));
+                yc[i] = (float)(xc[i] / pow(bias + alpha * s, beta));
             }
+        }
+}
+
+void mqk_k_mvn_f32(const mqr_call *c)
+{
+    const mqr_tensor *xt = &c->in[0];
+    uint32_t mask = (uint32_t)c->p[0];
+    int32_t rank = xt->rank, d, idx[MQR_MAX_RANK];
+    size_t kst[MQR_MAX_RANK], groups = 1, total = prod(xt->dims, 0, rank), per, i, g;
+    double *acc = (double *)c->scratch, *acc2;
+    const float *x = (const float *)xt->data;
+    float *y = (float *)c->out[0].data;
+    int pass;
+    for (d = rank - 1; d >= 0; d--) {
+        kst[d] = (mask >> d) & 1 ? 0 : groups;
+        if (!((mask >> d) & 1)) groups *= (size_t)xt->dims[d];
+    }
+    acc2 = acc + groups;
+    for (g = 0; g < 2 * groups; g++) acc[g] = 0.0;
+    per = groups ? total / groups : 0;
+    for (pass = 0; pass < 2 && total; pass++) {
+        for (d = 0; d < rank; d++) idx[d] = 0;
+        for (i = 0; i < total; i++) {
+            g = 0;
+            for (d = 0; d < rank; d++) g += (size_t)idx[d] * kst[d];
+            if (pass == 0) {
+                acc[g] += x[i];
+                acc2[g] += (double)x[i] * x[i];
+            } else {
+                double m = acc[g] / (double)per, v = acc2[g] / (double)per - m * m;
+                y[i] = (float)((x[i] - m) / (sqrt(v > 0 ? v : 0) + 1e-9));
+            }
+            for (d = rank - 1; d >= 0; d--) {
+                if (++idx[d] < xt->dims[d]) break;
+                idx[d] = 0;
+            }
+        }
+    }
 }

@@ -125,3 +125,71 @@ void mqk_rnn_f32(const mqk_rnn_params *p, const float *x, const float *w, const 
         }
     }
 }
+
+size_t mqk_rnn_kernel_scratch_bytes(int cell, int32_t batch, int32_t hidden)
+{
+    return ((size_t)cell_gates(cell) + 2 + 2 * (size_t)batch) * (size_t)hidden * sizeof(float);
+}
+
+static const float *opt_in(const mqr_call *c, int32_t i)
+{
+    return i < c->n_in && c->in[i].rank >= 0 ? (const float *)c->in[i].data : 0;
+}
+
+static float *opt_out(const mqr_call *c, int32_t i)
+{
+    return i < c->n_out && c->out[i].rank >= 0 ? (float *)c->out[i].data : 0;
+}
+
+void mqk_k_rnn_f32(const mqr_call *c)
+{
+    const mqr_tensor *xt = &c->in[0];
+    mqk_rnn_params prm;
+    int layout = c->p[2], k;
+    size_t S = (size_t)xt->dims[layout ? 1 : 0], B = (size_t)xt->dims[layout ? 0 : 1], I = (size_t)xt->dims[2];
+    size_t H = (size_t)c->in[2].dims[2], D = (size_t)c->p[1], G = (size_t)cell_gates(c->p[0]), d, bi, j;
+    const float *b = opt_in(c, 3), *h0 = opt_in(c, 5), *c0 = c->p[0] == MQK_CELL_LSTM ? opt_in(c, 6) : 0;
+    const float *peep = c->p[0] == MQK_CELL_LSTM ? opt_in(c, 7) : 0;
+    const int32_t *lens = c->n_in > 4 && c->in[4].rank >= 0 ? (const int32_t *)c->in[4].data : 0;
+    float *y = opt_out(c, 0), *yh = opt_out(c, 1), *yc = opt_out(c, 2);
+    float *scratch = (float *)c->scratch, *h = scratch + (G + 2) * H, *cs = h + B * H;
+    prm.cell = c->p[0];
+    prm.seq = (int32_t)S;
+    prm.batch = (int32_t)B;
+    prm.input = (int32_t)I;
+    prm.hidden = (int32_t)H;
+    prm.linear_before_reset = c->p[4];
+    prm.input_forget = c->p[5];
+    prm.clip = mqr_p_f32(c->p[6]);
+    prm.x_step = layout ? I : B * I;
+    prm.x_batch = layout ? S * I : I;
+    prm.y_step = layout ? D * H : D * B * H;
+    prm.y_batch = layout ? S * D * H : H;
+    for (d = 0; d < D; d++) {
+        /* state offsets: layout 0 [dirs, batch, H], layout 1 [batch, dirs, H] */
+        for (bi = 0; bi < B; bi++) {
+            size_t off = layout ? (bi * D + d) * H : (d * B + bi) * H;
+            for (j = 0; j < H; j++) {
+                h[bi * H + j] = h0 ? h0[off + j] : 0.0f;
+                cs[bi * H + j] = c0 ? c0[off + j] : 0.0f;
+            }
+        }
+        prm.reverse = d == 1 || c->p[3];
+        for (k = 0; k < 3; k++) {
+            const int32_t *a = c->p + 7 + 9 * d + 3 * (size_t)k;
+            prm.act[k].kind = (mqk_act_kind)a[0];
+            prm.act[k].alpha = mqr_p_f32(a[1]);
+            prm.act[k].beta = mqr_p_f32(a[2]);
+        }
+        mqk_rnn_f32(&prm, (const float *)xt->data, (const float *)c->in[1].data + d * G * H * I,
+                    (const float *)c->in[2].data + d * G * H * H, b ? b + d * 2 * G * H : 0, peep ? peep + d * 3 * H : 0,
+                    lens, h, cs, y ? y + (layout ? d * H : d * B * H) : 0, scratch);
+        for (bi = 0; bi < B; bi++) {
+            size_t off = layout ? (bi * D + d) * H : (d * B + bi) * H;
+            for (j = 0; j < H; j++) {
+                if (yh) yh[off + j] = h[bi * H + j];
+                if (yc) yc[off + j] = cs[bi * H + j];
+            }
+        }
+    }
+}

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "runtime/mqr_kernel.h"
+
 typedef enum mqk_act_kind {
     MQK_ACT_SIGMOID,
     MQK_ACT_TANH,
@@ -51,5 +53,15 @@ size_t mqk_rnn_scratch_bytes(const mqk_rnn_params *p);
  * batch entry's length leave its state unchanged and write zeros to y. */
 void mqk_rnn_f32(const mqk_rnn_params *p, const float *x, const float *w, const float *r, const float *b,
                  const float *peep, const int32_t *seq_lens, float *h, float *c, float *y, float *scratch);
+
+/* Kernel rnn_f32 (RNN, GRU, LSTM, every direction): in[0] X, in[1] W, in[2] R, in[3] B, in[4]
+ * sequence_lens (int32), in[5] initial_h, in[6] initial_c, in[7] P (LSTM); out[0] Y, out[1] Y_h,
+ * out[2] Y_c; optional ones have rank -1. Shapes as in ONNX (layout 0 or 1). p[0] cell (MQK_CELL_*),
+ * p[1] directions (1, 2), p[2] layout, p[3] 1 if the only direction is 'reverse',
+ * p[4] linear_before_reset, p[5] input_forget, p[6] clip (f32 bits, 0: none), then for direction d
+ * (0, 1) and activation k (0..2) at p[7 + 9*d + 3*k]: kind (mqk_act_kind), alpha, beta (f32 bits).
+ * Scratch: mqk_rnn_kernel_scratch_bytes. */
+void mqk_k_rnn_f32(const mqr_call *c);
+size_t mqk_rnn_kernel_scratch_bytes(int cell, int32_t batch, int32_t hidden);
 
 #endif

@@ -118,3 +118,36 @@ void mqk_maxroipool_f32(const mqk_roi_params *p, const float *img, const float *
             }
     }
 }
+
+static void roi_run(const mqr_call *c, int align)
+{
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    mqk_roi_params p;
+    int32_t R = c->in[1].dims[0], i, N = x->dims[0];
+    size_t img = (size_t)x->dims[1] * (size_t)x->dims[2] * (size_t)x->dims[3], per, j;
+    const float *rois = (const float *)c->in[1].data;
+    p.channels = x->dims[1];
+    p.height = x->dims[2];
+    p.width = x->dims[3];
+    p.out_h = y->dims[2];
+    p.out_w = y->dims[3];
+    p.spatial_scale = mqr_p_f32(c->p[0]);
+    p.sampling_ratio = align ? c->p[1] : 0;
+    p.half_pixel = align ? c->p[2] : 0;
+    p.max_mode = align ? c->p[3] : 0;
+    per = (size_t)p.channels * (size_t)p.out_h * (size_t)p.out_w;
+    for (i = 0; i < R; i++) {
+        int64_t b = align ? ((const int64_t *)c->in[2].data)[i] : (int64_t)rois[(size_t)i * 5];
+        float *yo = (float *)y->data + (size_t)i * per;
+        if (b < 0 || b >= N) {
+            for (j = 0; j < per; j++) yo[j] = 0.0f;
+            continue;
+        }
+        if (align) mqk_roialign_f32(&p, (const float *)x->data + (size_t)b * img, rois + (size_t)i * 4, yo);
+        else mqk_maxroipool_f32(&p, (const float *)x->data + (size_t)b * img, rois + (size_t)i * 5 + 1, yo);
+    }
+}
+
+void mqk_k_roialign_f32(const mqr_call *c) { roi_run(c, 1); }
+
+void mqk_k_maxroipool_f32(const mqr_call *c) { roi_run(c, 0); }

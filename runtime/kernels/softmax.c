@@ -1,12 +1,10 @@
-/* softmax.c: Softmax / LogSoftmax / Hardmax kernels (see softmax.h); the maximum is subtracted
- * first so large inputs do not overflow. */
+/* softmax.c: Softmax / LogSoftmax / Hardmax kernel (see softmax.h); the maximum is subtracted first
+ * so large inputs do not overflow; exponentials are computed once and stored. */
 #include "runtime/kernels/softmax.h"
 
 #include <math.h>
 
-enum { SM_SOFT, SM_LOG, SM_HARD };
-
-static void sm_run(size_t outer, size_t n, size_t inner, const float *x, float *y, int kind)
+void mqk_softmax_f32(size_t outer, size_t n, size_t inner, int kind, const float *x, float *y)
 {
     size_t o, i, k;
     for (o = 0; o < outer; o++)
@@ -23,31 +21,37 @@ static void sm_run(size_t outer, size_t n, size_t inner, const float *x, float *
                     m = xp[k * inner];
                     arg = k;
                 }
-            if (kind == SM_HARD) {
+            if (kind == MQK_HARDMAX) {
                 for (k = 0; k < n; k++) yp[k * inner] = k == arg ? 1.0f : 0.0f;
                 continue;
             }
-            for (k = 0; k < n; k++) s += exp((double)xp[k * inner] - (double)m);
-            if (kind == SM_SOFT) {
-                for (k = 0; k < n; k++) yp[k * inner] = (float)(exp((double)xp[k * inner] - (double)m) / s);
+            if (kind == MQK_SOFTMAX) {
+                float inv;
+                for (k = 0; k < n; k++) {
+                    float e = expf(xp[k * inner] - m);
+                    yp[k * inner] = e;
+                    s += e;
+                }
+                inv = (float)(1.0 / s);
+                for (k = 0; k < n; k++) yp[k * inner] *= inv;
             } else {
-                double ls = log(s);
-                for (k = 0; k < n; k++) yp[k * inner] = (float)((double)xp[k * inner] - (double)m - ls);
+                float ls;
+                for (k = 0; k < n; k++) s += expf(xp[k * inner] - m);
+                ls = (float)log(s);
+                for (k = 0; k < n; k++) yp[k * inner] = xp[k * inner] - m - ls;
             }
         }
 }
 
-void mqk_softmax_f32(size_t outer, size_t n, size_t inner, const float *x, float *y)
+void mqk_k_softmax_f32(const mqr_call *c)
 {
-    sm_run(outer, n, inner, x, y, SM_SOFT);
-}
-
-void mqk_logsoftmax_f32(size_t outer, size_t n, size_t inner, const float *x, float *y)
-{
-    sm_run(outer, n, inner, x, y, SM_LOG);
-}
-
-void mqk_hardmax_f32(size_t outer, size_t n, size_t inner, const float *x, float *y)
-{
-    sm_run(outer, n, inner, x, y, SM_HARD);
+    const mqr_tensor *x = &c->in[0];
+    int32_t axis = c->p[1], d;
+    size_t outer = 1, n = 1, inner = 1;
+    for (d = 0; d < x->rank; d++) {
+        if (d < axis) outer *= (size_t)x->dims[d];
+        else if (d == axis || c->p[2]) n *= (size_t)x->dims[d];
+        else inner *= (size_t)x->dims[d];
+    }
+    mqk_softmax_f32(outer, n, inner, c->p[0], (const float *)x->data, (float *)c->out[0].data);
 }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "core/op.h"
 #include "runtime/kernels/conv.h"
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/norm.h"
@@ -32,6 +33,30 @@ static float frand(void)
 {
     rng = rng * 1664525u + 1013904223u;
     return (float)((rng >> 8) & 0xffffff) / 8388608.0f - 1.0f;
+}
+
+/* Run kernel fn on float tensors: ins[i] / outs[i] with the given ranks and dims (up to 4). */
+typedef struct ktens {
+    const void *data;
+    int rank;
+    int32_t dims[4];
+} ktens;
+
+static void run_k(mqr_kernel_fn fn, const int32_t *prm, int n_p, const ktens *ins, int n_in, const ktens *outs, int n_out,
+                  void *scratch)
+{
+    mqr_tensor ti[8], to[8];
+    for (int i = 0; i < n_in + n_out; i++) {
+        const ktens *k = i < n_in ? &ins[i] : &outs[i - n_in];
+        mqr_tensor *t = i < n_in ? &ti[i] : &to[i - n_in];
+        memset(t, 0, sizeof *t);
+        t->dtype = MQR_F32;
+        t->rank = k->data ? k->rank : -1;
+        for (int d = 0; d < k->rank; d++) t->dims[d] = k->dims[d];
+        t->data = (void *)k->data;
+    }
+    mqr_call c = {prm, n_p, ti, n_in, to, n_out, scratch};
+    fn(&c);
 }
 
 static void test_sgemm_hand(void **state)
@@ -229,11 +254,11 @@ static void test_pool_hand(void **state)
     float x[16], y[4];
     int64_t ind[4];
     for (int i = 0; i < 16; i++) x[i] = (float)i;
-    mqk_maxpool_f32(&p, x, y, ind, 0);
+    mqk_pool_f32(&p, MQK_POOL_MAX, x, y, ind, 0);
     const float want[4] = {5, 7, 13, 15};
     near(y, want, 4, 0);
     assert_int_equal(ind[1], 7);
-    mqk_maxpool_f32(&p, x, y, ind, 1);
+    mqk_pool_f32(&p, MQK_POOL_MAX, x, y, ind, 1);
     assert_int_equal(ind[1], 13);
     assert_int_equal(ind[2], 7);
     /* 1-D average, x = [1,2,3], kernel 2, pads 1+1: windows {pad,1} {1,2} {2,3} {3,pad}:
@@ -248,11 +273,11 @@ static void test_pool_hand(void **state)
     a.stride[0] = a.dilation[0] = 1;
     a.pad_begin[0] = a.pad_end[0] = 1;
     const float xa[3] = {1, 2, 3};
-    mqk_avgpool_f32(&a, xa, y);
+    mqk_pool_f32(&a, MQK_POOL_AVG, xa, y, NULL, 0);
     const float want2[4] = {1, 1.5f, 2.5f, 3};
     near(y, want2, 4, 0);
     a.count_include_pad = 1;
-    mqk_avgpool_f32(&a, xa, y);
+    mqk_pool_f32(&a, MQK_POOL_AVG, xa, y, NULL, 0);
     const float want3[4] = {0.5f, 1.5f, 2.5f, 1.5f};
     near(y, want3, 4, 0);
     /* Lp (p = 2), kernel 2, no pads on [3,4,0]: [sqrt(9+16), sqrt(16+0)] = [5, 4] */
@@ -260,15 +285,18 @@ static void test_pool_hand(void **state)
     a.out_size[0] = 2;
     a.p = 2.0f;
     const float xl[3] = {3, 4, 0};
-    mqk_lppool_f32(&a, xl, y);
+    mqk_pool_f32(&a, MQK_POOL_LP, xl, y, NULL, 0);
     const float want4[2] = {5, 4};
     near(y, want4, 2, 1e-6f);
     /* global: [1,2,3,4] -> mean 2.5, max 4, L2 sqrt(30) */
     const float xg[4] = {1, 2, 3, 4};
-    mqk_global_avgpool_f32(1, 4, xg, y);
-    mqk_global_maxpool_f32(1, 4, xg, y + 1);
-    mqk_global_lppool_f32(1, 4, 2.0f, xg, y + 2);
-    const float want5[3] = {2.5f, 4, 5.4772256f};
+    for (int kind = 0; kind < 3; kind++) {
+        mqr_tensor ti = {MQR_F32, 3, {1, 1, 4}, (void *)xg}, to = {MQR_F32, 3, {1, 1, 1}, y + (kind + 2) % 3};
+        int32_t prm[2] = {kind, mqr_f32_bits(2.0f)};
+        mqr_call call = {prm, 2, &ti, 1, &to, 1, NULL};
+        mqk_k_global_pool_f32(&call); /* max, avg, lp -> y[2], y[0], y[1] */
+    }
+    const float want5[3] = {2.5f, 5.4772256f, 4};
     near(y, want5, 3, 1e-6f);
 }
 
@@ -289,28 +317,43 @@ static void test_norm_hand(void **state)
     assert_float_equal(v[0], 1.25f, 1e-6f);
     /* layernorm, row [1,3]: mean 2, var 1, eps 0 -> [-1, 1]; scale [2,3], bias [0,1] -> [-2, 4] */
     const float xr[2] = {1, 3}, sc[2] = {2, 3}, bb[2] = {0, 1};
-    mqk_layernorm_f32(1, 2, xr, sc, bb, 0.0f, y, m, v);
+    {
+        const int32_t prm[3] = {1, mqr_f32_bits(0.0f), 0};
+        const ktens in[3] = {{xr, 2, {1, 2}}, {sc, 1, {2}}, {bb, 1, {2}}};
+        const ktens out[3] = {{y, 2, {1, 2}}, {m, 2, {1, 1}}, {v, 2, {1, 1}}};
+        run_k(mqk_k_layernorm_f32, prm, 3, in, 3, out, 3, NULL);
+    }
     const float w2[2] = {-2, 4};
     near(y, w2, 2, 1e-6f);
     assert_float_equal(m[0], 2.0f, 1e-6f);
     assert_float_equal(v[0], 1.0f, 1e-6f);
     /* instancenorm: same row as one plane, scale 2, bias 0 -> [-2, 2] */
     const float s2 = 2, b0 = 0;
-    mqk_instancenorm_f32(1, 1, 2, xr, &s2, &b0, 0.0f, y);
+    {
+        const int32_t prm[1] = {mqr_f32_bits(0.0f)};
+        const ktens in[3] = {{xr, 3, {1, 1, 2}}, {&s2, 1, {1}}, {&b0, 1, {1}}}, out[1] = {{y, 3, {1, 1, 2}}};
+        run_k(mqk_k_instancenorm_f32, prm, 1, in, 3, out, 1, NULL);
+    }
     const float w3[2] = {-2, 2};
     near(y, w3, 2, 1e-6f);
     /* Lp normalization of [3,4]: L2 -> [0.6, 0.8]; L1 -> [3/7, 4/7] */
     const float xl[2] = {3, 4};
-    mqk_lpnorm_f32(1, 2, 1, 2, xl, y);
+    const ktens lin[1] = {{xl, 1, {2}}}, lout[1] = {{y, 1, {2}}};
+    const int32_t l2[2] = {0, 2}, l1[2] = {0, 1};
+    run_k(mqk_k_lpnorm_f32, l2, 2, lin, 1, lout, 1, NULL);
     const float w4[2] = {0.6f, 0.8f};
     near(y, w4, 2, 1e-6f);
-    mqk_lpnorm_f32(1, 2, 1, 1, xl, y);
+    run_k(mqk_k_lpnorm_f32, l1, 2, lin, 1, lout, 1, NULL);
     const float w5[2] = {3.0f / 7, 4.0f / 7};
     near(y, w5, 2, 1e-6f);
     /* LRN, channels [1,2], size 3, alpha 3, beta 1, bias 1: both windows cover both channels,
      * sum of squares 5: y = x / (1 + 3/3*5) = [1/6, 2/6] */
     const float xc[2] = {1, 2};
-    mqk_lrn_f32(1, 2, 1, 3, 3.0f, 1.0f, 1.0f, xc, y);
+    {
+        const int32_t prm[4] = {3, mqr_f32_bits(3.0f), mqr_f32_bits(1.0f), mqr_f32_bits(1.0f)};
+        const ktens in[1] = {{xc, 3, {1, 2, 1}}}, out[1] = {{y, 3, {1, 2, 1}}};
+        run_k(mqk_k_lrn_f32, prm, 4, in, 1, out, 1, NULL);
+    }
     const float w6[2] = {1.0f / 6, 2.0f / 6};
     near(y, w6, 2, 1e-6f);
 }
@@ -321,21 +364,25 @@ static void test_softmax_hand(void **state)
     /* [0, ln 3]: exp = [1, 3], softmax [0.25, 0.75], log-softmax [ln 0.25, ln 0.75] */
     const float x[2] = {0.0f, 1.0986123f};
     float y[3];
-    mqk_softmax_f32(1, 2, 1, x, y);
+    mqk_softmax_f32(1, 2, 1, MQK_SOFTMAX, x, y);
     const float w1[2] = {0.25f, 0.75f};
     near(y, w1, 2, 1e-6f);
-    mqk_logsoftmax_f32(1, 2, 1, x, y);
+    mqk_softmax_f32(1, 2, 1, MQK_LOGSOFTMAX, x, y);
     const float w2[2] = {-1.3862944f, -0.2876821f};
     near(y, w2, 2, 1e-6f);
     /* hardmax of [1,3,3]: the first maximum -> [0,1,0] */
     const float xh[3] = {1, 3, 3};
-    mqk_hardmax_f32(1, 3, 1, xh, y);
+    mqk_softmax_f32(1, 3, 1, MQK_HARDMAX, xh, y);
     const float w3[3] = {0, 1, 0};
     near(y, w3, 3, 0);
     /* strided: [outer 1, n 2, inner 2] = [[0, 0], [ln 3, 0]]: columns [0.25, 0.75] and [0.5, 0.5] */
     const float xs[4] = {0.0f, 0.0f, 1.0986123f, 0.0f};
     float ys[4];
-    mqk_softmax_f32(1, 2, 2, xs, ys);
+    {
+        const int32_t prm[3] = {MQK_SOFTMAX, 0, 0};
+        const ktens in[1] = {{xs, 2, {2, 2}}}, out[1] = {{ys, 2, {2, 2}}};
+        run_k(mqk_k_softmax_f32, prm, 3, in, 1, out, 1, NULL);
+    }
     const float w4[4] = {0.25f, 0.5f, 0.75f, 0.5f};
     near(ys, w4, 4, 1e-6f);
 }
@@ -442,12 +489,238 @@ static void test_roi_hand(void **state)
     near(y, img, 4, 0);
 }
 
+/* ---- the ops' host forward (OpenBLAS for large products) against their runtime kernel ---------- */
+
+static mq_attr ints_attr(const char *name, int n, const int64_t *v)
+{
+    mq_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = name;
+    a.type = MQ_ATTR_INTS;
+    a.n = n;
+    a.ints = v;
+    return a;
+}
+
+static mq_attr int_attr(const char *name, int64_t v)
+{
+    mq_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = name;
+    a.type = MQ_ATTR_INT;
+    a.i = v;
+    return a;
+}
+
+static mq_attr float_attr(const char *name, float v)
+{
+    mq_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = name;
+    a.type = MQ_ATTR_FLOAT;
+    a.f = v;
+    return a;
+}
+
+static void rand_tensor(mq_tensor *t, int rank, const int64_t *dims)
+{
+    memset(t, 0, sizeof *t);
+    t->name = "t";
+    t->dtype = MQ_F32;
+    mq_tensor_set_shape(t, rank, dims);
+    size_t n = (size_t)mq_numel(t);
+    t->data = mq_malloc(n * sizeof(float) + 1);
+    assert_non_null(t->data);
+    for (size_t i = 0; i < n; i++) ((float *)t->data)[i] = frand();
+}
+
+/* Infer the node, run its forward (OpenBLAS when large) and its lowered kernel through mq_run_kcall,
+ * and compare. For Conv, every valid method of the kernel is run too (direct, im2col in small tiles,
+ * pointwise). */
+static void forward_vs_kernel(const char *op, int opset, const mq_attr *attrs, int n_attr, mq_tensor *ins, int n_in)
+{
+    const mq_op_def *def = mq_op_find("", op, opset, NULL);
+    assert_non_null(def);
+    assert_non_null(def->lower);
+    mq_node n;
+    memset(&n, 0, sizeof n);
+    n.name = "t";
+    n.op_type = op;
+    n.domain = "";
+    n.opset = opset;
+    n.n_in = n_in;
+    n.n_out = 1;
+    n.n_attr = n_attr;
+    n.attrs = (mq_attr *)attrs;
+    n.def = def;
+    const mq_tensor *in[4];
+    for (int i = 0; i < n_in; i++) in[i] = &ins[i];
+    mq_tensor y0, y1;
+    memset(&y0, 0, sizeof y0);
+    mq_tensor *o0[1] = {&y0}, *o1[1] = {&y1};
+    mq_err err = {0};
+    assert_int_equal(def->infer(&n, in, o0, &err), MQ_OK);
+    y1 = y0;
+    size_t cnt = (size_t)mq_numel(&y0);
+    y0.data = mq_malloc(cnt * sizeof(float) + 1);
+    y1.data = mq_malloc(cnt * sizeof(float) + 1);
+    assert_true(y0.data && y1.data);
+    assert_int_equal(def->forward(&n, in, o0, &err), MQ_OK);
+    mq_kcall kc;
+    memset(&kc, 0, sizeof kc);
+    assert_int_equal(def->lower(&n, in, (const mq_tensor *const *)o1, &kc, &err), MQ_OK);
+    memset(y1.data, 0xff, cnt * sizeof(float)); /* NaN: every output must be written */
+    assert_int_equal(mq_run_kcall(&n, &kc, in, o1, &err), MQ_OK);
+    near(y1.data, y0.data, cnt, 1e-4f);
+    if (!strcmp(op, "Conv")) {
+        mqk_conv_params p;
+        memset(&p, 0, sizeof p);
+        p.nd = ins[0].rank - 2;
+        p.group = kc.p[1];
+        p.in_ch = (int32_t)ins[0].dims[1];
+        for (int i = 0; i < p.nd; i++) {
+            p.kernel[i] = (int32_t)ins[1].dims[2 + i];
+            p.out_size[i] = (int32_t)y0.dims[2 + i];
+        }
+        int pointwise = 1;
+        for (int i = 0; i < p.nd; i++)
+            if (p.kernel[i] != 1 || kc.p[2 + i] != 1 || ins[0].dims[2 + i] != y0.dims[2 + i]) pointwise = 0;
+        for (int m = 0; m < 3 + pointwise; m++) {
+            mq_kcall k2 = kc;
+            k2.p[11] = m == 3 ? MQK_CONV_POINTWISE : m == 0 ? MQK_CONV_DIRECT : MQK_CONV_IM2COL;
+            k2.p[12] = m == 1 ? 1 : m == 2 ? 3 : mqk_conv_out_rows(&p); /* tiles of 1 and 3 rows */
+            k2.scratch_bytes = mqk_conv_scratch_bytes(&p, k2.p[11], k2.p[12]);
+            memset(y1.data, 0xff, cnt * sizeof(float));
+            assert_int_equal(mq_run_kcall(&n, &k2, in, o1, &err), MQ_OK);
+            near(y1.data, y0.data, cnt, 1e-4f);
+        }
+    }
+    mq_free(y0.data);
+    mq_free(y1.data);
+    for (int i = 0; i < n_in; i++) mq_free(ins[i].data);
+}
+
+static void test_conv_forward_vs_kernel(void **state)
+{
+    (void)state;
+    mq_tensor t[3];
+    /* 2-D, 16 -> 32 channels in 2 groups, 20x18, 3x3, stride (2,1), pads (1,0,2,1), dilation (1,2) */
+    {
+        const int64_t xd[4] = {2, 16, 20, 18}, wd[4] = {32, 8, 3, 3}, bd[1] = {32};
+        const int64_t st[2] = {2, 1}, pads[4] = {1, 0, 2, 1}, dil[2] = {1, 2};
+        mq_attr a[4] = {ints_attr("strides", 2, st), ints_attr("pads", 4, pads), ints_attr("dilations", 2, dil),
+                        int_attr("group", 2)};
+        rand_tensor(&t[0], 4, xd);
+        rand_tensor(&t[1], 4, wd);
+        rand_tensor(&t[2], 1, bd);
+        forward_vs_kernel("Conv", 11, a, 4, t, 3);
+    }
+    /* 5x5 kernel over 24 channels, no bias, SAME_UPPER */
+    {
+        const int64_t xd[4] = {1, 24, 15, 17}, wd[4] = {20, 24, 5, 5};
+        mq_attr a[1];
+        memset(a, 0, sizeof a);
+        a[0].name = "auto_pad";
+        a[0].type = MQ_ATTR_STRING;
+        a[0].s = "SAME_UPPER";
+        a[0].s_len = 10;
+        rand_tensor(&t[0], 4, xd);
+        rand_tensor(&t[1], 4, wd);
+        forward_vs_kernel("Conv", 11, a, 1, t, 2);
+    }
+    /* pointwise 1x1 */
+    {
+        const int64_t xd[4] = {2, 32, 10, 12}, wd[4] = {24, 32, 1, 1}, bd[1] = {24};
+        rand_tensor(&t[0], 4, xd);
+        rand_tensor(&t[1], 4, wd);
+        rand_tensor(&t[2], 1, bd);
+        forward_vs_kernel("Conv", 11, NULL, 0, t, 3);
+    }
+    /* 1-D, stride 3, pads (4, 2), dilation 2 */
+    {
+        const int64_t xd[3] = {3, 12, 100}, wd[3] = {16, 12, 7}, bd[1] = {16};
+        const int64_t st[1] = {3}, pads[2] = {4, 2}, dil[1] = {2};
+        mq_attr a[3] = {ints_attr("strides", 1, st), ints_attr("pads", 2, pads), ints_attr("dilations", 1, dil)};
+        rand_tensor(&t[0], 3, xd);
+        rand_tensor(&t[1], 3, wd);
+        rand_tensor(&t[2], 1, bd);
+        forward_vs_kernel("Conv", 11, a, 3, t, 3);
+    }
+    /* 3-D, groups 3, pads everywhere */
+    {
+        const int64_t xd[5] = {1, 6, 7, 8, 9}, wd[5] = {12, 2, 3, 2, 3}, bd[1] = {12};
+        const int64_t pads[6] = {1, 0, 1, 1, 1, 0}, st[3] = {1, 2, 1};
+        mq_attr a[3] = {ints_attr("pads", 6, pads), ints_attr("strides", 3, st), int_attr("group", 3)};
+        rand_tensor(&t[0], 5, xd);
+        rand_tensor(&t[1], 5, wd);
+        rand_tensor(&t[2], 1, bd);
+        forward_vs_kernel("Conv", 11, a, 3, t, 3);
+    }
+    /* depthwise 3x3, stride 2, pads 1 (runs the kernel on both sides; the methods cross-check) */
+    {
+        const int64_t xd[4] = {1, 16, 21, 20}, wd[4] = {16, 1, 3, 3}, bd[1] = {16};
+        const int64_t st[2] = {2, 2}, pads[4] = {1, 1, 1, 1};
+        mq_attr a[3] = {ints_attr("strides", 2, st), ints_attr("pads", 4, pads), int_attr("group", 16)};
+        rand_tensor(&t[0], 4, xd);
+        rand_tensor(&t[1], 4, wd);
+        rand_tensor(&t[2], 1, bd);
+        forward_vs_kernel("Conv", 11, a, 3, t, 3);
+    }
+}
+
+static void test_gemm_forward_vs_kernel(void **state)
+{
+    (void)state;
+    mq_tensor t[3];
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++)
+            for (int crank = 0; crank < 3; crank++) {
+                const int64_t M = 37, N = 45, K = 50;
+                const int64_t ad[2] = {ta ? K : M, ta ? M : K}, bd[2] = {tb ? N : K, tb ? K : N};
+                const int64_t cd2[2] = {M, 1}, cd1[1] = {N};
+                mq_attr a[4] = {int_attr("transA", ta), int_attr("transB", tb), float_attr("alpha", 0.5f),
+                                float_attr("beta", 1.5f)};
+                rand_tensor(&t[0], 2, ad);
+                rand_tensor(&t[1], 2, bd);
+                if (crank == 2) rand_tensor(&t[2], 2, cd2);
+                else if (crank == 1) rand_tensor(&t[2], 1, cd1);
+                forward_vs_kernel("Gemm", 13, a, 4, t, crank ? 3 : 2);
+            }
+}
+
+static void test_matmul_forward_vs_kernel(void **state)
+{
+    (void)state;
+    mq_tensor t[2];
+    /* batch broadcast [2,1,30,40] x [3,40,35] -> [2,3,30,35] */
+    const int64_t a1[4] = {2, 1, 30, 40}, b1[3] = {3, 40, 35};
+    rand_tensor(&t[0], 4, a1);
+    rand_tensor(&t[1], 3, b1);
+    forward_vs_kernel("MatMul", 13, NULL, 0, t, 2);
+    /* shared B: [4,30,40] x [40,35] */
+    const int64_t a2[3] = {4, 30, 40}, b2[2] = {40, 35};
+    rand_tensor(&t[0], 3, a2);
+    rand_tensor(&t[1], 2, b2);
+    forward_vs_kernel("MatMul", 13, NULL, 0, t, 2);
+    /* matrix x vector, vector x batched matrix */
+    const int64_t a3[2] = {300, 200}, b3[1] = {200};
+    rand_tensor(&t[0], 2, a3);
+    rand_tensor(&t[1], 1, b3);
+    forward_vs_kernel("MatMul", 13, NULL, 0, t, 2);
+    const int64_t a4[1] = {64}, b4[3] = {5, 64, 130};
+    rand_tensor(&t[0], 1, a4);
+    rand_tensor(&t[1], 3, b4);
+    forward_vs_kernel("MatMul", 13, NULL, 0, t, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sgemm_hand),  cmocka_unit_test(test_sgemm_vs_blas), cmocka_unit_test(test_conv_hand),
         cmocka_unit_test(test_conv_vs_blas), cmocka_unit_test(test_pool_hand),     cmocka_unit_test(test_norm_hand),
         cmocka_unit_test(test_softmax_hand), cmocka_unit_test(test_rnn_hand),      cmocka_unit_test(test_roi_hand),
+        cmocka_unit_test(test_conv_forward_vs_kernel), cmocka_unit_test(test_gemm_forward_vs_kernel),
+        cmocka_unit_test(test_matmul_forward_vs_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
