@@ -153,19 +153,20 @@ static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
     if (n->n_in > MAX_NODE_IO || n->n_out > MAX_NODE_IO)
         return mq_node_fail(err, n, MQ_ERR_LIMIT, "more than %d inputs or outputs", MAX_NODE_IO);
     const mq_tensor *in[MAX_NODE_IO + 1], *out[MAX_NODE_IO + 1];
-    for (int k = 0; k < n->n_in; k++) {
-        in[k] = n->in[k] >= 0 ? &g->tensors[n->in[k]] : NULL;
-        if (in[k] && in[k]->rank < 0)
-            return mq_node_fail(err, n, MQ_ERR_SHAPE, "input '%s' has a shape known only at run time: no static program",
-                                in[k]->name);
-    }
-    for (int k = 0; k < n->n_out; k++) {
-        out[k] = n->out[k] >= 0 ? &g->tensors[n->out[k]] : NULL;
-        if (out[k] && out[k]->rank < 0)
-            return mq_node_fail(err, n, MQ_ERR_SHAPE, "output '%s' has a shape known only at run time: no static program",
-                                out[k]->name);
-        if (out[k] && out[k]->is_const)
-            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output '%s' was folded but the node still runs", out[k]->name);
+    /* a shape known only at run time (it depends on values) has no static program: reported with the rest */
+    for (int k = 0; k < n->n_in + n->n_out; k++) {
+        int id = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
+        const mq_tensor *t = id >= 0 ? &g->tensors[id] : NULL;
+        if (k < n->n_in) in[k] = t;
+        else out[k - n->n_in] = t;
+        if (t && t->rank < 0) {
+            mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED, "%s '%s' has a shape known only at run time (no static program)",
+                         k < n->n_in ? "input" : "output", t->name);
+            report_add(rep, e.msg);
+            return MQ_OK;
+        }
+        if (t && k >= n->n_in && t->is_const)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output '%s' was folded but the node still runs", t->name);
     }
     mq_kcall kc;
     memset(&kc, 0, sizeof kc);
@@ -222,7 +223,7 @@ static mq_status build(builder *b, mq_err *err)
         if (node_runs(g, &g->nodes[i])) st = lower_node(b, i, rep, err);
     if (st == MQ_OK && rep->n) {
         if (rep->n_dropped) snprintf(rep->buf + rep->len, sizeof rep->buf - rep->len, "... and %d more\n", rep->n_dropped);
-        st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) have no runtime kernel:\n%s", rep->n, rep->buf);
+        st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) cannot be compiled:\n%s", rep->n, rep->buf);
     }
     mq_free(rep);
     if (st != MQ_OK) return st;

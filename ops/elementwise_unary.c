@@ -247,7 +247,7 @@ static mq_status cast_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
 {
     MQ_TRY(mq_require_input(n, in, 0, err));
     MQ_TRY(mq_require_dtype(n, in[0], mq_types_all, err));
-    int to;
+    int to = 0;
     MQ_TRY(cast_target(n, in, &to, err));
     mq_set_out(out[0], (to == MQ_F16 || to == MQ_BF16) ? MQ_F32 : (mq_dtype)to, in[0]->rank, in[0]->dims);
     out[0]->decl_dtype = (to == MQ_F16 || to == MQ_BF16) ? (mq_dtype)to : MQ_UNDEFINED;
@@ -260,7 +260,7 @@ static mq_status cast_lower(const mq_node *n, const mq_tensor *const *in, const 
                             mq_kcall *kc, mq_err *err)
 {
     (void)out;
-    int to;
+    int to = 0;
     MQ_TRY(cast_target(n, in, &to, err));
     kc->kernel = "ew_cast";
     kc->p[0] = to == MQ_F16 ? MQK_CAST_F16 : to == MQ_BF16 ? MQK_CAST_BF16 : MQK_CAST_PLAIN;

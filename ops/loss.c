@@ -1,7 +1,8 @@
-/* loss.c: op family 'loss': NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (opset 12+), and the
- * reusable 2-D softmax cross-entropy kernel with its gradient declared in ops/loss.h. */
+/* loss.c: op family 'loss': NegativeLogLikelihoodLoss and SoftmaxCrossEntropyLoss (opset 12+), lowered to
+ * runtime/kernels/misc_loss.c, and the trainer's 2-D softmax cross-entropy with its gradient (ops/loss.h). */
 #include "ops/loss.h"
 #include "ops/util.h"
+#include "runtime/kernels/misc_loss.h"
 
 #include <math.h>
 #include <string.h>
@@ -103,100 +104,46 @@ static mq_status loss_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-/* The NLL part of both ops on log-probabilities lp [N, C, D] (D = d1 * .. * dk), in double. Writes the
- * per-element or reduced loss into y (x's dtype). Fails on a target outside [0, C) that is not the
- * ignore_index. */
-static mq_status loss_nll(const mq_node *n, const double *lp, const mq_tensor *x, const mq_tensor *t,
-                          const mq_tensor *w, mq_tensor *y, mq_err *err)
+/* Lowering of both ops: kernel loss_nll (runtime/kernels/misc_loss.h). */
+static mq_status loss_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
 {
+    (void)in;
+    (void)out;
     loss_red red;
     MQ_TRY(loss_reduction(n, &red, err));
-    const mq_attr *ii_attr = mq_attr_get(n, "ignore_index");
-    int has_ii = ii_attr != NULL;
-    int64_t ii = has_ii ? ii_attr->i : 0;
-    int64_t N = x->dims[0], C = x->dims[1], D = 1;
-    for (int d = 2; d < x->rank; d++) D *= x->dims[d];
-    double sum = 0, wsum = 0;
-    for (int64_t b = 0; b < N; b++) {
-        for (int64_t d = 0; d < D; d++) {
-            size_t k = (size_t)(b * D + d);
-            int64_t c = mq_load_i64(t->data, t->dtype, k);
-            double l = 0, wt = 0;
-            if (!(has_ii && c == ii)) {
-                if (c < 0 || c >= C)
-                    return mq_node_fail(err, n, MQ_ERR_INVALID, "target %lld at element %zu is outside [0, %lld)",
-                                        (long long)c, k, (long long)C);
-                wt = w ? mq_load_f64(w->data, w->dtype, (size_t)c) : 1.0;
-                l = -lp[(size_t)((b * C + c) * D + d)] * wt;
-            }
-            sum += l;
-            wsum += wt;
-            if (red == LOSS_NONE) mq_store_f64(y->data, y->dtype, k, l);
-        }
-    }
-    if (red == LOSS_SUM) mq_store_f64(y->data, y->dtype, 0, sum);
-    if (red == LOSS_MEAN) mq_store_f64(y->data, y->dtype, 0, sum / wsum); /* 0/0 is NaN, as numpy and PyTorch */
+    const mq_attr *ii = mq_attr_get(n, "ignore_index");
+    uint64_t iv = ii ? (uint64_t)ii->i : 0;
+    kc->kernel = "loss_nll";
+    kc->p[0] = strcmp(n->op_type, "SoftmaxCrossEntropyLoss") == 0;
+    kc->p[1] = red == LOSS_NONE ? MQK_LOSS_NONE : red == LOSS_SUM ? MQK_LOSS_SUM : MQK_LOSS_MEAN;
+    kc->p[2] = ii != NULL;
+    kc->p[3] = (int32_t)(uint32_t)(iv & 0xffffffffu);
+    kc->p[4] = (int32_t)(uint32_t)(iv >> 32);
+    kc->n_p = 5;
     return MQ_OK;
 }
 
-static mq_status loss_load(const mq_node *n, const mq_tensor *x, double **out, mq_err *err)
+/* The kernel ignores targets outside [0, C); the host reports them first. */
+static mq_status loss_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    size_t ne = (size_t)mq_numel(x);
-    double *v = mq_calloc(ne ? ne : 1, sizeof(double));
-    if (!v) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < ne; i++) v[i] = mq_load_f64(x->data, x->dtype, i);
-    *out = v;
-    return MQ_OK;
-}
-
-/* ---- NegativeLogLikelihoodLoss ---------------------------------------------------------------------- */
-
-static mq_status nll_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    double *lp;
-    MQ_TRY(loss_load(n, in[0], &lp, err));
-    mq_status st = loss_nll(n, lp, in[0], in[1], n->n_in > 2 ? in[2] : NULL, out[0], err);
-    mq_free(lp);
-    return st;
-}
-
-/* ---- SoftmaxCrossEntropyLoss ------------------------------------------------------------------------ */
-
-static mq_status sce_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
-    const mq_tensor *x = in[0];
-    double *lp;
-    MQ_TRY(loss_load(n, x, &lp, err));
-    int64_t N = x->dims[0], C = x->dims[1], D = 1;
-    for (int d = 2; d < x->rank; d++) D *= x->dims[d];
-    /* log-softmax over the class axis, for every (sample, position) */
-    for (int64_t b = 0; b < N; b++) {
-        for (int64_t d = 0; d < D; d++) {
-            double *v = lp + (size_t)(b * C * D + d);
-            if (C == 0) continue;
-            double mx = v[0];
-            for (int64_t c = 1; c < C; c++)
-                if (v[c * D] > mx) mx = v[c * D];
-            double s = 0;
-            for (int64_t c = 0; c < C; c++) s += exp(v[c * D] - mx);
-            double lse = mx + log(s);
-            for (int64_t c = 0; c < C; c++) v[c * D] -= lse;
-        }
+    const mq_tensor *x = in[0], *t = in[1];
+    const mq_attr *ii = mq_attr_get(n, "ignore_index");
+    int64_t C = x->dims[1], nt = mq_numel(t);
+    for (int64_t k = 0; k < nt; k++) {
+        int64_t c = mq_load_i64(t->data, t->dtype, (size_t)k);
+        if ((ii && c == ii->i) || (c >= 0 && c < C)) continue;
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "target %lld at element %lld is outside [0, %lld)", (long long)c,
+                            (long long)k, (long long)C);
     }
-    mq_status st = loss_nll(n, lp, x, in[1], n->n_in > 2 ? in[2] : NULL, out[0], err);
-    if (st == MQ_OK && n->n_out > 1 && out[1]) {
-        size_t ne = (size_t)mq_numel(x);
-        for (size_t i = 0; i < ne; i++) mq_store_f64(out[1]->data, out[1]->dtype, i, lp[i]);
-    }
-    mq_free(lp);
-    return st;
+    return mq_forward_lowered(n, in, out, err);
 }
 
 static const mq_op_def def_nll = {.op_type = "NegativeLogLikelihoodLoss", .domain = "", .since = 12, .until = 0,
                                   .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1, .infer = loss_infer,
-                                  .forward = nll_forward};
+                                  .forward = loss_forward, .lower = loss_lower};
 static const mq_op_def def_sce = {.op_type = "SoftmaxCrossEntropyLoss", .domain = "", .since = 12, .until = 0,
                                   .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 2, .infer = loss_infer,
-                                  .forward = sce_forward};
+                                  .forward = loss_forward, .lower = loss_lower};
 
 const mq_op_def *const mq_ops_loss[] = {&def_nll, &def_sce, NULL};

@@ -1,7 +1,8 @@
 /* maqd.c: op family 'maqd' (domain "ai.maqd", since 1): LayerBatchNorm, WeightQuant (WS + SRC) and
- * ActQuant of the MaQD method (../shared/MAQD.md sections 1-3), with their numeric helpers (ops/maqd.h). */
+ * ActQuant of the MaQD method (../shared/MAQD.md sections 1-3); eval runs runtime/kernels/maqd.c. */
 #include "ops/maqd.h"
 #include "ops/util.h"
+#include "runtime/kernels/maqd.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -11,53 +12,15 @@ static const mq_dtype types_f32[] = {MQ_F32, MQ_UNDEFINED};
 
 /* ---- numeric helpers ------------------------------------------------------------------------------ */
 
-float mq_maqd_round_level(float v, int n)
-{
-    if (n % 2) return roundf(v); /* integer levels; roundf rounds ties away from zero */
-    /* Half-integer levels: the nearest to v is floor(|v|) + 1/2 with v's sign; v exactly an integer k is
-     * a tie between k - 1/2 and k + 1/2, and floor(|k|) + 1/2 is the one away from zero. */
-    float r = floorf(fabsf(v)) + 0.5f;
-    return v < 0 ? -r : r;
-}
+float mq_maqd_round_level(float v, int n) { return mqk_maqd_round_level(v, n); }
 
-float mq_maqd_src(float x, int n, float delta)
-{
-    float h = 0.5f * (float)(n - 1);
-    float r = mq_maqd_round_level(x / delta, n);
-    if (r > h) r = h;
-    if (r < -h) r = -h;
-    return delta * r;
-}
+float mq_maqd_src(float x, int n, float delta) { return mqk_maqd_src(x, n, delta); }
 
-float mq_maqd_actq(float x, int m, float delta)
-{
-    /* round: roundf, i.e. ties away from zero (x / delta = 0.5 gives 1; the clip makes negatives 0). */
-    float r = roundf(x / delta);
-    if (r > (float)(m - 1)) r = (float)(m - 1);
-    if (r < 0) r = 0;
-    return delta * r;
-}
+float mq_maqd_actq(float x, int m, float delta) { return mqk_maqd_actq(x, m, delta); }
 
 void mq_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w, float eps, float *out)
 {
-    size_t fan = outer * inner, stride = channels * inner;
-    for (size_t c = 0; c < channels; c++) {
-        double s = 0;
-        for (size_t o = 0; o < outer; o++)
-            for (size_t i = 0; i < inner; i++) s += w[o * stride + c * inner + i];
-        double mean = fan ? s / (double)fan : 0, ss = 0;
-        for (size_t o = 0; o < outer; o++)
-            for (size_t i = 0; i < inner; i++) {
-                double d = w[o * stride + c * inner + i] - mean;
-                ss += d * d;
-            }
-        double scale = 1.0 / (sqrt(fan ? ss / (double)fan : 0) + (double)eps);
-        for (size_t o = 0; o < outer; o++)
-            for (size_t i = 0; i < inner; i++) {
-                size_t k = o * stride + c * inner + i;
-                out[k] = (float)((w[k] - mean) * scale);
-            }
-    }
+    mqk_maqd_ws_f32(outer, channels, inner, w, eps, out);
 }
 
 static double norm_pdf(double x) { return isinf(x) ? 0 : exp(-0.5 * x * x) * 0.39894228040143267794 /* 1/sqrt(2 pi) */; }
@@ -212,46 +175,49 @@ static mq_status lbn_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
+/* Eval lowering: kernel maqd_lbn_f32 (runtime/kernels/maqd.h). Training mode (batch statistics,
+ * running-statistics outputs) runs on the host only. */
+static mq_status lbn_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
+{
+    (void)in;
+    (void)out;
+    int training = 0;
+    MQ_TRY(training_attr(n, &training, err));
+    if (training) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "training=1 has no runtime kernel (eval only)");
+    kc->kernel = "maqd_lbn_f32";
+    kc->p[0] = mqr_f32_bits(mq_attr_float(n, "epsilon", 1e-5f));
+    kc->n_p = 1;
+    return MQ_OK;
+}
+
 static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     int training = 0;
     MQ_TRY(training_attr(n, &training, err));
+    if (!training) return mq_forward_lowered(n, in, out, err);
     const mq_tensor *x = in[0];
     size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
-    const float *xs = x->data, *gamma = in[1]->data, *beta = in[2]->data;
-    float *y = out[0]->data;
+    const float *xs = x->data;
     double eps = mq_attr_float(n, "epsilon", 1e-5f);
-    double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
-    if (training) { /* statistics of this batch over every element (two passes, in double) */
-        double s = 0, ss = 0;
-        for (size_t i = 0; i < total; i++) s += xs[i];
-        mu = total ? s / (double)total : 0;
-        for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
-        double bvar = total ? ss / (double)total : 0, uvar = total > 1 ? ss / (double)(total - 1) : bvar;
-        double m = mq_attr_float(n, "momentum", 0.1f);
-        double run_mu = ((const float *)in[3]->data)[0], run_var = ((const float *)in[4]->data)[0];
-        if (n->n_out > 1 && out[1]) ((float *)out[1]->data)[0] = (float)((1 - m) * run_mu + m * mu);
-        if (n->n_out > 2 && out[2]) ((float *)out[2]->data)[0] = (float)((1 - m) * run_var + m * uvar);
-        var = bvar;
-    }
-    /* Per channel an affine map y = a x + b (MAQD.md section 1), a and b computed in double. */
-    double inv = 1.0 / sqrt(var + eps);
-    for (size_t c = 0; c < C; c++) {
-        double ad = gamma[c] * inv;
-        float a = (float)ad, b = (float)(beta[c] - ad * mu);
-        for (size_t i = 0; i < N; i++) {
-            const float *xp = xs + (i * C + c) * S;
-            float *yp = y + (i * C + c) * S;
-            for (size_t k = 0; k < S; k++) yp[k] = a * xp[k] + b;
-        }
-    }
-    (void)err;
+    /* statistics of this batch over every element (two passes, in double) */
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < total; i++) s += xs[i];
+    double mu = total ? s / (double)total : 0;
+    for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
+    double bvar = total ? ss / (double)total : 0, uvar = total > 1 ? ss / (double)(total - 1) : bvar;
+    double m = mq_attr_float(n, "momentum", 0.1f);
+    double run_mu = ((const float *)in[3]->data)[0], run_var = ((const float *)in[4]->data)[0];
+    if (n->n_out > 1 && out[1]) ((float *)out[1]->data)[0] = (float)((1 - m) * run_mu + m * mu);
+    if (n->n_out > 2 && out[2]) ((float *)out[2]->data)[0] = (float)((1 - m) * run_var + m * uvar);
+    /* Per channel an affine map y = a x + b (MAQD.md section 1). */
+    mqk_maqd_lbn_f32(N, C, S, xs, in[1]->data, in[2]->data, mu, bvar, eps, out[0]->data);
     return MQ_OK;
 }
 
 static const mq_op_def op_lbn = {.op_type = "LayerBatchNorm", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                  .min_in = 5, .max_in = 5, .min_out = 1, .max_out = 3, .infer = lbn_infer,
-                                 .forward = lbn_forward, .inplace_in = 1};
+                                 .forward = lbn_forward, .inplace_in = 1, .lower = lbn_lower};
 
 /* ---- WeightQuant ---------------------------------------------------------------------------------- */
 
@@ -278,28 +244,30 @@ static mq_status wq_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status wq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel maqd_weight_quant_f32 (runtime/kernels/maqd.h); the default delta (the MSE-optimal
+ * step) is computed here, on the host. */
+static mq_status wq_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
+    (void)out;
     int states = 2, axis = 0;
     float delta = 1.0f;
     MQ_TRY(states_attr(n, &states, err));
     MQ_TRY(delta_attr(n, (float)mq_maqd_optimal_step(states), &delta, err));
-    const mq_tensor *w = in[0];
-    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), w->rank, &axis, err));
-    size_t total = prod(w->dims, 0, w->rank);
-    float *y = out[0]->data;
-    if (mq_attr_int(n, "standardize", 1))
-        mq_maqd_ws_f32(prod(w->dims, 0, axis), (size_t)w->dims[axis], prod(w->dims, axis + 1, w->rank), w->data,
-                       mq_attr_float(n, "eps_w", 1e-5f), y);
-    else if (total && y != w->data)
-        memcpy(y, w->data, total * sizeof(float));
-    for (size_t i = 0; i < total; i++) y[i] = mq_maqd_src(y[i], states, delta);
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), in[0]->rank, &axis, err));
+    kc->kernel = "maqd_weight_quant_f32";
+    kc->p[0] = states;
+    kc->p[1] = mqr_f32_bits(delta);
+    kc->p[2] = mqr_f32_bits(mq_attr_float(n, "eps_w", 1e-5f));
+    kc->p[3] = axis;
+    kc->p[4] = mq_attr_int(n, "standardize", 1) != 0;
+    kc->n_p = 5;
     return MQ_OK;
 }
 
 static const mq_op_def op_wq = {.op_type = "WeightQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                 .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = wq_infer,
-                                .forward = wq_forward};
+                                .forward = mq_forward_lowered, .lower = wq_lower};
 
 /* ---- ActQuant ------------------------------------------------------------------------------------- */
 
@@ -319,21 +287,25 @@ static mq_status aq_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status aq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel maqd_act_quant_f32 (runtime/kernels/maqd.h). */
+static mq_status aq_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
+    (void)in;
+    (void)out;
     int states = 2;
     float delta = 1.0f;
     MQ_TRY(states_attr(n, &states, err));
     MQ_TRY(delta_attr(n, 1.0f, &delta, err));
-    size_t total = prod(in[0]->dims, 0, in[0]->rank);
-    const float *x = in[0]->data;
-    float *y = out[0]->data;
-    for (size_t i = 0; i < total; i++) y[i] = mq_maqd_actq(x[i], states, delta);
+    kc->kernel = "maqd_act_quant_f32";
+    kc->p[0] = states;
+    kc->p[1] = mqr_f32_bits(delta);
+    kc->n_p = 2;
     return MQ_OK;
 }
 
 static const mq_op_def op_aq = {.op_type = "ActQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                 .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = aq_infer,
-                                .forward = aq_forward, .inplace_in = 1};
+                                .forward = mq_forward_lowered, .inplace_in = 1, .lower = aq_lower};
 
 const mq_op_def *const mq_ops_maqd[] = {&op_lbn, &op_wq, &op_aq, NULL};

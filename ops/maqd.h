@@ -1,5 +1,5 @@
 /* maqd.h: the numeric functions of the MaQD ops (../shared/MAQD.md): scaled round-clip, the activation
- * quantizer, weight standardization and the MSE-optimal step, shared by ops/maqd.c, passes and tests. */
+ * quantizer, weight standardization (wrappers of runtime/kernels/maqd.h) and the MSE-optimal step. */
 #ifndef MQ_OPS_MAQD_H
 #define MQ_OPS_MAQD_H
 

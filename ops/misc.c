@@ -1,5 +1,5 @@
-/* misc.c: op family 'misc': quantization (QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear), the
- * random generators, and the family table (Resize/Upsample/GridSample, QLinear*, NMS live in misc_*.c). */
+/* misc.c: op family 'misc': quantization (QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear; kernels in
+ * runtime/kernels/misc_quant.c), the random generators, and the family table (others in misc_*.c). */
 #include "ops/util.h"
 
 #include <math.h>
@@ -127,6 +127,9 @@ static const mq_op_def def_dynq = {.op_type = "DynamicQuantizeLinear", .domain =
                                    .forward = mq_forward_lowered, .lower = dynq_lower};
 
 /* ---- random generators --------------------------------------------------------------------------- */
+
+/* No lower: these are nondeterministic (never folded, not reproducible against a reference), are not part
+ * of inference graphs for the targets, and the runtime has no random source to share with the host. */
 
 /* splitmix64: small, good enough for test data and dropout-like uses; not cryptographic. */
 typedef struct rng {

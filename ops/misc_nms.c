@@ -2,6 +2,9 @@
  * lower box index), suppressing boxes whose IoU exceeds the threshold. Part of the 'misc' family. */
 #include "ops/util.h"
 
+/* No lower: the output's first dimension (the number of selected boxes) depends on the data, and the
+ * backends only compile static shapes. */
+
 #include <math.h>
 #include <string.h>
 

@@ -1,18 +1,10 @@
-/* misc_qlinear.c: QLinearMatMul and QLinearConv (opset 10): integer products of zero-point-shifted
- * uint8/int8 values, requantized with float multipliers. Part of the 'misc' family (table in misc.c). */
+/* misc_qlinear.c: QLinearMatMul and QLinearConv (opset 10): shapes and lowering to the integer kernels of
+ * runtime/kernels/misc_qlinear.c. Part of the 'misc' family (table in misc.c). */
 #include "ops/util.h"
 
-#include <math.h>
 #include <string.h>
 
 static const mq_dtype ql_types[] = {MQ_U8, MQ_I8, MQ_UNDEFINED};
-
-static int ql_saturate(float v, mq_dtype t)
-{
-    int lo = t == MQ_I8 ? -128 : 0, hi = t == MQ_I8 ? 127 : 255;
-    if (isnan(v)) return 0;
-    return v < (float)lo ? lo : v > (float)hi ? hi : (int)v;
-}
 
 /* scale/zero-point pair: one value, or `count` values (per row / column / channel). */
 static mq_status ql_check_param(const mq_node *n, const mq_tensor *t, int is_zp, int64_t count, const char *what,
@@ -28,9 +20,15 @@ static mq_status ql_check_param(const mq_node *n, const mq_tensor *t, int is_zp,
     return MQ_OK;
 }
 
-static inline double ql_param(const mq_tensor *t, int64_t i)
+/* Lowering needs float32 scales (the kernels read them as float). */
+static mq_status ql_f32_scales(const mq_node *n, const mq_tensor *const *in, mq_err *err)
 {
-    return mq_load_f64(t->data, t->dtype, (size_t)(mq_numel(t) == 1 ? 0 : i));
+    static const int which[] = {1, 4, 6};
+    for (int i = 0; i < 3; i++)
+        if (in[which[i]]->dtype != MQ_F32)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "scale of dtype %s has no runtime kernel (float32 only)",
+                                mq_dtype_name(in[which[i]]->dtype));
+    return MQ_OK;
 }
 
 /* ---- QLinearMatMul ------------------------------------------------------------------------------- */
@@ -83,64 +81,40 @@ static mq_status qmm_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status qmm_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel qlinear_matmul (runtime/kernels/misc_qlinear.h) with the broadcast batch strides. */
+static mq_status qmm_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
+    (void)out;
     const mq_tensor *a = in[0], *b = in[3];
-    mq_tensor *y = out[0];
     int r;
     int64_t dims[MQ_MAX_RANK], M, K, N;
     MQ_TRY(qmm_shape(n, a, b, &r, dims, &M, &K, &N, err));
+    MQ_TRY(ql_f32_scales(n, in, err));
     int br = r - (a->rank > 1) - (b->rank > 1);
-    /* batch strides of a and b (in matrices), broadcast */
-    int64_t nb = 1, sa[MQ_MAX_RANK], sb[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0};
-    for (int d = 0; d < br; d++) nb *= dims[d];
-    {
-        int ba = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
-        int64_t s = 1;
-        for (int d = br - 1; d >= 0; d--) {
-            int e = d - (br - ba);
-            sa[d] = (e >= 0 && a->dims[e] != 1) ? s : 0;
-            if (e >= 0) s *= a->dims[e];
-        }
-        s = 1;
-        for (int d = br - 1; d >= 0; d--) {
-            int e = d - (br - bb);
-            sb[d] = (e >= 0 && b->dims[e] != 1) ? s : 0;
-            if (e >= 0) s *= b->dims[e];
-        }
+    kc->kernel = "qlinear_matmul";
+    kc->p[0] = (int32_t)M;
+    kc->p[1] = (int32_t)K;
+    kc->p[2] = (int32_t)N;
+    kc->p[3] = br;
+    int ba = a->rank > 2 ? a->rank - 2 : 0, bb = b->rank > 2 ? b->rank - 2 : 0;
+    int64_t sa = 1, sb = 1;
+    for (int d = br - 1; d >= 0; d--) {
+        int ea = d - (br - ba), eb = d - (br - bb);
+        kc->p[4 + d] = (int32_t)dims[d];
+        kc->p[4 + br + d] = (ea >= 0 && a->dims[ea] != 1) ? (int32_t)sa : 0;
+        kc->p[4 + 2 * br + d] = (eb >= 0 && b->dims[eb] != 1) ? (int32_t)sb : 0;
+        if (ea >= 0) sa *= a->dims[ea];
+        if (eb >= 0) sb *= b->dims[eb];
     }
-    float ys = (float)ql_param(in[6], 0);
-    int yz = (int)mq_load_i64(in[7]->data, in[7]->dtype, 0);
-    for (int64_t bi = 0; bi < nb; bi++) {
-        int64_t oa = 0, ob = 0;
-        for (int d = 0; d < br; d++) {
-            oa += idx[d] * sa[d];
-            ob += idx[d] * sb[d];
-        }
-        size_t abase = (size_t)(oa * M * K), bbase = (size_t)(ob * K * N), ybase = (size_t)(bi * M * N);
-        for (int64_t i = 0; i < M; i++) {
-            int64_t az = mq_load_i64(in[2]->data, in[2]->dtype, (size_t)(mq_numel(in[2]) == 1 ? 0 : i));
-            float as = (float)ql_param(in[1], i);
-            for (int64_t j = 0; j < N; j++) {
-                int64_t bz = mq_load_i64(in[5]->data, in[5]->dtype, (size_t)(mq_numel(in[5]) == 1 ? 0 : j));
-                float bs = (float)ql_param(in[4], j);
-                int64_t acc = 0;
-                for (int64_t k = 0; k < K; k++)
-                    acc += (mq_load_i64(a->data, a->dtype, abase + (size_t)(i * K + k)) - az) *
-                           (mq_load_i64(b->data, b->dtype, bbase + (size_t)(k * N + j)) - bz);
-                float mult = as * bs / ys;
-                float v = nearbyintf((float)acc * mult) + (float)yz;
-                mq_store_i64(y->data, y->dtype, ybase + (size_t)(i * N + j), ql_saturate(v, y->dtype));
-            }
-        }
-        mq_index_next(br, dims, idx);
-    }
+    kc->n_p = 4 + 3 * br;
     return MQ_OK;
 }
 
 const mq_op_def mq_def_qlinear_matmul = {.op_type = "QLinearMatMul", .domain = "", .since = 10, .until = 0,
                                          .min_in = 8, .max_in = 8, .min_out = 1, .max_out = 1,
-                                         .infer = qmm_infer, .forward = qmm_forward};
+                                         .infer = qmm_infer, .forward = mq_forward_lowered,
+                                         .lower = qmm_lower};
 
 /* ---- QLinearConv --------------------------------------------------------------------------------- */
 
@@ -238,70 +212,26 @@ static mq_status qc_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     return MQ_OK;
 }
 
-static mq_status qc_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel qlinear_conv (runtime/kernels/misc_qlinear.h). */
+static mq_status qc_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                          mq_err *err)
 {
-    const mq_tensor *x = in[0], *w = in[3], *bias = n->n_in > 8 ? in[8] : NULL;
-    mq_tensor *y = out[0];
+    (void)out;
     qc_geom g;
-    MQ_TRY(qc_geometry(n, x, w, &g, err));
-    int sp = g.sp;
-    /* pad spatial rank to 3 with unit dims so one loop nest serves 1-D to 3-D */
-    int64_t id[3] = {1, 1, 1}, od[3] = {1, 1, 1}, kd[3] = {1, 1, 1}, st[3] = {1, 1, 1}, dl[3] = {1, 1, 1},
-            p0[3] = {0, 0, 0};
-    for (int d = 0; d < sp; d++) {
-        int e = 3 - sp + d;
-        id[e] = x->dims[2 + d];
-        od[e] = g.out[d];
-        kd[e] = g.k[d];
-        st[e] = g.stride[d];
-        dl[e] = g.dil[d];
-        p0[e] = g.pad0[d];
+    MQ_TRY(qc_geometry(n, in[0], in[3], &g, err));
+    MQ_TRY(ql_f32_scales(n, in, err));
+    kc->kernel = "qlinear_conv";
+    kc->p[0] = (int32_t)g.group;
+    for (int e = 0; e < 3; e++) {
+        int d = e - (3 - g.sp);
+        kc->p[1 + e] = d >= 0 ? (int32_t)g.stride[d] : 1;
+        kc->p[4 + e] = d >= 0 ? (int32_t)g.dil[d] : 1;
+        kc->p[7 + e] = d >= 0 ? (int32_t)g.pad0[d] : 0;
     }
-    int64_t N = x->dims[0], C = x->dims[1], M = w->dims[0], G = g.group, Cg = C / G, Mg = M / G;
-    int64_t isz = id[0] * id[1] * id[2], osz = od[0] * od[1] * od[2], ksz = kd[0] * kd[1] * kd[2];
-    int64_t xz = mq_load_i64(in[2]->data, in[2]->dtype, 0);
-    float xs = (float)ql_param(in[1], 0), ys = (float)ql_param(in[6], 0);
-    int yz = (int)mq_load_i64(in[7]->data, in[7]->dtype, 0);
-    for (int64_t b = 0; b < N; b++)
-        for (int64_t m = 0; m < M; m++) {
-            int64_t grp = m / Mg;
-            int64_t wz = mq_load_i64(in[5]->data, in[5]->dtype, (size_t)(mq_numel(in[5]) == 1 ? 0 : m));
-            float mult = xs * (float)ql_param(in[4], m) / ys;
-            int64_t bv = bias ? mq_load_i64(bias->data, bias->dtype, (size_t)m) : 0;
-            for (int64_t o0 = 0; o0 < od[0]; o0++)
-                for (int64_t o1 = 0; o1 < od[1]; o1++)
-                    for (int64_t o2 = 0; o2 < od[2]; o2++) {
-                        int64_t acc = bv;
-                        for (int64_t c = 0; c < Cg; c++) {
-                            size_t xb = (size_t)((b * C + grp * Cg + c) * isz);
-                            size_t wb = (size_t)((m * Cg + c) * ksz);
-                            for (int64_t k0 = 0; k0 < kd[0]; k0++) {
-                                int64_t i0 = o0 * st[0] - p0[0] + k0 * dl[0];
-                                if (i0 < 0 || i0 >= id[0]) continue;
-                                for (int64_t k1 = 0; k1 < kd[1]; k1++) {
-                                    int64_t i1 = o1 * st[1] - p0[1] + k1 * dl[1];
-                                    if (i1 < 0 || i1 >= id[1]) continue;
-                                    for (int64_t k2 = 0; k2 < kd[2]; k2++) {
-                                        int64_t i2 = o2 * st[2] - p0[2] + k2 * dl[2];
-                                        if (i2 < 0 || i2 >= id[2]) continue;
-                                        int64_t xv = mq_load_i64(x->data, x->dtype,
-                                                                 xb + (size_t)((i0 * id[1] + i1) * id[2] + i2));
-                                        int64_t wv = mq_load_i64(w->data, w->dtype,
-                                                                 wb + (size_t)((k0 * kd[1] + k1) * kd[2] + k2));
-                                        acc += (xv - xz) * (wv - wz);
-                                    }
-                                }
-                            }
-                        }
-                        float v = nearbyintf((float)acc * mult) + (float)yz;
-                        size_t yi = (size_t)((b * M + m) * osz + (o0 * od[1] + o1) * od[2] + o2);
-                        mq_store_i64(y->data, y->dtype, yi, ql_saturate(v, y->dtype));
-                    }
-        }
-    (void)err;
+    kc->n_p = 10;
     return MQ_OK;
 }
 
 const mq_op_def mq_def_qlinear_conv = {.op_type = "QLinearConv", .domain = "", .since = 10, .until = 0,
                                        .min_in = 8, .max_in = 9, .min_out = 1, .max_out = 1, .infer = qc_infer,
-                                       .forward = qc_forward};
+                                       .forward = mq_forward_lowered, .lower = qc_lower};

@@ -283,38 +283,46 @@ static mq_status unpool_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
+static mq_status unpool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
+{
+    if (in[0]->dtype != MQ_F32 || out[0]->dtype != MQ_F32)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32 only)",
+                            mq_dtype_name(in[0]->dtype));
+    int64_t dims[MQ_MAX_RANK], dflt[MQ_MAX_RANK];
+    int known, rank = in[0]->rank;
+    MQ_TRY(unpool_shape(n, in, dims, dflt, &known, err));
+    MQ_TRY(nn_check_i32(n, dflt, rank, err));
+    int same = !memcmp(out[0]->dims, dflt, sizeof(int64_t) * (size_t)rank);
+    kc->kernel = "maxunpool_f32";
+    kc->p[0] = rank;
+    kc->p[1] = !same;
+    for (int d = 0; d < rank; d++) kc->p[2 + d] = (int32_t)dflt[d];
+    kc->n_p = 2 + rank;
+    return MQ_OK;
+}
+
+/* Indices are data: checked here (the kernel skips bad ones), then the runtime kernel runs. */
 static mq_status unpool_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     int64_t dims[MQ_MAX_RANK], dflt[MQ_MAX_RANK];
     int known, rank = in[0]->rank;
     MQ_TRY(unpool_shape(n, in, dims, dflt, &known, err));
-    size_t nx = (size_t)mq_numel(in[0]), ny = (size_t)mq_numel(out[0]), nd = nn_prod(dflt, 0, rank);
-    size_t es = mq_dtype_size(in[0]->dtype);
-    int same = !memcmp(dims, dflt, sizeof(int64_t) * (size_t)rank);
+    size_t nx = (size_t)mq_numel(in[0]), nd = nn_prod(dflt, 0, rank);
     const int64_t *idx = in[1]->data;
-    memset(out[0]->data, 0, ny * es);
     for (size_t i = 0; i < nx; i++) {
         if (idx[i] < 0 || (uint64_t)idx[i] >= nd)
             return mq_node_fail(err, n, MQ_ERR_INVALID, "index %lld out of range [0, %zu)", (long long)idx[i], nd);
-        size_t o = (size_t)idx[i];
-        if (!same) { /* same coordinates in the (larger or smaller) requested shape */
-            size_t rest = o, mul = 1;
-            o = 0;
-            int inside = 1;
-            for (int d = rank - 1; d >= 0; d--) {
-                size_t c = rest % (size_t)dflt[d];
-                rest /= (size_t)dflt[d];
-                if (c >= (size_t)dims[d]) inside = 0;
-                o += c * mul;
-                mul *= (size_t)dims[d];
-            }
-            if (!inside) return mq_node_fail(err, n, MQ_ERR_INVALID, "index %lld outside output_shape", (long long)idx[i]);
+        size_t rest = (size_t)idx[i];
+        for (int d = rank - 1; d >= 0; d--) { /* its coordinates must lie inside the requested shape */
+            if (rest % (size_t)dflt[d] >= (size_t)dims[d])
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "index %lld outside output_shape", (long long)idx[i]);
+            rest /= (size_t)dflt[d];
         }
-        memcpy((char *)out[0]->data + o * es, (const char *)in[0]->data + i * es, es);
     }
-    return MQ_OK;
+    return nn_forward_kernel(n, in, out, err);
 }
 
 const mq_op_def nn_op_maxunpool = {.op_type = "MaxUnpool", .domain = "", .since = 9, .until = 0, .min_in = 2,
                                    .max_in = 3, .min_out = 1, .max_out = 1, .infer = unpool_infer,
-                                   .forward = unpool_forward};
+                                   .forward = unpool_forward, .lower = unpool_lower};

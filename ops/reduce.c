@@ -1,5 +1,5 @@
-/* reduce.c: op family 'reduce': the Reduce* ops and ArgMax/ArgMin, plus the family table (TopK and
- * CumSum live in reduce_scan.c, Einsum and Det in reduce_einsum.c). */
+/* reduce.c: op family 'reduce': the Reduce* ops and ArgMax/ArgMin (kernels: runtime/kernels/reduce.c, reduce_any.c)
+ * and the family table (TopK, CumSum in reduce_scan.c; Einsum, Det in reduce_einsum.c). */
 #include "ops/util.h"
 #include "runtime/kernels/reduce.h"
 

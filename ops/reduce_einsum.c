@@ -1,8 +1,8 @@
-/* reduce_einsum.c: Einsum (general index loops over the labels: transpose, (batch) matmul, diagonal,
- * sums, inner/outer products, '...' broadcasting) and Det. Part of the 'reduce' family (reduce.c). */
+/* reduce_einsum.c: Einsum (equation parsing and the loop-nest plan: transpose, (batch) matmul, diagonal, sums,
+ * '...' broadcasting) and Det, lowered to runtime/kernels/reduce_einsum.c. Part of the 'reduce' family. */
 #include "ops/util.h"
+#include "runtime/kernels/reduce_einsum.h"
 
-#include <math.h>
 #include <string.h>
 
 /* ---- Einsum -------------------------------------------------------------------------------------- */
@@ -179,8 +179,12 @@ static mq_status einsum_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return s;
 }
 
-static mq_status einsum_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: the loop nest of kernel einsum (runtime/kernels/reduce_einsum.h): output labels first, then
+ * the summed ones, with each input's element stride per loop. */
+static mq_status einsum_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
+    (void)out;
     ein_plan *p = mq_malloc(sizeof *p);
     if (!p) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
     mq_status s = ein_plan_make(n, in, p, err);
@@ -188,7 +192,6 @@ static mq_status einsum_forward(const mq_node *n, const mq_tensor *const *in, mq
         mq_free(p);
         return s;
     }
-    /* loop order: output labels, then the summed ones */
     int loop[EIN_LABELS], nl = 0, in_out[EIN_LABELS] = {0};
     for (int d = 0; d < p->out.n; d++) {
         loop[nl++] = p->out.lab[d];
@@ -197,12 +200,18 @@ static mq_status einsum_forward(const mq_node *n, const mq_tensor *const *in, mq
     int n_outer = nl;
     for (int l = 0; l < EIN_LABELS; l++)
         if (p->used[l] && !in_out[l]) loop[nl++] = l;
-    /* per-input strides per loop position */
-    int64_t (*st)[EIN_LABELS] = mq_calloc((size_t)p->n_in, sizeof *st);
-    if (!st) {
+    if (nl > MQK_EIN_MAX_LOOPS || p->n_in > MQK_EIN_MAX_IN || 3 + nl * (1 + p->n_in) > MQR_MAX_PARAMS) {
         mq_free(p);
-        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "%d labels over %d inputs exceed the kernel's parameters", nl,
+                            n->n_in);
     }
+    kc->kernel = "einsum";
+    kc->p[0] = p->n_in;
+    kc->p[1] = nl;
+    kc->p[2] = n_outer;
+    for (int k = 0; k < nl; k++) kc->p[3 + k] = (int32_t)p->size[loop[k]];
+    int32_t *st = kc->p + 3 + nl;
+    memset(st, 0, sizeof(int32_t) * (size_t)(nl * p->n_in));
     for (int i = 0; i < p->n_in; i++) {
         int64_t cs[MQ_MAX_RANK];
         mq_strides(in[i]->rank, in[i]->dims, cs);
@@ -210,60 +219,17 @@ static mq_status einsum_forward(const mq_node *n, const mq_tensor *const *in, mq
             int l = p->in[i].lab[d];
             if (in[i]->dims[d] == 1 && p->size[l] != 1) continue;
             for (int k = 0; k < nl; k++)
-                if (loop[k] == l) st[i][k] += cs[d];
+                if (loop[k] == l) st[i * nl + k] += (int32_t)cs[d];
         }
     }
-    int64_t inner_total = 1, outer_total = 1;
-    for (int k = 0; k < nl; k++) {
-        if (k < n_outer)
-            outer_total *= p->size[loop[k]];
-        else
-            inner_total *= p->size[loop[k]];
-    }
-    mq_tensor *y = out[0];
-    int is_int = mq_dtype_is_int(y->dtype);
-    int64_t idx[EIN_LABELS] = {0}, off[EIN_MAX_IN] = {0};
-    for (int64_t o = 0; o < outer_total; o++) {
-        double acc = 0;
-        int64_t iacc = 0;
-        for (int64_t c = 0; c < inner_total; c++) {
-            if (is_int) {
-                int64_t prod = 1;
-                for (int i = 0; i < p->n_in; i++)
-                    prod = (int64_t)((uint64_t)prod * (uint64_t)mq_load_i64(in[i]->data, in[i]->dtype, (size_t)off[i]));
-                iacc = (int64_t)((uint64_t)iacc + (uint64_t)prod);
-            } else {
-                double prod = 1;
-                for (int i = 0; i < p->n_in; i++) prod *= mq_load_f64(in[i]->data, in[i]->dtype, (size_t)off[i]);
-                acc += prod;
-            }
-            /* advance the summed labels (innermost last) */
-            for (int k = nl - 1; k >= n_outer; k--) {
-                for (int i = 0; i < p->n_in; i++) off[i] += st[i][k];
-                if (++idx[k] < p->size[loop[k]]) break;
-                for (int i = 0; i < p->n_in; i++) off[i] -= st[i][k] * p->size[loop[k]];
-                idx[k] = 0;
-            }
-        }
-        if (is_int)
-            mq_store_i64(y->data, y->dtype, (size_t)o, iacc);
-        else
-            mq_store_f64(y->data, y->dtype, (size_t)o, acc);
-        for (int k = n_outer - 1; k >= 0; k--) {
-            for (int i = 0; i < p->n_in; i++) off[i] += st[i][k];
-            if (++idx[k] < p->size[loop[k]]) break;
-            for (int i = 0; i < p->n_in; i++) off[i] -= st[i][k] * p->size[loop[k]];
-            idx[k] = 0;
-        }
-    }
-    mq_free(st);
+    kc->n_p = 3 + nl * (1 + p->n_in);
     mq_free(p);
     return MQ_OK;
 }
 
 const mq_op_def mq_def_einsum = {.op_type = "Einsum", .domain = "", .since = 12, .until = 0, .min_in = 1,
                                  .max_in = -1, .min_out = 1, .max_out = 1, .infer = einsum_infer,
-                                 .forward = einsum_forward};
+                                 .forward = mq_forward_lowered, .lower = einsum_lower};
 
 /* ---- Det ----------------------------------------------------------------------------------------- */
 
@@ -282,45 +248,19 @@ static mq_status det_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status det_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* Lowering: kernel det (runtime/kernels/reduce_einsum.h). */
+static mq_status det_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    const mq_tensor *x = in[0];
-    int64_t m = x->dims[x->rank - 1], batch = mq_numel(out[0]);
-    size_t mm;
-    if (mq_mul_size((size_t)m, (size_t)m, &mm) != 0) return mq_node_fail(err, n, MQ_ERR_LIMIT, "matrix too large");
-    double *a = mq_calloc(mm ? mm : 1, sizeof(double));
-    if (!a) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
-    for (int64_t b = 0; b < batch; b++) {
-        for (size_t i = 0; i < mm; i++) a[i] = mq_load_f64(x->data, x->dtype, (size_t)b * mm + i);
-        double det = 1;
-        for (int64_t c = 0; c < m; c++) {
-            int64_t piv = c;
-            for (int64_t r = c + 1; r < m; r++)
-                if (fabs(a[r * m + c]) > fabs(a[piv * m + c])) piv = r;
-            if (a[piv * m + c] == 0) {
-                det = 0;
-                break;
-            }
-            if (piv != c) {
-                for (int64_t k = 0; k < m; k++) {
-                    double t = a[c * m + k];
-                    a[c * m + k] = a[piv * m + k];
-                    a[piv * m + k] = t;
-                }
-                det = -det;
-            }
-            double d = a[c * m + c];
-            det *= d;
-            for (int64_t r = c + 1; r < m; r++) {
-                double f = a[r * m + c] / d;
-                for (int64_t k = c; k < m; k++) a[r * m + k] -= f * a[c * m + k];
-            }
-        }
-        mq_store_f64(out[0]->data, out[0]->dtype, (size_t)b, det);
-    }
-    mq_free(a);
+    (void)out;
+    size_t m = (size_t)in[0]->dims[in[0]->rank - 1], mm;
+    if (mq_mul_size(m, m, &mm) != 0 || mq_mul_size(mm, sizeof(double), &kc->scratch_bytes) != 0)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "matrix too large");
+    kc->kernel = "det";
+    kc->n_p = 0;
     return MQ_OK;
 }
 
 const mq_op_def mq_def_det = {.op_type = "Det", .domain = "", .since = 11, .until = 0, .min_in = 1, .max_in = 1,
-                              .min_out = 1, .max_out = 1, .infer = det_infer, .forward = det_forward};
+                              .min_out = 1, .max_out = 1, .infer = det_infer, .forward = mq_forward_lowered,
+                              .lower = det_lower};

@@ -1,5 +1,5 @@
-/* reduce_scan.c: ops along one axis that keep an ordering: TopK (stable: ties go to the lower index)
- * and CumSum (exclusive, reverse). Part of the 'reduce' family (table in reduce.c). */
+/* reduce_scan.c: ops along one axis that keep an ordering: TopK and CumSum, lowered to
+ * runtime/kernels/reduce_scan.c. Part of the 'reduce' family (table in reduce.c). */
 #include "ops/util.h"
 
 #include <string.h>

@@ -1,5 +1,6 @@
 /* shape.c: op family 'shape' (core/op.h): the family table, helpers shared by ops/shape_*.c, and the ops
- * that make or relabel shapes: Constant(OfShape), Shape, Size, Reshape, Flatten, (Un)Squeeze, EyeLike, Range. */
+ * that make or relabel shapes: Constant(OfShape), Shape, Size, Reshape, Flatten, (Un)Squeeze, EyeLike, Range.
+ * Every op but Constant, NonZero, Compress and Unique runs a runtime kernel (runtime/kernels/shape*.c). */
 #include "ops/shape_common.h"
 
 #include <math.h>
@@ -91,71 +92,74 @@ mq_status mq_sh_index(const mq_node *n, int64_t idx, int64_t dim, const char *wh
     return MQ_OK;
 }
 
-/* One row of a strided copy: k elements of esz bytes, source step `step` elements. */
-static void copy_row(char *o, const char *p, size_t esz, int64_t k, int64_t step)
+mq_status mq_sh_lower_check(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_err *err)
 {
-    if (step == 1) {
-        memcpy(o, p, (size_t)k * esz);
-        return;
-    }
-    ptrdiff_t ps = (ptrdiff_t)step * (ptrdiff_t)esz;
-    switch (esz) {
-    case 1:
-        for (int64_t i = 0; i < k; i++, p += ps) o[i] = *p;
-        break;
-    case 2:
-        for (int64_t i = 0; i < k; i++, p += ps) memcpy(o + 2 * i, p, 2);
-        break;
-    case 4:
-        for (int64_t i = 0; i < k; i++, p += ps) memcpy(o + 4 * i, p, 4);
-        break;
-    case 8:
-        for (int64_t i = 0; i < k; i++, p += ps) memcpy(o + 8 * i, p, 8);
-        break;
-    default:
-        for (int64_t i = 0; i < k; i++, p += ps) memcpy(o + (size_t)i * esz, p, esz);
-    }
+    mqr_tensor r;
+    for (int i = 0; i < n->n_in; i++)
+        if (in[i]) MQ_TRY(mq_to_mqr(n, in[i], &r, err));
+    for (int i = 0; i < n->n_out; i++)
+        if (out[i]) MQ_TRY(mq_to_mqr(n, out[i], &r, err));
+    return MQ_OK;
 }
 
-void mq_sh_strided_copy(void *dst, const void *src, size_t esz, int rank, const int64_t *dims, const int64_t *strides,
-                        int64_t off)
+void mq_sh_lower_strided(mq_kcall *kc, int rank, const int64_t *dims, const int64_t *strides, int64_t off)
 {
-    const char *s = src;
-    char *o = dst;
-    if (rank == 0) {
-        memcpy(o, s + (ptrdiff_t)off * (ptrdiff_t)esz, esz);
-        return;
-    }
+    int64_t d2[MQ_VIEW_MAX_RANK], s2[MQ_VIEW_MAX_RANK];
+    int k = 0;
     for (int d = 0; d < rank; d++)
-        if (dims[d] <= 0) return;
-    int64_t idx[MQ_VIEW_MAX_RANK] = {0};
-    int64_t inner = dims[rank - 1], step = strides[rank - 1], base = off;
-    size_t row = (size_t)inner * esz;
-    for (;;) {
-        copy_row(o, s + (ptrdiff_t)base * (ptrdiff_t)esz, esz, inner, step);
-        o += row;
-        int d = rank - 2;
-        for (; d >= 0; d--) {
-            base += strides[d];
-            if (++idx[d] < dims[d]) break;
-            base -= strides[d] * dims[d];
-            idx[d] = 0;
+        if (dims[d] == 0) { /* empty: nothing to copy */
+            rank = 0;
+            k = 1;
+            d2[0] = 0;
+            s2[0] = 1;
+            off = 0;
         }
-        if (d < 0) break;
+    for (int d = 0; d < rank; d++) {
+        if (dims[d] == 1) continue;
+        if (k > 0 && s2[k - 1] == strides[d] * dims[d]) { /* the previous dim steps over this one whole */
+            d2[k - 1] *= dims[d];
+            s2[k - 1] = strides[d];
+        } else {
+            d2[k] = dims[d];
+            s2[k] = strides[d];
+            k++;
+        }
     }
+    kc->kernel = "sh_strided";
+    kc->p[0] = k;
+    kc->p[1] = (int32_t)off;
+    for (int d = 0; d < k; d++) {
+        kc->p[2 + d] = (int32_t)d2[d];
+        kc->p[2 + k + d] = (int32_t)s2[d];
+    }
+    kc->n_p = 2 + 2 * k;
 }
 
-/* Byte copy of input 0 to output 0 (Reshape, Flatten, Squeeze, Unsqueeze). */
-static mq_status fwd_copy(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+void mq_sh_elem_bits(const void *p, size_t esz, int32_t *lo, int32_t *hi)
 {
-    (void)n;
-    (void)err;
-    size_t nb = mq_nbytes(in[0]);
-    if (nb) memcpy(out[0]->data, in[0]->data, nb);
+    uint64_t v = 0;
+    switch (esz) {
+    case 1: v = *(const uint8_t *)p; break;
+    case 2: { uint16_t x; memcpy(&x, p, 2); v = x; break; }
+    case 4: { uint32_t x; memcpy(&x, p, 4); v = x; break; }
+    default: memcpy(&v, p, 8); break;
+    }
+    *lo = (int32_t)(uint32_t)(v & 0xffffffffu);
+    *hi = (int32_t)(uint32_t)(v >> 32);
+}
+
+/* Reshape, Flatten, Squeeze, Unsqueeze: the bytes stay as they are (out may alias in). */
+static mq_status copy_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
+{
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    kc->kernel = "sh_copy";
+    kc->n_p = 0;
     return MQ_OK;
 }
 
 /* ---- Constant ------------------------------------------------------------------------------------ */
+/* No lower: a Constant has no inputs, so it always folds at import. */
 
 static mq_status constant_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
@@ -256,26 +260,21 @@ static mq_status cos_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status cos_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status cos_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    (void)in;
-    (void)err;
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_attr *v = mq_attr_get(n, "value");
-    mq_tensor *o = out[0];
-    size_t esz = mq_dtype_size(o->dtype);
-    int64_t ne = mq_numel(o);
-    if (!v) {
-        memset(o->data, 0, (size_t)ne * esz); /* float 0.0 is all-zero bytes */
-        return MQ_OK;
-    }
-    char *p = o->data;
-    for (int64_t i = 0; i < ne; i++) memcpy(p + (size_t)i * esz, v->t->data, esz);
+    kc->kernel = "sh_fill";
+    kc->p[0] = kc->p[1] = 0; /* absent: float 0.0, all-zero bytes */
+    if (v) mq_sh_elem_bits(v->t->data, mq_dtype_size(out[0]->dtype), &kc->p[0], &kc->p[1]);
+    kc->n_p = 2;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_ConstantOfShape = {
     .op_type = "ConstantOfShape", .domain = "", .since = 9, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = cos_infer, .forward = cos_forward};
+    .infer = cos_infer, .forward = mq_forward_lowered, .lower = cos_lower};
 
 /* ---- Shape, Size --------------------------------------------------------------------------------- */
 
@@ -308,19 +307,22 @@ static mq_status shape_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status shape_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status shape_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
-    (void)err;
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     int s = 0, e = 0;
     shape_range(n, in[0]->rank, &s, &e);
-    int64_t *o = out[0]->data;
-    for (int d = s; d < e; d++) o[d - s] = in[0]->dims[d];
+    kc->kernel = "sh_values";
+    kc->p[0] = e - s;
+    for (int d = s; d < e; d++) kc->p[1 + d - s] = (int32_t)in[0]->dims[d]; /* dims fit int32 (checked) */
+    kc->n_p = 1 + e - s;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Shape = {
     .op_type = "Shape", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .shape_only_in = 1u, .infer = shape_infer, .forward = shape_forward};
+    .shape_only_in = 1u, .infer = shape_infer, .forward = mq_forward_lowered, .lower = shape_lower};
 
 static mq_status size_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
@@ -333,17 +335,20 @@ static mq_status size_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status size_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status size_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
 {
-    (void)n;
-    (void)err;
-    ((int64_t *)out[0]->data)[0] = mq_numel(in[0]);
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    kc->kernel = "sh_values";
+    kc->p[0] = 1;
+    kc->p[1] = (int32_t)mq_numel(in[0]); /* fits int32 (checked) */
+    kc->n_p = 2;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Size = {
     .op_type = "Size", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .shape_only_in = 1u, .infer = size_infer, .forward = size_forward};
+    .shape_only_in = 1u, .infer = size_infer, .forward = mq_forward_lowered, .lower = size_lower};
 
 /* ---- Reshape ------------------------------------------------------------------------------------- */
 
@@ -416,7 +421,8 @@ static mq_status reshape_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Reshape = {
     .op_type = "Reshape", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = reshape_infer, .forward = fwd_copy, .inplace_in = 1u};
+    .infer = reshape_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .lower = copy_lower};
 
 /* ---- Flatten ------------------------------------------------------------------------------------- */
 
@@ -442,7 +448,8 @@ static mq_status flatten_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Flatten = {
     .op_type = "Flatten", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = flatten_infer, .forward = fwd_copy, .inplace_in = 1u};
+    .infer = flatten_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .lower = copy_lower};
 
 /* ---- Squeeze, Unsqueeze -------------------------------------------------------------------------- */
 
@@ -520,7 +527,8 @@ static mq_status squeeze_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Squeeze = {
     .op_type = "Squeeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = squeeze_infer, .forward = fwd_copy, .inplace_in = 1u};
+    .infer = squeeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .lower = copy_lower};
 
 static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
@@ -548,7 +556,8 @@ static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, m
 
 const mq_op_def mq_shape_op_Unsqueeze = {
     .op_type = "Unsqueeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = unsqueeze_infer, .forward = fwd_copy, .inplace_in = 1u};
+    .infer = unsqueeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .lower = copy_lower};
 
 /* ---- EyeLike ------------------------------------------------------------------------------------- */
 
@@ -567,25 +576,26 @@ static mq_status eyelike_infer(const mq_node *n, const mq_tensor *const *in, mq_
     return MQ_OK;
 }
 
-static mq_status eyelike_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                 mq_err *err)
+static mq_status eyelike_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
 {
-    (void)in;
-    (void)err;
-    mq_tensor *o = out[0];
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    const mq_tensor *o = out[0];
     int64_t rows = o->dims[0], cols = o->dims[1], k = mq_attr_int(n, "k", 0);
-    memset(o->data, 0, mq_nbytes(o));
-    for (int64_t i = 0; i < rows; i++) {
-        if (k > cols || k < -rows) break;
-        int64_t j = i + k;
-        if (j >= 0 && j < cols) mq_store_i64(o->data, o->dtype, (size_t)(i * cols + j), 1);
-    }
+    if (k < -rows) k = -rows; /* beyond these no diagonal element lands in the matrix */
+    if (k > cols) k = cols;
+    unsigned char one[8] = {0};
+    mq_store_f64(one, o->dtype, 0, 1.0);
+    kc->kernel = "sh_eyelike";
+    kc->p[0] = (int32_t)k;
+    mq_sh_elem_bits(one, mq_dtype_size(o->dtype), &kc->p[1], &kc->p[2]);
+    kc->n_p = 3;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_EyeLike = {
     .op_type = "EyeLike", .domain = "", .since = 9, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .shape_only_in = 1u, .infer = eyelike_infer, .forward = eyelike_forward};
+    .shape_only_in = 1u, .infer = eyelike_infer, .forward = mq_forward_lowered, .lower = eyelike_lower};
 
 /* ---- Range --------------------------------------------------------------------------------------- */
 
@@ -643,25 +653,18 @@ static mq_status range_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status range_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status range_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
-    (void)n;
-    (void)err;
-    mq_tensor *o = out[0];
-    int64_t c = o->dims[0];
-    if (mq_dtype_is_float(o->dtype)) {
-        double s = mq_load_f64(in[0]->data, in[0]->dtype, 0), d = mq_load_f64(in[2]->data, in[2]->dtype, 0);
-        for (int64_t i = 0; i < c; i++) mq_store_f64(o->data, o->dtype, (size_t)i, s + (double)i * d);
-    } else {
-        int64_t s = mq_load_i64(in[0]->data, in[0]->dtype, 0), d = mq_load_i64(in[2]->data, in[2]->dtype, 0);
-        for (int64_t i = 0; i < c; i++) mq_store_i64(o->data, o->dtype, (size_t)i, s + i * d);
-    }
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    kc->kernel = "sh_range"; /* start and delta are read at run time; the count is out[0]'s shape */
+    kc->n_p = 0;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Range = {
     .op_type = "Range", .domain = "", .since = 11, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-    .infer = range_infer, .forward = range_forward};
+    .infer = range_infer, .forward = mq_forward_lowered, .lower = range_lower};
 
 /* ---- the family table ---------------------------------------------------------------------------- */
 

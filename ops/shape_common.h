@@ -1,5 +1,5 @@
 /* shape_common.h: private to the 'shape' op family (ops/shape*.c): the op definitions each file exports
- * to the family table in shape.c, and the byte-moving helpers they share (strided copies, index reads). */
+ * to the family table in shape.c, and the helpers they share (index reads, lowering to the runtime kernels). */
 #ifndef MQ_OPS_SHAPE_COMMON_H
 #define MQ_OPS_SHAPE_COMMON_H
 
@@ -44,10 +44,16 @@ mq_status mq_sh_read_scalar_f64(const mq_node *n, const mq_tensor *t, const char
 /* Normalize an index into [0, dim): negative ones count from the end; fails naming the node. */
 mq_status mq_sh_index(const mq_node *n, int64_t idx, int64_t dim, const char *what, int64_t *out, mq_err *err);
 
-/* Copy a strided view of src into contiguous dst: dst element (i0..ik) = src[off + sum i_d*strides[d]]
- * (strides in elements, may be 0 or negative). rank <= MQ_VIEW_MAX_RANK. */
-void mq_sh_strided_copy(void *dst, const void *src, size_t esz, int rank, const int64_t *dims, const int64_t *strides,
-                        int64_t off);
+/* Lowering: every present input and output has a static shape whose element count fits int32 (the
+ * runtime's limit); fails naming the node otherwise. */
+mq_status mq_sh_lower_check(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_err *err);
+/* Writes an sh_strided call (runtime/kernels/shape.h): contiguous output element (i0..ik) = input element
+ * off + sum i_d*strides[d] (strides in elements, may be 0 or negative), rank <= MQ_VIEW_MAX_RANK. Size-1
+ * dims are dropped and runs contiguous in the input merged. Offsets and strides must fit int32 (they do
+ * when they address elements of an input that passed mq_sh_lower_check). */
+void mq_sh_lower_strided(mq_kcall *kc, int rank, const int64_t *dims, const int64_t *strides, int64_t off);
+/* The bits of one element (esz bytes at p) as the two parameters mqk_sh_put reads. */
+void mq_sh_elem_bits(const void *p, size_t esz, int32_t *lo, int32_t *hi);
 
 /* Definitions, one per op (listed in shape.c's table). */
 extern const mq_op_def mq_shape_op_Constant, mq_shape_op_ConstantOfShape, mq_shape_op_Shape, mq_shape_op_Size,

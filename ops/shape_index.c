@@ -1,6 +1,7 @@
 /* shape_index.c: 'shape' family ops driven by index or mask values: Gather, GatherElements, GatherND,
- * ScatterElements, Scatter, ScatterND, OneHot, NonZero, Compress, Unique. */
+ * ScatterElements, Scatter, ScatterND, OneHot (runtime kernels), NonZero, Compress, Unique (host only). */
 #include "ops/shape_common.h"
+#include "runtime/kernels/shape.h"
 
 #include <string.h>
 
@@ -38,30 +39,33 @@ static mq_status gather_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status gather_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                mq_err *err)
+/* When the index values are known (constants; every run on the host), each must lie in [-dim, dim):
+ * the kernel would only write zeros for one that does not. */
+static mq_status check_indices(const mq_node *n, const mq_tensor *ix, int64_t dim, mq_err *err)
 {
-    const mq_tensor *x = in[0], *ix = in[1];
+    if (!ix->data) return MQ_OK;
+    int64_t m = mq_numel(ix), v = 0;
+    for (int64_t j = 0; j < m; j++) MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)j), dim, "index", &v, err));
+    return MQ_OK;
+}
+
+static mq_status gather_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
+{
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    const mq_tensor *x = in[0];
     int axis = 0;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t outer = prod(x->dims, 0, axis), A = x->dims[axis], inner = prod(x->dims, axis + 1, x->rank);
-    int64_t m = mq_numel(ix);
-    size_t row = (size_t)inner * esz;
-    const char *s = x->data;
-    char *o = out[0]->data;
-    for (int64_t j = 0; j < m; j++) {
-        int64_t v = 0;
-        MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)j), A, "index", &v, err));
-        for (int64_t p = 0; p < outer; p++)
-            memcpy(o + (size_t)((p * m + j) * inner) * esz, s + (size_t)((p * A + v) * inner) * esz, row);
-    }
+    MQ_TRY(check_indices(n, in[1], x->dims[axis], err));
+    kc->kernel = "sh_gather";
+    kc->p[0] = axis;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Gather = {
     .op_type = "Gather", .domain = "", .since = 1, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = gather_infer, .forward = gather_forward};
+    .infer = gather_infer, .forward = mq_forward_lowered, .lower = gather_lower};
 
 /* ---- GatherElements / ScatterElements / Scatter: indices of the data's rank ------------------------ */
 
@@ -76,18 +80,6 @@ static mq_status elems_check(const mq_node *n, const mq_tensor *x, const mq_tens
         if (d != *axis && ix->dims[d] > x->dims[d])
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "indices dimension %d (%lld) exceeds the data's (%lld)", d,
                                 (long long)ix->dims[d], (long long)x->dims[d]);
-    return MQ_OK;
-}
-
-/* Offset in x of the element that indices position idx (multi-index) addresses. */
-static mq_status elems_offset(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, int axis,
-                              const int64_t *idx, int64_t flat, const int64_t *xs, int64_t *off, mq_err *err)
-{
-    int64_t v = 0;
-    MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)flat), x->dims[axis], "index", &v, err));
-    int64_t o = 0;
-    for (int d = 0; d < x->rank; d++) o += (d == axis ? v : idx[d]) * xs[d];
-    *off = o;
     return MQ_OK;
 }
 
@@ -106,29 +98,22 @@ static mq_status gather_elems_infer(const mq_node *n, const mq_tensor *const *in
     return MQ_OK;
 }
 
-static mq_status gather_elems_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                      mq_err *err)
+static mq_status gather_elems_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                    mq_kcall *kc, mq_err *err)
 {
-    const mq_tensor *x = in[0], *ix = in[1];
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     int axis = 0;
-    MQ_TRY(elems_check(n, x, ix, &axis, err));
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0}, m = mq_numel(ix);
-    mq_strides(x->rank, x->dims, xs);
-    const char *s = x->data;
-    char *o = out[0]->data;
-    for (int64_t j = 0; j < m; j++) {
-        int64_t off = 0;
-        MQ_TRY(elems_offset(n, x, ix, axis, idx, j, xs, &off, err));
-        memcpy(o + (size_t)j * esz, s + (size_t)off * esz, esz);
-        mq_index_next(ix->rank, ix->dims, idx);
-    }
+    MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
+    MQ_TRY(check_indices(n, in[1], in[0]->dims[axis], err));
+    kc->kernel = "sh_gather_elems";
+    kc->p[0] = axis;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_GatherElements = {
     .op_type = "GatherElements", .domain = "", .since = 11, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = gather_elems_infer, .forward = gather_elems_forward};
+    .infer = gather_elems_infer, .forward = mq_forward_lowered, .lower = gather_elems_lower};
 
 /* Scatter reductions. */
 typedef enum red_kind { RED_NONE, RED_ADD, RED_MUL, RED_MAX, RED_MIN } red_kind;
@@ -153,35 +138,6 @@ static mq_status read_reduction(const mq_node *n, red_kind *k, mq_err *err)
     return MQ_OK;
 }
 
-/* dst[di] = dst[di] (op) src[si] */
-static void reduce_into(void *dst, size_t di, const void *src, size_t si, mq_dtype dt, size_t esz, red_kind k)
-{
-    if (k == RED_NONE) {
-        memcpy((char *)dst + di * esz, (const char *)src + si * esz, esz);
-        return;
-    }
-    if (mq_dtype_is_float(dt)) {
-        double a = mq_load_f64(dst, dt, di), b = mq_load_f64(src, dt, si), r;
-        switch (k) {
-        case RED_ADD: r = a + b; break;
-        case RED_MUL: r = a * b; break;
-        case RED_MAX: r = a > b ? a : b; break;
-        default: r = a < b ? a : b; break;
-        }
-        mq_store_f64(dst, dt, di, r);
-        return;
-    }
-    int64_t a = mq_load_i64(dst, dt, di), b = mq_load_i64(src, dt, si), r;
-    int gt = dt == MQ_U64 ? (uint64_t)a > (uint64_t)b : a > b;
-    switch (k) {
-    case RED_ADD: r = (int64_t)((uint64_t)a + (uint64_t)b); break;
-    case RED_MUL: r = (int64_t)((uint64_t)a * (uint64_t)b); break;
-    case RED_MAX: r = gt ? a : b; break;
-    default: r = gt ? b : a; break;
-    }
-    mq_store_i64(dst, dt, di, r);
-}
-
 static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                      mq_err *err)
 {
@@ -203,33 +159,40 @@ static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *i
     return MQ_OK;
 }
 
-static mq_status scatter_elems_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                       mq_err *err)
+static const int32_t red_code[] = {MQK_SCAT_NONE, MQK_SCAT_ADD, MQK_SCAT_MUL, MQK_SCAT_MAX, MQK_SCAT_MIN};
+
+static mq_status lower_reduction(const mq_node *n, mq_dtype dt, int32_t *code, mq_err *err)
 {
-    const mq_tensor *x = in[0], *ix = in[1], *u = in[2];
-    int axis = 0;
     red_kind k = RED_NONE;
     MQ_TRY(read_reduction(n, &k, err));
-    MQ_TRY(elems_check(n, x, ix, &axis, err));
-    size_t esz = mq_dtype_size(x->dtype);
-    memcpy(out[0]->data, x->data, mq_nbytes(x));
-    int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0}, m = mq_numel(ix);
-    mq_strides(x->rank, x->dims, xs);
-    for (int64_t j = 0; j < m; j++) {
-        int64_t off = 0;
-        MQ_TRY(elems_offset(n, x, ix, axis, idx, j, xs, &off, err));
-        reduce_into(out[0]->data, (size_t)off, u->data, (size_t)j, x->dtype, esz, k);
-        mq_index_next(ix->rank, ix->dims, idx);
-    }
+    if (k != RED_NONE && dt == MQ_BOOL)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "reduction on bool has no runtime kernel");
+    *code = red_code[k];
+    return MQ_OK;
+}
+
+static mq_status scatter_elems_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                     mq_kcall *kc, mq_err *err)
+{
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    int axis = 0;
+    int32_t red = 0;
+    MQ_TRY(lower_reduction(n, in[0]->dtype, &red, err));
+    MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
+    MQ_TRY(check_indices(n, in[1], in[0]->dims[axis], err));
+    kc->kernel = "sh_scatter_elems";
+    kc->p[0] = axis;
+    kc->p[1] = red;
+    kc->n_p = 2;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_ScatterElements = {
     .op_type = "ScatterElements", .domain = "", .since = 11, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-    .infer = scatter_elems_infer, .forward = scatter_elems_forward};
+    .infer = scatter_elems_infer, .forward = mq_forward_lowered, .lower = scatter_elems_lower};
 const mq_op_def mq_shape_op_Scatter = {
     .op_type = "Scatter", .domain = "", .since = 9, .until = 10, .min_in = 3, .max_in = 3, .min_out = 1,
-    .max_out = 1, .infer = scatter_elems_infer, .forward = scatter_elems_forward};
+    .max_out = 1, .infer = scatter_elems_infer, .forward = mq_forward_lowered, .lower = scatter_elems_lower};
 
 /* ---- GatherND, ScatterND ------------------------------------------------------------------------- */
 
@@ -263,34 +226,32 @@ static mq_status gathernd_infer(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
-static mq_status gathernd_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                  mq_err *err)
+/* Known index tuples (last dim k of ix) each address data dims [b, b + k) in range. */
+static mq_status check_tuples(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, int b, mq_err *err)
 {
-    const mq_tensor *x = in[0], *ix = in[1];
-    int b = n->opset >= 12 ? (int)mq_attr_int(n, "batch_dims", 0) : 0;
+    if (!ix->data) return MQ_OK;
     int k = (int)ix->dims[ix->rank - 1];
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t B = prod(x->dims, 0, b), M = prod(ix->dims, b, ix->rank - 1), S = prod(x->dims, b + k, x->rank);
-    int64_t bstride = prod(x->dims, b, x->rank);
-    const char *s = x->data;
-    char *o = out[0]->data;
-    for (int64_t bi = 0; bi < B; bi++)
-        for (int64_t m = 0; m < M; m++) {
-            int64_t off = bi * bstride, base = (bi * M + m) * k;
-            for (int j = 0; j < k; j++) {
-                int64_t v = 0;
-                MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(base + j)), x->dims[b + j], "index",
-                                &v, err));
-                off += v * prod(x->dims, b + j + 1, x->rank);
-            }
-            memcpy(o + (size_t)((bi * M + m) * S) * esz, s + (size_t)off * esz, (size_t)S * esz);
-        }
+    int64_t m = mq_numel(ix), v = 0;
+    for (int64_t j = 0; j < m; j++)
+        MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)j), x->dims[b + j % k], "index", &v, err));
+    return MQ_OK;
+}
+
+static mq_status gathernd_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                mq_kcall *kc, mq_err *err)
+{
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    int b = n->opset >= 12 ? (int)mq_attr_int(n, "batch_dims", 0) : 0; /* validated by inference */
+    MQ_TRY(check_tuples(n, in[0], in[1], b, err));
+    kc->kernel = "sh_gather_nd";
+    kc->p[0] = b;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_GatherND = {
     .op_type = "GatherND", .domain = "", .since = 11, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = gathernd_infer, .forward = gathernd_forward};
+    .infer = gathernd_infer, .forward = mq_forward_lowered, .lower = gathernd_lower};
 
 static mq_status scatternd_check(const mq_node *n, const mq_tensor *x, const mq_tensor *ix, const mq_tensor *u,
                                  mq_err *err)
@@ -324,33 +285,23 @@ static mq_status scatternd_infer(const mq_node *n, const mq_tensor *const *in, m
     return MQ_OK;
 }
 
-static mq_status scatternd_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                   mq_err *err)
+static mq_status scatternd_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                 mq_kcall *kc, mq_err *err)
 {
-    const mq_tensor *x = in[0], *ix = in[1], *u = in[2];
-    red_kind rk = RED_NONE;
-    MQ_TRY(read_reduction(n, &rk, err));
-    MQ_TRY(scatternd_check(n, x, ix, u, err));
-    int k = (int)ix->dims[ix->rank - 1];
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t M = prod(ix->dims, 0, ix->rank - 1), S = prod(x->dims, k, x->rank);
-    memcpy(out[0]->data, x->data, mq_nbytes(x));
-    for (int64_t m = 0; m < M; m++) {
-        int64_t off = 0;
-        for (int j = 0; j < k; j++) {
-            int64_t v = 0;
-            MQ_TRY(mq_sh_index(n, mq_load_i64(ix->data, ix->dtype, (size_t)(m * k + j)), x->dims[j], "index", &v, err));
-            off += v * prod(x->dims, j + 1, x->rank);
-        }
-        for (int64_t e = 0; e < S; e++)
-            reduce_into(out[0]->data, (size_t)(off + e), u->data, (size_t)(m * S + e), x->dtype, esz, rk);
-    }
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    int32_t red = 0;
+    MQ_TRY(lower_reduction(n, in[0]->dtype, &red, err));
+    MQ_TRY(scatternd_check(n, in[0], in[1], in[2], err));
+    MQ_TRY(check_tuples(n, in[0], in[1], 0, err));
+    kc->kernel = "sh_scatter_nd";
+    kc->p[0] = red;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_ScatterND = {
     .op_type = "ScatterND", .domain = "", .since = 11, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-    .infer = scatternd_infer, .forward = scatternd_forward};
+    .infer = scatternd_infer, .forward = mq_forward_lowered, .lower = scatternd_lower};
 
 /* ---- OneHot -------------------------------------------------------------------------------------- */
 
@@ -382,37 +333,24 @@ static mq_status onehot_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status onehot_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                mq_err *err)
+static mq_status onehot_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
-    const mq_tensor *ix = in[0], *vals = in[2];
-    mq_tensor *o = out[0];
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     int axis = 0;
-    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), o->rank, &axis, err));
-    size_t esz = mq_dtype_size(o->dtype);
-    int64_t depth = o->dims[axis], outer = prod(ix->dims, 0, axis), inner = prod(ix->dims, axis, ix->rank);
-    int64_t ne = mq_numel(o);
-    const char *off = vals->data, *on = (const char *)vals->data + esz;
-    char *p = o->data;
-    for (int64_t i = 0; i < ne; i++) memcpy(p + (size_t)i * esz, off, esz);
-    for (int64_t a = 0; a < outer; a++)
-        for (int64_t i = 0; i < inner; i++) {
-            double fv = mq_load_f64(ix->data, ix->dtype, (size_t)(a * inner + i));
-            if (!(fv > -9.2e18 && fv < 9.2e18)) continue;
-            int64_t v = mq_dtype_is_float(ix->dtype) ? (int64_t)fv : mq_load_i64(ix->data, ix->dtype,
-                                                                                  (size_t)(a * inner + i));
-            if (v < 0) v += depth;
-            if (v < 0 || v >= depth) continue;
-            memcpy(p + (size_t)((a * depth + v) * inner + i) * esz, on, esz);
-        }
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", -1), out[0]->rank, &axis, err));
+    kc->kernel = "sh_onehot"; /* depth is out[0]'s dim on the axis; indices and values are read at run time */
+    kc->p[0] = axis;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_OneHot = {
     .op_type = "OneHot", .domain = "", .since = 9, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-    .infer = onehot_infer, .forward = onehot_forward};
+    .infer = onehot_infer, .forward = mq_forward_lowered, .lower = onehot_lower};
 
 /* ---- NonZero ------------------------------------------------------------------------------------- */
+/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
 
 static int elem_nonzero(const void *data, mq_dtype dt, size_t esz, int64_t i)
 {
@@ -472,6 +410,7 @@ const mq_op_def mq_shape_op_NonZero = {
     .infer = nonzero_infer, .forward = nonzero_forward};
 
 /* ---- Compress ------------------------------------------------------------------------------------ */
+/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
 
 /* The selected count along the axis (or over the flattened input when has_axis is 0). */
 static mq_status compress_count(const mq_node *n, const mq_tensor *x, const mq_tensor *c, int64_t dim,
@@ -549,6 +488,7 @@ const mq_op_def mq_shape_op_Compress = {
     .infer = compress_infer, .forward = compress_forward};
 
 /* ---- Unique -------------------------------------------------------------------------------------- */
+/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
 
 typedef struct uniq_ctx {
     const void *data;

@@ -1,6 +1,7 @@
 /* shape_layout.c: 'shape' family ops that rearrange elements without looking at them: Transpose, Concat,
  * Split, Slice, Expand, Tile, Pad, DepthToSpace, SpaceToDepth, Trilu, ReverseSequence. */
 #include "ops/shape_common.h"
+#include "runtime/kernels/shape.h"
 
 #include <string.h>
 
@@ -42,22 +43,23 @@ static mq_status transpose_infer(const mq_node *n, const mq_tensor *const *in, m
     return MQ_OK;
 }
 
-static mq_status transpose_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                   mq_err *err)
+static mq_status transpose_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                 mq_kcall *kc, mq_err *err)
 {
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_tensor *x = in[0];
     int perm[MQ_MAX_RANK];
     MQ_TRY(transpose_perm(n, x->rank, perm, err));
     int64_t xs[MQ_MAX_RANK], st[MQ_MAX_RANK];
     mq_strides(x->rank, x->dims, xs);
     for (int d = 0; d < x->rank; d++) st[d] = xs[perm[d]];
-    mq_sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, out[0]->dims, st, 0);
+    mq_sh_lower_strided(kc, x->rank, out[0]->dims, st, 0);
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Transpose = {
     .op_type = "Transpose", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = transpose_infer, .forward = transpose_forward};
+    .infer = transpose_infer, .forward = mq_forward_lowered, .lower = transpose_lower};
 
 /* ---- Concat -------------------------------------------------------------------------------------- */
 
@@ -107,31 +109,21 @@ static mq_status concat_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status concat_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                mq_err *err)
+static mq_status concat_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
-    mq_tensor *o = out[0];
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     int axis = 0;
-    MQ_TRY(concat_axis(n, o->rank, &axis, err));
-    size_t esz = mq_dtype_size(o->dtype);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; d++) outer *= o->dims[d];
-    for (int d = axis + 1; d < o->rank; d++) inner *= o->dims[d];
-    size_t orow = (size_t)(o->dims[axis] * inner) * esz, off = 0;
-    for (int i = 0; i < n->n_in; i++) {
-        size_t row = (size_t)(in[i]->dims[axis] * inner) * esz;
-        if (!row) continue;
-        const char *s = in[i]->data;
-        char *p = (char *)o->data + off;
-        for (int64_t k = 0; k < outer; k++) memcpy(p + (size_t)k * orow, s + (size_t)k * row, row);
-        off += row;
-    }
+    MQ_TRY(concat_axis(n, out[0]->rank, &axis, err));
+    kc->kernel = "sh_concat";
+    kc->p[0] = axis;
+    kc->n_p = 1;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Concat = {
     .op_type = "Concat", .domain = "", .since = 1, .min_in = 1, .max_in = -1, .min_out = 1, .max_out = 1,
-    .infer = concat_infer, .forward = concat_forward};
+    .infer = concat_infer, .forward = mq_forward_lowered, .lower = concat_lower};
 
 /* ---- Split --------------------------------------------------------------------------------------- */
 
@@ -223,34 +215,31 @@ static mq_status split_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status split_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status split_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_tensor *x = in[0];
     int axis = 0;
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), x->rank, &axis, err));
+    if (n->n_out > MQR_MAX_PARAMS - 2)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "%d outputs exceed the runtime kernel's limit of %d", n->n_out,
+                            MQR_MAX_PARAMS - 2);
     int64_t sizes[SPLIT_MAX_OUT];
     int unknown = 0;
     MQ_TRY(split_sizes(n, in, x->dims[axis], sizes, &unknown, err));
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < axis; d++) outer *= x->dims[d];
-    for (int d = axis + 1; d < x->rank; d++) inner *= x->dims[d];
-    size_t xrow = (size_t)(x->dims[axis] * inner) * esz, off = 0;
-    for (int i = 0; i < n->n_out; i++) {
-        size_t row = (size_t)(sizes[i] * inner) * esz;
-        if (out[i] && row) {
-            const char *s = (const char *)x->data + off;
-            char *p = out[i]->data;
-            for (int64_t k = 0; k < outer; k++) memcpy(p + (size_t)k * row, s + (size_t)k * xrow, row);
-        }
-        off += row;
-    }
+    if (unknown) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "split sizes must be constant for a runtime kernel");
+    kc->kernel = "sh_split";
+    kc->p[0] = axis;
+    kc->p[1] = n->n_out;
+    for (int i = 0; i < n->n_out; i++) kc->p[2 + i] = (int32_t)sizes[i]; /* they add up to a dim of x */
+    kc->n_p = 2 + n->n_out;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Split = {
     .op_type = "Split", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = -1,
-    .infer = split_infer, .forward = split_forward};
+    .infer = split_infer, .forward = mq_forward_lowered, .lower = split_lower};
 
 /* ---- Slice --------------------------------------------------------------------------------------- */
 
@@ -355,25 +344,29 @@ static mq_status slice_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status slice_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status slice_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_tensor *x = in[0];
     slice_plan p = {{0}, {0}, {0}};
     int unknown = 0;
     MQ_TRY(slice_plan_make(n, in, &p, &unknown, err));
+    if (unknown)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "starts, ends, axes and steps must be constant for a runtime kernel");
     int64_t xs[MQ_MAX_RANK], st[MQ_MAX_RANK], off = 0;
     mq_strides(x->rank, x->dims, xs);
     for (int d = 0; d < x->rank; d++) {
-        st[d] = xs[d] * p.step[d];
+        st[d] = p.count[d] > 1 ? xs[d] * p.step[d] : 0; /* a huge step only matters when it is taken */
         off += xs[d] * p.start[d];
     }
-    mq_sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), x->rank, p.count, st, off);
+    mq_sh_lower_strided(kc, x->rank, p.count, st, off);
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Slice = {
     .op_type = "Slice", .domain = "", .since = 1, .min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
-    .infer = slice_infer, .forward = slice_forward};
+    .infer = slice_infer, .forward = mq_forward_lowered, .lower = slice_lower};
 
 /* ---- Expand -------------------------------------------------------------------------------------- */
 
@@ -416,21 +409,20 @@ static mq_status expand_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status expand_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                mq_err *err)
+static mq_status expand_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
-    (void)n;
-    (void)err;
-    mq_tensor *o = out[0];
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    const mq_tensor *o = out[0];
     int64_t st[MQ_MAX_RANK];
     mq_broadcast_strides(in[0], o->rank, o->dims, st);
-    mq_sh_strided_copy(o->data, in[0]->data, mq_dtype_size(o->dtype), o->rank, o->dims, st, 0);
+    mq_sh_lower_strided(kc, o->rank, o->dims, st, 0);
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Expand = {
     .op_type = "Expand", .domain = "", .since = 8, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = expand_infer, .forward = expand_forward};
+    .infer = expand_infer, .forward = mq_forward_lowered, .lower = expand_lower};
 
 /* ---- Tile ---------------------------------------------------------------------------------------- */
 
@@ -459,29 +451,27 @@ static mq_status tile_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status tile_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status tile_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                            mq_err *err)
 {
-    (void)n;
-    (void)err;
-    const mq_tensor *x = in[0];
-    mq_tensor *o = out[0];
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    const mq_tensor *x = in[0], *o = out[0];
     int r = x->rank;
     int64_t xs[MQ_MAX_RANK], dims[MQ_VIEW_MAX_RANK], st[MQ_VIEW_MAX_RANK];
     mq_strides(r, x->dims, xs);
     for (int d = 0; d < r; d++) { /* out dim d viewed as (repeat, in dim) */
-        int64_t rep = x->dims[d] ? o->dims[d] / x->dims[d] : 0;
-        dims[2 * d] = rep;
+        dims[2 * d] = x->dims[d] ? o->dims[d] / x->dims[d] : 0;
         st[2 * d] = 0;
         dims[2 * d + 1] = x->dims[d];
         st[2 * d + 1] = xs[d];
     }
-    mq_sh_strided_copy(o->data, x->data, mq_dtype_size(x->dtype), 2 * r, dims, st, 0);
+    mq_sh_lower_strided(kc, 2 * r, dims, st, 0);
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Tile = {
     .op_type = "Tile", .domain = "", .since = 6, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = tile_infer, .forward = tile_forward};
+    .infer = tile_infer, .forward = mq_forward_lowered, .lower = tile_lower};
 
 /* ---- Pad ----------------------------------------------------------------------------------------- */
 
@@ -581,91 +571,42 @@ static mq_status pad_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-/* Source index along one dimension of size dim for padded position j (j may be outside [0, dim)). */
-static int64_t pad_src(int64_t j, int64_t dim, pad_mode mode)
+static mq_status pad_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    if (j >= 0 && j < dim) return j;
-    switch (mode) {
-    case PAD_EDGE: return j < 0 ? 0 : dim - 1;
-    case PAD_WRAP: return ((j % dim) + dim) % dim;
-    case PAD_REFLECT:
-        if (dim == 1) return 0;
-        {
-            int64_t period = 2 * (dim - 1);
-            int64_t m = ((j % period) + period) % period;
-            return m < dim ? m : period - m;
-        }
-    default: return -1;
-    }
-}
-
-static mq_status pad_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
-{
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_tensor *x = in[0];
-    mq_tensor *o = out[0];
     int64_t pads[2 * MQ_MAX_RANK];
     pad_mode mode = PAD_CONSTANT;
-    int unknown = 0;
+    int unknown = 0, r = x->rank;
     MQ_TRY(pad_read(n, in, pads, &mode, &unknown, err));
-    int r = x->rank;
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t ne = mq_numel(o);
-    if (ne == 0) return MQ_OK;
-    char *dst = o->data;
-    const char *src = x->data;
-    if (mode == PAD_CONSTANT) {
-        /* fill with the value, then copy the overlapping region */
-        const mq_tensor *cv = sh_in(n, in, 2);
-        unsigned char val[8] = {0};
-        if (n->opset < 11) {
-            mq_store_f64(val, x->dtype, 0, (double)mq_attr_float(n, "value", 0.0f));
-        } else if (cv && mq_numel(cv) == 1) {
-            memcpy(val, cv->data, esz);
-        }
-        for (int64_t i = 0; i < ne; i++) memcpy(dst + (size_t)i * esz, val, esz);
-        int64_t xs[MQ_MAX_RANK], os[MQ_MAX_RANK], cnt[MQ_MAX_RANK], soff = 0, doff = 0;
-        mq_strides(r, x->dims, xs);
-        mq_strides(r, o->dims, os);
-        for (int d = 0; d < r; d++) {
-            int64_t sb = pads[d] < 0 ? -pads[d] : 0, db = pads[d] > 0 ? pads[d] : 0;
-            int64_t se = pads[r + d] < 0 ? x->dims[d] + pads[r + d] : x->dims[d];
-            cnt[d] = se - sb;
-            if (cnt[d] <= 0) return MQ_OK;
-            soff += sb * xs[d];
-            doff += db * os[d];
-        }
-        if (r == 0) {
-            memcpy(dst, src, esz);
-            return MQ_OK;
-        }
-        /* walk rows of the overlap */
-        int64_t idx[MQ_MAX_RANK] = {0};
-        size_t row = (size_t)cnt[r - 1] * esz;
-        for (;;) {
-            int64_t so = soff, dof = doff;
-            for (int d = 0; d < r - 1; d++) {
-                so += idx[d] * xs[d];
-                dof += idx[d] * os[d];
-            }
-            memcpy(dst + (size_t)dof * esz, src + (size_t)so * esz, row);
-            if (r == 1 || !mq_index_next(r - 1, cnt, idx)) break;
-        }
-        return MQ_OK;
+    if (unknown) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "pads must be constant for a runtime kernel");
+    static const int32_t kmode[] = {MQK_PAD_CONSTANT, MQK_PAD_REFLECT, MQK_PAD_EDGE, MQK_PAD_WRAP};
+    kc->kernel = "sh_pad";
+    kc->p[0] = kmode[mode];
+    kc->p[1] = r;
+    for (int d = 0; d < r; d++) {
+        if (pads[d] < -INT32_MAX || pads[d] > INT32_MAX)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "pad %lld exceeds the runtime kernel's int32 range",
+                                (long long)pads[d]);
+        kc->p[2 + d] = (int32_t)pads[d];
     }
-    int64_t xs[MQ_MAX_RANK], idx[MQ_MAX_RANK] = {0};
-    mq_strides(r, x->dims, xs);
-    for (int64_t i = 0; i < ne; i++) {
-        int64_t so = 0;
-        for (int d = 0; d < r; d++) so += pad_src(idx[d] - pads[d], x->dims[d], mode) * xs[d];
-        memcpy(dst + (size_t)i * esz, src + (size_t)so * esz, esz);
-        mq_index_next(r, o->dims, idx);
-    }
+    unsigned char val[8] = {0};
+    const mq_tensor *cv = sh_in(n, in, 2);
+    int from_input = 0;
+    if (n->opset < 11)
+        mq_store_f64(val, x->dtype, 0, (double)mq_attr_float(n, "value", 0.0f));
+    else if (cv && mq_numel(cv) == 1)
+        from_input = 1; /* read when the kernel runs: it may be computed */
+    mq_sh_elem_bits(val, mq_dtype_size(x->dtype), &kc->p[2 + r], &kc->p[3 + r]);
+    kc->p[4 + r] = from_input;
+    kc->n_p = 5 + r;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Pad = {
     .op_type = "Pad", .domain = "", .since = 1, .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
-    .infer = pad_infer, .forward = pad_forward};
+    .infer = pad_infer, .forward = mq_forward_lowered, .lower = pad_lower};
 
 /* ---- DepthToSpace, SpaceToDepth ------------------------------------------------------------------ */
 
@@ -705,36 +646,31 @@ static mq_status d2s_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
     return MQ_OK;
 }
 
-static mq_status d2s_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status d2s_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
 {
-    (void)err;
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_tensor *x = in[0];
     int64_t b = mq_attr_int(n, "blocksize", 0), N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
-    int64_t dims[6], st[6];
     if (!strcmp(n->op_type, "DepthToSpace")) {
         int64_t c = C / (b * b); /* output viewed as [N, c, H, b, W, b] */
-        int64_t sN = C * H * W;
         int crd = !strcmp(mq_attr_str(n, "mode", "DCR"), "CRD");
         int64_t sc = crd ? b * b * H * W : H * W, sb1 = crd ? b * H * W : b * c * H * W, sb2 = crd ? H * W : c * H * W;
-        int64_t d[6] = {N, c, H, b, W, b}, s[6] = {sN, sc, W, sb1, 1, sb2};
-        memcpy(dims, d, sizeof d);
-        memcpy(st, s, sizeof s);
+        int64_t d[6] = {N, c, H, b, W, b}, s[6] = {C * H * W, sc, W, sb1, 1, sb2};
+        mq_sh_lower_strided(kc, 6, d, s, 0);
     } else { /* output viewed as [N, b1, b2, C, H/b, W/b] of input [N, C, H/b, b1, W/b, b2] */
-        int64_t h = H / b, w = W / b;
-        int64_t d[6] = {N, b, b, C, h, w}, s[6] = {C * H * W, W, 1, H * W, b * W, b};
-        memcpy(dims, d, sizeof d);
-        memcpy(st, s, sizeof s);
+        int64_t d[6] = {N, b, b, C, H / b, W / b}, s[6] = {C * H * W, W, 1, H * W, b * W, b};
+        mq_sh_lower_strided(kc, 6, d, s, 0);
     }
-    mq_sh_strided_copy(out[0]->data, x->data, mq_dtype_size(x->dtype), 6, dims, st, 0);
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_DepthToSpace = {
     .op_type = "DepthToSpace", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = d2s_infer, .forward = d2s_forward};
+    .infer = d2s_infer, .forward = mq_forward_lowered, .lower = d2s_lower};
 const mq_op_def mq_shape_op_SpaceToDepth = {
     .op_type = "SpaceToDepth", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = d2s_infer, .forward = d2s_forward};
+    .infer = d2s_infer, .forward = mq_forward_lowered, .lower = d2s_lower};
 
 /* ---- Trilu --------------------------------------------------------------------------------------- */
 
@@ -750,39 +686,20 @@ static mq_status trilu_infer(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
-static mq_status trilu_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+static mq_status trilu_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             mq_kcall *kc, mq_err *err)
 {
-    const mq_tensor *x = in[0], *kt = sh_in(n, in, 1);
-    int64_t k = 0;
-    if (kt) MQ_TRY(mq_sh_read_scalar_i64(n, kt, "k", &k, err));
-    int upper = mq_attr_int(n, "upper", 1) != 0;
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t rows = x->dims[x->rank - 2], cols = x->dims[x->rank - 1], mats = 1;
-    for (int d = 0; d < x->rank - 2; d++) mats *= x->dims[d];
-    const char *s = x->data;
-    char *o = out[0]->data;
-    memset(o, 0, mq_nbytes(x));
-    for (int64_t m = 0; m < mats; m++)
-        for (int64_t i = 0; i < rows; i++) {
-            /* keep j - i >= k (upper) or j - i <= k (lower) */
-            int64_t lo = 0, hi = cols; /* [lo, hi) */
-            if (upper) {
-                int64_t t = i + k;
-                lo = t < 0 ? 0 : (t > cols ? cols : t);
-            } else {
-                int64_t t = i + k + 1;
-                hi = t < 0 ? 0 : (t > cols ? cols : t);
-            }
-            if (hi <= lo) continue;
-            size_t at = (size_t)((m * rows + i) * cols + lo) * esz;
-            memcpy(o + at, s + at, (size_t)(hi - lo) * esz);
-        }
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
+    kc->kernel = "sh_trilu"; /* k, when given, is read when the kernel runs */
+    kc->p[0] = mq_attr_int(n, "upper", 1) != 0;
+    kc->p[1] = 0;
+    kc->n_p = 2;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_Trilu = {
     .op_type = "Trilu", .domain = "", .since = 14, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = trilu_infer, .forward = trilu_forward};
+    .infer = trilu_infer, .forward = mq_forward_lowered, .lower = trilu_lower};
 
 /* ---- ReverseSequence ----------------------------------------------------------------------------- */
 
@@ -811,32 +728,29 @@ static mq_status revseq_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     return MQ_OK;
 }
 
-static mq_status revseq_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                mq_err *err)
+static mq_status revseq_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
 {
+    MQ_TRY(mq_sh_lower_check(n, in, out, err));
     const mq_tensor *x = in[0], *l = in[1];
     int b = 0, t = 0;
     MQ_TRY(revseq_axes(n, &b, &t, err));
-    size_t esz = mq_dtype_size(x->dtype);
-    int64_t inner = 1, B = x->dims[b], T = x->dims[t];
-    for (int d = 2; d < x->rank; d++) inner *= x->dims[d];
-    int64_t sb = (b == 0 ? T : 1) * inner, stt = (t == 0 ? B : 1) * inner; /* strides of batch and time */
-    size_t row = (size_t)inner * esz;
-    const char *s = x->data;
-    char *o = out[0]->data;
-    for (int64_t i = 0; i < B; i++) {
-        int64_t len = mq_load_i64(l->data, l->dtype, (size_t)i);
-        if (len < 0 || len > T)
-            return mq_node_fail(err, n, MQ_ERR_INVALID, "sequence_lens[%lld] = %lld is out of range [0, %lld]",
-                                (long long)i, (long long)len, (long long)T);
-        for (int64_t j = 0; j < T; j++) {
-            int64_t sj = j < len ? len - 1 - j : j;
-            memcpy(o + (size_t)(i * sb + j * stt) * esz, s + (size_t)(i * sb + sj * stt) * esz, row);
+    if (l->data) { /* known (a constant, or a run on the host): check it; the kernel clamps */
+        int64_t B = x->dims[b], T = x->dims[t];
+        for (int64_t i = 0; i < B; i++) {
+            int64_t len = mq_load_i64(l->data, l->dtype, (size_t)i);
+            if (len < 0 || len > T)
+                return mq_node_fail(err, n, MQ_ERR_INVALID, "sequence_lens[%lld] = %lld is out of range [0, %lld]",
+                                    (long long)i, (long long)len, (long long)T);
         }
     }
+    kc->kernel = "sh_revseq";
+    kc->p[0] = b;
+    kc->p[1] = t;
+    kc->n_p = 2;
     return MQ_OK;
 }
 
 const mq_op_def mq_shape_op_ReverseSequence = {
     .op_type = "ReverseSequence", .domain = "", .since = 10, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = revseq_infer, .forward = revseq_forward};
+    .infer = revseq_infer, .forward = mq_forward_lowered, .lower = revseq_lower};

@@ -321,6 +321,7 @@ done:
     return rc;
 }
 
+int maqdc_finetune_main(const char *cmd, int argc, char **argv); /* tools/cmd_finetune.c */
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -334,6 +335,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "finetune") || !strcmp(cmd, "eval")) return maqdc_finetune_main(cmd, argc - 2, argv + 2);
     for (int i = 2; i < argc; i++) /* maqdc MODEL -o OUT: compile (tools/maqdc_compile.c) */
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) return maqdc_compile(argc - 1, argv + 1);
     fprintf(stderr, "maqdc: unknown command '%s'\n", cmd);

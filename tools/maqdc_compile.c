@@ -2,6 +2,7 @@
  * branch per output kind), `maqdc run MODEL.mqd` through the runtime, and the program lines of `info`. */
 #include "tools/maqdc_backends.h"
 
+#include "backend/emit_c.h"
 #include "backend/mqd_write.h"
 #include "backend/program.h"
 #include "frontend/onnx_import.h"
@@ -44,7 +45,14 @@ void maqdc_usage_compile(FILE *f)
                "Nodes without a runtime kernel are listed together, one per line.\n"
                "\n"
                "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
-               "  --shape SYM=4              pin every symbolic dimension called SYM\n");
+               "  --shape SYM=4              pin every symbolic dimension called SYM\n"
+               "\n"
+               "maqdc MODEL.onnx -o OUT.c [--prefix NAME] [--arena=caller] [--main] [--shape ...]\n"
+               "  writes OUT.c (C99: the kernels the model uses, its weights, NAME_run()) and OUT.h (NAME_run's\n"
+               "  prototype, NAME_IN0_DIMS/_SIZE... per input and output, NAME_ARENA_BYTES).\n"
+               "  --prefix NAME     API prefix (default: OUT's file name as a C identifier)\n"
+               "  --arena=caller    NAME_run takes `void *arena` of NAME_ARENA_BYTES (default: a static array)\n"
+               "  --main            add main(): ./prog in0.npy ... [-o DIR] writes DIR/output_0.npy ...\n");
 }
 
 /* ---- compile ----------------------------------------------------------------------------------- */
@@ -62,10 +70,46 @@ static int write_mqd(const char *model, const mq_program *p, const char *out)
     return 0;
 }
 
+/* The .c branch of the compile command (backend/emit_c.c): OUT.c and OUT.h beside it. */
+static int write_c(const char *model, const mq_program *p, const char *out, const char *prefix, int arena_caller,
+                   int with_main)
+{
+    char pfx[80], *h = malloc(strlen(out) + 3);
+    if (!h) {
+        fprintf(stderr, "maqdc: out of memory\n");
+        return 1;
+    }
+    strcpy(h, out);
+    strcpy(h + strlen(h) - 1, "h"); /* OUT ends in ".c" */
+    const char *base = strrchr(h, '/');
+    mq_emit_c_opts o;
+    mq_emit_c_opts_init(&o);
+    mq_emit_c_prefix_from_path(out, pfx, sizeof pfx);
+    o.prefix = prefix ? prefix : pfx;
+    o.header_name = base ? base + 1 : h;
+    o.source_name = model;
+    o.arena_caller = arena_caller;
+    o.with_main = with_main;
+    mq_err err = {0};
+    int rc = 0;
+    if (mq_emit_c_files(p, &o, out, h, &err) != MQ_OK) {
+        fprintf(stderr, "maqdc: %s: %s\n", out, msg_of(&err));
+        rc = 1;
+    } else {
+        printf("%s -> %s, %s: %s_run(), %d steps, %d weights (%zu bytes), arena %zu bytes%s\n", model, out, h,
+               o.prefix, p->n_steps, p->n_weights, p->weight_bytes, p->arena_bytes,
+               arena_caller ? " (caller's)" : " (static)");
+    }
+    free(h);
+    return rc;
+}
+
 int maqdc_compile(int argc, char **argv)
 {
     const char *model = NULL, *out = NULL, *pins[MAX_PINS];
     int n_pins = 0;
+    const char *c_prefix = NULL; /* .c only: --prefix, --arena=caller, --main */
+    int c_arena_caller = 0, c_main = 0, c_opts = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc;
@@ -80,6 +124,14 @@ int maqdc_compile(int argc, char **argv)
                 return 2;
             }
             pins[n_pins++] = a[7] == '=' ? a + 8 : argv[++i];
+        } else if ((!strcmp(a, "--prefix") && more) || !strncmp(a, "--prefix=", 9)) {
+            c_prefix = a[8] == '=' ? a + 9 : argv[++i];
+            c_opts = 1;
+        } else if (!strcmp(a, "--arena=caller") || !strcmp(a, "--arena=static")) {
+            c_arena_caller = !strcmp(a, "--arena=caller");
+            c_opts = 1;
+        } else if (!strcmp(a, "--main")) {
+            c_main = c_opts = 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "maqdc: unknown or incomplete option '%s'\n", a);
             maqdc_usage_compile(stderr);
@@ -98,13 +150,22 @@ int maqdc_compile(int argc, char **argv)
         return 2;
     }
     /* the output kinds: one branch each (the C emitter adds ".c") */
-    enum { OUT_MQD } kind;
+    enum { OUT_MQD, OUT_C } kind;
     if (ends_with(out, ".mqd")) {
         kind = OUT_MQD;
+    } else if (ends_with(out, ".c")) {
+        kind = OUT_C;
     } else {
-        fprintf(stderr, "maqdc: %s: unknown output kind (use .mqd)\n", out);
+        fprintf(stderr, "maqdc: %s: unknown output kind (use .mqd or .c)\n", out);
         return 2;
     }
+    if (c_opts && kind != OUT_C) {
+        fprintf(stderr, "maqdc: --prefix, --arena and --main apply to C output (-o OUT.c) only\n");
+        return 2;
+    }
+    mq_program_opts popts;
+    mq_program_opts_init(&popts);
+    if (kind == OUT_C) mq_emit_c_program_opts(&popts);
     mq_import_opts opts = {.n_shapes = n_pins, .shapes = pins};
     mq_import_result res = {0};
     mq_program prog;
@@ -115,13 +176,14 @@ int maqdc_compile(int argc, char **argv)
         fprintf(stderr, "maqdc: %s\n", msg_of(&err));
         goto done;
     }
-    if (mq_program_build(res.graph, NULL, &prog, &err) != MQ_OK) {
+    if (mq_program_build(res.graph, &popts, &prog, &err) != MQ_OK) {
         /* the unsupported-nodes report: a header line naming the file, then one line per node */
         fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
         goto done;
     }
     switch (kind) {
     case OUT_MQD: rc = write_mqd(model, &prog, out); break;
+    case OUT_C: rc = write_c(model, &prog, out, c_prefix, c_arena_caller, c_main); break;
     }
 done:
     mq_program_free(&prog);

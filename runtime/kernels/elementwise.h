@@ -107,6 +107,45 @@ static inline void mqk_ew_bcast(const mqr_call *c, const int32_t *bc, int k, mqk
     mqk_ew_drive(r, bc + 1, k, in, st, es, c->out[0].data, mqk_ew_esize(c->out[0].dtype), row, ctx);
 }
 
+/* for (i < n) dst[i] = EXPR(V = src[i]), 4 loads before 4 stores (dst may be src: in place stays exact;
+ * the compiler's basic-block vectorizer packs the four). Needs int32_t i in scope. Builds for size
+ * (-Os, e.g. microcontrollers) get the plain loop. */
+#ifndef __OPTIMIZE_SIZE__
+#define MQK_EW_MAP4(n, src, TS, dst, TO, V, EXPR)                                                      \
+    for (i = 0; i + 4 <= (n); i += 4) {                                                            \
+        const TS s0_ = (src)[i], s1_ = (src)[i + 1], s2_ = (src)[i + 2], s3_ = (src)[i + 3];       \
+        TO r0_, r1_, r2_, r3_;                                                                     \
+        { const TS V = s0_; r0_ = (TO)(EXPR); }                                                    \
+        { const TS V = s1_; r1_ = (TO)(EXPR); }                                                    \
+        { const TS V = s2_; r2_ = (TO)(EXPR); }                                                    \
+        { const TS V = s3_; r3_ = (TO)(EXPR); }                                                    \
+        (dst)[i] = r0_, (dst)[i + 1] = r1_, (dst)[i + 2] = r2_, (dst)[i + 3] = r3_;                \
+    }                                                                                              \
+    for (; i < (n); i++) {                                                                         \
+        const TS V = (src)[i];                                                                     \
+        (dst)[i] = (TO)(EXPR);                                                                     \
+    }
+/* the two-input form: 4 pairs of loads then 4 stores, leaving i at the tail for the caller's loop */
+#define MQK_EW_ZIP4(n, a, b, T, o, TO, EXPR)                                                       \
+    for (i = 0; i + 4 <= (n); i += 4) {                                                            \
+        const T a0_ = (a)[i], a1_ = (a)[i + 1], a2_ = (a)[i + 2], a3_ = (a)[i + 3];               \
+        const T b0_ = (b)[i], b1_ = (b)[i + 1], b2_ = (b)[i + 2], b3_ = (b)[i + 3];               \
+        TO r0_, r1_, r2_, r3_;                                                                     \
+        { const T x = a0_, y = b0_; r0_ = (TO)(EXPR); }                                            \
+        { const T x = a1_, y = b1_; r1_ = (TO)(EXPR); }                                            \
+        { const T x = a2_, y = b2_; r2_ = (TO)(EXPR); }                                            \
+        { const T x = a3_, y = b3_; r3_ = (TO)(EXPR); }                                            \
+        (o)[i] = r0_, (o)[i + 1] = r1_, (o)[i + 2] = r2_, (o)[i + 3] = r3_;                        \
+    }
+#else
+#define MQK_EW_ZIP4(n, a, b, T, o, TO, EXPR) i = 0;
+#define MQK_EW_MAP4(n, src, TS, dst, TO, V, EXPR)                                                  \
+    for (i = 0; i < (n); i++) {                                                                    \
+        const TS V = (src)[i];                                                                     \
+        (dst)[i] = (TO)(EXPR);                                                                     \
+    }
+#endif
+
 /* A row function `name` computing O = EXPR(x, y) for element type T (TO for the output), with
  * contiguous and scalar-operand cases split out so the compiler can vectorize them. */
 #define MQK_EW_ROW2(name, T, TO, EXPR)                                                             \
@@ -118,22 +157,17 @@ static inline void mqk_ew_bcast(const mqr_call *c, const int32_t *bc, int k, mqk
         int32_t i;                                                                                 \
         (void)ctx;                                                                                 \
         if (sa == 1 && sb == 1) {                                                                  \
-            for (i = 0; i < n; i++) {                                                              \
+            MQK_EW_ZIP4(n, a, b, T, o, TO, EXPR)                                                   \
+            for (; i < n; i++) {                                                                   \
                 const T x = a[i], y = b[i];                                                        \
                 o[i] = (TO)(EXPR);                                                                 \
             }                                                                                      \
         } else if (sa == 1 && sb == 0) {                                                           \
             const T y = b[0];                                                                      \
-            for (i = 0; i < n; i++) {                                                              \
-                const T x = a[i];                                                                  \
-                o[i] = (TO)(EXPR);                                                                 \
-            }                                                                                      \
+            MQK_EW_MAP4(n, a, T, o, TO, x, EXPR)                                                      \
         } else if (sa == 0 && sb == 1) {                                                           \
             const T x = a[0];                                                                      \
-            for (i = 0; i < n; i++) {                                                              \
-                const T y = b[i];                                                                  \
-                o[i] = (TO)(EXPR);                                                                 \
-            }                                                                                      \
+            MQK_EW_MAP4(n, b, T, o, TO, y, EXPR)                                                      \
         } else {                                                                                   \
             for (i = 0; i < n; i++) {                                                              \
                 const T x = a[(size_t)i * sa], y = b[(size_t)i * sb];                              \

@@ -62,10 +62,7 @@ void mqk_k_variadic_f32(const mqr_call *c)
         const int32_t n = mqr_numel(&c->out[0]);                                                   \
         int32_t i;                                                                                 \
         (void)al, (void)be;                                                                        \
-        for (i = 0; i < n; i++) {                                                                  \
-            const float v = x[i];                                                                  \
-            y[i] = (EXPR);                                                                         \
-        }                                                                                          \
+        MQK_EW_MAP4(n, x, float, y, float, v, EXPR)                                                       \
     }
 
 MQK_EW_UNARY_F32(relu_f32, v < 0.0f ? 0.0f : v)

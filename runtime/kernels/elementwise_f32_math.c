@@ -18,10 +18,7 @@
         const int32_t n = mqr_numel(&c->out[0]);                                                   \
         int32_t i;                                                                                 \
         (void)al, (void)be, (void)ga, (void)la, (void)bi;                                          \
-        for (i = 0; i < n; i++) {                                                                  \
-            const float v = x[i];                                                                  \
-            y[i] = (EXPR);                                                                         \
-        }                                                                                          \
+        MQK_EW_MAP4(n, x, float, y, float, v, EXPR)                                                       \
     }
 
 MQK_EW_MATH_F32(abs_f32, fabsf(v))

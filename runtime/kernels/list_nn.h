@@ -11,6 +11,7 @@
     X(matmul_integer, "kernels/gemm.c")                                                            \
     X(pool_f32, "kernels/pool.c")                                                                  \
     X(global_pool_f32, "kernels/pool.c")                                                           \
+    X(maxunpool_f32, "kernels/pool.c")                                                             \
     X(batchnorm_f32, "kernels/norm.c")                                                             \
     X(instancenorm_f32, "kernels/norm.c")                                                          \
     X(layernorm_f32, "kernels/norm.c")                                                             \

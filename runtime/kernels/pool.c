@@ -175,3 +175,35 @@ void mqk_k_global_pool_f32(const mqr_call *c)
         }
     }
 }
+
+void mqk_k_maxunpool_f32(const mqr_call *c)
+{
+    const mqr_tensor *y = &c->out[0];
+    const float *x = (const float *)c->in[0].data;
+    const int64_t *idx = (const int64_t *)c->in[1].data;
+    float *yv = (float *)y->data;
+    int32_t rank = c->p[0], d;
+    size_t nx = (size_t)mqr_numel(&c->in[0]), ny = (size_t)mqr_numel(y), nref = ny, i;
+    if (c->p[1])
+        for (nref = 1, d = 0; d < rank; d++) nref *= (size_t)c->p[2 + d];
+    for (i = 0; i < ny; i++) yv[i] = 0.0f;
+    for (i = 0; i < nx; i++) {
+        size_t o;
+        if (idx[i] < 0 || (uint64_t)idx[i] >= (uint64_t)nref) continue;
+        o = (size_t)idx[i];
+        if (c->p[1]) { /* same coordinates in y's shape */
+            size_t rest = o, mul = 1, cd;
+            int inside = 1;
+            o = 0;
+            for (d = rank - 1; d >= 0; d--) {
+                cd = rest % (size_t)c->p[2 + d];
+                rest /= (size_t)c->p[2 + d];
+                if (cd >= (size_t)y->dims[d]) inside = 0;
+                o += cd * mul;
+                mul *= (size_t)y->dims[d];
+            }
+            if (!inside) continue;
+        }
+        yv[o] = x[i];
+    }
+}

@@ -37,6 +37,12 @@ void mqk_k_pool_f32(const mqr_call *c);
  * out[0] y [batch, channels, 1...]. p[0] kind (MQK_POOL_*), p[1] Lp exponent (f32 bits). */
 void mqk_k_global_pool_f32(const mqr_call *c);
 
+/* Kernel maxunpool_f32 (MaxUnpool): in[0] x, in[1] int64 indices (shape of x); out[0] y, zeroed then
+ * y[index] = x for each element. p[0] rank, p[1] 1 if y's shape differs from the shape the indices
+ * refer to, then (p[1] = 1) p[2 .. 2+rank) that shape: an index is mapped by its coordinates. Indices
+ * outside it (or outside y) are skipped. */
+void mqk_k_maxunpool_f32(const mqr_call *c);
+
 /* The loops behind pool_f32; indices may be NULL; column_major: storage_order 1. */
 void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, int64_t *indices, int column_major);
 

@@ -1,6 +1,7 @@
 /* conformance.c: the ONNX backend conformance runner. Walks the test folders (model.onnx +
  * test_data_set_N/{input,output}_K.pb), runs each set through the reference executor in a child
  * process, compares with the ONNX backend tolerances, and checks against the committed pass list. */
+#include "backend/emit_c.h"
 #include "backend/mqd_write.h"
 #include "backend/program.h"
 #include "core/exec.h"
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEFAULT_ROOT "/usr/share/libonnx-testdata/data"
@@ -459,6 +461,459 @@ static void run_isolated(test_case *tc)
     snprintf(tc->message, sizeof tc->message, "%.*s", (int)(rec_end[0] - 3), buf + 3);
 }
 
+/* ==== --backend c (issue 3, tests/emit): the emitted C, compiled and run ===========================
+ * For each test the executor passed: a child imports the model as run_test does, builds the program
+ * with the C backend's options, emits model.c with main(), writes the data sets' inputs as .npy, and
+ * runs the same model as a .mqd on the runtime, keeping its raw output bytes. The parent then compiles
+ * every model.c with `cc -std=c99 -O1 -Wall -Wextra -Werror -pedantic` (c_jobs at a time), runs each
+ * program on each set, compares with the expected outputs (the executor's tolerances) and byte for
+ * byte with the runtime's outputs (same kernels, same order: they must be identical). */
+static int backend_c;              /* --backend c */
+static const char *c_cc = "cc";    /* --c-cc */
+static int c_jobs = 2;             /* --c-jobs */
+static const char *c_dir_opt;      /* --c-dir: keep every emitted file there */
+static char c_root[1024];
+
+typedef struct c_result {
+    int result;        /* a result_kind, -1: not tried (the executor did not pass) */
+    char message[600];
+    int n_sets;
+    int same_bytes;    /* 1: every output identical to the runtime's; 0: some differ; -1: not compared */
+} c_result;
+static c_result *c_res;
+
+static void c_path(char *buf, size_t n, int i, const char *fmt, int a, int b)
+{
+    int l = snprintf(buf, n, "%s/t%04d/", c_root, i);
+    if (l > 0 && (size_t)l < n) snprintf(buf + l, n - (size_t)l, fmt, a, b);
+}
+
+static void c_rm_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        char p[2048];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) c_rm_tree(p);
+        else unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* In the child: write prep.txt ("<kind>\n<message>") in the test's folder. */
+static void c_put_prep(int i, result_kind rk, const char *msg)
+{
+    char p[1400];
+    c_path(p, sizeof p, i, "prep.txt", 0, 0);
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fprintf(f, "%d\n%s", (int)rk, msg);
+        fclose(f);
+    }
+}
+
+/* In the child: the runtime's outputs for every set, as raw bytes s<S>_mqd<K>.bin (none if the .mqd
+ * path fails: the bit-for-bit check is then skipped and the mqd backend reports that failure). */
+static void c_runtime_outputs(int i, const test_case *tc, const mq_graph *g)
+{
+    mq_program prog;
+    mq_err err = {0};
+    if (mq_program_build(g, NULL, &prog, &err) != MQ_OK) return;
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_status st = mq_mqd_write(&prog, &bytes, &len, &err);
+    mq_program_free(&prog);
+    if (st != MQ_OK) return;
+    void *buf = aligned_alloc(16, (len + 15) / 16 * 16 + 16), *arena = NULL;
+    if (!buf) {
+        mq_free(bytes);
+        return;
+    }
+    memcpy(buf, bytes, len);
+    mq_free(bytes);
+    mqr_model m;
+    if (mqr_load(&m, buf, len) == MQR_OK) arena = aligned_alloc(16, (mqr_arena_size(&m) + 15) / 16 * 16 + 16);
+    for (int s = 0; arena && s < MAX_SETS; s++) {
+        char sdir[1300];
+        snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", tc->dir, s);
+        if (!file_exists(sdir)) break;
+        mq_tensor in[MAX_IO];
+        memset(in, 0, sizeof in);
+        const void *ins[MAX_IO] = {0};
+        void *outs[MAX_IO] = {0};
+        int ok = 1;
+        for (int k = 0; k < g->n_inputs && ok; k++) {
+            char p[1400];
+            mq_err e2 = {0};
+            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, k);
+            ok = mq_tensor_read_file_as(p, tc->in_type[k], &in[k], &e2) == MQ_OK;
+            ins[k] = in[k].data;
+        }
+        for (int k = 0; k < g->n_outputs && ok; k++) {
+            mqr_io_info info;
+            mqr_output_info(&m, (uint32_t)k, &info);
+            outs[k] = calloc(1, info.bytes + 1);
+            ok = outs[k] != NULL;
+        }
+        if (ok) ok = mqr_run(&m, arena, ins, outs) == MQR_OK;
+        for (int k = 0; k < g->n_outputs && ok; k++) {
+            mqr_io_info info;
+            char p[1400];
+            mqr_output_info(&m, (uint32_t)k, &info);
+            c_path(p, sizeof p, i, "s%d_mqd%d.bin", s, k);
+            FILE *f = fopen(p, "wb");
+            if (f) {
+                if (info.bytes) fwrite(outs[k], 1, info.bytes, f);
+                fclose(f);
+            }
+        }
+        for (int k = 0; k < MAX_IO; k++) {
+            mq_tensor_free_data(&in[k]);
+            free(outs[k]);
+        }
+    }
+    free(arena);
+    free(buf);
+}
+
+/* In the child: import, build, emit, write the inputs as .npy. */
+static void c_prepare(int i, const test_case *tc)
+{
+    char path[1200], msg[600] = {0};
+    snprintf(path, sizeof path, "%s/model.onnx", tc->dir);
+    mq_import_opts opts = {0};
+    mq_import_result res = {0};
+    mq_err err = {0};
+    mq_tensor first[MAX_IO];
+    memset(first, 0, sizeof first);
+    int n_first = 0;
+    for (; n_first < MAX_IO; n_first++) { /* symbolic dims from the first set's inputs, as run_test */
+        char p[1400];
+        snprintf(p, sizeof p, "%s/test_data_set_0/input_%d.pb", tc->dir, n_first);
+        if (!file_exists(p)) break;
+        mq_err e2 = {0};
+        if (mq_tensor_read_file_as(p, tc->in_type[n_first], &first[n_first], &e2) != MQ_OK) break;
+    }
+    mq_status st = mq_import_onnx_for_inputs(path, &opts, first, n_first, &res, &err);
+    for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&first[k]);
+    if (st != MQ_OK) {
+        snprintf(msg, sizeof msg, "import: %s", err.msg);
+        c_put_prep(i, R_FAIL, msg);
+        mq_import_result_free(&res);
+        return;
+    }
+    const mq_graph *g = res.graph;
+    mq_program prog;
+    mq_program_opts po;
+    mq_emit_c_program_opts(&po);
+    st = mq_program_build(g, &po, &prog, &err);
+    if (st != MQ_OK) {
+        snprintf(msg, sizeof msg, "compile: %s", err.msg);
+        c_put_prep(i, st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL, msg);
+        mq_import_result_free(&res);
+        return;
+    }
+    mq_emit_c_opts eo;
+    mq_emit_c_opts_init(&eo);
+    eo.prefix = "model";
+    eo.header_name = "model.h";
+    eo.source_name = tc->name;
+    eo.with_main = 1;
+    char cp[1400], hp[1400];
+    c_path(cp, sizeof cp, i, "model.c", 0, 0);
+    c_path(hp, sizeof hp, i, "model.h", 0, 0);
+    result_kind rk = R_PASS;
+    if (mq_emit_c_files(&prog, &eo, cp, hp, &err) != MQ_OK) {
+        snprintf(msg, sizeof msg, "emit: %s", err.msg);
+        rk = err.code == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
+    }
+    int s = 0;
+    for (; rk == R_PASS && s < MAX_SETS; s++) {
+        char sdir[1300];
+        snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", tc->dir, s);
+        if (!file_exists(sdir)) break;
+        for (int k = 0; k < g->n_inputs && rk == R_PASS; k++) {
+            char p[1400], q[1400];
+            mq_tensor t = {0};
+            mq_err e2 = {0};
+            const mq_prog_tensor *pt = &prog.tensors[prog.inputs[k]];
+            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, k);
+            c_path(q, sizeof q, i, "s%d_in%d.npy", s, k);
+            if (mq_tensor_read_file_as(p, tc->in_type[k], &t, &e2) != MQ_OK || (int32_t)t.dtype != pt->dtype ||
+                mq_nbytes(&t) != pt->bytes) {
+                snprintf(msg, sizeof msg, "set %d input %d: not the compiled shape/dtype", s, k);
+                rk = R_UNSUPPORTED;
+            } else if (mq_tensor_write_npy(q, &t, &e2) != MQ_OK) {
+                snprintf(msg, sizeof msg, "writing %s: %s", q, e2.msg);
+                rk = R_FAIL;
+            }
+            mq_tensor_free_data(&t);
+        }
+    }
+    mq_program_free(&prog);
+    if (rk == R_PASS) {
+        snprintf(msg, sizeof msg, "%d", s);
+        c_runtime_outputs(i, tc, g);
+    }
+    c_put_prep(i, rk, msg);
+    mq_import_result_free(&res);
+}
+
+/* Fork, run argv with stdout+stderr to log, alarm after timeout_s. Returns the pid (-1 on failure). */
+static pid_t c_spawn(char *const *argv, const char *log)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *lf = freopen(log, "w", stdout);
+        if (lf) dup2(fileno(stdout), 2);
+        alarm((unsigned)timeout_s);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static void c_status_msg(c_result *r, int status, const char *what, const char *log)
+{
+    char tail[300] = {0};
+    FILE *f = fopen(log, "r");
+    if (f) {
+        size_t n = fread(tail, 1, sizeof tail - 1, f);
+        tail[n] = 0;
+        for (size_t k = 0; k < n; k++)
+            if (tail[k] == '\n') tail[k] = ' ';
+        fclose(f);
+    }
+    if (WIFSIGNALED(status)) {
+        r->result = WTERMSIG(status) == SIGALRM ? R_TIMEOUT : R_CRASH;
+        snprintf(r->message, sizeof r->message, "%s: %s", what, strsignal(WTERMSIG(status)));
+    } else {
+        r->result = R_FAIL;
+        snprintf(r->message, sizeof r->message, "%s: exit %d: %s", what, WEXITSTATUS(status), tail);
+    }
+}
+
+/* Run the compiled program of test i on every set and compare. */
+static void c_check(int i, const test_case *tc, c_result *r)
+{
+    int n_in = 0, n_out = 0;
+    for (; n_in < MAX_IO; n_in++) {
+        char p[1400];
+        c_path(p, sizeof p, i, "s0_in%d.npy", n_in, 0);
+        if (!file_exists(p)) break;
+    }
+    for (; n_out < MAX_IO; n_out++) {
+        char p[1400];
+        snprintf(p, sizeof p, "%s/test_data_set_0/output_%d.pb", tc->dir, n_out);
+        if (!file_exists(p)) break;
+    }
+    r->same_bytes = -1;
+    for (int s = 0; s < r->n_sets && r->result == R_PASS; s++) {
+        char exe[1400], odir[1400], log[1400], ins[MAX_IO][1400];
+        char *argv[MAX_IO + 5];
+        int a = 0;
+        c_path(exe, sizeof exe, i, "model", 0, 0);
+        c_path(odir, sizeof odir, i, "out%d", s, 0);
+        c_path(log, sizeof log, i, "run%d.log", s, 0);
+        argv[a++] = exe;
+        for (int k = 0; k < n_in; k++) {
+            c_path(ins[k], sizeof ins[k], i, "s%d_in%d.npy", s, k);
+            argv[a++] = ins[k];
+        }
+        argv[a++] = "-o";
+        argv[a++] = odir;
+        argv[a] = NULL;
+        mkdir(odir, 0777);
+        int status = 0;
+        pid_t pid = c_spawn(argv, log);
+        if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            c_status_msg(r, status, "run", log);
+            break;
+        }
+        for (int k = 0; k < n_out && r->result == R_PASS; k++) {
+            char p[1400], q[1400], b[1400], cm[400];
+            mq_tensor got = {0}, want = {0};
+            mq_err e2 = {0};
+            snprintf(p, sizeof p, "%s/test_data_set_%d/output_%d.pb", tc->dir, s, k);
+            snprintf(q, sizeof q, "%s/output_%d.npy", odir, k);
+            if (mq_tensor_read_file(q, &got, &e2) != MQ_OK) {
+                snprintf(r->message, sizeof r->message, "set %d output %d: %s", s, k, e2.msg);
+                r->result = R_FAIL;
+            } else if (mq_tensor_read_file_as(p, tc->out_type[k], &want, &e2) != MQ_OK) {
+                snprintf(r->message, sizeof r->message, "reading %s: %s", p, e2.msg);
+                r->result = R_FAIL;
+            } else if (!compare(&got, &want, cm, sizeof cm)) {
+                snprintf(r->message, sizeof r->message, "set %d output %d: %s", s, k, cm);
+                r->result = R_FAIL;
+            }
+            /* byte for byte against the runtime, whether or not the tolerance check passed */
+            c_path(b, sizeof b, i, "s%d_mqd%d.bin", s, k);
+            void *rb = NULL;
+            size_t rl = 0;
+            if (got.data && file_exists(b) && mq_read_file(b, (size_t)1 << 31, &rb, &rl, &e2) == MQ_OK) {
+                int same = rl == mq_nbytes(&got) && (rl == 0 || memcmp(rb, got.data, rl) == 0);
+                if (r->same_bytes != 0) r->same_bytes = same;
+                mq_free(rb);
+            } /* else: the runtime gave no bytes to compare (its own failure is the mqd backend's) */
+            mq_tensor_free_data(&got);
+            mq_tensor_free_data(&want);
+        }
+    }
+}
+
+/* All three phases; called after the executor pass over every test. */
+static void c_backend_run(void)
+{
+    c_res = calloc((size_t)n_tests + 1, sizeof *c_res);
+    if (!c_res) return;
+    if (c_dir_opt) {
+        snprintf(c_root, sizeof c_root, "%s", c_dir_opt);
+        mkdir(c_root, 0777);
+    } else {
+        snprintf(c_root, sizeof c_root, "/tmp/maqd-conf-c-XXXXXX");
+        if (!mkdtemp(c_root)) {
+            fprintf(stderr, "maqd-conformance: cannot create a folder for the emitted C\n");
+            return;
+        }
+    }
+    time_t t0 = time(NULL);
+    /* 1. emit (a child per test: a crash in the emitter fails only that test) */
+    for (int i = 0; i < n_tests; i++) {
+        c_result *r = &c_res[i];
+        r->result = -1;
+        r->same_bytes = -1;
+        if (tests[i].result != R_PASS) continue;
+        char d[1200], p[1400];
+        c_path(d, sizeof d, i, "", 0, 0);
+        mkdir(d, 0777);
+        fflush(stdout);
+        fflush(stderr);
+        pid_t pid = fork();
+        if (pid == 0) {
+            alarm((unsigned)timeout_s);
+            c_prepare(i, &tests[i]);
+            exit(0);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        c_path(p, sizeof p, i, "prep.txt", 0, 0);
+        FILE *f = fopen(p, "r");
+        int k = -1;
+        if (f && fscanf(f, "%d", &k) == 1 && k >= 0 && k < R_NCAT) {
+            r->result = k;
+            int ch = fgetc(f);
+            (void)ch;
+            size_t n = fread(r->message, 1, sizeof r->message - 1, f);
+            r->message[n] = 0;
+        } else {
+            r->result = WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? R_TIMEOUT : R_CRASH;
+            snprintf(r->message, sizeof r->message, "emitting: %s",
+                     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "the child wrote no result");
+        }
+        if (f) fclose(f);
+        if (r->result == R_PASS) {
+            r->n_sets = atoi(r->message);
+            r->message[0] = 0;
+        }
+    }
+    time_t t1 = time(NULL);
+    /* 2. compile, c_jobs at a time */
+    pid_t running[64] = {0};
+    int which[64], n_run = 0, next = 0, jobs = c_jobs < 1 ? 1 : c_jobs > 64 ? 64 : c_jobs;
+    for (;;) {
+        while (n_run < jobs && next < n_tests) {
+            int i = next++;
+            if (c_res[i].result != R_PASS) continue;
+            char src[1400], exe[1400], log[1400];
+            c_path(src, sizeof src, i, "model.c", 0, 0);
+            c_path(exe, sizeof exe, i, "model", 0, 0);
+            c_path(log, sizeof log, i, "cc.log", 0, 0);
+            char *argv[] = {(char *)c_cc, "-std=c99", "-O1", "-Wall", "-Wextra", "-Werror", "-pedantic", "-o", exe, src,
+                            "-lm", NULL};
+            pid_t pid = c_spawn(argv, log);
+            if (pid < 0) {
+                c_res[i].result = R_FAIL;
+                snprintf(c_res[i].message, sizeof c_res[i].message, "cannot start %s", c_cc);
+                continue;
+            }
+            for (int s = 0; s < jobs; s++)
+                if (!running[s]) {
+                    running[s] = pid;
+                    which[s] = i;
+                    break;
+                }
+            n_run++;
+        }
+        if (!n_run) break;
+        int status = 0;
+        pid_t pid = wait(&status);
+        if (pid < 0) break;
+        for (int s = 0; s < jobs; s++)
+            if (running[s] == pid) {
+                running[s] = 0;
+                n_run--;
+                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                    char log[1400];
+                    c_path(log, sizeof log, which[s], "cc.log", 0, 0);
+                    c_status_msg(&c_res[which[s]], status, "cc", log);
+                }
+            }
+    }
+    time_t t2 = time(NULL);
+    /* 3. run and compare; the folders of passing tests are removed unless --c-dir */
+    for (int i = 0; i < n_tests; i++) {
+        c_result *r = &c_res[i];
+        if (r->result == R_PASS) c_check(i, &tests[i], r);
+        if (!c_dir_opt && r->result == R_PASS && r->same_bytes != 0) {
+            char d[1200];
+            c_path(d, sizeof d, i, "", 0, 0);
+            c_rm_tree(d);
+        }
+    }
+    time_t t3 = time(NULL);
+    printf("\nbackend c: emit %lds, compile %lds (%s, %d jobs), run %lds; files in %s\n", (long)(t1 - t0),
+           (long)(t2 - t1), c_cc, jobs, (long)(t3 - t2), c_root);
+}
+
+/* Per-test lines and the summary; returns the count of C failures (a test the executor passes whose
+ * every node lowers must pass as C and agree with the runtime bit for bit). */
+static int c_backend_report(int quiet)
+{
+    if (!c_res) return 1;
+    int c[R_NCAT] = {0}, same = 0, differ = 0, unknown = 0, n_exec = 0;
+    for (int i = 0; i < n_tests; i++) {
+        c_result *r = &c_res[i];
+        if (r->result < 0) continue;
+        n_exec++;
+        c[r->result]++;
+        if (r->result == R_PASS || r->result == R_FAIL) {
+            if (r->same_bytes == 1) same++;
+            else if (r->same_bytes == 0) differ++;
+            else unknown++;
+        }
+        int show = verbose || (!quiet && ((r->result != R_PASS && r->result != R_UNSUPPORTED) || r->same_bytes == 0));
+        if (show)
+            printf("c %-9s %s/%s%s%s%s\n", kind_name[r->result], tests[i].folder, tests[i].name,
+                   r->same_bytes == 0 ? " (differs from the runtime)" : "", r->message[0] ? ": " : "", r->message);
+    }
+    printf("%-20s %6s %6s %6s %6s %6s  (of the %d tests the executor passed)\n", "backend", "pass", "fail", "unsup",
+           "crash", "tmout", n_exec);
+    printf("%-20s %6d %6d %6d %6d %6d\n", "c", c[R_PASS], c[R_FAIL], c[R_UNSUPPORTED], c[R_CRASH], c[R_TIMEOUT]);
+    printf("c vs runtime (.mqd): %d identical bytes, %d differ, %d not compared\n", same, differ, unknown);
+    if (!differ && !c[R_FAIL] && !c[R_CRASH] && !c[R_TIMEOUT] && !c_dir_opt) rmdir(c_root);
+    free(c_res);
+    c_res = NULL;
+    return c[R_FAIL] + c[R_CRASH] + c[R_TIMEOUT] + differ;
+}
+/* ==== end of --backend c ========================================================================= */
+
 static int cmp_names(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void collect(const char *root, const char *folder, const char *filter)
@@ -524,6 +979,12 @@ static void usage(FILE *f)
             "  --backend mqd       also compile each test the executor passes to .mqd (in memory), run it on\n"
             "                      the runtime and compare with the expected outputs; prints pass counts per\n"
             "                      backend (the exit status still follows the executor and --expected)\n"
+            "  --backend c         also emit each test the executor passes as C with main(), compile it with\n"
+            "                      --c-cc (default cc) -std=c99 -O1 -Wall -Wextra -Werror -pedantic, --c-jobs at a\n"
+            "                      time (default 2), run it on the test's inputs and compare with the expected\n"
+            "                      outputs and byte for byte with the runtime's; any C failure fails the run\n"
+            "  --c-dir DIR         keep the emitted C of every test in DIR (default: a temporary folder, kept\n"
+            "                      only for failing tests)\n"
             "  -v                  print every test; -q prints only the summary\n");
 }
 
@@ -545,11 +1006,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--backend") && more) {
             const char *b = argv[++i];
             if (!strcmp(b, "mqd")) backend_mqd = 1;
+            else if (!strcmp(b, "c")) backend_c = 1;
             else if (strcmp(b, "exec") != 0) {
-                fprintf(stderr, "maqd-conformance: unknown backend '%s' (exec, mqd)\n", b);
+                fprintf(stderr, "maqd-conformance: unknown backend '%s' (exec, mqd, c)\n", b);
                 return 2;
             }
-        } else if (!strcmp(a, "-v")) verbose = 1;
+        } else if (!strcmp(a, "--c-cc") && more) c_cc = argv[++i];
+        else if (!strcmp(a, "--c-jobs") && more) c_jobs = atoi(argv[++i]);
+        else if (!strcmp(a, "--c-dir") && more) c_dir_opt = argv[++i];
+        else if (!strcmp(a, "-v")) verbose = 1;
         else if (!strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
@@ -614,6 +1079,8 @@ int main(int argc, char **argv)
             printf("mqd %-7s %s%s%s\n", kind_name[tc->mqd_result], id, tc->mqd_message[0] ? ": " : "",
                    tc->mqd_message);
     }
+
+    if (backend_c) c_backend_run(); /* --backend c: emit, compile and run every test the executor passed */
 
     /* Per-folder table. */
     printf("\n%-20s %6s %6s %6s %6s %6s %6s %6s\n", "folder", "pass", "fail", "unsup", "crash", "tmout",
@@ -706,6 +1173,12 @@ int main(int argc, char **argv)
         printf("%-20s %6d %6d %6d %6d %6d\n", "mqd", c[R_PASS], c[R_FAIL], c[R_UNSUPPORTED], c[R_CRASH], c[R_TIMEOUT]);
     }
 
+    int c_bad = 0;
+    if (backend_c) {
+        printf("\n");
+        c_bad = c_backend_report(quiet);
+    }
+
     int bad = total[R_CRASH] + total[R_TIMEOUT], regress = 0;
     for (int k = 0; k < n_exp; k++) {
         int found = 0;
@@ -727,5 +1200,6 @@ int main(int argc, char **argv)
     for (int k = 0; k < n_exp; k++) free(exp_names[k]);
     free(exp_names);
     free(tests);
-    return (bad || regress) ? 1 : 0;
+    if (c_bad) printf("%d test(s) failed as emitted C\n", c_bad);
+    return (bad || regress || c_bad) ? 1 : 0;
 }

@@ -1,0 +1,110 @@
+/* maqd.c: the MaQD kernels (LayerBatchNorm eval, WeightQuant, ActQuant) and the numeric cores shared with
+ * the compiler (ops/maqd.c, passes). Layouts: maqd.h. */
+#include "runtime/kernels/maqd.h"
+#include "runtime/mqr_kernel.h"
+
+#include <math.h>
+
+float mqk_maqd_round_level(float v, int n)
+{
+    float r;
+    if (n % 2) return roundf(v); /* integer levels; roundf rounds ties away from zero */
+    /* Half-integer levels: the nearest to v is floor(|v|) + 1/2 with v's sign; v exactly an integer k is
+     * a tie between k - 1/2 and k + 1/2, and floor(|k|) + 1/2 is the one away from zero. */
+    r = floorf(fabsf(v)) + 0.5f;
+    return v < 0 ? -r : r;
+}
+
+float mqk_maqd_src(float x, int n, float delta)
+{
+    float h = 0.5f * (float)(n - 1);
+    float r = mqk_maqd_round_level(x / delta, n);
+    if (r > h) r = h;
+    if (r < -h) r = -h;
+    return delta * r;
+}
+
+float mqk_maqd_actq(float x, int m, float delta)
+{
+    /* round: roundf, i.e. ties away from zero (x / delta = 0.5 gives 1; the clip makes negatives 0). */
+    float r = roundf(x / delta);
+    if (r > (float)(m - 1)) r = (float)(m - 1);
+    if (r < 0) r = 0;
+    return delta * r;
+}
+
+void mqk_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w, float eps, float *out)
+{
+    size_t fan = outer * inner, stride = channels * inner, c, o, i;
+    for (c = 0; c < channels; c++) {
+        double s = 0, mean, ss = 0, scale;
+        for (o = 0; o < outer; o++)
+            for (i = 0; i < inner; i++) s += w[o * stride + c * inner + i];
+        mean = fan ? s / (double)fan : 0;
+        for (o = 0; o < outer; o++)
+            for (i = 0; i < inner; i++) {
+                double d = w[o * stride + c * inner + i] - mean;
+                ss += d * d;
+            }
+        scale = 1.0 / (sqrt(fan ? ss / (double)fan : 0) + (double)eps);
+        for (o = 0; o < outer; o++)
+            for (i = 0; i < inner; i++) {
+                size_t k = o * stride + c * inner + i;
+                out[k] = (float)((w[k] - mean) * scale);
+            }
+    }
+}
+
+void mqk_maqd_lbn_f32(size_t N, size_t C, size_t S, const float *x, const float *gamma, const float *beta,
+                      double mu, double var, double eps, float *y)
+{
+    double inv = 1.0 / sqrt(var + eps);
+    size_t c, i, k;
+    for (c = 0; c < C; c++) {
+        double ad = gamma[c] * inv;
+        float a = (float)ad, b = (float)(beta[c] - ad * mu);
+        for (i = 0; i < N; i++) {
+            const float *xp = x + (i * C + c) * S;
+            float *yp = y + (i * C + c) * S;
+            for (k = 0; k < S; k++) yp[k] = a * xp[k] + b;
+        }
+    }
+}
+
+static size_t span(const mqr_tensor *t, int32_t from, int32_t to)
+{
+    size_t p = 1;
+    int32_t d;
+    for (d = from; d < to; d++) p *= (size_t)t->dims[d];
+    return p;
+}
+
+void mqk_k_maqd_lbn_f32(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0];
+    mqk_maqd_lbn_f32((size_t)x->dims[0], (size_t)x->dims[1], span(x, 2, x->rank), (const float *)x->data,
+                     (const float *)c->in[1].data, (const float *)c->in[2].data, ((const float *)c->in[3].data)[0],
+                     ((const float *)c->in[4].data)[0], (double)mqr_p_f32(c->p[0]), (float *)c->out[0].data);
+}
+
+void mqk_k_maqd_weight_quant_f32(const mqr_call *c)
+{
+    const mqr_tensor *w = &c->in[0];
+    float *y = (float *)c->out[0].data, delta = mqr_p_f32(c->p[1]);
+    int32_t states = c->p[0], axis = c->p[3];
+    size_t total = span(w, 0, w->rank), i;
+    if (c->p[4])
+        mqk_maqd_ws_f32(span(w, 0, axis), (size_t)w->dims[axis], span(w, axis + 1, w->rank), (const float *)w->data,
+                        mqr_p_f32(c->p[2]), y);
+    else if (total && y != (float *)w->data)
+        memcpy(y, w->data, total * sizeof(float));
+    for (i = 0; i < total; i++) y[i] = mqk_maqd_src(y[i], states, delta);
+}
+
+void mqk_k_maqd_act_quant_f32(const mqr_call *c)
+{
+    const float *x = (const float *)c->in[0].data;
+    float *y = (float *)c->out[0].data, delta = mqr_p_f32(c->p[1]);
+    int32_t n = mqr_numel(&c->in[0]), i, m = c->p[0];
+    for (i = 0; i < n; i++) y[i] = mqk_maqd_actq(x[i], m, delta);
+}

@@ -1,0 +1,44 @@
+/* misc_loss.c: the NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss kernel: per (sample, position)
+ * an optional log-softmax over the classes, then the weighted negative log-likelihood of the target. */
+#include "runtime/kernels/misc_loss.h"
+#include "runtime/kernels/reduce_dt.h"
+
+#include <math.h>
+
+void mqk_k_loss_nll(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0], *t = &c->in[1];
+    const mqr_tensor *w = c->n_in > 2 && c->in[2].rank >= 0 ? &c->in[2] : 0;
+    mqr_tensor *y = &c->out[0], *lp = c->n_out > 1 && c->out[1].rank >= 0 ? &c->out[1] : 0;
+    int32_t sce = c->p[0], red = c->p[1], has_ii = c->p[2], N = x->dims[0], C = x->dims[1], D = 1, b, d, k, dt = x->dtype;
+    int64_t ii = (int64_t)(((uint64_t)(uint32_t)c->p[4] << 32) | (uint32_t)c->p[3]);
+    double sum = 0.0, wsum = 0.0;
+    for (d = 2; d < x->rank; d++) D *= x->dims[d];
+    for (b = 0; b < N; b++)
+        for (d = 0; d < D; d++) {
+            int32_t base = b * C * D + d, at = b * D + d;
+            int64_t cls = t->dtype == MQR_I32 ? (int64_t)((const int32_t *)t->data)[at] : ((const int64_t *)t->data)[at];
+            double lse = 0.0, l = 0.0, wt = 0.0;
+            if (sce && C > 0) {
+                double mx = mqk_ld_f64(x->data, dt, base), s = 0.0;
+                for (k = 1; k < C; k++) {
+                    double v = mqk_ld_f64(x->data, dt, base + k * D);
+                    if (v > mx) mx = v;
+                }
+                for (k = 0; k < C; k++) s += exp(mqk_ld_f64(x->data, dt, base + k * D) - mx);
+                lse = mx + log(s);
+                if (lp)
+                    for (k = 0; k < C; k++)
+                        mqk_st_f64(lp->data, dt, base + k * D, mqk_ld_f64(x->data, dt, base + k * D) - lse);
+            }
+            if (!(has_ii && cls == ii) && cls >= 0 && cls < C) {
+                wt = w ? mqk_ld_f64(w->data, dt, (int32_t)cls) : 1.0;
+                l = -(mqk_ld_f64(x->data, dt, base + (int32_t)cls * D) - lse) * wt;
+            }
+            sum += l;
+            wsum += wt;
+            if (red == MQK_LOSS_NONE) mqk_st_f64(y->data, dt, at, l);
+        }
+    if (red == MQK_LOSS_SUM) mqk_st_f64(y->data, dt, 0, sum);
+    if (red == MQK_LOSS_MEAN) mqk_st_f64(y->data, dt, 0, sum / wsum);
+}

@@ -1,0 +1,436 @@
+/* test_grad.c: every backward rule (ops/grad.h) against central finite differences of the op's own
+ * forward, and the quantizers' surrogate gradients (not differentiable) against their definitions by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/exec.h"
+#include "core/op.h"
+#include "ops/grad.h"
+#include "ops/maqd.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The case table leaves trailing fields zero on purpose. */
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+/* ---- cases ------------------------------------------------------------------------------------------- */
+
+enum { GEN_UNIFORM = 0, GEN_POS, GEN_SPACED, GEN_INT };
+
+typedef struct tin {
+    int rank;
+    int64_t dims[6];
+    int gen;              /* GEN_* */
+    int grad;             /* check this input's gradient */
+    int64_t ivals[6];     /* GEN_INT: int64 values (count = dims[0]) */
+    float lo, hi;         /* GEN_UNIFORM range (0, 0: [-1, 1]) */
+} tin;
+
+typedef struct gcase {
+    const char *label, *domain, *op;
+    int opset, n_in, n_out;
+    tin in[5];
+    int n_attr;
+    mq_attr attrs[8];
+    float kinks[4];       /* generated values stay at least 0.05 away from these */
+    int n_kinks;
+} gcase;
+
+#define F(nm, v) {.name = nm, .type = MQ_ATTR_FLOAT, .f = v}
+#define I(nm, v) {.name = nm, .type = MQ_ATTR_INT, .i = v}
+#define IS(nm, n_, arr) {.name = nm, .type = MQ_ATTR_INTS, .n = n_, .ints = arr}
+
+static const int64_t k33[] = {3, 3}, s21[] = {2, 1}, p1011[] = {1, 0, 1, 1}, d12[] = {1, 2}, s22[] = {2, 2},
+                     p1111[] = {1, 1, 1, 1}, k2[] = {2}, s1[] = {1}, p01[] = {0, 1}, k22[] = {2, 2};
+
+static const gcase cases[] = {
+    {"Add broadcast", "", "Add", 13, 2, 1, {{3, {2, 3, 4}, 0, 1}, {2, {3, 1}, 0, 1}}},
+    {"Add same", "", "Add", 13, 2, 1, {{2, {3, 4}, 0, 1}, {2, {3, 4}, 0, 1}}},
+    {"Sub broadcast", "", "Sub", 13, 2, 1, {{2, {2, 3}, 0, 1}, {1, {3}, 0, 1}}},
+    {"Mul broadcast", "", "Mul", 13, 2, 1, {{3, {2, 3, 4}, 0, 1}, {3, {1, 3, 1}, 0, 1}}},
+    {"Mul same", "", "Mul", 13, 2, 1, {{2, {2, 5}, 0, 1}, {2, {2, 5}, 0, 1}}},
+    {"Relu", "", "Relu", 14, 1, 1, {{2, {3, 5}, 0, 1}}, 0, {{0}}, {0}, 1},
+    {"Clip", "", "Clip", 13, 3, 1, {{2, {3, 6}, 0, 1}, {0, {0}, 0, 1, {0}, -0.5f, -0.5f}, {0, {0}, 0, 1, {0}, 0.5f, 0.5f}},
+     0, {{0}}, {-0.5f, 0.5f}, 2},
+    {"Sigmoid", "", "Sigmoid", 13, 1, 1, {{2, {3, 5}, 0, 1, {0}, -3, 3}}},
+    {"HardSigmoid", "", "HardSigmoid", 6, 1, 1, {{2, {4, 5}, 0, 1, {0}, -2, 2}}, 2, {F("alpha", 0.5f), F("beta", 0.5f)},
+     {-1.0f, 1.0f}, 2},
+    {"HardSwish", "", "HardSwish", 14, 1, 1, {{2, {4, 5}, 0, 1, {0}, -4, 4}}, 0, {{0}}, {-3.0f, 3.0f}, 2},
+    {"Identity", "", "Identity", 14, 1, 1, {{2, {2, 3}, 0, 1}}},
+    {"Dropout", "", "Dropout", 13, 1, 1, {{2, {2, 3}, 0, 1}}},
+    {"Flatten", "", "Flatten", 13, 1, 1, {{3, {2, 3, 4}, 0, 1}}, 1, {I("axis", 2)}},
+    {"Reshape", "", "Reshape", 14, 2, 1, {{3, {2, 3, 4}, 0, 1}, {1, {2}, GEN_INT, 0, {4, -1}}}},
+    {"Squeeze", "", "Squeeze", 13, 2, 1, {{3, {2, 1, 4}, 0, 1}, {1, {1}, GEN_INT, 0, {1}}}},
+    {"Unsqueeze", "", "Unsqueeze", 13, 2, 1, {{2, {2, 4}, 0, 1}, {1, {1}, GEN_INT, 0, {0}}}},
+    {"Concat", "", "Concat", 13, 3, 1, {{3, {2, 2, 3}, 0, 1}, {3, {2, 1, 3}, 0, 1}, {3, {2, 3, 3}, 0, 1}}, 1, {I("axis", 1)}},
+    {"Softmax axis", "", "Softmax", 13, 1, 1, {{3, {2, 4, 3}, 0, 1, {0}, -2, 2}}, 1, {I("axis", 1)}},
+    {"Softmax 2-D (opset 11)", "", "Softmax", 11, 1, 1, {{3, {2, 3, 4}, 0, 1, {0}, -2, 2}}, 1, {I("axis", 1)}},
+    {"Conv groups/strides/pads/dilations", "", "Conv", 11, 3, 1,
+     {{4, {2, 4, 5, 7}, 0, 1}, {4, {6, 2, 3, 3}, 0, 1}, {1, {6}, 0, 1}}, 5,
+     {I("group", 2), IS("kernel_shape", 2, k33), IS("strides", 2, s21), IS("pads", 4, p1011), IS("dilations", 2, d12)}},
+    {"Conv plain", "", "Conv", 11, 2, 1, {{4, {1, 3, 4, 4}, 0, 1}, {4, {2, 3, 3, 3}, 0, 1}}, 1, {IS("pads", 4, p1111)}},
+    {"Conv 1-D", "", "Conv", 11, 3, 1, {{3, {2, 2, 6}, 0, 1}, {3, {3, 2, 2}, 0, 1}, {1, {3}, 0, 1}}, 3,
+     {IS("kernel_shape", 1, k2), IS("strides", 1, s1), IS("pads", 2, p01)}},
+    {"Gemm transB", "", "Gemm", 13, 3, 1, {{2, {3, 4}, 0, 1}, {2, {5, 4}, 0, 1}, {1, {5}, 0, 1}}, 3,
+     {I("transB", 1), F("alpha", 0.7f), F("beta", 1.3f)}},
+    {"Gemm transA", "", "Gemm", 13, 3, 1, {{2, {4, 3}, 0, 1}, {2, {4, 5}, 0, 1}, {2, {3, 1}, 0, 1}}, 1, {I("transA", 1)}},
+    {"MatMul batched", "", "MatMul", 13, 2, 1, {{3, {2, 3, 4}, 0, 1}, {2, {4, 5}, 0, 1}}},
+    {"MatMul broadcast A", "", "MatMul", 13, 2, 1, {{2, {3, 4}, 0, 1}, {3, {2, 4, 5}, 0, 1}}},
+    {"MatMul 1-D", "", "MatMul", 13, 2, 1, {{1, {4}, 0, 1}, {2, {4, 5}, 0, 1}}},
+    {"MaxPool", "", "MaxPool", 12, 1, 1, {{4, {1, 2, 5, 5}, GEN_SPACED, 1}}, 3,
+     {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111)}},
+    {"MaxPool 2x2", "", "MaxPool", 12, 1, 1, {{4, {2, 2, 4, 4}, GEN_SPACED, 1}}, 2,
+     {IS("kernel_shape", 2, k22), IS("strides", 2, s22)}},
+    {"AveragePool", "", "AveragePool", 11, 1, 1, {{4, {1, 2, 5, 5}, 0, 1}}, 3,
+     {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111)}},
+    {"AveragePool count_include_pad", "", "AveragePool", 11, 1, 1, {{4, {1, 2, 5, 5}, 0, 1}}, 4,
+     {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111), I("count_include_pad", 1)}},
+    {"GlobalAveragePool", "", "GlobalAveragePool", 1, 1, 1, {{4, {2, 3, 4, 4}, 0, 1}}},
+    {"LayerBatchNorm training", MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, 5, 1,
+     {{3, {3, 2, 4}, 0, 1, {0}, -2, 2}, {1, {2}, 0, 1}, {1, {2}, 0, 1}, {1, {1}, 0, 0}, {1, {1}, GEN_POS, 0}}, 1,
+     {I("training", 1)}},
+    {"LayerBatchNorm eval", MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, 5, 1,
+     {{4, {2, 3, 2, 2}, 0, 1}, {1, {3}, 0, 1}, {1, {3}, 0, 1}, {1, {1}, 0, 1}, {1, {1}, GEN_POS, 1}}},
+};
+
+/* Ops whose rules are checked by hand below (round and clip: no derivative to compare against). */
+static const char *const by_hand[] = {"WeightQuant", "ActQuant"};
+
+/* ---- helpers ------------------------------------------------------------------------------------------ */
+
+static uint64_t rng_state = 0x1234567;
+static double urand(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(rng_state >> 11) / 9007199254740992.0;
+}
+
+typedef struct built {
+    mq_node n;
+    int ids[16];
+    mq_tensor ins[5], outs[4];
+    const mq_tensor *pin[5];
+    mq_tensor *pout[4];
+} built;
+
+static void build(const gcase *c, built *b)
+{
+    memset(b, 0, sizeof *b);
+    b->n.name = c->label;
+    b->n.op_type = c->op;
+    b->n.domain = c->domain;
+    b->n.opset = c->opset;
+    b->n.def = mq_op_find(c->domain, c->op, c->opset, NULL);
+    if (!b->n.def) fail_msg("%s: op not found", c->label);
+    b->n.n_in = c->n_in;
+    b->n.n_out = c->n_out;
+    b->n.in = b->ids;
+    b->n.out = b->ids + 8;
+    b->n.attrs = (mq_attr *)c->attrs;
+    b->n.n_attr = c->n_attr;
+    for (int i = 0; i < c->n_in; i++) {
+        const tin *t = &c->in[i];
+        mq_tensor *x = &b->ins[i];
+        x->name = "in";
+        x->dtype = t->gen == GEN_INT ? MQ_I64 : MQ_F32;
+        mq_tensor_set_shape(x, t->rank, t->dims);
+        int64_t k = mq_numel(x);
+        x->data = test_calloc((size_t)k + 1, 8);
+        for (int64_t j = 0; j < k; j++) {
+            if (t->gen == GEN_INT) {
+                ((int64_t *)x->data)[j] = t->ivals[j];
+                continue;
+            }
+            float *f = x->data;
+            if (t->gen == GEN_POS) f[j] = (float)(0.5 + urand());
+            else if (t->gen == GEN_SPACED) f[j] = (float)(0.1 * (double)((j * 7 + 3) % k) - 0.05 * (double)k);
+            else {
+                double lo = t->lo, hi = t->hi;
+                if (lo == 0 && hi == 0) lo = -1, hi = 1;
+                for (int tries = 0;; tries++) {
+                    f[j] = (float)(lo + (hi - lo) * urand());
+                    int ok = 1;
+                    for (int q = 0; q < c->n_kinks; q++)
+                        if (fabs(f[j] - c->kinks[q]) < 0.05) ok = 0;
+                    if (ok || lo == hi || tries > 100) break;
+                }
+            }
+        }
+        b->ids[i] = i;
+        b->pin[i] = x;
+    }
+    for (int k = 0; k < c->n_out; k++) {
+        b->ids[8 + k] = 8 + k;
+        b->pout[k] = &b->outs[k];
+    }
+}
+
+static double objective(built *b, const float *r)
+{
+    mq_err e;
+    mq_err_clear(&e);
+    for (int k = 0; k < b->n.n_out; k++) memset(&b->outs[k], 0, sizeof b->outs[k]);
+    mq_status st = mq_exec_node(&b->n, b->pin, b->pout, &e);
+    if (st != MQ_OK) fail_msg("%s: forward failed: %s", b->n.name, e.msg);
+    double s = 0;
+    int64_t k = mq_numel(&b->outs[0]);
+    for (int64_t j = 0; j < k; j++) s += (double)((float *)b->outs[0].data)[j] * r[j];
+    for (int q = 0; q < b->n.n_out; q++) mq_free(b->outs[q].data);
+    return s;
+}
+
+static void check_case(const gcase *c)
+{
+    built b;
+    build(c, &b);
+    mq_backward_fn fn = mq_op_backward(b.n.def);
+    if (!fn) fail_msg("%s: no backward rule", c->label);
+    mq_err e;
+    mq_err_clear(&e);
+    for (int k = 0; k < c->n_out; k++) memset(&b.outs[k], 0, sizeof b.outs[k]);
+    if (mq_exec_node(&b.n, b.pin, b.pout, &e) != MQ_OK) fail_msg("%s: forward: %s", c->label, e.msg);
+    int64_t ny = mq_numel(&b.outs[0]);
+    float *r = test_malloc(sizeof(float) * (size_t)(ny + 1));
+    for (int64_t j = 0; j < ny; j++) r[j] = (float)(2 * urand() - 1);
+    const float *dout[4] = {r, NULL, NULL, NULL};
+    float *din[5] = {0};
+    for (int i = 0; i < c->n_in; i++)
+        if (c->in[i].grad) din[i] = test_calloc((size_t)mq_numel(&b.ins[i]) + 1, sizeof(float));
+    const mq_tensor *couts[4] = {&b.outs[0], &b.outs[1], &b.outs[2], &b.outs[3]};
+    if (fn(&b.n, b.pin, couts, dout, din, &e) != MQ_OK) fail_msg("%s: backward: %s", c->label, e.msg);
+    for (int q = 0; q < c->n_out; q++) mq_free(b.outs[q].data);
+    /* eps 1e-2 on O(1) values: the truncation error (eps^2 f''') and the float32 rounding of the
+     * objective (~1e-6 / eps) both stay well under the tolerance 2e-3 + 1e-2 |g|. */
+    const double eps = 1e-2;
+    int checked = 0;
+    for (int i = 0; i < c->n_in; i++) {
+        if (!din[i]) continue;
+        float *x = b.ins[i].data;
+        int64_t k = mq_numel(&b.ins[i]);
+        for (int64_t j = 0; j < k; j++) {
+            float keep = x[j];
+            x[j] = (float)(keep + eps);
+            double lp = objective(&b, r);
+            x[j] = (float)(keep - eps);
+            double lm = objective(&b, r);
+            x[j] = keep;
+            double num = (lp - lm) / ((double)(float)(keep + eps) - (double)(float)(keep - eps));
+            double got = din[i][j];
+            if (!(fabs(num - got) <= 2e-3 + 1e-2 * fabs(num)))
+                fail_msg("%s: d/d input %d [%lld]: backward %.6g, finite difference %.6g", c->label, i, (long long)j, got,
+                         num);
+            checked++;
+        }
+        test_free(din[i]);
+    }
+    assert_true(checked > 0);
+    test_free(r);
+    for (int i = 0; i < c->n_in; i++) test_free(b.ins[i].data);
+}
+
+/* ---- tests -------------------------------------------------------------------------------------------- */
+
+static void test_every_rule_has_a_case(void **state)
+{
+    (void)state;
+    const char *dom, *op;
+    for (int i = 0; mq_grad_table_at(i, &dom, &op); i++) {
+        int found = 0;
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
+            if (!strcmp(cases[k].op, op)) found = 1;
+        for (size_t k = 0; k < sizeof by_hand / sizeof by_hand[0]; k++)
+            if (!strcmp(by_hand[k], op)) found = 1;
+        if (!found) fail_msg("backward rule for %s has no test case", op);
+        /* the rule is found through the op definition */
+        const mq_op_def *d = mq_op_find(dom, op, dom[0] ? 1 : 17, NULL);
+        if (!d) d = mq_op_find(dom, op, 13, NULL);
+        assert_non_null(d);
+        assert_non_null(mq_op_backward(d));
+    }
+}
+
+static void test_finite_differences(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) check_case(&cases[k]);
+}
+
+/* WS backward against finite differences of WS itself (smooth; double-checked in double). */
+static void test_ws_backward(void **state)
+{
+    (void)state;
+    enum { OUTER = 2, C = 3, INNER = 4, N = OUTER * C * INNER };
+    float w[N], g[N], dw[N], y[N];
+    for (int i = 0; i < N; i++) {
+        w[i] = (float)(2 * urand() - 1);
+        g[i] = (float)(2 * urand() - 1);
+    }
+    mq_grad_ws_f32(OUTER, C, INNER, w, g, 1e-5f, dw);
+    const double eps = 1e-2;
+    for (int i = 0; i < N; i++) {
+        float keep = w[i];
+        double l[2];
+        for (int s = 0; s < 2; s++) {
+            w[i] = (float)(keep + (s ? -eps : eps));
+            mq_maqd_ws_f32(OUTER, C, INNER, w, 1e-5f, y);
+            l[s] = 0;
+            for (int j = 0; j < N; j++) l[s] += (double)y[j] * g[j];
+        }
+        w[i] = keep;
+        double num = (l[0] - l[1]) / (2 * eps);
+        if (!(fabs(num - dw[i]) <= 2e-3 + 1e-2 * fabs(num))) fail_msg("WS d/dw[%d]: %.6g vs %.6g", i, dw[i], num);
+    }
+}
+
+static void run_rule(const char *op, mq_attr *attrs, int n_attr, const mq_tensor *x, const float *g, float *dx)
+{
+    mq_node n;
+    int ids[2] = {0, 1};
+    memset(&n, 0, sizeof n);
+    n.name = "t";
+    n.op_type = op;
+    n.domain = MQ_MAQD_DOMAIN;
+    n.opset = 1;
+    n.def = mq_op_find(MQ_MAQD_DOMAIN, op, 1, NULL);
+    assert_non_null(n.def);
+    n.n_in = n.n_out = 1;
+    n.in = ids;
+    n.out = ids + 1;
+    n.attrs = attrs;
+    n.n_attr = n_attr;
+    const mq_tensor *in[1] = {x}, *out[1] = {x};
+    const float *dout[1] = {g};
+    float *din[1] = {dx};
+    mq_err e;
+    mq_err_clear(&e);
+    mq_backward_fn fn = mq_op_backward(n.def);
+    assert_non_null(fn);
+    if (fn(&n, in, out, dout, din, &e) != MQ_OK) fail_msg("%s: %s", op, e.msg);
+}
+
+/* ActQuant, MAQD.md section 4: STE passes the gradient where 0 <= x <= (m - 1/2) delta; the sigmoid
+ * surrogate is sum_k alpha s (1 - s), s = logistic(alpha (x - t_k) / delta), t_k = (k - 1/2) delta. */
+static void test_actquant_surrogates(void **state)
+{
+    (void)state;
+    /* m = 4, delta = 0.5: the STE window is [0, 1.75] */
+    float xs[] = {-0.01f, 0.0f, 0.3f, 1.75f, 1.76f, 5.0f};
+    float want_ste[] = {0, 2, 2, 2, 0, 0};
+    float g[6] = {2, 2, 2, 2, 2, 2}, dx[6];
+    int64_t d6 = 6;
+    mq_tensor x;
+    memset(&x, 0, sizeof x);
+    x.dtype = MQ_F32;
+    mq_tensor_set_shape(&x, 1, &d6);
+    x.data = xs;
+    mq_attr a[3] = {{.name = "states", .type = MQ_ATTR_INT, .i = 4}, {.name = "delta", .type = MQ_ATTR_FLOAT, .f = 0.5f},
+                    {.name = "surrogate", .type = MQ_ATTR_STRING, .s = "ste", .s_len = 3}};
+    run_rule("ActQuant", a, 2, &x, g, dx);
+    for (int i = 0; i < 6; i++) assert_true(dx[i] == want_ste[i]);
+    run_rule("ActQuant", a, 3, &x, g, dx);
+    for (int i = 0; i < 6; i++) assert_true(dx[i] == want_ste[i]);
+    /* sigmoid, m = 2, delta = 1: one threshold at 0.5. At x = 0.5: 4 * 1/2 * 1/2 = 1. At 0.5 + ln(3)/4:
+     * s = 3/4, 4 * 3/4 * 1/4 = 0.75. Far away: ~0. */
+    float xs2[] = {0.5f, (float)(0.5 + log(3.0) / 4), 10.0f};
+    float g2[3] = {1, 1, 1}, dx2[3];
+    int64_t d3 = 3;
+    mq_tensor_set_shape(&x, 1, &d3);
+    x.data = xs2;
+    mq_attr b[3] = {{.name = "states", .type = MQ_ATTR_INT, .i = 2}, {.name = "delta", .type = MQ_ATTR_FLOAT, .f = 1.0f},
+                    {.name = "surrogate", .type = MQ_ATTR_STRING, .s = "sigmoid", .s_len = 7}};
+    run_rule("ActQuant", b, 3, &x, g2, dx2);
+    assert_true(fabs(dx2[0] - 1.0) < 1e-6);
+    assert_true(fabs(dx2[1] - 0.75) < 1e-6);
+    assert_true(fabs(dx2[2]) < 1e-6);
+    /* m = 3, delta = 2: thresholds 1 and 3; at x = 2 each contributes 4 s (1 - s) with s = logistic(+-2) */
+    double s = 1 / (1 + exp(-2.0)), want = 2 * 4 * s * (1 - s);
+    assert_true(fabs(mq_grad_actq_surrogate(2.0f, 3, 2.0f, 1) - want) < 1e-6);
+    /* an unknown surrogate is an error */
+    mq_attr c[3] = {{.name = "states", .type = MQ_ATTR_INT, .i = 2}, {.name = "delta", .type = MQ_ATTR_FLOAT, .f = 1.0f},
+                    {.name = "surrogate", .type = MQ_ATTR_STRING, .s = "tanh", .s_len = 4}};
+    mq_node n;
+    int ids[2] = {0, 1};
+    memset(&n, 0, sizeof n);
+    n.name = "t";
+    n.op_type = "ActQuant";
+    n.domain = MQ_MAQD_DOMAIN;
+    n.def = mq_op_find(MQ_MAQD_DOMAIN, "ActQuant", 1, NULL);
+    n.n_in = n.n_out = 1;
+    n.in = ids;
+    n.out = ids + 1;
+    n.attrs = c;
+    n.n_attr = 3;
+    const mq_tensor *in[1] = {&x};
+    const float *dout[1] = {g2};
+    float *din[1] = {dx2};
+    mq_err e;
+    mq_err_clear(&e);
+    assert_int_equal(mq_op_backward(n.def)(&n, in, in, dout, din, &e), MQ_ERR_INVALID);
+}
+
+/* WeightQuant, MAQD.md section 4: straight-through where |w_hat / delta| <= (n-1)/2 + 1/2, then exactly
+ * through WS. */
+static void test_weightquant_surrogate(void **state)
+{
+    (void)state;
+    /* standardize = 0, n = 3, delta = 1.224: pass where |w| <= 1.5 * 1.224 = 1.836 */
+    float w[] = {1.0f, 1.9f, -1.83f, -1.84f, 0.0f, 1.836f};
+    float want[] = {3, 0, 3, 0, 3, 3}, g[6] = {3, 3, 3, 3, 3, 3}, dw[6];
+    int64_t dims[2] = {2, 3};
+    mq_tensor x;
+    memset(&x, 0, sizeof x);
+    x.dtype = MQ_F32;
+    mq_tensor_set_shape(&x, 2, dims);
+    x.data = w;
+    mq_attr a[3] = {{.name = "states", .type = MQ_ATTR_INT, .i = 3}, {.name = "delta", .type = MQ_ATTR_FLOAT, .f = 1.224f},
+                    {.name = "standardize", .type = MQ_ATTR_INT, .i = 0}};
+    run_rule("WeightQuant", a, 3, &x, g, dw);
+    for (int i = 0; i < 6; i++)
+        if (dw[i] != want[i]) fail_msg("w[%d] = %g: got %g, want %g", i, w[i], dw[i], want[i]);
+    /* n = 2: pass where |w / delta| <= 1 */
+    assert_true(mq_grad_wq_pass(1.0f, 2, 1.0f));
+    assert_false(mq_grad_wq_pass(1.01f, 2, 1.0f));
+    assert_true(mq_grad_wq_pass(-3.5f, 8, 1.0f));
+    assert_false(mq_grad_wq_pass(-4.01f, 8, 1.0f));
+    /* standardize = 1 (axis 0: per row): the masked gradient through WS. Row 0 of {4, 0, 0, 0} has
+     * w_hat = {sqrt(3), -1/sqrt(3), ...}: with delta 1 and n = 2 the first entry is outside. */
+    float w2[] = {4, 0, 0, 0, 1, 2, 3, 4}, g3[8] = {1, 2, 3, 4, 5, 6, 7, 8}, dw2[8], wh[8], gm[8], ref[8];
+    int64_t d24[2] = {2, 4};
+    mq_tensor_set_shape(&x, 2, d24);
+    x.data = w2;
+    mq_attr b[3] = {{.name = "states", .type = MQ_ATTR_INT, .i = 2}, {.name = "delta", .type = MQ_ATTR_FLOAT, .f = 1.0f},
+                    {.name = "axis", .type = MQ_ATTR_INT, .i = 0}};
+    run_rule("WeightQuant", b, 3, &x, g3, dw2);
+    mq_maqd_ws_f32(1, 2, 4, w2, 1e-5f, wh);
+    assert_true(wh[0] > 1.7f && wh[1] < 0 && wh[1] > -1.0f);
+    for (int i = 0; i < 8; i++) gm[i] = fabsf(wh[i]) <= 1.0f ? g3[i] : 0.0f;
+    assert_true(gm[0] == 0 && gm[1] == 2);
+    mq_grad_ws_f32(1, 2, 4, w2, gm, 1e-5f, ref);
+    for (int i = 0; i < 8; i++) assert_true(fabsf(dw2[i] - ref[i]) <= 1e-6f * (1 + fabsf(ref[i])));
+}
+
+static void test_unknown_op_has_no_rule(void **state)
+{
+    (void)state;
+    assert_null(mq_op_backward(NULL));
+    const mq_op_def *d = mq_op_find("", "NonZero", 13, NULL);
+    if (d) assert_null(mq_op_backward(d));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_every_rule_has_a_case),
+        cmocka_unit_test(test_finite_differences),
+        cmocka_unit_test(test_ws_backward),
+        cmocka_unit_test(test_actquant_surrogates),
+        cmocka_unit_test(test_weightquant_surrogate),
+        cmocka_unit_test(test_unknown_op_has_no_rule),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,390 @@
+/* test_train.c: the fine-tuning engine on small slices of Fashion-MNIST: a tiny MLP learns (loss falls),
+ * the same seed gives the same weights bit for bit, resuming from a checkpoint equals an uninterrupted
+ * run, and the exported ONNX of the fine-tuned CNN predicts what the trainer predicts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "core/infer.h"
+#include "core/op.h"
+#include "frontend/onnx_import.h"
+#include "train/data.h"
+#include "train/train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef MAQD_SOURCE_DIR
+#define MAQD_SOURCE_DIR "."
+#endif
+#define FMNIST "/usr/share/datasets/fashion-mnist/"
+
+/* ---- data --------------------------------------------------------------------------------------------- */
+
+/* The first n samples of a Fashion-MNIST file pair, normalized as the example models expect, as a
+ * dataset with the given batch size. */
+static mq_dataset *slice(const char *images, const char *labels, size_t n, int batch, int shuffle)
+{
+    mq_err e;
+    mq_err_clear(&e);
+    mq_data_opts o;
+    mq_data_opts_init(&o);
+    o.n_mean = o.n_std = 1;
+    o.mean[0] = 0.2860f;
+    o.std[0] = 0.3530f;
+    mq_dataset *full = NULL;
+    if (mq_data_open(images, labels, &o, &full, &e) != MQ_OK) fail_msg("%s", e.msg);
+    float *x = test_malloc(sizeof(float) * 784 * n);
+    int32_t *y = test_malloc(sizeof(int32_t) * n);
+    for (size_t i = 0; i < n; i++)
+        if (mq_data_get(full, i, x + 784 * i, y + i, &e) != MQ_OK) fail_msg("%s", e.msg);
+    mq_data_close(full);
+    int64_t xd[4] = {(int64_t)n, 1, 28, 28}, yd[1] = {(int64_t)n};
+    mq_tensor xt, yt;
+    memset(&xt, 0, sizeof xt);
+    memset(&yt, 0, sizeof yt);
+    xt.dtype = MQ_F32;
+    mq_tensor_set_shape(&xt, 4, xd);
+    xt.data = x;
+    yt.dtype = MQ_I32;
+    mq_tensor_set_shape(&yt, 1, yd);
+    yt.data = y;
+    mq_data_opts so;
+    mq_data_opts_init(&so);
+    so.batch = batch;
+    so.drop_last = 1;
+    so.shuffle = shuffle;
+    mq_dataset *ds = NULL;
+    if (mq_data_from_tensors(&xt, &yt, &so, &ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+    test_free(x);
+    test_free(y);
+    return ds;
+}
+
+/* ---- a tiny MLP built in memory: Flatten, Gemm 784->32, BatchNormalization, Relu, Gemm 32->10 ---------- */
+
+static int add_tensor(mq_graph *g, const char *name, int rank, const int64_t *dims, const float *vals)
+{
+    int t = mq_graph_tensor(g, name);
+    assert_true(t >= 0);
+    mq_tensor *x = &g->tensors[t];
+    x->dtype = MQ_F32;
+    mq_tensor_set_shape(x, rank, dims);
+    if (vals) {
+        size_t nb = mq_nbytes(x);
+        x->data = mq_arena_alloc(g->arena, nb);
+        assert_non_null(x->data);
+        memcpy(x->data, vals, nb);
+        x->is_const = 1;
+    }
+    return t;
+}
+
+static void add_node(mq_graph *g, const char *op, const char *name, int n_in, const int *ins, int out, int n_attr,
+                     const mq_attr *attrs)
+{
+    mq_node *n = mq_graph_add_node(g);
+    assert_non_null(n);
+    n->name = name;
+    n->op_type = op;
+    n->opset = 13;
+    n->def = mq_op_find("", op, 13, NULL);
+    assert_non_null(n->def);
+    n->in = mq_arena_array(g->arena, (size_t)n_in + 1, sizeof(int));
+    n->out = mq_arena_array(g->arena, 1, sizeof(int));
+    memcpy(n->in, ins, sizeof(int) * (size_t)n_in);
+    n->out[0] = out;
+    n->n_in = n_in;
+    n->n_out = 1;
+    n->attrs = mq_arena_array(g->arena, (size_t)n_attr + 1, sizeof(mq_attr));
+    if (n_attr) memcpy(n->attrs, attrs, sizeof(mq_attr) * (size_t)n_attr);
+    n->n_attr = n_attr;
+}
+
+static mq_graph *make_mlp(void)
+{
+    enum { H = 32 };
+    static float w1[H * 784], b1[H], w2[10 * H], b2[10], sc[H], bi[H], mean[H], var[H];
+    uint64_t s = 42;
+    for (size_t i = 0; i < sizeof w1 / sizeof w1[0]; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        w1[i] = (float)(((double)(s >> 11) / 9007199254740992.0 - 0.5) * 0.1);
+    }
+    for (size_t i = 0; i < sizeof w2 / sizeof w2[0]; i++) {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        w2[i] = (float)(((double)(s >> 11) / 9007199254740992.0 - 0.5) * 0.5);
+    }
+    for (int i = 0; i < H; i++) {
+        sc[i] = 1;
+        var[i] = 1;
+    }
+    mq_graph *g = NULL;
+    mq_err e;
+    mq_err_clear(&e);
+    assert_int_equal(mq_graph_new(32, 16, &g, &e), MQ_OK);
+    g->opset = 13;
+    g->ir_version = 8;
+    g->opsets = mq_arena_array(g->arena, 1, sizeof(mq_opset_import));
+    g->opsets[0].domain = "";
+    g->opsets[0].version = 13;
+    g->n_opsets = 1;
+    int64_t din[4] = {1, 1, 28, 28}, dw1[2] = {H, 784}, dh[1] = {H}, dw2[2] = {10, H}, d10[1] = {10};
+    int x = add_tensor(g, "input", 4, din, NULL);
+    g->tensors[x].is_input = 1;
+    g->tensors[x].sym_mask = 1;
+    int tw1 = add_tensor(g, "w1", 2, dw1, w1), tb1 = add_tensor(g, "b1", 1, dh, b1);
+    int tsc = add_tensor(g, "bn.scale", 1, dh, sc), tbi = add_tensor(g, "bn.bias", 1, dh, bi);
+    int tm = add_tensor(g, "bn.mean", 1, dh, mean), tv = add_tensor(g, "bn.var", 1, dh, var);
+    int tw2 = add_tensor(g, "w2", 2, dw2, w2), tb2 = add_tensor(g, "b2", 1, d10, b2);
+    int f = add_tensor(g, "flat", -1, NULL, NULL), h = add_tensor(g, "h", -1, NULL, NULL);
+    int hb = add_tensor(g, "hb", -1, NULL, NULL), hr = add_tensor(g, "hr", -1, NULL, NULL);
+    int y = add_tensor(g, "logits", -1, NULL, NULL);
+    g->tensors[y].is_output = 1;
+    mq_attr tb = {.name = "transB", .type = MQ_ATTR_INT, .i = 1};
+    add_node(g, "Flatten", "flatten", 1, (int[]){x}, f, 0, NULL);
+    add_node(g, "Gemm", "fc1", 3, (int[]){f, tw1, tb1}, h, 1, &tb);
+    add_node(g, "BatchNormalization", "bn", 5, (int[]){h, tsc, tbi, tm, tv}, hb, 0, NULL);
+    add_node(g, "Relu", "relu", 1, (int[]){hb}, hr, 0, NULL);
+    add_node(g, "Gemm", "fc2", 3, (int[]){hr, tw2, tb2}, y, 1, &tb);
+    g->inputs = mq_arena_array(g->arena, 1, sizeof(int));
+    g->outputs = mq_arena_array(g->arena, 1, sizeof(int));
+    g->inputs[0] = x;
+    g->outputs[0] = y;
+    g->n_inputs = g->n_outputs = 1;
+    if (mq_graph_infer(g, (int64_t)1 << 32, &e) != MQ_OK) fail_msg("%s", e.msg);
+    return g;
+}
+
+static mq_trainer *mlp_trainer(const mq_train_opts *o)
+{
+    mq_trainer *tr = NULL;
+    mq_err e;
+    mq_err_clear(&e);
+    if (mq_trainer_new(make_mlp(), NULL, o, &tr, &e) != MQ_OK) fail_msg("%s", e.msg);
+    return tr;
+}
+
+static void mlp_opts(mq_train_opts *o)
+{
+    mq_train_opts_init(o);
+    o->batch = 32;
+    o->epochs = 3;
+    o->lr = 0.05f;
+    o->w_states = 3;
+    o->a_states = 4;
+    o->quant_first = 1; /* the MLP's hidden layer is its first: quantize it */
+    o->seed = 7;
+    o->calib_batches = 4;
+}
+
+static void run_epochs(mq_trainer *tr, mq_dataset *ds, int from, int to, double *loss)
+{
+    mq_err e;
+    mq_err_clear(&e);
+    for (int ep = from; ep < to; ep++) {
+        mq_train_progress p;
+        if (mq_trainer_epoch(tr, ds, ep, NULL, NULL, &p, &e) != MQ_OK) fail_msg("epoch %d: %s", ep, e.msg);
+        if (loss) loss[ep] = p.loss;
+    }
+}
+
+static int same_params(const mq_trainer *a, const mq_trainer *b)
+{
+    if (mq_trainer_n_params(a) != mq_trainer_n_params(b)) return 0;
+    for (int i = 0; i < mq_trainer_n_params(a); i++) {
+        size_t na, nb;
+        const float *pa = mq_trainer_param(a, i, NULL, &na), *pb = mq_trainer_param(b, i, NULL, &nb);
+        if (na != nb || memcmp(pa, pb, sizeof(float) * na)) return 0;
+    }
+    return 1;
+}
+
+/* ---- tests ---------------------------------------------------------------------------------------------- */
+
+static void test_mlp_learns(void **state)
+{
+    (void)state;
+    mq_dataset *ds = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 1024, 32, 1);
+    mq_train_opts o;
+    mlp_opts(&o);
+    mq_trainer *tr = mlp_trainer(&o);
+    /* parameters: w1, b1, w2, b2, LBN gamma and beta */
+    assert_int_equal(mq_trainer_n_params(tr), 6);
+    mq_err e;
+    mq_err_clear(&e);
+    if (mq_trainer_calibrate(tr, ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+    double loss[3];
+    run_epochs(tr, ds, 0, 3, loss);
+    print_message("MLP (3,4) losses per epoch: %.4f %.4f %.4f\n", loss[0], loss[1], loss[2]);
+    assert_true(loss[2] < 0.8 * loss[0]);
+    assert_true(loss[2] < 1.2);
+    mq_trainer_free(tr);
+    mq_data_close(ds);
+}
+
+static void test_same_seed_same_weights(void **state)
+{
+    (void)state;
+    mq_dataset *ds = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
+    mq_train_opts o;
+    mlp_opts(&o);
+    o.epochs = 2;
+    mq_trainer *t[3];
+    mq_err e;
+    mq_err_clear(&e);
+    for (int k = 0; k < 3; k++) {
+        o.seed = k == 2 ? 8 : 7;
+        t[k] = mlp_trainer(&o);
+        if (mq_trainer_calibrate(t[k], ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+        run_epochs(t[k], ds, 0, 2, NULL);
+    }
+    assert_true(same_params(t[0], t[1]));
+    assert_false(same_params(t[0], t[2]));
+    for (int k = 0; k < 3; k++) mq_trainer_free(t[k]);
+    mq_data_close(ds);
+}
+
+static void test_resume_equals_uninterrupted(void **state)
+{
+    (void)state;
+    mq_dataset *ds = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
+    mq_train_opts o;
+    mlp_opts(&o);
+    o.optimizer = MQ_OPT_ADAMW; /* both moments must come back from the checkpoint */
+    o.lr = 0.002f;
+    o.epochs = 3;
+    mq_err e;
+    mq_err_clear(&e);
+    char path[] = "/tmp/test_train_ckpt_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    mq_trainer *a = mlp_trainer(&o);
+    if (mq_trainer_calibrate(a, ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(a, ds, 0, 3, NULL);
+
+    mq_trainer *b = mlp_trainer(&o);
+    if (mq_trainer_calibrate(b, ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(b, ds, 0, 1, NULL);
+    if (mq_trainer_save_checkpoint(b, path, 1, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(b, ds, 1, 2, NULL); /* progress after the checkpoint is lost ("kill -9") */
+    mq_trainer_free(b);
+
+    mq_trainer *c = mlp_trainer(&o); /* a fresh process: no calibration, state from the checkpoint */
+    int done = -1;
+    if (mq_trainer_load_checkpoint(c, path, &done, &e) != MQ_OK) fail_msg("%s", e.msg);
+    assert_int_equal(done, 1);
+    run_epochs(c, ds, done, 3, NULL);
+    assert_true(same_params(a, c));
+
+    /* a checkpoint of another configuration is refused */
+    mq_train_opts o2 = o;
+    o2.seed = 99;
+    mq_trainer *d = mlp_trainer(&o2);
+    assert_int_equal(mq_trainer_load_checkpoint(d, path, &done, &e), MQ_ERR_INVALID);
+    mq_trainer_free(d);
+    /* a truncated file is a parse error */
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 100), 0);
+    fclose(f);
+    mq_trainer *d2 = mlp_trainer(&o);
+    mq_err_clear(&e);
+    assert_int_equal(mq_trainer_load_checkpoint(d2, path, &done, &e), MQ_ERR_PARSE);
+    mq_trainer_free(d2);
+    unlink(path);
+    mq_trainer_free(a);
+    mq_trainer_free(c);
+    mq_data_close(ds);
+}
+
+/* The example CNN at (w, a) = (3, 4): a short fine-tune, then the exported ONNX (standard ops only)
+ * re-imported and run by the reference executor predicts exactly what the trainer's eval mode does. */
+static void test_cnn_finetune_and_export(void **state)
+{
+    (void)state;
+    mq_err e;
+    mq_err_clear(&e);
+    mq_import_result res;
+    memset(&res, 0, sizeof res);
+    if (mq_import_onnx_file(MAQD_SOURCE_DIR "/models/fashion_cnn.onnx", NULL, &res, &e) != MQ_OK) fail_msg("%s", e.msg);
+    mq_graph *g = res.graph;
+    res.graph = NULL;
+    mq_import_result_free(&res);
+    mq_train_opts o;
+    mq_train_opts_init(&o);
+    o.batch = 32;
+    o.lr = 0.01f;
+    o.w_states = 3;
+    o.a_states = 4;
+    o.calib_batches = 4;
+    mq_trainer *tr = NULL;
+    if (mq_trainer_new(g, NULL, &o, &tr, &e) != MQ_OK) fail_msg("%s", e.msg);
+    mq_dataset *train = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
+    mq_dataset *test = slice(FMNIST "t10k-images-idx3-ubyte.gz", FMNIST "t10k-labels-idx1-ubyte.gz", 320, 32, 0);
+    if (mq_trainer_calibrate(tr, train, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(tr, train, 0, 1, NULL);
+    mq_eval_result r1, r2;
+    if (mq_trainer_evaluate(tr, test, 64, &r1, &e) != MQ_OK) fail_msg("%s", e.msg);
+    print_message("fashion_cnn (3,4) after 8 steps: %zu/%zu correct on 320 test images\n", r1.correct, r1.count);
+    assert_true(r1.correct > r1.count / 2);
+    char path[] = "/tmp/test_train_export_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    if (mq_trainer_export_onnx(tr, path, &e) != MQ_OK) fail_msg("%s", e.msg);
+    memset(&res, 0, sizeof res);
+    if (mq_import_onnx_file(path, NULL, &res, &e) != MQ_OK) fail_msg("re-import: %s", e.msg);
+    for (int i = 0; i < res.graph->n_nodes; i++) { /* standard ops only */
+        const char *d = res.graph->nodes[i].domain;
+        assert_true(d[0] == 0 || !strcmp(d, "ai.onnx"));
+    }
+    if (mq_eval_graph(res.graph, test, 32, &r2, &e) != MQ_OK) fail_msg("%s", e.msg);
+    assert_int_equal(r1.count, r2.count);
+    assert_int_equal(r1.correct, r2.correct);
+    assert_int_equal(r1.correct_top5, r2.correct_top5);
+    for (int64_t c = 0; c < r1.classes; c++) assert_int_equal(r1.class_correct[c], r2.class_correct[c]);
+    mq_eval_result_free(&r1);
+    mq_eval_result_free(&r2);
+    mq_import_result_free(&res);
+    unlink(path);
+    mq_trainer_free(tr);
+    mq_data_close(train);
+    mq_data_close(test);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    mq_train_opts o;
+    mlp_opts(&o);
+    o.surrogate = "tanh";
+    mq_trainer *tr = NULL;
+    mq_err e;
+    mq_err_clear(&e);
+    assert_int_equal(mq_trainer_new(make_mlp(), NULL, &o, &tr, &e), MQ_ERR_INVALID);
+    assert_null(tr);
+    mlp_opts(&o);
+    o.distill = 1; /* needs the float model */
+    assert_int_equal(mq_trainer_new(make_mlp(), NULL, &o, &tr, &e), MQ_ERR_INVALID);
+    mlp_opts(&o);
+    o.batch = 0;
+    assert_int_equal(mq_trainer_new(make_mlp(), NULL, &o, &tr, &e), MQ_ERR_INVALID);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_mlp_learns),
+        cmocka_unit_test(test_same_seed_same_weights),
+        cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_cnn_finetune_and_export),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
