@@ -44,6 +44,13 @@ mq_status mq_run_kcall(const mq_node *n, const mq_kcall *kc, const mq_tensor *co
             return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for %zu bytes of scratch", kc->scratch_bytes);
     }
     mqr_call c = {kc->p, kc->n_p, ri, n->n_in, ro, n->n_out, scratch};
+    /* The load-time check must accept every call the host lowers (else packed models would be
+     * refused): check it here too, so every executor run tests the checks. */
+    if (kc->scratch_bytes > UINT32_MAX || k->check(&c, (uint32_t)kc->scratch_bytes) == MQR_CHECK_BAD) {
+        mq_free(scratch);
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "kernel '%s' refuses the call its lowering made (check and lower disagree)",
+                            kc->kernel);
+    }
     k->fn(&c);
     mq_free(scratch);
     return MQ_OK;

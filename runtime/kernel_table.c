@@ -2,8 +2,8 @@
  * name; the loader resolves each once). */
 #include "runtime/mqr_kernel.h"
 
-#define MQR_ENTRY(name, src) {#name, mqk_k_##name, src},
-const mqr_kernel_info mqr_kernel_table[] = {MQR_KERNELS(MQR_ENTRY){0, 0, 0}};
+#define MQR_ENTRY(name, src) {#name, mqk_k_##name, mqk_c_##name, src},
+const mqr_kernel_info mqr_kernel_table[] = {MQR_KERNELS(MQR_ENTRY){0, 0, 0, 0}};
 #undef MQR_ENTRY
 const int32_t mqr_kernel_count = (int32_t)(sizeof mqr_kernel_table / sizeof mqr_kernel_table[0]) - 1;
 

@@ -39,6 +39,23 @@ typedef struct mqr_call {
 
 typedef void (*mqr_kernel_fn)(const mqr_call *c);
 
+/* Every kernel `name` also has a check, int mqk_c_<name>(const mqr_call *c, uint32_t scratch_bytes),
+ * which the runtime's loader calls once per step of a packed model before anything runs: the bytes
+ * are hostile, and after the check the kernel trusts the call. It sees the tensor descriptors (dtype,
+ * rank, dims; data is non-NULL only for weights, whose values it may inspect, e.g. constant indices),
+ * the parameters and the scratch size, and must prove that the kernel, run on data of those shapes,
+ * reads and writes only inside the described tensors and the scratch: counts of inputs/outputs,
+ * dtypes, n_p, every parameter's range, every extent computed from parameters against the element
+ * counts. It returns MQR_CHECK_OK, or MQR_CHECK_BAD. MQR_CHECK_NONE means no check is written yet: the
+ * loader refuses such a kernel; the host executor (core/kcall.c), which checks every call it lowers,
+ * lets it pass. Values that only exist at run time (indices in an activation tensor) cannot be checked
+ * at load: kernels that read such values must bound them themselves (skip or clamp, never read out of
+ * bounds). */
+#define MQR_CHECK_OK 0
+#define MQR_CHECK_BAD 1
+#define MQR_CHECK_NONE 2
+typedef int (*mqr_check_fn)(const mqr_call *c, uint32_t scratch_bytes);
+
 static inline float mqr_p_f32(int32_t bits)
 {
     float f;
@@ -65,13 +82,16 @@ static inline int32_t mqr_numel(const mqr_tensor *t)
  * order carries no meaning. */
 #include "runtime/kernels/list.h"
 
-#define MQR_DECLARE_KERNEL(name, src) void mqk_k_##name(const mqr_call *c);
+#define MQR_DECLARE_KERNEL(name, src)                                                              \
+    void mqk_k_##name(const mqr_call *c);                                                          \
+    int mqk_c_##name(const mqr_call *c, uint32_t scratch_bytes);
 MQR_KERNELS(MQR_DECLARE_KERNEL)
 #undef MQR_DECLARE_KERNEL
 
 typedef struct mqr_kernel_info {
     const char *name;
     mqr_kernel_fn fn;
+    mqr_check_fn check;           /* the load-time check of a call (see MQR_CHECK_OK) */
     const char *source;           /* e.g. "kernels/conv.c", relative to runtime/ */
 } mqr_kernel_info;
 

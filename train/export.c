@@ -306,7 +306,8 @@ static mq_status emit_lbn(ex *e, const mq_node *n, mq_err *err)
     return e->oom ? mq_fail(err, MQ_ERR_NOMEM, "export: out of memory") : MQ_OK;
 }
 
-static Onnx__ValueInfoProto *value_info(ex *e, const mq_tensor *t, int with_shape)
+/* sym: bitmask of dims written as symbolic (dim_param) */
+static Onnx__ValueInfoProto *value_info(ex *e, const mq_tensor *t, int with_shape, uint32_t sym)
 {
     Onnx__ValueInfoProto *vi = mq_arena_alloc(e->a, sizeof *vi);
     Onnx__TypeProto *tp = mq_arena_alloc(e->a, sizeof *tp);
@@ -344,7 +345,7 @@ static Onnx__ValueInfoProto *value_info(ex *e, const mq_tensor *t, int with_shap
                 return NULL;
             }
             *dd[k] = i5;
-            if ((t->sym_mask >> k) & 1) {
+            if ((sym >> k) & 1) {
                 char buf[32];
                 snprintf(buf, sizeof buf, k == 0 ? "batch" : "dim%d", k);
                 dd[k]->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
@@ -415,8 +416,11 @@ static mq_status build(ex *e, Onnx__ModelProto *model, mq_err *err)
     if (!gp || !ins || !outs || !ops) return mq_fail(err, MQ_ERR_NOMEM, "export: out of memory");
     Onnx__GraphProto gi = ONNX__GRAPH_PROTO__INIT;
     *gp = gi;
-    for (int i = 0; i < g->n_inputs; i++) ins[i] = value_info(e, &g->tensors[g->inputs[i]], 1);
-    for (int i = 0; i < g->n_outputs; i++) outs[i] = value_info(e, &g->tensors[g->outputs[i]], 0);
+    for (int i = 0; i < g->n_inputs; i++)
+        ins[i] = value_info(e, &g->tensors[g->inputs[i]], 1, g->tensors[g->inputs[i]].sym_mask);
+    /* outputs: dim 0 follows the first input's batch dimension when that one is symbolic */
+    uint32_t out_sym = g->n_inputs > 0 ? g->tensors[g->inputs[0]].sym_mask & 1 : 0;
+    for (int i = 0; i < g->n_outputs; i++) outs[i] = value_info(e, &g->tensors[g->outputs[i]], 1, out_sym);
     if (e->oom) return mq_fail(err, MQ_ERR_NOMEM, "export: out of memory");
     gp->name = (char *)(g->name && g->name[0] ? g->name : "maqd");
     gp->n_node = e->n_nodes;
