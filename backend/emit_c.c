@@ -175,6 +175,8 @@ typedef struct inliner {
     int n_c;
     const char *seen_h[MAX_SRC]; /* headers scanned for the closure */
     int n_seen_h;
+    char (*defined)[96];         /* mqk_* functions the chosen .c files define at column 0 */
+    int n_defined;
     mq_err *err;
 } inliner;
 
@@ -190,6 +192,58 @@ static mq_status add_c(inliner *in, const char *path)
     if (in_list(in->cfiles, in->n_c, path)) return MQ_OK;
     if (in->n_c >= MAX_SRC) return mq_fail(in->err, MQ_ERR_LIMIT, "C emitter: more than %d runtime files", MAX_SRC);
     in->cfiles[in->n_c++] = path;
+    return MQ_OK;
+}
+
+/* The name before the first '(' of a needs_static line. */
+static void fn_name(const char *line, size_t len, char *out, size_t n)
+{
+    size_t e = 0;
+    while (e < len && line[e] != '(') e++;
+    while (e > 0 && (line[e - 1] == ' ' || line[e - 1] == '\t')) e--;
+    size_t b = e;
+    while (b > 0 && is_ident_char(line[b - 1])) b--;
+    size_t l = e - b < n ? e - b : n - 1;
+    memcpy(out, line + b, l);
+    out[l] = 0;
+}
+
+static int is_defined(const inliner *in, const char *name)
+{
+    for (int i = 0; i < in->n_defined; i++)
+        if (!strcmp(in->defined[i], name)) return 1;
+    return 0;
+}
+
+/* Collect the mqk_* functions a .c defines in plain text (a column-0 line that is not a prototype):
+ * only those are made static, in every declaration, so no static prototype lacks its definition
+ * (a function defined elsewhere, or by a macro, keeps external linkage). */
+static mq_status collect_defined(inliner *in, const mq_embedded_file *e)
+{
+    const char *p = e->text, *end = e->text + e->len;
+    int cont = 0;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        size_t t = len;
+        while (t > 0 && (p[t - 1] == ' ' || p[t - 1] == '\t' || p[t - 1] == '\r')) t--;
+        if (!cont && needs_static(p, len) && !(t > 0 && p[t - 1] == ';')) {
+            char nm[96];
+            fn_name(p, len, nm, sizeof nm);
+            if (!is_defined(in, nm)) {
+                if (in->n_defined % 256 == 0) {
+                    char(*grown)[96] = mq_calloc((size_t)in->n_defined + 256, sizeof *grown);
+                    if (!grown) return mq_fail(in->err, MQ_ERR_NOMEM, "out of memory emitting C");
+                    if (in->n_defined) memcpy(grown, in->defined, (size_t)in->n_defined * sizeof *grown);
+                    mq_free(in->defined);
+                    in->defined = grown;
+                }
+                memcpy(in->defined[in->n_defined++], nm, sizeof nm);
+            }
+        }
+        cont = len > 0 && p[len - 1] == '\\';
+        p = nl ? nl + 1 : end;
+    }
     return MQ_OK;
 }
 
@@ -289,7 +343,9 @@ static mq_status emit_file(inliner *in, const mq_embedded_file *e, int depth)
                 macros[n_macros][k] = 0;
                 if (k) n_macros++;
             }
-            if (!cont && needs_static(p, len)) {
+            char fnm[96] = {0};
+            if (!cont && needs_static(p, len)) fn_name(p, len, fnm, sizeof fnm);
+            if (fnm[0] && is_defined(in, fnm)) {
                 fputs("static MQM_UNUSED ", f);
             } else if (!cont && static_fn_line(p, len)) {
                 fputs("static MQM_UNUSED", f);
@@ -331,6 +387,7 @@ static mq_status emit_kernels(FILE *f, const char *const *kernels, int n, mq_err
         else st = add_c(in, e->path);
     }
     for (int i = 0; i < in->n_c && st == MQ_OK; i++) st = scan(in, embedded(in->cfiles[i]), 0);
+    for (int i = 0; i < in->n_c && st == MQ_OK; i++) st = collect_defined(in, embedded(in->cfiles[i]));
     const mq_embedded_file *kh = embedded(KERNEL_H);
     if (st == MQ_OK && !kh) st = mq_fail(err, MQ_ERR_UNSUPPORTED, "C emitter: %s is not embedded", KERNEL_H);
     if (st == MQ_OK) st = emit_file(in, kh, 0);
@@ -344,11 +401,13 @@ static mq_status emit_kernels(FILE *f, const char *const *kernels, int n, mq_err
         }
     }
     for (int i = 0; i < in->n_c && st == MQ_OK; i++) st = emit_file(in, embedded(in->cfiles[i]), 0);
+    mq_free(in->defined);
     mq_free(in);
     return st;
 }
 
-static const char unused_macro[] = "#if defined(__GNUC__) || defined(__clang__)\n"
+static const char unused_macro[] = "#define MQR_EMITTED_MODEL 1 /* kernel sources may leave out what only the .mqd loader needs */\n"
+                                   "#if defined(__GNUC__) || defined(__clang__)\n"
                                    "#define MQM_UNUSED __attribute__((unused))\n"
                                    "#else\n"
                                    "#define MQM_UNUSED\n"
@@ -383,7 +442,9 @@ static int ctype_of(int32_t dt, ctype *t)
     case MQR_U32: *t = (ctype){"uint32_t", "uint32_t", 'u', 4}; return 1;
     case MQR_U64: *t = (ctype){"uint64_t", "uint64_t", 'u', 8}; return 1;
     case MQR_BOOL: *t = (ctype){"uint8_t", "uint8_t", 'b', 1}; return 1;
-    default: return 0;
+    default: /* refused up front (mq_emit_c checks every dtype); a defined value all the same */
+        *t = (ctype){"uint8_t", "uint8_t", 'u', 1};
+        return 0;
     }
 }
 

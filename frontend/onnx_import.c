@@ -618,7 +618,7 @@ static mq_status import_node_subgraphs(imp *im, mq_graph *g, const Onnx__GraphPr
                 if (!sg)
                     return mq_fail(im->err, MQ_ERR_INVALID, "%s (%s): attribute '%s' has no graph", lbl,
                                    n->op_type, n->attrs[k].name);
-                size_t b;
+                size_t b = 0;
                 MQ_TRY(names_bound(im, sg, depth + 1, &b));
                 if (mq_add_size(extra, b, &extra) || extra > INT_MAX / 4)
                     return mq_fail(im->err, MQ_ERR_LIMIT, "%s: too many tensors in subgraphs", lbl);

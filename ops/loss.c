@@ -69,7 +69,7 @@ static mq_status loss_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
         if (w->rank >= 0 && w->rank != 1)
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "weight must be 1-D, not rank %d", w->rank);
     }
-    loss_red red;
+    loss_red red = LOSS_MEAN;
     MQ_TRY(loss_reduction(n, &red, err));
     if (x->rank >= 0 && x->rank < 2)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "input must have rank >= 2 (N x C x ...), not %d", x->rank);
@@ -110,7 +110,7 @@ static mq_status loss_lower(const mq_node *n, const mq_tensor *const *in, const 
 {
     (void)in;
     (void)out;
-    loss_red red;
+    loss_red red = LOSS_MEAN;
     MQ_TRY(loss_reduction(n, &red, err));
     const mq_attr *ii = mq_attr_get(n, "ignore_index");
     uint64_t iv = ii ? (uint64_t)ii->i : 0;

@@ -122,7 +122,7 @@ const mq_op_def mq_def_qlinear_matmul = {.op_type = "QLinearMatMul", .domain = "
 
 typedef struct qc_geom {
     int sp;                                  /* spatial rank */
-    int64_t group, k[QC_MAX_SP], stride[QC_MAX_SP], dil[QC_MAX_SP], pad0[QC_MAX_SP], out[QC_MAX_SP];
+    int64_t group, k[QC_MAX_SP], stride[QC_MAX_SP], dil[QC_MAX_SP], pad0[QC_MAX_SP], pad1[QC_MAX_SP], out[QC_MAX_SP];
 } qc_geom;
 
 static mq_status qc_geometry(const mq_node *n, const mq_tensor *x, const mq_tensor *w, qc_geom *g, mq_err *err)
@@ -141,6 +141,7 @@ static mq_status qc_geometry(const mq_node *n, const mq_tensor *x, const mq_tens
         g->stride[d] = 1;
         g->dil[d] = 1;
         g->pad0[d] = 0;
+        g->pad1[d] = 0;
     }
     if ((c = mq_attr_ints(n, "kernel_shape", &v)) >= 0) {
         if (c != sp) return mq_node_fail(err, n, MQ_ERR_INVALID, "kernel_shape has the wrong length");
@@ -178,6 +179,7 @@ static mq_status qc_geometry(const mq_node *n, const mq_tensor *x, const mq_tens
     }
     for (int d = 0; d < sp; d++) {
         g->pad0[d] = pads[d];
+        g->pad1[d] = pads[d + sp];
         int64_t span = x->dims[2 + d] + pads[d] + pads[d + sp] - g->dil[d] * (g->k[d] - 1) - 1;
         if (span < 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "kernel larger than padded input");
         g->out[d] = span / g->stride[d] + 1;
@@ -220,6 +222,10 @@ static mq_status qc_lower(const mq_node *n, const mq_tensor *const *in, const mq
     qc_geom g;
     MQ_TRY(qc_geometry(n, in[0], in[3], &g, err));
     MQ_TRY(ql_f32_scales(n, in, err));
+    for (int d = 0; d < g.sp; d++)
+        if (g.stride[d] > INT32_MAX || g.dil[d] > INT32_MAX || g.pad0[d] < 0 || g.pad0[d] > INT32_MAX || g.pad1[d] < 0 ||
+            g.pad1[d] > INT32_MAX)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "strides, dilations or pads outside the kernel's range");
     kc->kernel = "qlinear_conv";
     kc->p[0] = (int32_t)g.group;
     for (int e = 0; e < 3; e++) {
@@ -227,8 +233,9 @@ static mq_status qc_lower(const mq_node *n, const mq_tensor *const *in, const mq
         kc->p[1 + e] = d >= 0 ? (int32_t)g.stride[d] : 1;
         kc->p[4 + e] = d >= 0 ? (int32_t)g.dil[d] : 1;
         kc->p[7 + e] = d >= 0 ? (int32_t)g.pad0[d] : 0;
+        kc->p[10 + e] = d >= 0 ? (int32_t)g.pad1[d] : 0;
     }
-    kc->n_p = 10;
+    kc->n_p = 13;
     return MQ_OK;
 }
 

@@ -68,9 +68,11 @@ static mq_status bn_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
+/* In place (inplace_in): batchnorm_f32 reads x[i] before it writes y[i] and never after (training
+ * mode computes the batch statistics first), so y may take x's buffer. */
 const mq_op_def nn_op_batchnorm = {.op_type = "BatchNormalization", .domain = "", .since = 6, .until = 0, .min_in = 5,
                                    .max_in = 5, .min_out = 1, .max_out = 5, .infer = bn_infer, .forward = nn_forward_kernel,
-                                   .lower = bn_lower};
+                                   .inplace_in = 1u, .lower = bn_lower};
 
 /* ---- InstanceNormalization ---------------------------------------------------------------------- */
 

@@ -32,7 +32,7 @@ static mq_status topk_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     MQ_TRY(mq_require_input(n, in, 0, err));
     const mq_tensor *x = in[0];
     MQ_TRY(mq_require_dtype(n, x, mq_types_numeric, err));
-    int64_t k;
+    int64_t k = 0;
     int known;
     MQ_TRY(topk_k(n, in, &k, &known, err));
     if (!known || x->rank < 0) {

@@ -101,7 +101,7 @@ static mq_status dft_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
         mq_set_out(out[0], x->dtype, -1, NULL);
         return MQ_OK;
     }
-    dft_cfg c;
+    dft_cfg c = {0};
     MQ_TRY(dft_config(n, in, &c, err));
     if (!c.len_known) {
         mq_set_out(out[0], x->dtype, -1, NULL);
@@ -120,7 +120,7 @@ static mq_status dft_lower(const mq_node *n, const mq_tensor *const *in, const m
                            mq_err *err)
 {
     (void)out;
-    dft_cfg c;
+    dft_cfg c = {0};
     MQ_TRY(dft_config(n, in, &c, err));
     if (!c.len_known) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dft_length is not a constant");
     size_t nb;
@@ -280,7 +280,7 @@ static mq_status mel_infer(const mq_node *n, const mq_tensor *const *in, mq_tens
         mq_set_out(out[0], dt, -1, NULL);
         return MQ_OK;
     }
-    int64_t bins, len;
+    int64_t bins = 0, len = 0;
     MQ_TRY(sig_int_scalar(n, in[0], &bins, err));
     MQ_TRY(sig_int_scalar(n, in[1], &len, err));
     if (bins < 1) return mq_node_fail(err, n, MQ_ERR_INVALID, "num_mel_bins %lld must be positive", (long long)bins);
@@ -307,8 +307,8 @@ static mq_status mel_lower(const mq_node *n, const mq_tensor *const *in, const m
                            mq_err *err)
 {
     (void)out;
-    int64_t nmel, len, rate;
-    double lo_hz, hi_hz;
+    int64_t nmel = 0, len = 0, rate = 0;
+    double lo_hz = 0, hi_hz = 0;
     MQ_TRY(sig_int_scalar(n, in[0], &nmel, err));
     MQ_TRY(sig_int_scalar(n, in[1], &len, err));
     MQ_TRY(sig_int_scalar(n, in[2], &rate, err));

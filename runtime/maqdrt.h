@@ -29,13 +29,21 @@ typedef enum mqr_status {
     MQR_E_KERNEL,     /* a kernel this runtime does not have */
     MQR_E_PLAN,       /* the memory plan: arena/scratch sizes inconsistent or too large */
     MQR_E_IO,         /* graph inputs/outputs: bad count or index, or a location that does not match */
-    MQR_E_LIMIT       /* a fixed limit of this runtime (kernels per model, sizes beyond size_t) */
+    MQR_E_LIMIT,      /* a fixed limit of this runtime (kernels per model, tensors per step, sizes beyond size_t) */
+    MQR_E_CHECK,      /* a step's kernel refuses its parameters or shapes (the kernel's load-time check) */
+    MQR_E_UNCHECKED   /* a step's kernel has no load-time check in this runtime, so it cannot be trusted */
 } mqr_status;
+#define MQR_STATUS_LAST MQR_E_UNCHECKED
 
 const char *mqr_status_str(mqr_status s);
 
 /* Distinct kernels one model may use (the kernel functions are resolved once at load into mqr_model). */
 #define MQR_MAX_MODEL_KERNELS 64
+/* Inputs plus outputs of one step: the loader builds each step's call on its stack (about 48 bytes a
+ * tensor) to run the kernel's check. A model beyond it is refused with MQR_E_LIMIT. */
+#ifndef MQR_MAX_STEP_IO
+#define MQR_MAX_STEP_IO 64
+#endif
 
 /* A loaded model: lives in the caller's memory (fixed size) and points into the caller's buffer,
  * which must stay alive and unchanged while the model is used. Fields are private to the runtime. */
@@ -58,13 +66,21 @@ typedef struct mqr_model {
     size_t work_offset;         /* the runtime's own region of the arena (kernel call descriptors) */
     size_t total_arena;         /* what mqr_arena_size returns */
     uint32_t n_kernels;
-    mqr_kernel_fn kernels[MQR_MAX_MODEL_KERNELS];
+    const mqr_kernel_info *kernels[MQR_MAX_MODEL_KERNELS]; /* resolved by name once, at load */
+    int32_t err_step;           /* after a failed load: see mqr_load_error */
+    const char *err_kernel, *err_node;
 } mqr_model;
 
 /* Validate the whole file once (header, checksum, every section, offset, count, descriptor, step and
- * kernel name) and fill *m. buf must be 16-byte aligned (weights are read in place). After MQR_OK,
- * mqr_run checks nothing about the model again. On failure *m is zeroed. */
+ * kernel name), then call every step's kernel check (mqr_kernel.h) on the call mqr_run will make, and
+ * fill *m. buf must be 16-byte aligned (weights are read in place). After MQR_OK, mqr_run checks
+ * nothing about the model again. On failure *m is zeroed but for what mqr_load_error reports. */
 mqr_status mqr_load(mqr_model *m, const void *buf, size_t len);
+
+/* After mqr_load failed: the step it refused (its index, or -1 if the failure is not about one step),
+ * and when known that step's kernel name (a static string of this runtime) and node name (inside the
+ * buffer). Each pointer may be NULL; the strings are NULL when unknown. */
+void mqr_load_error(const mqr_model *m, int32_t *step, const char **kernel, const char **node);
 
 /* Bytes of the arena mqr_run needs (intermediate tensors, scratch, and the runtime's call
  * descriptors). Depends on the host's pointer size, so ask it on the target. */

@@ -1,5 +1,6 @@
 /* mqr_load.c: the .mqd loader. The bytes are hostile: everything (header, checksum, sections, strings,
- * tensor descriptors, steps, kernels, plan, inputs/outputs) is checked here once, so mqr_run trusts it. */
+ * tensor descriptors, steps, kernels, plan, inputs/outputs, and each step's call through its kernel's
+ * check) is checked here once, so mqr_run trusts it. */
 #include "runtime/maqdrt.h"
 #include "runtime/mqr_format.h"
 
@@ -32,6 +33,8 @@ const char *mqr_status_str(mqr_status s)
     case MQR_E_PLAN: return "bad memory plan";
     case MQR_E_IO: return "bad graph inputs/outputs";
     case MQR_E_LIMIT: return "the model exceeds a fixed limit of this runtime";
+    case MQR_E_CHECK: return "a step's kernel refuses its parameters or shapes";
+    case MQR_E_UNCHECKED: return "a step's kernel has no load-time check in this runtime";
     }
     return "unknown status";
 }
@@ -212,14 +215,38 @@ static mqr_status check_io(mqr_model *m, uint32_t io_size)
     return MQR_OK;
 }
 
+/* An arena output of step s either is exactly an input's slot (in place: same offset) or shares no
+ * byte with any arena input: kernels copy with memcpy, which partly overlapping slots would break. */
+static int arena_apart(const mqr_model *m, const mqr_fmt_step *s, const mqr_fmt_tensor *out)
+{
+    uint64_t ob = 0, ib;
+    uint32_t j;
+    (void)tensor_bytes(out, &ob); /* descriptors were checked */
+    for (j = 0; j < s->n_in; j++) {
+        uint32_t t = rd32(m->indices + 4 * ((size_t)s->in_first + j));
+        mqr_fmt_tensor d;
+        if (t == MQR_FMT_NONE || t >= m->n_tensors) continue; /* the caller's loop refuses a bad index */
+        read_tensor(m, t, &d);
+        if (d.loc != MQR_LOC_ARENA || d.where == out->where) continue;
+        ib = 0;
+        (void)tensor_bytes(&d, &ib);
+        if (ob && ib && (uint64_t)d.where < (uint64_t)out->where + ob && (uint64_t)out->where < (uint64_t)d.where + ib)
+            return 0;
+    }
+    return 1;
+}
+
 static mqr_status check_steps(mqr_model *m, uint32_t n_params, uint32_t n_indices)
 {
     uint32_t i, j;
     for (i = 0; i < m->n_steps; i++) {
         mqr_fmt_step s;
         memcpy(&s, m->steps + (size_t)i * sizeof s, sizeof s);
+        m->err_step = (int32_t)i;
         if (!string_ok(m, s.name)) return MQR_E_STRING;
+        m->err_node = m->strings + s.name;
         if (s.kernel >= m->n_kernels || s.reserved) return MQR_E_STEP;
+        m->err_kernel = m->kernels[s.kernel]->name;
         if (s.n_params > MQR_MAX_PARAMS || (uint64_t)s.param_first + s.n_params > n_params) return MQR_E_STEP;
         if ((uint64_t)s.in_first + s.n_in > n_indices || (uint64_t)s.out_first + s.n_out > n_indices)
             return MQR_E_STEP;
@@ -233,10 +260,67 @@ static mqr_status check_steps(mqr_model *m, uint32_t n_params, uint32_t n_indice
             read_tensor(m, t, &d);
             /* steps write only the arena and the caller's outputs */
             if (j >= s.n_in && d.loc != MQR_LOC_ARENA && d.loc != MQR_LOC_OUTPUT) return MQR_E_STEP;
+            if (j >= s.n_in && d.loc == MQR_LOC_ARENA && !arena_apart(m, &s, &d)) return MQR_E_STEP;
         }
         if (s.n_in > m->max_in) m->max_in = s.n_in;
         if (s.n_out > m->max_out) m->max_out = s.n_out;
     }
+    m->err_step = -1;
+    m->err_kernel = m->err_node = 0;
+    return MQR_OK;
+}
+
+/* The descriptor of tensor index t as the kernel's check sees it: what mqr_run will bind, with data
+ * only for weights (other bytes do not exist before the run). */
+static void describe(const mqr_model *m, uint32_t t, mqr_tensor *r)
+{
+    mqr_fmt_tensor d;
+    uint32_t k;
+    memset(r, 0, sizeof *r);
+    if (t == MQR_FMT_NONE) {
+        r->rank = -1;
+        return;
+    }
+    read_tensor(m, t, &d);
+    r->dtype = (int32_t)d.dtype;
+    r->rank = (int32_t)d.rank;
+    for (k = 0; k < MQR_MAX_RANK; k++) r->dims[k] = d.dims[k];
+    if (d.loc == MQR_LOC_WEIGHT) r->data = (void *)(uintptr_t)(m->weights + d.where);
+}
+
+/* Every step's call, as mqr_run will make it, through its kernel's check (after check_steps: every
+ * index, slice and descriptor is valid). */
+static mqr_status check_calls(mqr_model *m)
+{
+    mqr_tensor t[MQR_MAX_STEP_IO];
+    uint32_t i, j;
+    for (i = 0; i < m->n_steps; i++) {
+        mqr_fmt_step s;
+        const mqr_kernel_info *k;
+        mqr_call c;
+        int r;
+        memcpy(&s, m->steps + (size_t)i * sizeof s, sizeof s);
+        k = m->kernels[s.kernel];
+        m->err_step = (int32_t)i;
+        m->err_kernel = k->name;
+        m->err_node = m->strings + s.name;
+        if ((uint64_t)s.n_in + s.n_out > MQR_MAX_STEP_IO) return MQR_E_LIMIT;
+        for (j = 0; j < s.n_in + s.n_out; j++)
+            describe(m, rd32(m->indices + 4 * ((size_t)(j < s.n_in ? s.in_first + j : s.out_first + j - s.n_in))),
+                     &t[j]);
+        c.p = m->params + s.param_first;
+        c.n_p = (int32_t)s.n_params;
+        c.in = t;
+        c.n_in = (int32_t)s.n_in;
+        c.out = t + s.n_in;
+        c.n_out = (int32_t)s.n_out;
+        c.scratch = 0;
+        r = k->check ? k->check(&c, s.scratch_bytes) : MQR_CHECK_NONE;
+        if (r == MQR_CHECK_NONE) return MQR_E_UNCHECKED;
+        if (r != MQR_CHECK_OK) return MQR_E_CHECK;
+    }
+    m->err_step = -1;
+    m->err_kernel = m->err_node = 0;
     return MQR_OK;
 }
 
@@ -252,7 +336,7 @@ static mqr_status check_kernels(mqr_model *m, const uint8_t *sec, uint32_t size)
         if (!string_ok(m, name)) return MQR_E_STRING;
         k = mqr_kernel_find(m->strings + name);
         if (!k) return MQR_E_KERNEL;
-        m->kernels[i] = k->fn;
+        m->kernels[i] = k;
     }
     return MQR_OK;
 }
@@ -288,6 +372,7 @@ mqr_status mqr_load(mqr_model *m, const void *buf, size_t len)
     mqr_status st;
     if (!m) return MQR_E_ARG;
     memset(m, 0, sizeof *m);
+    m->err_step = -1;
     if (!buf || ((uintptr_t)buf & 15u)) return MQR_E_ARG;
     if (!host_is_le()) return MQR_E_HOST;
     if (len > 0xffffffffu) len = 0xffffffffu; /* total_bytes is 32-bit: the rest is not ours */
@@ -317,9 +402,24 @@ mqr_status mqr_load(mqr_model *m, const void *buf, size_t len)
     if (st == MQR_OK) st = check_plan(m, b + s.off[MQR_SEC_PLAN], s.size[MQR_SEC_PLAN]);
     if (st == MQR_OK) st = check_tensors(m, s.size[MQR_SEC_WEIGHTS]);
     if (st == MQR_OK) st = check_steps(m, s.size[MQR_SEC_PARAMS] / 4, s.size[MQR_SEC_INDICES] / 4);
+    if (st == MQR_OK) st = check_calls(m);
     if (st == MQR_OK) st = place_work(m);
-    if (st != MQR_OK) memset(m, 0, sizeof *m);
+    if (st != MQR_OK) {
+        int32_t step = m->err_step;
+        const char *kernel = m->err_kernel, *node = m->err_node;
+        memset(m, 0, sizeof *m);
+        m->err_step = step;
+        m->err_kernel = kernel;
+        m->err_node = node;
+    }
     return st;
+}
+
+void mqr_load_error(const mqr_model *m, int32_t *step, const char **kernel, const char **node)
+{
+    if (step) *step = m ? m->err_step : -1;
+    if (kernel) *kernel = m ? m->err_kernel : 0;
+    if (node) *node = m ? m->err_node : 0;
 }
 
 size_t mqr_arena_size(const mqr_model *m) { return m ? m->total_arena : 0; }

@@ -67,7 +67,7 @@ mqr_status mqr_run(const mqr_model *m, void *arena, const void *const *inputs, v
         c.out = out;
         c.n_out = (int32_t)s.n_out;
         c.scratch = s.scratch_bytes ? a + m->scratch_offset : 0;
-        m->kernels[s.kernel](&c);
+        m->kernels[s.kernel]->fn(&c);
     }
     /* graph outputs that no step wrote in place: copy from where they live */
     for (i = 0; i < m->n_outputs; i++) {

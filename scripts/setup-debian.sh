@@ -11,6 +11,7 @@ PKGS=(
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libcmocka-dev libopenblas-dev zlib1g-dev
   libonnx-testdata python3-onnx python3-numpy
+  gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
 )
 # Node.js with npm runs onnxruntime-node; use the machine's if it has one (its own npm included),
 # else Debian's.

@@ -20,12 +20,14 @@
 static void usage_main(FILE *f)
 {
     fprintf(f, "usage: maqdc COMMAND [options]\n"
-               "       maqdc MODEL.onnx -o OUT.mqd [--shape NAME=DIMS]...   compile (see maqdc -o --help)\n"
+               "       maqdc MODEL.onnx -o OUT.c|OUT.mqd [options]          compile (maqdc compile --help)\n"
                "\n"
                "Commands:\n"
                "  info MODEL.onnx     opset, inputs/outputs, op histogram, parameters, MACs, unsupported ops\n"
                "  run MODEL.onnx      run the model on input tensors with the reference executor\n"
                "  run MODEL.mqd       run a compiled model through the bundled runtime\n"
+               "  finetune MODEL.onnx MaQD quantization-aware fine-tuning (writes a standard ONNX model)\n"
+               "  eval MODEL.onnx     accuracy, top-5 and per-class accuracy on labelled images\n"
                "\n"
                "Run 'maqdc COMMAND --help' for a command's options.\n");
 }
@@ -336,6 +338,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "finetune") || !strcmp(cmd, "eval")) return maqdc_finetune_main(cmd, argc - 2, argv + 2);
+    if (!strcmp(cmd, "compile")) return maqdc_compile(argc - 2, argv + 2); /* maqdc compile MODEL -o OUT */
+    if (!strcmp(cmd, "-o") || !strcmp(cmd, "--output")) return maqdc_compile(argc - 1, argv + 1);
     for (int i = 2; i < argc; i++) /* maqdc MODEL -o OUT: compile (tools/maqdc_compile.c) */
         if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) return maqdc_compile(argc - 1, argv + 1);
     fprintf(stderr, "maqdc: unknown command '%s'\n", cmd);

@@ -1,26 +1,12 @@
 /* conv.h: N-D (1..3 spatial dims) convolution and transposed convolution kernels on NC[D][H]W float32
- * data, with groups, strides, pads, dilations (direct, and im2col + blocked GEMM), plus int32 loops. */
+ * data, with groups, strides, pads, dilations (direct, and im2col + blocked GEMM); geometry in conv_core.h. */
 #ifndef MQK_CONV_H
 #define MQK_CONV_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/mqr_kernel.h"
-
-#define MQK_MAX_SPATIAL 3
-
-/* Shapes of one convolution. Conv: x is [batch, in_ch, in_size...], w is [out_ch, in_ch/group,
- * kernel...], y is [batch, out_ch, out_size...]; output position o reads input o*stride - pad_begin
- * + k*dilation. ConvTranspose: x is [batch, in_ch, in_size...], w is [in_ch, out_ch/group, kernel...],
- * y is [batch, out_ch, out_size...]; input position i writes output i*stride - pad_begin + k*dilation.
- * Entries past nd are ignored. */
-typedef struct mqk_conv_params {
-    int nd;
-    int32_t batch, in_ch, out_ch, group;
-    int32_t in_size[MQK_MAX_SPATIAL], out_size[MQK_MAX_SPATIAL], kernel[MQK_MAX_SPATIAL];
-    int32_t stride[MQK_MAX_SPATIAL], pad_begin[MQK_MAX_SPATIAL], dilation[MQK_MAX_SPATIAL];
-} mqk_conv_params;
+#include "runtime/kernels/conv_core.h"
 
 /* Methods of the conv_f32 kernel (p[11]). */
 enum {
@@ -38,11 +24,6 @@ void mqk_k_conv_f32(const mqr_call *c);
  * p[0] nd, p[1] group, p[2..4] stride, p[5..7] pad_begin, p[8..10] dilation. No scratch. */
 void mqk_k_conv_transpose_f32(const mqr_call *c);
 
-/* Kernel conv_integer (ConvInteger): in[0] x (int8/uint8), in[1] w (int8/uint8), in[2] x_zero_point
- * (optional scalar), in[3] w_zero_point (optional, scalar or [out_ch]); out[0] y int32. p[0..10] as
- * conv_f32. Scratch: 4 bytes per element of x and of w (the values minus their zero points). */
-void mqk_k_conv_integer(const mqr_call *c);
-
 /* Output rows: prod(out_size[0..nd-1)) (each of out_size[nd-1] values). */
 int32_t mqk_conv_out_rows(const mqk_conv_params *p);
 /* Scratch of conv_f32 for a method and tile (rows per im2col tile). */
@@ -54,7 +35,8 @@ void mqk_conv_f32(const mqk_conv_params *p, const float *x, const float *w, cons
  * in_ch/group channels of one group of one image) for output rows row0 .. row0+n_rows-1; taps
  * outside the input are 0. Then y_group[:, cols] = w_group[out_ch/group x rows] * col. */
 void mqk_im2col_f32(const mqk_conv_params *p, const float *x_img, int32_t row0, int32_t n_rows, float *col);
-/* Same loops as mqk_conv_f32 on int32 values (ConvInteger after zero points are subtracted). */
+/* Same loops as mqk_conv_f32 on int32 values (ConvInteger after zero points are subtracted); defined in
+ * conv_int.c with the conv_integer kernel (runtime/kernels/conv_int.h), so float models do not carry it. */
 void mqk_conv_i32(const mqk_conv_params *p, const int32_t *x, const int32_t *w, int32_t *y);
 /* Direct transposed convolution. bias may be NULL. */
 void mqk_conv_transpose_f32(const mqk_conv_params *p, const float *x, const float *w, const float *bias,

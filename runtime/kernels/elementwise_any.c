@@ -1,5 +1,6 @@
 /* elementwise_any.c: dtype-generic elementwise kernels (float64, integers, bool, and float32 ops
  * without a float32 kernel): values are widened a chunk at a time (elementwise_wide.h). */
+#include "runtime/kernels/elementwise_check.h"
 #include "runtime/kernels/elementwise_wide.h"
 
 #include <math.h>
@@ -324,4 +325,75 @@ void mqk_k_ew_clip_any(const mqr_call *c)
         }
         mqk_ew_store(dt, cls, &w, m, (char *)c->out[0].data + (size_t)base * e);
     }
+}
+
+/* ---- load-time checks (MQR_CHECK_OK in runtime/mqr_kernel.h) ------------------------------------ */
+
+/* p[0] = MQK_B_*, p[1..] = BC(2); A and B of one known dtype; O bool for comparisons, else A's dtype
+ * (the row stores O's dtype, the driver advances by O's element size: either way within O) */
+int mqk_c_ew_binary_any(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t dt[2];
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->in == NULL || c->n_p < 1 || c->p == NULL) return MQR_CHECK_BAD;
+    if (c->p[0] < MQK_B_ADD || c->p[0] > MQK_B_GE || !mqk_ewc_known(c->in[0].dtype)) return MQR_CHECK_BAD;
+    dt[0] = dt[1] = c->in[0].dtype;
+    return mqk_ewc_bcast_call(c, 1, 2, dt, c->p[0] >= MQK_B_EQ ? MQR_BOOL : dt[0]) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* p = BC(2); A float32 / float64 / int32 / int64, B any known dtype, O of A's dtype (the row stores
+ * A's dtype while the driver advances by O's element size: they must agree) */
+int mqk_c_ew_pow_mixed(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t dt[2];
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->in == NULL) return MQR_CHECK_BAD;
+    dt[0] = c->in[0].dtype, dt[1] = c->in[1].dtype;
+    if ((dt[0] != MQR_F32 && dt[0] != MQR_F64 && dt[0] != MQR_I32 && dt[0] != MQR_I64) || !mqk_ewc_known(dt[1]))
+        return MQR_CHECK_BAD;
+    return mqk_ewc_bcast_call(c, 0, 2, dt, dt[0]) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* n_in >= 1 inputs of the output's known dtype, p[0] = MQK_V_* (Mean: float32 / float64 only, it
+ * scales the output as floats), p[1..] = BC(n_in); one input is copied whole */
+int mqk_c_ew_variadic_any(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t j, dt;
+    int64_t n;
+    (void)scratch_bytes;
+    if (!mqk_ewc_counts(c, 1, MQR_MAX_PARAMS, 1) || c->n_p < 2 || c->p == NULL) return MQR_CHECK_BAD;
+    dt = c->out[0].dtype;
+    if (c->p[0] < MQK_V_MAX || c->p[0] > MQK_V_MEAN || !mqk_ewc_known(dt)) return MQR_CHECK_BAD;
+    if (c->p[0] == MQK_V_MEAN && dt != MQR_F32 && dt != MQR_F64) return MQR_CHECK_BAD;
+    n = mqk_ewc_tensor(&c->out[0], dt);
+    for (j = 0; j < c->n_in; j++)
+        if (mqk_ewc_tensor(&c->in[j], dt) < 0) return MQR_CHECK_BAD;
+    if (n < 0 || !mqk_ewc_bcast(c, c->p + 1, c->n_p - 1, c->n_in)) return MQR_CHECK_BAD;
+    if (c->n_in == 1 && mqk_ewc_numel(&c->in[0]) != n) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* p[0] = MQK_U_*, p[1..5] = alpha, beta, gamma, lambd, bias; in and out of one known dtype and count */
+int mqk_c_ew_unary_any(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (c->n_in < 1 || c->in == NULL || !mqk_ewc_unary_call(c, c->in[0].dtype, c->in[0].dtype, 6, 1, 1) ||
+        !mqk_ewc_known(c->in[0].dtype))
+        return MQR_CHECK_BAD;
+    return c->p[0] >= MQK_U_ABS && c->p[0] <= MQK_U_SHRINK ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* p[0] = has min (0/1), p[1] = min, p[2] = has max (0/1), p[3] = max; in and out of one known dtype and
+ * count; optional in[1] / in[2]: omitted, or one element of that dtype (read when it has data) */
+int mqk_c_ew_clip_any(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t j, dt;
+    (void)scratch_bytes;
+    if (c->n_in < 1 || c->in == NULL) return MQR_CHECK_BAD;
+    dt = c->in[0].dtype;
+    if (!mqk_ewc_known(dt) || !mqk_ewc_unary_call(c, dt, dt, 4, 1, 3)) return MQR_CHECK_BAD;
+    if ((c->p[0] != 0 && c->p[0] != 1) || (c->p[2] != 0 && c->p[2] != 1)) return MQR_CHECK_BAD;
+    for (j = 1; j < c->n_in; j++)
+        if (!mqk_ewc_absent(&c->in[j]) && mqk_ewc_tensor(&c->in[j], dt) != 1) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

@@ -1,5 +1,6 @@
 /* elementwise_cast.c: Cast / CastLike between any two runtime dtypes (through double, int64 or
  * uint64), with float16 / bfloat16 targets held as float32 rounded to that precision (elementwise.h). */
+#include "runtime/kernels/elementwise_check.h"
 #include "runtime/kernels/elementwise_wide.h"
 
 /* f rounded to the nearest float16 value (ties to even), as float32: overflow gives inf, values
@@ -62,4 +63,15 @@ void mqk_k_ew_cast(const mqr_call *c)
             for (i = 0; i < m; i++) y[i] = mode == MQK_CAST_F16 ? ewc_round_f16(y[i]) : ewc_round_bf16(y[i]);
         }
     }
+}
+
+/* ---- load-time checks (MQR_CHECK_OK in runtime/mqr_kernel.h) ------------------------------------ */
+
+/* p[0] = MQK_CAST_*; in[0] and out[0] of known dtypes and one count; CastLike's in[1] is never read */
+int mqk_c_ew_cast(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!mqk_ewc_unary_call(c, 0, 0, 1, 1, 2)) return MQR_CHECK_BAD;
+    if (c->n_in == 2 && !mqk_ewc_ignored_ok(&c->in[1])) return MQR_CHECK_BAD;
+    return c->p[0] >= MQK_CAST_PLAIN && c->p[0] <= MQK_CAST_BF16 ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

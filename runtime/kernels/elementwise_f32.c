@@ -1,6 +1,6 @@
 /* elementwise_f32.c: float32 kernels of the elementwise ops a float CNN uses most: Add/Sub/Mul/Div,
  * PRelu, Max/Min/Sum/Mean, Relu, LeakyRelu, Clip, Sigmoid, Tanh, HardSigmoid, HardSwish (elementwise.h). */
-#include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/elementwise_check.h"
 
 #include <math.h>
 
@@ -86,4 +86,59 @@ void mqk_k_clip_f32(const mqr_call *c)
         if (v > hi) v = hi; /* min > max gives max everywhere, as specified */
         y[i] = v;
     }
+}
+
+/* ---- load-time checks (MQR_CHECK_OK in runtime/mqr_kernel.h) ------------------------------------ */
+
+/* float32 A, B and O, p = BC(2) */
+static int ewf_check_bin(const mqr_call *c)
+{
+    const int32_t dt[2] = {MQR_F32, MQR_F32};
+    return mqk_ewc_bcast_call(c, 0, 2, dt, MQR_F32) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+int mqk_c_add_f32(const mqr_call *c, uint32_t scratch_bytes) { (void)scratch_bytes; return ewf_check_bin(c); }
+int mqk_c_sub_f32(const mqr_call *c, uint32_t scratch_bytes) { (void)scratch_bytes; return ewf_check_bin(c); }
+int mqk_c_mul_f32(const mqr_call *c, uint32_t scratch_bytes) { (void)scratch_bytes; return ewf_check_bin(c); }
+int mqk_c_div_f32(const mqr_call *c, uint32_t scratch_bytes) { (void)scratch_bytes; return ewf_check_bin(c); }
+int mqk_c_prelu_f32(const mqr_call *c, uint32_t scratch_bytes) { (void)scratch_bytes; return ewf_check_bin(c); }
+
+/* n_in >= 1 float32 inputs, p[0] = MQK_V_*, p[1..] = BC(n_in); one input is copied whole */
+int mqk_c_variadic_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t j;
+    int64_t n;
+    (void)scratch_bytes;
+    if (!mqk_ewc_counts(c, 1, MQR_MAX_PARAMS, 1) || c->n_p < 2 || c->p == NULL) return MQR_CHECK_BAD;
+    if (c->p[0] < MQK_V_MAX || c->p[0] > MQK_V_MEAN) return MQR_CHECK_BAD;
+    n = mqk_ewc_tensor(&c->out[0], MQR_F32);
+    for (j = 0; j < c->n_in; j++)
+        if (mqk_ewc_tensor(&c->in[j], MQR_F32) < 0) return MQR_CHECK_BAD;
+    if (n < 0 || !mqk_ewc_bcast(c, c->p + 1, c->n_p - 1, c->n_in)) return MQR_CHECK_BAD;
+    if (c->n_in == 1 && mqk_ewc_numel(&c->in[0]) != n) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* float32 in and out of one element count, p[0..4] = alpha, beta, gamma, lambd, bias */
+#define MQK_EW_CHECK_UNARY_F32(name)                                                               \
+    int mqk_c_##name(const mqr_call *c, uint32_t scratch_bytes)                                    \
+    {                                                                                              \
+        (void)scratch_bytes;                                                                       \
+        return mqk_ewc_unary_call(c, MQR_F32, MQR_F32, 5, 1, 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;    \
+    }
+MQK_EW_CHECK_UNARY_F32(relu_f32)
+MQK_EW_CHECK_UNARY_F32(leakyrelu_f32)
+MQK_EW_CHECK_UNARY_F32(sigmoid_f32)
+MQK_EW_CHECK_UNARY_F32(tanh_f32)
+MQK_EW_CHECK_UNARY_F32(hardsigmoid_f32)
+MQK_EW_CHECK_UNARY_F32(hardswish_f32)
+
+/* p[0] = min, p[1] = max; optional in[1] / in[2]: omitted, or a float32 scalar read when it has data */
+int mqk_c_clip_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t j;
+    (void)scratch_bytes;
+    if (!mqk_ewc_unary_call(c, MQR_F32, MQR_F32, 2, 1, 3)) return MQR_CHECK_BAD;
+    for (j = 1; j < c->n_in; j++)
+        if (!mqk_ewc_absent(&c->in[j]) && mqk_ewc_tensor(&c->in[j], MQR_F32) != 1) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

@@ -1,6 +1,6 @@
 /* elementwise_f32_math.c: float32 kernels of the less common elementwise math ops (libm functions,
  * Elu/Selu/Celu, Softplus, Shrink, Pow, ...), one function each so a linker drops the unused ones. */
-#include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/elementwise_check.h"
 
 #include <math.h>
 
@@ -55,3 +55,50 @@ MQK_EW_ROW2(ewm_pow_row, float, float, powf(x, y))
 
 /* Pow with a float32 base and exponent: p = BC(2) */
 void mqk_k_pow_f32(const mqr_call *c) { mqk_ew_bcast(c, c->p, 2, ewm_pow_row, 0); }
+
+/* ---- load-time checks (MQR_CHECK_OK in runtime/mqr_kernel.h) ------------------------------------ */
+
+/* float32 in and out of one element count, p[0..4] = alpha, beta, gamma, lambd, bias */
+#define MQK_EW_CHECK_MATH_F32(name)                                                                \
+    int mqk_c_##name(const mqr_call *c, uint32_t scratch_bytes)                                    \
+    {                                                                                              \
+        (void)scratch_bytes;                                                                       \
+        return mqk_ewc_unary_call(c, MQR_F32, MQR_F32, 5, 1, 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;    \
+    }
+MQK_EW_CHECK_MATH_F32(abs_f32)
+MQK_EW_CHECK_MATH_F32(neg_f32)
+MQK_EW_CHECK_MATH_F32(sign_f32)
+MQK_EW_CHECK_MATH_F32(reciprocal_f32)
+MQK_EW_CHECK_MATH_F32(floor_f32)
+MQK_EW_CHECK_MATH_F32(ceil_f32)
+MQK_EW_CHECK_MATH_F32(round_f32)
+MQK_EW_CHECK_MATH_F32(sqrt_f32)
+MQK_EW_CHECK_MATH_F32(exp_f32)
+MQK_EW_CHECK_MATH_F32(log_f32)
+MQK_EW_CHECK_MATH_F32(sin_f32)
+MQK_EW_CHECK_MATH_F32(cos_f32)
+MQK_EW_CHECK_MATH_F32(tan_f32)
+MQK_EW_CHECK_MATH_F32(asin_f32)
+MQK_EW_CHECK_MATH_F32(acos_f32)
+MQK_EW_CHECK_MATH_F32(atan_f32)
+MQK_EW_CHECK_MATH_F32(sinh_f32)
+MQK_EW_CHECK_MATH_F32(cosh_f32)
+MQK_EW_CHECK_MATH_F32(asinh_f32)
+MQK_EW_CHECK_MATH_F32(acosh_f32)
+MQK_EW_CHECK_MATH_F32(atanh_f32)
+MQK_EW_CHECK_MATH_F32(erf_f32)
+MQK_EW_CHECK_MATH_F32(elu_f32)
+MQK_EW_CHECK_MATH_F32(selu_f32)
+MQK_EW_CHECK_MATH_F32(celu_f32)
+MQK_EW_CHECK_MATH_F32(thresholdedrelu_f32)
+MQK_EW_CHECK_MATH_F32(softplus_f32)
+MQK_EW_CHECK_MATH_F32(softsign_f32)
+MQK_EW_CHECK_MATH_F32(shrink_f32)
+
+/* float32 base, exponent and result, p = BC(2) */
+int mqk_c_pow_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const int32_t dt[2] = {MQR_F32, MQR_F32};
+    (void)scratch_bytes;
+    return mqk_ewc_bcast_call(c, 0, 2, dt, MQR_F32) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}

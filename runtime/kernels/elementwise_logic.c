@@ -1,6 +1,6 @@
 /* elementwise_logic.c: kernels with bool results or operands: float32 comparisons, And/Or/Xor/Not on
  * bool, IsNaN and IsInf (elementwise.h). */
-#include "runtime/kernels/elementwise.h"
+#include "runtime/kernels/elementwise_check.h"
 
 #include <math.h>
 
@@ -61,3 +61,50 @@ static void ewl_classify(const mqr_call *c, int inf_neg, int inf_pos)
 
 void mqk_k_ew_isnan(const mqr_call *c) { ewl_classify(c, -1, -1); }
 void mqk_k_ew_isinf(const mqr_call *c) { ewl_classify(c, c->p[0] != 0, c->p[1] != 0); }
+
+/* ---- load-time checks (MQR_CHECK_OK in runtime/mqr_kernel.h) ------------------------------------ */
+
+/* p[0] = MQK_B_EQ..MQK_B_GE, p[1..] = BC(2); float32 inputs, bool output */
+int mqk_c_compare_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const int32_t dt[2] = {MQR_F32, MQR_F32};
+    (void)scratch_bytes;
+    if (!mqk_ewc_bcast_call(c, 1, 2, dt, MQR_BOOL)) return MQR_CHECK_BAD;
+    return c->p[0] >= MQK_B_EQ && c->p[0] <= MQK_B_GE ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* p[0] = MQK_B_AND / OR / XOR, p[1..] = BC(2); bool inputs and output */
+int mqk_c_logic_bool(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const int32_t dt[2] = {MQR_BOOL, MQR_BOOL};
+    (void)scratch_bytes;
+    if (!mqk_ewc_bcast_call(c, 1, 2, dt, MQR_BOOL)) return MQR_CHECK_BAD;
+    return c->p[0] == MQK_B_AND || c->p[0] == MQK_B_OR || c->p[0] == MQK_B_XOR ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+int mqk_c_not_bool(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    return mqk_ewc_unary_call(c, MQR_BOOL, MQR_BOOL, 0, 1, 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* float32 or float64 in, bool out of the same count */
+static int ewl_check_classify(const mqr_call *c, int32_t n_p)
+{
+    if (c->n_in < 1 || c->in == NULL || (c->in[0].dtype != MQR_F32 && c->in[0].dtype != MQR_F64)) return 0;
+    return mqk_ewc_unary_call(c, c->in[0].dtype, MQR_BOOL, n_p, 1, 1);
+}
+
+int mqk_c_ew_isnan(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    return ewl_check_classify(c, 0) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* p[0] = detect_negative, p[1] = detect_positive (0 or 1) */
+int mqk_c_ew_isinf(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!ewl_check_classify(c, 2)) return MQR_CHECK_BAD;
+    return (c->p[0] == 0 || c->p[0] == 1) && (c->p[1] == 0 || c->p[1] == 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}

@@ -1,6 +1,7 @@
 /* gemm.c: portable row-major matrix products (see gemm.h): sgemm on the blocked core of
  * gemm_core.h, and the Gemm / MatMul kernels. */
 #include "runtime/kernels/gemm.h"
+#include "runtime/kernels/gemm_check.h"
 #include "runtime/kernels/gemm_core.h"
 
 void mqk_sgemm(int trans_a, int trans_b, int32_t M, int32_t N, int32_t K, float alpha, const float *A,
@@ -35,20 +36,6 @@ void mqk_sgemm(int trans_a, int trans_b, int32_t M, int32_t N, int32_t K, float 
                 for (k = 0; k < K; k++) acc += A[(size_t)k * (size_t)lda + (size_t)i] * b[k];
                 c[j] += alpha * acc;
             }
-        }
-    }
-}
-
-void mqk_gemm_i32(int32_t M, int32_t N, int32_t K, const int32_t *A, const int32_t *B, int32_t *C)
-{
-    int32_t i, j, k;
-    for (i = 0; i < M; i++) {
-        int32_t *c = C + (size_t)i * (size_t)N;
-        for (j = 0; j < N; j++) c[j] = 0;
-        for (k = 0; k < K; k++) {
-            uint32_t a = (uint32_t)A[(size_t)i * (size_t)K + (size_t)k];
-            const int32_t *b = B + (size_t)k * (size_t)N;
-            for (j = 0; j < N; j++) c[j] = (int32_t)((uint32_t)c[j] + a * (uint32_t)b[j]);
         }
     }
 }
@@ -106,36 +93,41 @@ void mqk_k_matmul_f32(const mqr_call *c)
     }
 }
 
-/* element i of an int8 / uint8 tensor */
-static int32_t load8(const mqr_tensor *t, size_t i)
+/* gemm_f32: A [M,K] ([K,M] if transA), B [K,N] ([N,K] if transB), Y [M,N], the leading dimensions the
+ * kernel passes (A's and B's dims[1]) are then the stored row lengths; C omitted or of rank 0..2 with
+ * each dim 1 or the matching one of [M,N] (its broadcast strides then stay inside it). */
+int mqk_c_gemm_f32(const mqr_call *c, uint32_t scratch_bytes)
 {
-    return t->dtype == MQR_U8 ? (int32_t)((const uint8_t *)t->data)[i] : (int32_t)((const int8_t *)t->data)[i];
+    const mqr_tensor *a, *b, *y;
+    int32_t ta, tb, M, N;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 2, 3, 1, 1, 4) || !mqk_nc_bool(c->p[0]) || !mqk_nc_bool(c->p[1])) return MQR_CHECK_BAD;
+    a = &c->in[0];
+    b = &c->in[1];
+    y = &c->out[0];
+    ta = c->p[0];
+    tb = c->p[1];
+    if (mqk_nc_tensor(a, MQR_F32, 2, 2) < 0 || mqk_nc_tensor(b, MQR_F32, 2, 2) < 0 ||
+        mqk_nc_tensor(y, MQR_F32, 2, 2) < 0)
+        return MQR_CHECK_BAD;
+    M = y->dims[0];
+    N = y->dims[1];
+    if (a->dims[ta] != M || b->dims[!tb] != N || a->dims[!ta] != b->dims[tb]) return MQR_CHECK_BAD;
+    if (!mqk_nc_absent(c->in, c->n_in, 2)) {
+        const mqr_tensor *ct = &c->in[2];
+        if (mqk_nc_tensor(ct, MQR_F32, 0, 2) < 0) return MQR_CHECK_BAD;
+        if (ct->rank == 2 && ((ct->dims[0] != 1 && ct->dims[0] != M) || (ct->dims[1] != 1 && ct->dims[1] != N)))
+            return MQR_CHECK_BAD;
+        if (ct->rank == 1 && ct->dims[0] != 1 && ct->dims[0] != N) return MQR_CHECK_BAD;
+    }
+    return MQR_CHECK_OK;
 }
 
-void mqk_k_matmul_integer(const mqr_call *c)
+/* matmul_f32: float32 operands and output, the batch geometry of mqk_mm_check. */
+int mqk_c_matmul_f32(const mqr_call *c, uint32_t scratch_bytes)
 {
-    const mqr_tensor *a = &c->in[0], *b = &c->in[1];
-    const mqr_tensor *az = c->n_in > 2 && c->in[2].rank >= 0 ? &c->in[2] : 0;
-    const mqr_tensor *bz = c->n_in > 3 && c->in[3].rank >= 0 ? &c->in[3] : 0;
-    int32_t brank = c->p[0], d;
-    const int32_t *bd = c->p + 2, *as = bd + brank, *bs = as + brank;
-    int32_t M = a->rank == 1 ? 1 : a->dims[a->rank - 2], K = a->dims[a->rank - 1];
-    int32_t N = b->rank == 1 ? 1 : b->dims[b->rank - 1];
-    size_t na = (size_t)mqr_numel(a), nb = (size_t)mqr_numel(b), i, t, batches = 1;
-    size_t mk = (size_t)M * (size_t)K, kn = (size_t)K * (size_t)N, mn = (size_t)M * (size_t)N;
-    int32_t *ai = (int32_t *)c->scratch, *bi = ai + na, *y = (int32_t *)c->out[0].data;
-    int a_row = az && mqr_numel(az) > 1, b_col = bz && mqr_numel(bz) > 1;
-    for (i = 0; i < na; i++) ai[i] = load8(a, i) - (az ? load8(az, a_row ? (i / (size_t)K) % (size_t)M : 0) : 0);
-    for (i = 0; i < nb; i++) bi[i] = load8(b, i) - (bz ? load8(bz, b_col ? i % (size_t)N : 0) : 0);
-    for (d = 0; d < brank; d++) batches *= (size_t)bd[d];
-    for (t = 0; t < batches; t++) {
-        size_t rest = t, ao = 0, bo = 0;
-        for (d = brank - 1; d >= 0; d--) {
-            size_t k = rest % (size_t)bd[d];
-            rest /= (size_t)bd[d];
-            ao += k * (size_t)as[d];
-            bo += k * (size_t)bs[d];
-        }
-        mqk_gemm_i32(M, N, K, ai + ao * mk, bi + bo * kn, y + t * mn);
-    }
+    (void)scratch_bytes;
+    if (c->n_p < 1 || !mqk_nc_counts(c, 2, 2, 1, 1, c->n_p) || !mqk_mm_check(c, MQR_F32, MQR_F32, MQR_F32, 1))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

@@ -1,5 +1,5 @@
 /* gemm.h: portable row-major matrix products: the Gemm and MatMul float32 kernels, the plain sgemm
- * they share, and an int32 product for the integer ops. C99 on pointers, no allocation. */
+ * they share (the integer product lives in gemm_int.h). C99 on pointers, no allocation. */
 #ifndef MQK_GEMM_H
 #define MQK_GEMM_H
 
@@ -14,8 +14,9 @@
 void mqk_sgemm(int trans_a, int trans_b, int32_t M, int32_t N, int32_t K, float alpha, const float *A,
                int32_t lda, const float *B, int32_t ldb, float beta, float *C, int32_t ldc);
 
-/* Integer product for MatMulInteger / ConvInteger: C[M x N] = A[M x K] * B[K x N] (row-major,
- * no transposes), int32 accumulation (wraps as two's complement would; inputs are 8-bit values). */
+/* Integer product for MatMulInteger: C[M x N] = A[M x K] * B[K x N] (row-major, no transposes), int32
+ * accumulation (wraps as two's complement would; inputs are 8-bit values). Defined in gemm_int.c with
+ * the matmul_integer kernel (runtime/kernels/gemm_int.h), so float models do not carry it. */
 void mqk_gemm_i32(int32_t M, int32_t N, int32_t K, const int32_t *A, const int32_t *B, int32_t *C);
 
 /* Kernel gemm_f32 (ONNX Gemm): in[0] A [M,K] (or [K,M] if transA), in[1] B [K,N] (or [N,K] if
@@ -29,10 +30,5 @@ void mqk_k_gemm_f32(const mqr_call *c);
  * p[2 .. 2+brank) batch dims, then brank strides of A in matrices (0 where broadcast), then brank
  * strides of B. */
 void mqk_k_matmul_f32(const mqr_call *c);
-
-/* Kernel matmul_integer (MatMulInteger): in[0] A, in[1] B (int8/uint8, numpy matmul shapes), in[2]
- * a_zero_point (optional, scalar or [M]), in[3] b_zero_point (optional, scalar or [N]); out[0] Y int32.
- * p as matmul_f32 (p[1] unused). Scratch: 4 bytes per element of A and of B. */
-void mqk_k_matmul_integer(const mqr_call *c);
 
 #endif

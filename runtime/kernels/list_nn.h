@@ -5,10 +5,10 @@
 #define MQR_KERNELS_NN(X)                                                                          \
     X(conv_f32, "kernels/conv.c")                                                                  \
     X(conv_transpose_f32, "kernels/conv.c")                                                        \
-    X(conv_integer, "kernels/conv.c")                                                              \
+    X(conv_integer, "kernels/conv_int.c")                                                          \
     X(gemm_f32, "kernels/gemm.c")                                                                  \
     X(matmul_f32, "kernels/gemm.c")                                                                \
-    X(matmul_integer, "kernels/gemm.c")                                                            \
+    X(matmul_integer, "kernels/gemm_int.c")                                                        \
     X(pool_f32, "kernels/pool.c")                                                                  \
     X(global_pool_f32, "kernels/pool.c")                                                           \
     X(maxunpool_f32, "kernels/pool.c")                                                             \

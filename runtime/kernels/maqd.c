@@ -1,6 +1,7 @@
 /* maqd.c: the MaQD kernels (LayerBatchNorm eval, WeightQuant, ActQuant) and the numeric cores shared with
  * the compiler (ops/maqd.c, passes). Layouts: maqd.h. */
 #include "runtime/kernels/maqd.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/mqr_kernel.h"
 
 #include <math.h>
@@ -107,4 +108,55 @@ void mqk_k_maqd_act_quant_f32(const mqr_call *c)
     float *y = (float *)c->out[0].data, delta = mqr_p_f32(c->p[1]);
     int32_t n = mqr_numel(&c->in[0]), i, m = c->p[0];
     for (i = 0; i < n; i++) y[i] = mqk_maqd_actq(x[i], m, delta);
+}
+
+/* x float32 of rank >= 2 [N, C, ...], gamma and beta float32 [C], mu_run and var_run one float32 each, y
+ * like x (the extra outputs of training mode absent or unused); epsilon >= 0. */
+int mqk_c_maqd_lbn_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    int32_t i;
+    (void)scratch_bytes;
+    if (c->n_in != 5 || c->n_out < 1 || c->n_out > 3 || c->n_p != 1) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    if (!mqk_ck_t(x, MQR_F32) || x->rank < 2 || !mqk_ck_t(&c->out[0], MQR_F32) || !mqk_ck_same_shape(x, &c->out[0]))
+        return MQR_CHECK_BAD;
+    for (i = 1; i < 5; i++) {
+        const mqr_tensor *t = &c->in[i];
+        if (!mqk_ck_t(t, MQR_F32)) return MQR_CHECK_BAD;
+        if (i < 3 ? (t->rank != 1 || t->dims[0] != x->dims[1]) : mqk_ck_numel(t) != 1) return MQR_CHECK_BAD;
+    }
+    return mqr_p_f32(c->p[0]) >= 0 ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* The states of WeightQuant / ActQuant (ops/maqd.h: MQ_MAQD_MIN_STATES..MQ_MAQD_MAX_STATES) and a finite
+ * delta > 0. */
+static int maqd_ck_states_delta(int32_t states, int32_t delta)
+{
+    return states >= 2 && states <= 256 && mqk_ck_finite_f32(delta) && mqr_p_f32(delta) > 0;
+}
+
+/* W float32 of rank >= 1, y like W; states, delta; eps_w finite >= 0; axis < rank; standardize 0/1. */
+int mqk_c_maqd_weight_quant_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *w;
+    (void)scratch_bytes;
+    if (c->n_in != 1 || c->n_out != 1 || c->n_p != 5) return MQR_CHECK_BAD;
+    w = &c->in[0];
+    if (!mqk_ck_t(w, MQR_F32) || w->rank < 1 || !mqk_ck_t(&c->out[0], MQR_F32) || !mqk_ck_same_shape(w, &c->out[0]))
+        return MQR_CHECK_BAD;
+    if (!maqd_ck_states_delta(c->p[0], c->p[1]) || !mqk_ck_finite_f32(c->p[2]) || !(mqr_p_f32(c->p[2]) >= 0) ||
+        c->p[3] < 0 || c->p[3] >= w->rank || !mqk_ck_bool(c->p[4]))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* x float32, y like x; states, delta. */
+int mqk_c_maqd_act_quant_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (c->n_in != 1 || c->n_out != 1 || c->n_p != 2) return MQR_CHECK_BAD;
+    if (!mqk_ck_t(&c->in[0], MQR_F32) || !mqk_ck_t(&c->out[0], MQR_F32) || !mqk_ck_same_shape(&c->in[0], &c->out[0]))
+        return MQR_CHECK_BAD;
+    return maqd_ck_states_delta(c->p[0], c->p[1]) ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

@@ -1,6 +1,7 @@
 /* misc_gridsample.c: the GridSample kernel (bilinear, nearest, bicubic; zeros, border, reflection
  * padding; align_corners), as PyTorch's grid_sample. Layout: misc_gridsample.h. */
 #include "runtime/kernels/misc_gridsample.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/kernels/reduce_dt.h"
 
 #include <math.h>
@@ -96,4 +97,26 @@ void mqk_k_gridsample(const mqr_call *c)
                     mqk_st_f64(y->data, y->dtype, ((b * C + ch) * Ho + i) * Wo + j, v);
                 }
             }
+}
+
+/* x float [N, C, H, W], grid float [N, Ho, Wo, 2], y of x's dtype [N, C, Ho, Wo]; enums in range. Sample
+ * points are tested against the image in double before any index is formed (gs_at). */
+int mqk_c_gridsample(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *g, *y;
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->n_out != 1 || c->n_p != 3) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    g = &c->in[1];
+    y = &c->out[0];
+    if (!mqk_ck_tensor(x) || !mqk_ck_float(x->dtype) || !mqk_ck_tensor(g) || !mqk_ck_float(g->dtype) ||
+        !mqk_ck_t(y, x->dtype))
+        return MQR_CHECK_BAD;
+    if (x->rank != 4 || g->rank != 4 || y->rank != 4 || g->dims[0] != x->dims[0] || g->dims[3] != 2 ||
+        y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1] || y->dims[2] != g->dims[1] || y->dims[3] != g->dims[2])
+        return MQR_CHECK_BAD;
+    if (c->p[0] < MQK_GS_BILINEAR || c->p[0] > MQK_GS_BICUBIC || c->p[1] < MQK_GP_ZEROS ||
+        c->p[1] > MQK_GP_REFLECTION || !mqk_ck_bool(c->p[2]))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

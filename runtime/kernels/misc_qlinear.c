@@ -2,6 +2,7 @@
  * values in int64, requantized with one float multiplier per output row/column/channel. Layouts:
  * misc_qlinear.h. */
 #include "runtime/kernels/misc_qlinear.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/mqr_kernel.h"
 
 #include <math.h>
@@ -107,4 +108,107 @@ void mqk_k_qlinear_conv(const mqr_call *c)
                         ql_store(y, (b * M + m) * osz + (o0 * od[1] + o1) * od[2] + o2, acc, mult, yz);
                     }
         }
+}
+
+/* A scale (float32) or zero point (uint8/int8) tensor of one value or count values. */
+static int ql_ck_param(const mqr_tensor *t, int is_zp, int64_t count)
+{
+    int64_t n;
+    if (!mqk_ck_tensor(t) || (is_zp ? !mqk_ck_byte(t->dtype) : t->dtype != MQR_F32)) return 0;
+    n = mqk_ck_numel(t);
+    return n == 1 || n == count;
+}
+
+/* a [..., M, K] (or [K]: M = 1), b [..., K, N] (or [K]: N = 1), 8-bit; y 8-bit with br batch dims equal to
+ * the parameters', then M (if a has rank > 1) and N (if b has rank > 1). Strides >= 0; the largest batch
+ * offset of a (of b) plus one whole matrix stays inside a (b); per-row/column scales and zero points. */
+int mqk_c_qlinear_matmul(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *a, *b, *y;
+    int32_t M, K, N, br, d, r;
+    const int32_t *bdims, *sa, *sb;
+    int64_t ra = 0, rb = 0, nb = 1;
+    (void)scratch_bytes;
+    if (c->n_in != 8 || c->n_out != 1 || c->n_p < 4) return MQR_CHECK_BAD;
+    a = &c->in[0];
+    b = &c->in[3];
+    y = &c->out[0];
+    M = c->p[0];
+    K = c->p[1];
+    N = c->p[2];
+    br = c->p[3];
+    if (br < 0 || br > MQR_MAX_RANK || c->n_p != 4 + 3 * br || M < 0 || K < 0 || N < 0) return MQR_CHECK_BAD;
+    bdims = c->p + 4;
+    sa = bdims + br;
+    sb = sa + br;
+    if (!mqk_ck_tensor(a) || !mqk_ck_byte(a->dtype) || !mqk_ck_tensor(b) || !mqk_ck_byte(b->dtype) ||
+        !mqk_ck_tensor(y) || !mqk_ck_byte(y->dtype) || a->rank < 1 || b->rank < 1)
+        return MQR_CHECK_BAD;
+    if (a->dims[a->rank - 1] != K || (a->rank > 1 ? a->dims[a->rank - 2] : 1) != M) return MQR_CHECK_BAD;
+    if ((b->rank > 1 ? b->dims[b->rank - 2] : b->dims[0]) != K || (b->rank > 1 ? b->dims[b->rank - 1] : 1) != N)
+        return MQR_CHECK_BAD;
+    r = br;
+    if (a->rank > 1 && (r >= y->rank || y->dims[r++] != M)) return MQR_CHECK_BAD;
+    if (b->rank > 1 && (r >= y->rank || y->dims[r++] != N)) return MQR_CHECK_BAD;
+    if (r != y->rank) return MQR_CHECK_BAD;
+    for (d = 0; d < br; d++) {
+        if (y->dims[d] != bdims[d] || sa[d] < 0 || sb[d] < 0) return MQR_CHECK_BAD;
+        nb *= bdims[d];
+        if (bdims[d] > 0) {
+            ra += (int64_t)(bdims[d] - 1) * sa[d];
+            rb += (int64_t)(bdims[d] - 1) * sb[d];
+        }
+        if (ra > MQK_CK_I32MAX || rb > MQK_CK_I32MAX) return MQR_CHECK_BAD;
+    }
+    /* (the kernel forms oa * M * K and ob * K * N left to right in int32) */
+    if (nb > 0 && ((ra + 1) * M > MQK_CK_I32MAX || (ra + 1) * M * K > mqk_ck_numel(a) || (rb + 1) * K > MQK_CK_I32MAX ||
+                   (rb + 1) * K * N > mqk_ck_numel(b)))
+        return MQR_CHECK_BAD;
+    if (!ql_ck_param(&c->in[1], 0, M) || !ql_ck_param(&c->in[2], 1, M) || !ql_ck_param(&c->in[4], 0, N) ||
+        !ql_ck_param(&c->in[5], 1, N) || !ql_ck_param(&c->in[6], 0, 1) || !ql_ck_param(&c->in[7], 1, 1))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* x [N, C, spatial 1..3] and w [M, C / group, k...] 8-bit of one rank, y 8-bit [N, M, out...]; group
+ * divides C and M; strides and dilations >= 1, pads >= 0; the axes missing before the spatial ones have
+ * stride 1, dilation 1, pads 0; each out = (in + pad0 + pad1 - dilation (k - 1) - 1) / stride + 1 with a
+ * non-negative numerator; scales and zero points of one value (w's: or M); the optional int32 bias [M]. */
+int mqk_c_qlinear_conv(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *w, *y;
+    int32_t sp, G, e;
+    (void)scratch_bytes;
+    if (c->n_in < 8 || c->n_in > 9 || c->n_out != 1 || c->n_p != 13) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    w = &c->in[3];
+    y = &c->out[0];
+    if (!mqk_ck_tensor(x) || !mqk_ck_byte(x->dtype) || !mqk_ck_tensor(w) || !mqk_ck_byte(w->dtype) ||
+        !mqk_ck_tensor(y) || !mqk_ck_byte(y->dtype))
+        return MQR_CHECK_BAD;
+    if (x->rank < 3 || x->rank > 5 || w->rank != x->rank || y->rank != x->rank) return MQR_CHECK_BAD;
+    sp = x->rank - 2;
+    G = c->p[0];
+    if (G < 1 || x->dims[1] % G || w->dims[0] % G || (int64_t)w->dims[1] * G != x->dims[1]) return MQR_CHECK_BAD;
+    if (y->dims[0] != x->dims[0] || y->dims[1] != w->dims[0]) return MQR_CHECK_BAD;
+    for (e = 0; e < 3; e++) {
+        int32_t d = e - (3 - sp), st = c->p[1 + e], dl = c->p[4 + e], p0 = c->p[7 + e], p1 = c->p[10 + e];
+        int64_t span;
+        if (st < 1 || dl < 1 || p0 < 0 || p1 < 0) return MQR_CHECK_BAD;
+        if (d < 0) {
+            if (st != 1 || dl != 1 || p0 != 0 || p1 != 0) return MQR_CHECK_BAD;
+            continue;
+        }
+        span = (int64_t)x->dims[2 + d] + p0 + p1 - (int64_t)dl * (w->dims[2 + d] - 1) - 1;
+        if (w->dims[2 + d] < 1 || span < 0 || y->dims[2 + d] != span / st + 1) return MQR_CHECK_BAD;
+        /* the largest input position formed, (out - 1) stride + (k - 1) dilation, fits int32 */
+        if ((int64_t)(y->dims[2 + d] - 1) * st + (int64_t)(w->dims[2 + d] - 1) * dl > MQK_CK_I32MAX) return MQR_CHECK_BAD;
+    }
+    if (!ql_ck_param(&c->in[1], 0, 1) || !ql_ck_param(&c->in[2], 1, 1) || !ql_ck_param(&c->in[4], 0, w->dims[0]) ||
+        !ql_ck_param(&c->in[5], 1, w->dims[0]) || !ql_ck_param(&c->in[6], 0, 1) || !ql_ck_param(&c->in[7], 1, 1))
+        return MQR_CHECK_BAD;
+    if (c->n_in > 8 && !mqk_ck_absent(&c->in[8]) &&
+        (!mqk_ck_t(&c->in[8], MQR_I32) || c->in[8].rank != 1 || c->in[8].dims[0] != w->dims[0]))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

@@ -13,7 +13,9 @@
  * qlinear_conv: in[0] x [N, C, spatial 1-3], in[1] x_scale, in[2] x_zero_point, in[3] w [M, C/group,
  *   k...], in[4] w_scale (1 or M), in[5] w_zero_point (1 or M), in[6] y_scale, in[7] y_zero_point,
  *   in[8] optional int32 bias [M]; out[0] y [N, M, out...].
- *   p[0] group; p[1..3] strides, p[4..6] dilations, p[7..9] leading pads, each over 3 spatial axes with
- *   the real ones last (missing leading axes: stride 1, dilation 1, pad 0). */
+ *   p[0] group; p[1..3] strides, p[4..6] dilations, p[7..9] leading pads, p[10..12] trailing pads, each
+ *   over 3 spatial axes with the real ones last (missing leading axes: stride 1, dilation 1, pads 0). The
+ *   trailing pads are not read by the kernel: they let the load-time check prove y's spatial dims
+ *   (out = (in + pad0 + pad1 - dilation * (k - 1) - 1) / stride + 1). */
 
 #endif

@@ -1,6 +1,7 @@
 /* misc_resize.c: the Resize / Upsample kernel: per axis, a table of source taps and weights (1 for
  * nearest or an identity axis, 2 linear, 4 cubic); each output element sums its taps' product. */
 #include "runtime/kernels/misc_resize.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/kernels/reduce_dt.h"
 
 #include <math.h>
@@ -30,7 +31,8 @@ static double rs_coord(const rs_cfg *p, double s, double r0, double r1, int32_t 
     return xo;
 }
 
-static int32_t rs_clamp(double i, int32_t len) { return i < 0 ? 0 : i >= (double)len ? len - 1 : (int32_t)i; }
+/* A source index clamped to [0, len) (len >= 1: the check ensures it); NaN (from a NaN roi) gives 0. */
+static int32_t rs_clamp(double i, int32_t len) { return !(i >= 0) ? 0 : i >= (double)len ? len - 1 : (int32_t)i; }
 
 static int32_t rs_nearest_index(const rs_cfg *p, double xo, int32_t in_len, double scale)
 {
@@ -208,4 +210,31 @@ void mqk_k_resize(const mqr_call *c)
             idx[d] = 0;
         }
     }
+}
+
+/* x numeric, y of x's dtype and rank; n_p = 6 + 4 rank; enums in range; scratch for every output index of
+ * every axis. A non-empty y needs a non-empty x (the taps are clamped into x) and finite scales > 0. The roi,
+ * cubic_coeff_a and extrapolation_value may be anything: they only weight or replace values (rs_clamp maps
+ * a NaN coordinate to 0). */
+int mqk_c_resize(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    int32_t d, r;
+    int64_t tot = 0;
+    if (c->n_in < 1 || c->n_in > 4 || c->n_out != 1) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    y = &c->out[0];
+    r = x->rank;
+    if (!mqk_ck_t(x, 0) || !mqk_ck_t(y, x->dtype) || y->rank != r || c->n_p != 6 + 4 * r) return MQR_CHECK_BAD;
+    if (c->p[0] < MQK_RS_NEAREST || c->p[0] > MQK_RS_CUBIC || c->p[1] < MQK_CT_HALF_PIXEL ||
+        c->p[1] > MQK_CT_TF_CROP_AND_RESIZE || c->p[2] < MQK_NM_ROUND_PREFER_FLOOR || c->p[2] > MQK_NM_SIMPLE ||
+        !mqk_ck_bool(c->p[3]))
+        return MQR_CHECK_BAD;
+    for (d = 0; d < r; d++) {
+        const int32_t *pd = c->p + 6 + 4 * d;
+        tot += y->dims[d];
+        if (mqk_ck_numel(y) > 0 && (x->dims[d] < 1 || !mqk_ck_finite_f64(pd) || !(mqk_ck_f64(pd) > 0)))
+            return MQR_CHECK_BAD;
+    }
+    return tot * MQK_RESIZE_SCRATCH_PER_INDEX <= (int64_t)scratch_bytes ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

@@ -1,6 +1,7 @@
 /* misc_signal.c: DFT / STFT (radix-2 FFT or direct DFT, in double), the generalized cosine windows and
  * the mel filter bank. Layouts: misc_signal.h. */
 #include "runtime/kernels/misc_signal.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/kernels/reduce_dt.h"
 
 #include <math.h>
@@ -183,19 +184,24 @@ static double sig_f64(const int32_t *p)
 static double mel_of_hz(double f) { return 2595.0 * log10(1.0 + f / 700.0); }
 static double hz_of_mel(double m) { return 700.0 * (pow(10.0, m / 2595.0) - 1.0); }
 
-/* Triangular filters on the mel scale as in the ONNX reference: num_mel_bins + 2 band edges evenly
- * spaced in mel (step (high - low) / (num_mel_bins + 2)), mapped to bin floor((dft_length + 1) hz / rate);
- * filter i rises from edge i to edge i + 1 (peak 1) and falls to edge i + 2. The host checked that
- * every edge is a finite bin within int32. */
+/* Band edge i of the mel filter bank (before the conversion to int32): num_mel_bins + 2 edges evenly
+ * spaced in mel (step (high - low) / (num_mel_bins + 2)), mapped to bin floor((dft_length + 1) hz / rate).
+ * The kernel and its check both compute the edges with this function. */
+static double mel_edge(const int32_t *p, int32_t i)
+{
+    double lo_mel = mel_of_hz(sig_f64(p + 3)), step = (mel_of_hz(sig_f64(p + 5)) - lo_mel) / (double)(p[0] + 2);
+    return floor(((double)p[1] + 1.0) * hz_of_mel((double)i * step + lo_mel) / (double)p[2]);
+}
+
+/* Triangular filters on the mel scale as in the ONNX reference: filter i rises from edge i to edge i + 1
+ * (peak 1) and falls to edge i + 2. The check proved every edge a finite bin in (-2^30, 2^30). */
 void mqk_k_mel_weight_matrix(const mqr_call *c)
 {
     mqr_tensor *y = &c->out[0];
-    int32_t nmel = c->p[0], len = c->p[1], rate = c->p[2], nspec = y->dims[0], i, j, dt = y->dtype;
+    int32_t nmel = c->p[0], nspec = y->dims[0], i, j, dt = y->dtype;
     int32_t *edge = (int32_t *)c->scratch, ny = mqr_numel(y);
-    double lo_mel = mel_of_hz(sig_f64(c->p + 3)), step = (mel_of_hz(sig_f64(c->p + 5)) - lo_mel) / (double)(nmel + 2);
     for (i = 0; i < ny; i++) mqk_st_f64(y->data, dt, i, 0.0);
-    for (i = 0; i < nmel + 2; i++)
-        edge[i] = (int32_t)floor(((double)len + 1.0) * hz_of_mel((double)i * step + lo_mel) / (double)rate);
+    for (i = 0; i < nmel + 2; i++) edge[i] = (int32_t)mel_edge(c->p, i);
     for (i = 0; i < nmel; i++) {
         int32_t l = edge[i], m = edge[i + 1], h = edge[i + 2];
         if (m == l) {
@@ -208,4 +214,84 @@ void mqk_k_mel_weight_matrix(const mqr_call *c)
             for (j = m > 0 ? m : 0; j < h && j < nspec; j++)
                 mqk_st_f64(y->data, dt, j * nmel + i, (double)(h - j) / (double)(h - m));
     }
+}
+
+/* x float [..., 1 or 2] (rank >= 2; the last dim matches p[1]), axis < rank - 1; transform length >= 1 and
+ * the output length len or len / 2 + 1 (never more than len: it reads the transform's first out_len
+ * values); y of x's dtype and dims but out_len along the axis and 2 last; scratch for six arrays of len. */
+int mqk_c_dft(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    int32_t axis, len, out_len, d;
+    if (c->n_in < 1 || c->n_in > 2 || c->n_out != 1 || c->n_p != 5) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    y = &c->out[0];
+    axis = c->p[0];
+    len = c->p[3];
+    out_len = c->p[4];
+    if (!mqk_ck_tensor(x) || !mqk_ck_float(x->dtype) || !mqk_ck_t(y, x->dtype) || x->rank < 2 || y->rank != x->rank)
+        return MQR_CHECK_BAD;
+    if (axis < 0 || axis > x->rank - 2 || !mqk_ck_bool(c->p[1]) || !mqk_ck_bool(c->p[2]) ||
+        x->dims[x->rank - 1] != (c->p[1] ? 2 : 1))
+        return MQR_CHECK_BAD;
+    if (len < 1 || (out_len != len && out_len != len / 2 + 1)) return MQR_CHECK_BAD;
+    for (d = 0; d < x->rank; d++)
+        if (y->dims[d] != (d == axis ? out_len : d == x->rank - 1 ? 2 : x->dims[d])) return MQR_CHECK_BAD;
+    return 48 * (int64_t)len <= (int64_t)scratch_bytes ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* signal float [B, L, 1 or 2], optional window of its dtype [n_fft]; frame_step >= 1, 1 <= n_fft <= L;
+ * y of x's dtype [B, (L - n_fft) / step + 1, n_fft / 2 + 1 (real signal) or n_fft, 2]; scratch for six
+ * arrays of n_fft. */
+int mqk_c_stft(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    int32_t step, n_fft, bins;
+    if (c->n_in < 2 || c->n_in > 4 || c->n_out != 1 || c->n_p != 2) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    y = &c->out[0];
+    step = c->p[0];
+    n_fft = c->p[1];
+    if (!mqk_ck_tensor(x) || !mqk_ck_float(x->dtype) || !mqk_ck_t(y, x->dtype) || x->rank != 3 || y->rank != 4)
+        return MQR_CHECK_BAD;
+    if ((x->dims[2] != 1 && x->dims[2] != 2) || step < 1 || n_fft < 1 || n_fft > x->dims[1]) return MQR_CHECK_BAD;
+    bins = y->dims[2];
+    if (y->dims[0] != x->dims[0] || y->dims[1] != (x->dims[1] - n_fft) / step + 1 || y->dims[3] != 2 ||
+        (bins != n_fft && (x->dims[2] == 2 || bins != n_fft / 2 + 1)))
+        return MQR_CHECK_BAD;
+    if (c->n_in > 2 && !mqk_ck_absent(&c->in[2]) &&
+        (!mqk_ck_t(&c->in[2], x->dtype) || c->in[2].rank != 1 || c->in[2].dims[0] != n_fft))
+        return MQR_CHECK_BAD;
+    return 48 * (int64_t)n_fft <= (int64_t)scratch_bytes ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* y numeric [size]; the window kind and periodic flag in range. */
+int mqk_c_window(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (c->n_in != 1 || c->n_out != 1 || c->n_p != 2) return MQR_CHECK_BAD;
+    if (!mqk_ck_t(&c->out[0], 0) || c->out[0].rank != 1) return MQR_CHECK_BAD;
+    return c->p[0] >= MQK_WIN_HANN && c->p[0] <= MQK_WIN_BLACKMAN && mqk_ck_bool(c->p[1]) ? MQR_CHECK_OK
+                                                                                         : MQR_CHECK_BAD;
+}
+
+/* 1 <= num_mel_bins <= 2^24 (as the host), dft_length >= 1, sample_rate >= 1; y numeric [dft_length / 2 + 1,
+ * num_mel_bins]; scratch for num_mel_bins + 2 int32 edges, each (computed as the kernel does) a finite bin in
+ * (-2^30, 2^30), so the kernel's int32 edges and their differences cannot overflow. */
+int mqk_c_mel_weight_matrix(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *y;
+    int32_t nmel, len, i;
+    if (c->n_in != 5 || c->n_out != 1 || c->n_p != 7) return MQR_CHECK_BAD;
+    y = &c->out[0];
+    nmel = c->p[0];
+    len = c->p[1];
+    if (nmel < 1 || nmel > (1 << 24) || len < 1 || c->p[2] < 1) return MQR_CHECK_BAD;
+    if (!mqk_ck_t(y, 0) || y->rank != 2 || y->dims[0] != len / 2 + 1 || y->dims[1] != nmel) return MQR_CHECK_BAD;
+    if (4 * ((int64_t)nmel + 2) > (int64_t)scratch_bytes) return MQR_CHECK_BAD;
+    for (i = 0; i < nmel + 2; i++) {
+        double e = mel_edge(c->p, i);
+        if (!(e > -1073741824.0 && e < 1073741824.0)) return MQR_CHECK_BAD;
+    }
+    return MQR_CHECK_OK;
 }

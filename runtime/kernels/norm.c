@@ -1,6 +1,7 @@
 /* norm.c: normalization kernels (see norm.h). Statistics accumulate in double so long rows do not
  * lose precision. */
 #include "runtime/kernels/norm.h"
+#include "runtime/kernels/nn_check.h"
 
 #include <math.h>
 
@@ -253,4 +254,119 @@ void mqk_k_mvn_f32(const mqr_call *c)
             }
         }
     }
+}
+
+/* x = in[0] float32 of rank in [rlo, MQR_MAX_RANK] and y = out[0] float32 of the same shape. */
+static int same_f32(const mqr_call *c, int32_t rlo)
+{
+    return mqk_nc_tensor(&c->in[0], MQR_F32, rlo, MQR_MAX_RANK) >= 0 && mqk_nc_tensor(&c->out[0], MQR_F32, 0, MQR_MAX_RANK) >= 0 &&
+           mqk_nc_same(&c->in[0], &c->out[0]);
+}
+
+/* batchnorm_f32: x [N, C, ...] float32 (rank >= 2), y of x's shape, scale, B, mean, var float32 [C];
+ * out[1..4] omitted or float32 [C]; p[1] training and p[3] legacy 0/1; training: 2*C floats of
+ * scratch. The kernel reads x[i] before writing y[i] and never after, so y may be x (in place). */
+int mqk_c_batchnorm_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t i, C;
+    if (!mqk_nc_counts(c, 5, 5, 1, 5, 4) || !same_f32(c, 2) || !mqk_nc_bool(c->p[1]) || !mqk_nc_bool(c->p[3]))
+        return MQR_CHECK_BAD;
+    C = c->in[0].dims[1];
+    for (i = 1; i < 5; i++)
+        if (!mqk_nc_vec(&c->in[i], MQR_F32, C)) return MQR_CHECK_BAD;
+    for (i = 1; i < c->n_out; i++)
+        if (!mqk_nc_absent(c->out, c->n_out, i) && !mqk_nc_vec(&c->out[i], MQR_F32, C)) return MQR_CHECK_BAD;
+    if (c->p[1] && mqk_nc_mul(C, 2 * (int64_t)sizeof(float)) > (int64_t)scratch_bytes) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* instancenorm_f32: x [N, C, ...] float32 (rank >= 2), y of x's shape, scale and B float32 [C]. */
+int mqk_c_instancenorm_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 3, 3, 1, 1, 1) || !same_f32(c, 2) || !mqk_nc_vec(&c->in[1], MQR_F32, c->in[0].dims[1]) ||
+        !mqk_nc_vec(&c->in[2], MQR_F32, c->in[0].dims[1]))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* a LayerNormalization scale / bias t against the normalized dims[axis..rank) of x (cols values):
+ * p[2] 0: exactly cols values (read flat); 1: float32 of rank <= rank - axis whose every dim is 1 or
+ * the matching dim of x (expand's broadcast strides then stay inside it). */
+static int ln_param_ok(const mqr_tensor *t, const mqr_tensor *x, int32_t axis, int64_t cols, int32_t expand)
+{
+    int64_t n = mqk_nc_tensor(t, MQR_F32, 0, x->rank - axis);
+    int32_t d;
+    if (n < 0) return 0;
+    if (!expand) return n == cols;
+    for (d = 0; d < t->rank; d++)
+        if (t->dims[d] != 1 && t->dims[d] != x->dims[x->rank - t->rank + d]) return 0;
+    return 1;
+}
+
+/* layernorm_f32: x float32 (rank >= 1), y of x's shape, p[0] axis in [0, rank), p[2] 0/1; scale and
+ * (optional) B as ln_param_ok; mean and inv_std (optional) float32 of rows values; with p[2], scratch
+ * of cols floats per broadcast operand (2*cols when B is present). */
+int mqk_c_layernorm_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    int32_t axis, expand, d, i;
+    int64_t rows = 1, cols = 1;
+    int has_b;
+    if (!mqk_nc_counts(c, 2, 3, 1, 3, 3) || !same_f32(c, 1)) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    axis = c->p[0];
+    expand = c->p[2];
+    if (axis < 0 || axis >= x->rank || !mqk_nc_bool(expand)) return MQR_CHECK_BAD;
+    for (d = 0; d < x->rank; d++) {
+        if (d < axis) rows *= x->dims[d]; /* <= numel: no overflow */
+        else cols *= x->dims[d];
+    }
+    has_b = !mqk_nc_absent(c->in, c->n_in, 2);
+    if (!ln_param_ok(&c->in[1], x, axis, cols, expand) || (has_b && !ln_param_ok(&c->in[2], x, axis, cols, expand)))
+        return MQR_CHECK_BAD;
+    for (i = 1; i < c->n_out; i++)
+        if (!mqk_nc_absent(c->out, c->n_out, i) && mqk_nc_tensor(&c->out[i], MQR_F32, 0, MQR_MAX_RANK) != rows)
+            return MQR_CHECK_BAD;
+    if (expand && mqk_nc_mul(cols, (has_b ? 2 : 1) * (int64_t)sizeof(float)) > (int64_t)scratch_bytes)
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* lpnorm_f32: x float32, y of x's shape, p[0] axis in [0, rank) (0 for a scalar), p[1] 1 or 2. */
+int mqk_c_lpnorm_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    int32_t axis;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 2) || !same_f32(c, 0)) return MQR_CHECK_BAD;
+    axis = c->p[0];
+    if (axis < 0 || (c->in[0].rank > 0 ? axis >= c->in[0].rank : axis != 0) || (c->p[1] != 1 && c->p[1] != 2))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* lrn_f32: x [N, C, ...] float32 (rank >= 2), y of x's shape, p[0] size >= 1 with C + size within
+ * int32 (the channel window ch - size/2 .. ch + size/2 is computed in int32 and clipped to [0, C)). */
+int mqk_c_lrn_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 4) || !same_f32(c, 2) || c->p[0] < 1 ||
+        (int64_t)c->in[0].dims[1] + c->p[0] > INT32_MAX)
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* mvn_f32: x float32, y of x's shape, p[0] a mask of axes below rank; scratch: 2 doubles per group
+ * (product of the dims not in the mask). */
+int mqk_c_mvn_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    int64_t groups = 1;
+    int32_t d;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 1) || !same_f32(c, 0)) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    if (c->p[0] < 0 || (c->p[0] >> x->rank) != 0) return MQR_CHECK_BAD;
+    for (d = 0; d < x->rank; d++)
+        if (!((c->p[0] >> d) & 1)) groups = mqk_nc_mul(groups, x->dims[d]);
+    return mqk_nc_mul(groups, 2 * (int64_t)sizeof(double)) <= (int64_t)scratch_bytes ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

@@ -2,6 +2,7 @@
  * internally (size 1, kernel 1, stride 1, pad 0); each window's valid tap range is computed once, so
  * the tap loops carry no bounds checks. */
 #include "runtime/kernels/pool.h"
+#include "runtime/kernels/nn_check.h"
 
 #include <math.h>
 
@@ -206,4 +207,89 @@ void mqk_k_maxunpool_f32(const mqr_call *c)
         }
         yv[o] = x[i];
     }
+}
+
+/* pool_f32: p[0] kind (MQK_POOL_*), p[1] nd in 1..3, x and y float32 of rank nd + 2 with the same
+ * batch and channels (the kernel walks batch*channels planes of each); out[1] (MaxPool only)
+ * omitted or int64 of y's shape. Per spatial dim: kernel >= 1, stride >= 1, dilation >= 1, pads in
+ * [0, kernel*dilation), and in + out*stride + pads + (kernel + 1)*dilation <= INT32_MAX, which bounds
+ * every int32 position tap_range computes; the product of the kernel sizes fits int32 (the padded
+ * tap count); entries past nd are exactly kernel 1, stride 1, pads 0, dilation 1. Taps are clipped
+ * to the input, so any output size stays in bounds. p[17], p[18] 0/1; p[19] (Lp exponent) > 0. */
+int mqk_c_pool_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    int32_t kind, nd, i;
+    int64_t kprod = 1;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 2, 20)) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    y = &c->out[0];
+    kind = c->p[0];
+    nd = c->p[1];
+    if (kind < MQK_POOL_MAX || kind > MQK_POOL_LP || nd < 1 || nd > MQK_POOL_MAX_SPATIAL) return MQR_CHECK_BAD;
+    if (mqk_nc_tensor(x, MQR_F32, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, MQR_F32, nd + 2, nd + 2) < 0 ||
+        y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1])
+        return MQR_CHECK_BAD;
+    if (!mqk_nc_absent(c->out, c->n_out, 1) &&
+        (kind != MQK_POOL_MAX || mqk_nc_tensor(&c->out[1], MQR_I64, 0, MQR_MAX_RANK) < 0 || !mqk_nc_same(&c->out[1], y)))
+        return MQR_CHECK_BAD;
+    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
+        int64_t k = c->p[2 + i], s = c->p[5 + i], pb = c->p[8 + i], pe = c->p[11 + i], d = c->p[14 + i];
+        int64_t in, out, kd, span;
+        if (i >= nd) {
+            if (k != 1 || s != 1 || pb != 0 || pe != 0 || d != 1) return MQR_CHECK_BAD;
+            continue;
+        }
+        in = x->dims[2 + i];
+        out = y->dims[2 + i];
+        if (k < 1 || s < 1 || d < 1 || pb < 0 || pe < 0) return MQR_CHECK_BAD;
+        kd = mqk_nc_mul(k, d);
+        if (pb >= kd || pe >= kd) return MQR_CHECK_BAD;
+        span = mqk_nc_add(mqk_nc_add(in, mqk_nc_mul(out, s)), mqk_nc_add(pb + pe, mqk_nc_mul(k + 1, d)));
+        if (span > INT32_MAX) return MQR_CHECK_BAD;
+        kprod = mqk_nc_mul(kprod, k);
+    }
+    if (kprod > INT32_MAX || !mqk_nc_bool(c->p[17]) || !mqk_nc_bool(c->p[18]) || !(mqr_p_f32(c->p[19]) > 0.0f))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* global_pool_f32: x float32 of rank >= 2, y float32 of dims[0]*dims[1] values, kind in range. */
+int mqk_c_global_pool_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 2) || c->p[0] < MQK_POOL_MAX || c->p[0] > MQK_POOL_LP) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    if (mqk_nc_tensor(x, MQR_F32, 2, MQR_MAX_RANK) < 0 ||
+        mqk_nc_tensor(&c->out[0], MQR_F32, 0, MQR_MAX_RANK) != (int64_t)x->dims[0] * x->dims[1])
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* maxunpool_f32: x float32, indices int64 of x's shape, y float32 of rank p[0] == rank(x) (the kernel
+ * maps coordinates with y's dims); p[1] 0/1, n_p == 2 + rank, the reference shape p[2..] >= 0 with a
+ * product that fits int32 (it bounds the indices; each index is bounded again by y at run time);
+ * in[2] (output_shape, not read) omitted or any tensor. */
+int mqk_c_maxunpool_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    int32_t r, d;
+    int64_t nref = 1;
+    (void)scratch_bytes;
+    if (c->n_p < 2 || !mqk_nc_counts(c, 2, 3, 1, 1, c->n_p)) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    r = c->p[0];
+    if (mqk_nc_tensor(x, MQR_F32, 1, MQR_MAX_RANK) < 0 || x->rank != r || c->n_p != 2 + r || !mqk_nc_bool(c->p[1]))
+        return MQR_CHECK_BAD;
+    if (mqk_nc_tensor(&c->in[1], MQR_I64, 0, MQR_MAX_RANK) < 0 || !mqk_nc_same(&c->in[1], x) ||
+        mqk_nc_tensor(&c->out[0], MQR_F32, r, r) < 0)
+        return MQR_CHECK_BAD;
+    if (!mqk_nc_absent(c->in, c->n_in, 2) && mqk_nc_tensor(&c->in[2], 0, 0, MQR_MAX_RANK) < 0) return MQR_CHECK_BAD;
+    for (d = 0; d < r; d++) {
+        if (c->p[2 + d] < 0) return MQR_CHECK_BAD;
+        nref = mqk_nc_mul(nref, c->p[2 + d]);
+    }
+    return nref <= INT32_MAX ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

@@ -1,6 +1,7 @@
 /* reduce.c: float32 kernels of the reduce family: Reduce* over any set of axes (one pass in input
  * order, accumulating into the output) and ArgMax/ArgMin. Layouts: reduce.h. */
 #include "runtime/kernels/reduce.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/kernels/reduce_dt.h"
 
 #include <math.h>
@@ -90,4 +91,12 @@ void mqk_k_arg_f32(const mqr_call *c)
             }
             y[(size_t)o * (size_t)inner + i] = best;
         }
+}
+
+int mqk_c_reduce_f32(const mqr_call *c, uint32_t scratch_bytes) { return mqk_ck_reduce(c, scratch_bytes, 1); }
+
+int mqk_c_arg_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    return mqk_ck_arg(c, 1);
 }

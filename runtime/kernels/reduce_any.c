@@ -1,6 +1,7 @@
 /* reduce_any.c: float64 and integer kernels of the reduce family (Reduce*, ArgMax/ArgMin); kept apart
  * from the float32 paths of reduce.c so an MCU build links them only when a model needs them. */
 #include "runtime/kernels/reduce.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/kernels/reduce_dt.h"
 
 #include <math.h>
@@ -141,4 +142,12 @@ void mqk_k_arg_any(const mqr_call *c)
             }
             y[o * inner + i] = best;
         }
+}
+
+int mqk_c_reduce_any(const mqr_call *c, uint32_t scratch_bytes) { return mqk_ck_reduce(c, scratch_bytes, 0); }
+
+int mqk_c_arg_any(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    return mqk_ck_arg(c, 0);
 }

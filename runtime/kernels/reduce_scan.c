@@ -1,6 +1,7 @@
 /* reduce_scan.c: kernels that keep an ordering along one axis: TopK (stable merge sort of indices)
  * and CumSum. Layouts: reduce_scan.h. */
 #include "runtime/kernels/reduce_scan.h"
+#include "runtime/kernels/reduce_check.h"
 #include "runtime/kernels/reduce_dt.h"
 
 /* Does (va, ia) come before (vb, ib)? NaN counts as the largest value; ties go to the lower index. */
@@ -90,4 +91,40 @@ void mqk_k_cumsum(const mqr_call *c)
                 }
             }
         }
+}
+
+/* x numeric of rank >= 1, axis < rank; values of x's dtype and dims but k <= len along the axis; the
+ * optional int64 indices of the values' dims; 16 bytes of scratch per element of the axis. */
+int mqk_c_topk(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *v;
+    int32_t axis, d;
+    if (c->n_in < 1 || c->n_in > 2 || c->n_out < 1 || c->n_out > 2 || c->n_p != 2) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    v = &c->out[0];
+    axis = c->p[0];
+    if (!mqk_ck_t(x, 0) || !mqk_ck_t(v, x->dtype) || x->rank < 1 || v->rank != x->rank) return MQR_CHECK_BAD;
+    if (axis < 0 || axis >= x->rank || !mqk_ck_bool(c->p[1])) return MQR_CHECK_BAD;
+    for (d = 0; d < x->rank; d++)
+        if (d == axis ? v->dims[d] > x->dims[d] : v->dims[d] != x->dims[d]) return MQR_CHECK_BAD;
+    if (c->n_out > 1 && !mqk_ck_absent(&c->out[1]) &&
+        (!mqk_ck_t(&c->out[1], MQR_I64) || !mqk_ck_same_shape(&c->out[1], v)))
+        return MQR_CHECK_BAD;
+    return 16 * (int64_t)x->dims[axis] <= (int64_t)scratch_bytes ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* x numeric, axis < rank (0 for a scalar), y of x's dtype and dims. */
+int mqk_c_cumsum(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    int32_t axis;
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->n_out != 1 || c->n_p != 3) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    axis = c->p[0];
+    if (!mqk_ck_t(x, 0) || !mqk_ck_t(&c->out[0], x->dtype) || !mqk_ck_same_shape(x, &c->out[0]))
+        return MQR_CHECK_BAD;
+    if (axis < 0 || axis >= (x->rank > 0 ? x->rank : 1) || !mqk_ck_bool(c->p[1]) || !mqk_ck_bool(c->p[2]))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

@@ -1,6 +1,7 @@
 /* rnn.c: RNN / GRU / LSTM recurrences (see rnn.h). Each batch entry runs through its sequence
  * independently; the gate pre-activations of one step live in the caller's scratch buffer. */
 #include "runtime/kernels/rnn.h"
+#include "runtime/kernels/nn_check.h"
 
 #include <math.h>
 
@@ -192,4 +193,73 @@ void mqk_k_rnn_f32(const mqr_call *c)
             }
         }
     }
+}
+
+/* optional in/out slot i: omitted, or float32 (int32 for sequence_lens) of rank 1..3 and dims d[] */
+static int rnn_opt_ok(const mqr_tensor *ts, int32_t n, int32_t i, int32_t dt, int32_t rank, const int64_t *d)
+{
+    const mqr_tensor *t = &ts[i];
+    int32_t k;
+    if (mqk_nc_absent(ts, n, i)) return 1;
+    if (mqk_nc_tensor(t, dt, rank, rank) < 0) return 0;
+    for (k = 0; k < rank; k++)
+        if (t->dims[k] != d[k]) return 0;
+    return 1;
+}
+
+/* rnn_f32: p[0] cell, p[1] directions D (1, 2), p[2] layout, p[3..5] 0/1, activation kinds in range;
+ * X float32 [S, B, I] ([B, S, I] for layout 1), W [D, G*H, I], R [D, G*H, H] (G gates of the cell, H
+ * from R); optional B [D, 2*G*H], sequence_lens int32 [B] (the kernel clamps each to [0, S]),
+ * initial_h / initial_c [D, B, H] ([B, D, H]), P [D, 3*H]; optional outputs Y [S, D, B, H]
+ * ([B, S, D, H]), Y_h / Y_c like initial_h; scratch (G + 2 + 2*B) * H floats. */
+int mqk_c_rnn_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *w, *r;
+    int64_t S, B, I, H, D, G, st[3], y[4], b[2], p[2], sl[1];
+    int32_t layout, k;
+    if (!mqk_nc_counts(c, 3, 8, 0, 3, 25)) return MQR_CHECK_BAD;
+    if (c->p[0] < MQK_CELL_RNN || c->p[0] > MQK_CELL_LSTM || c->p[1] < 1 || c->p[1] > 2) return MQR_CHECK_BAD;
+    for (k = 2; k < 6; k++)
+        if (!mqk_nc_bool(c->p[k])) return MQR_CHECK_BAD;
+    for (k = 0; k < 6; k++)
+        if (c->p[7 + 3 * k] < MQK_ACT_SIGMOID || c->p[7 + 3 * k] > MQK_ACT_SOFTPLUS) return MQR_CHECK_BAD;
+    layout = c->p[2];
+    D = c->p[1];
+    G = c->p[0] == MQK_CELL_RNN ? 1 : c->p[0] == MQK_CELL_GRU ? 3 : 4;
+    x = &c->in[0];
+    w = &c->in[1];
+    r = &c->in[2];
+    if (mqk_nc_tensor(x, MQR_F32, 3, 3) < 0 || mqk_nc_tensor(w, MQR_F32, 3, 3) < 0 ||
+        mqk_nc_tensor(r, MQR_F32, 3, 3) < 0)
+        return MQR_CHECK_BAD;
+    S = x->dims[layout ? 1 : 0];
+    B = x->dims[layout ? 0 : 1];
+    I = x->dims[2];
+    H = r->dims[2];
+    if (w->dims[0] != D || w->dims[1] != G * H || w->dims[2] != I || r->dims[0] != D || r->dims[1] != G * H)
+        return MQR_CHECK_BAD;
+    st[0] = layout ? B : D;
+    st[1] = layout ? D : B;
+    st[2] = H;
+    b[0] = p[0] = D;
+    b[1] = 2 * G * H;
+    p[1] = 3 * H;
+    sl[0] = B;
+    if (layout) {
+        y[0] = B;
+        y[1] = S;
+    } else {
+        y[0] = S;
+        y[1] = D;
+    }
+    y[2] = layout ? D : B;
+    y[3] = H;
+    if (!rnn_opt_ok(c->in, c->n_in, 3, MQR_F32, 2, b) || !rnn_opt_ok(c->in, c->n_in, 4, MQR_I32, 1, sl) ||
+        !rnn_opt_ok(c->in, c->n_in, 5, MQR_F32, 3, st) || !rnn_opt_ok(c->in, c->n_in, 6, MQR_F32, 3, st) ||
+        !rnn_opt_ok(c->in, c->n_in, 7, MQR_F32, 2, p) || !rnn_opt_ok(c->out, c->n_out, 0, MQR_F32, 4, y) ||
+        !rnn_opt_ok(c->out, c->n_out, 1, MQR_F32, 3, st) || !rnn_opt_ok(c->out, c->n_out, 2, MQR_F32, 3, st))
+        return MQR_CHECK_BAD;
+    return mqk_nc_mul(mqk_nc_mul(mqk_nc_add(G + 2, 2 * B), H), (int64_t)sizeof(float)) <= (int64_t)scratch_bytes
+               ? MQR_CHECK_OK
+               : MQR_CHECK_BAD;
 }

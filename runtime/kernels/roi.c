@@ -1,6 +1,7 @@
 /* roi.c: RoiAlign and MaxRoiPool kernels (see roi.h); RoiAlign follows the ONNX operator
  * description (bilinear interpolation, samples outside [-1, size] count as 0). */
 #include "runtime/kernels/roi.h"
+#include "runtime/kernels/nn_check.h"
 
 #include <math.h>
 
@@ -9,7 +10,9 @@ static int bilinear(const mqk_roi_params *p, float y, float x, int32_t off[4], f
 {
     int32_t yl, xl, yh, xh;
     float ly, lx;
-    if (y < -1.0f || y > (float)p->height || x < -1.0f || x > (float)p->width) return 0;
+    /* written so that NaN is outside too; an empty image has no taps */
+    if (p->height < 1 || p->width < 1 || !(y >= -1.0f && y <= (float)p->height && x >= -1.0f && x <= (float)p->width))
+        return 0;
     if (y < 0.0f) y = 0.0f;
     if (x < 0.0f) x = 0.0f;
     yl = (int32_t)y;
@@ -39,6 +42,24 @@ static int bilinear(const mqk_roi_params *p, float y, float x, int32_t off[4], f
     return 1;
 }
 
+/* Adaptive samples per bin, ceil(v), for v from the RoI data: 0 for v <= 0 or NaN (no samples, as a
+ * non-positive count gave before), at most MQK_ROI_MAX_SAMPLES (so gh*gw fits int32 whatever the data). */
+static int32_t grid_size(float v)
+{
+    v = ceilf(v);
+    if (!(v > 0.0f)) return 0;
+    return v > (float)MQK_ROI_MAX_SAMPLES ? MQK_ROI_MAX_SAMPLES : (int32_t)v;
+}
+
+/* A coordinate from the RoI data as int32: NaN gives 0, values beyond +-2^29 are clamped (so the
+ * bin arithmetic below stays inside int32). */
+static int32_t coord(float v)
+{
+    const float lim = 536870912.0f;
+    if (v != v) return 0;
+    return v < -lim ? -(int32_t)536870912 : v > lim ? (int32_t)536870912 : (int32_t)v;
+}
+
 void mqk_roialign_f32(const mqk_roi_params *p, const float *img, const float *roi, float *y)
 {
     float off = p->half_pixel ? 0.5f : 0.0f;
@@ -53,8 +74,8 @@ void mqk_roialign_f32(const mqk_roi_params *p, const float *img, const float *ro
     }
     bh = rh / (float)p->out_h;
     bw = rw / (float)p->out_w;
-    gh = p->sampling_ratio > 0 ? p->sampling_ratio : (int32_t)ceilf(rh / (float)p->out_h);
-    gw = p->sampling_ratio > 0 ? p->sampling_ratio : (int32_t)ceilf(rw / (float)p->out_w);
+    gh = p->sampling_ratio > 0 ? p->sampling_ratio : grid_size(rh / (float)p->out_h);
+    gw = p->sampling_ratio > 0 ? p->sampling_ratio : grid_size(rw / (float)p->out_w);
     for (c = 0; c < p->channels; c++) {
         const float *x = img + (size_t)c * plane;
         for (ph = 0; ph < p->out_h; ph++)
@@ -65,6 +86,12 @@ void mqk_roialign_f32(const mqk_roi_params *p, const float *img, const float *ro
                 int32_t count = gh * gw > 0 ? gh * gw : 1;
                 for (iy = 0; iy < gh; iy++) {
                     float yy = sh + (float)ph * bh + ((float)iy + 0.5f) * bh / (float)gh;
+                    if (!(yy >= -1.0f && yy <= (float)p->height)) {
+                        /* a row of samples outside: each would count as 0 (skipped at once, so a huge
+                         * RoI costs one pass over its rows, not rows * columns) */
+                        if (p->max_mode && gw > 0 && (!have || best < 0.0f)) best = 0.0f, have = 1;
+                        continue;
+                    }
                     for (ix = 0; ix < gw; ix++) {
                         float xx = sw + (float)pw * bw + ((float)ix + 0.5f) * bw / (float)gw;
                         int32_t o[4];
@@ -93,8 +120,8 @@ static int32_t clampi(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : 
 
 void mqk_maxroipool_f32(const mqk_roi_params *p, const float *img, const float *roi, float *y)
 {
-    int32_t x1 = (int32_t)roundf(roi[0] * p->spatial_scale), y1 = (int32_t)roundf(roi[1] * p->spatial_scale);
-    int32_t x2 = (int32_t)roundf(roi[2] * p->spatial_scale), y2 = (int32_t)roundf(roi[3] * p->spatial_scale);
+    int32_t x1 = coord(roundf(roi[0] * p->spatial_scale)), y1 = coord(roundf(roi[1] * p->spatial_scale));
+    int32_t x2 = coord(roundf(roi[2] * p->spatial_scale)), y2 = coord(roundf(roi[3] * p->spatial_scale));
     int32_t rh = y2 - y1 + 1 > 1 ? y2 - y1 + 1 : 1, rw = x2 - x1 + 1 > 1 ? x2 - x1 + 1 : 1;
     float bh = (float)rh / (float)p->out_h, bw = (float)rw / (float)p->out_w;
     int32_t c, ph, pw, h, w;
@@ -137,8 +164,14 @@ static void roi_run(const mqr_call *c, int align)
     p.max_mode = align ? c->p[3] : 0;
     per = (size_t)p.channels * (size_t)p.out_h * (size_t)p.out_w;
     for (i = 0; i < R; i++) {
-        int64_t b = align ? ((const int64_t *)c->in[2].data)[i] : (int64_t)rois[(size_t)i * 5];
+        int64_t b = -1;
         float *yo = (float *)y->data + (size_t)i * per;
+        if (align) {
+            b = ((const int64_t *)c->in[2].data)[i];
+        } else {
+            float bf = rois[(size_t)i * 5]; /* truncated toward 0, as a cast would; NaN and huge are out */
+            if (bf > -1.0f && bf < (float)N) b = (int64_t)bf;
+        }
         if (b < 0 || b >= N) {
             for (j = 0; j < per; j++) yo[j] = 0.0f;
             continue;
@@ -151,3 +184,37 @@ static void roi_run(const mqr_call *c, int align)
 void mqk_k_roialign_f32(const mqr_call *c) { roi_run(c, 1); }
 
 void mqk_k_maxroipool_f32(const mqr_call *c) { roi_run(c, 0); }
+
+/* x float32 [N, C, H, W] with H, W <= MQK_ROI_MAX_SIZE (exact as floats), rois float32 [R, roi_cols],
+ * y float32 [R, C, out_h, out_w]. RoI coordinates and batch indices are data: the kernels bound them
+ * (bilinear taps clipped, bins clamped to the image, bad batch indices give zeros). */
+static int roi_shapes_ok(const mqr_call *c, int32_t roi_cols)
+{
+    const mqr_tensor *x = &c->in[0], *r = &c->in[1], *y = &c->out[0];
+    if (mqk_nc_tensor(x, MQR_F32, 4, 4) < 0 || mqk_nc_tensor(r, MQR_F32, 2, 2) < 0 ||
+        mqk_nc_tensor(y, MQR_F32, 4, 4) < 0)
+        return 0;
+    return x->dims[2] <= MQK_ROI_MAX_SIZE && x->dims[3] <= MQK_ROI_MAX_SIZE && r->dims[1] == roi_cols &&
+           y->dims[0] == r->dims[0] && y->dims[1] == x->dims[1];
+}
+
+/* roialign_f32: roi_shapes_ok with [R, 4] rois, batch_indices int64 [R], p[1] sampling_ratio in
+ * [0, MQK_ROI_MAX_SAMPLES] (gh*gw fits int32), p[2] half_pixel and p[3] max_mode 0/1. */
+int mqk_c_roialign_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 3, 3, 1, 1, 4) || !roi_shapes_ok(c, 4) || !mqk_nc_vec(&c->in[2], MQR_I64, c->in[1].dims[0]))
+        return MQR_CHECK_BAD;
+    if (c->p[1] < 0 || c->p[1] > MQK_ROI_MAX_SAMPLES || !mqk_nc_bool(c->p[2]) || !mqk_nc_bool(c->p[3]))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* maxroipool_f32: roi_shapes_ok with [R, 5] rois; p[1..3] unused and 0. */
+int mqk_c_maxroipool_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 2, 2, 1, 1, 4) || !roi_shapes_ok(c, 5) || c->p[1] != 0 || c->p[2] != 0 || c->p[3] != 0)
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}

@@ -43,6 +43,12 @@
  *                  in[2] = [off, on] values of out's dtype; depth = out[0].dims[axis].
  *   sh_trilu     : p[0] = upper, p[1] = k when in[1] is absent (else in[1], an int64 scalar).
  *   sh_revseq    : p[0] = batch_axis, p[1] = time_axis (0 and 1 in some order). in[1] sequence lengths.
+ *
+ * Load-time checks (mqr_kernel.h): mqk_c_<name> beside each kernel, helpers in shape_check.h. Besides
+ * the layouts above they require every tensor a kernel reads or writes to have a runtime dtype, dims
+ * >= 0 and the product of its non-zero dims within int32 (so no int32 product a kernel takes
+ * overflows, even for an empty tensor), refuse constant indices out of range, and leave computed
+ * indices, lengths and Trilu's k to the kernels, which skip, zero or clamp them.
  */
 
 #define MQK_SH_MAX_VIEW (2 * MQR_MAX_RANK)

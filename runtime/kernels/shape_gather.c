@@ -1,6 +1,7 @@
 /* shape_gather.c: the gather kernels: Gather, GatherElements, GatherND, any data dtype by element size,
  * int32/int64 indices (constant or computed at run time). Parameter layouts: shape.h. */
 #include "runtime/kernels/shape.h"
+#include "runtime/kernels/shape_check.h"
 
 /* dst = element(s) at src, or zeros when the index was out of range (src NULL). */
 static void sh_take(uint8_t *dst, const uint8_t *src, size_t bytes)
@@ -46,9 +47,11 @@ void mqk_k_sh_gather_elems(const mqr_call *c)
         const int32_t v = mqk_sh_norm(mqk_sh_index(ix, j), x->dims[axis]);
         sh_take(o + (size_t)j * esz, v < 0 ? 0 : s + (size_t)(base + v * xs[axis]) * esz, esz);
         for (d = r - 1; d >= 0; d--) {
-            if (d != axis) base += xs[d];
-            if (++idx[d] < ix->dims[d]) break;
-            if (d != axis) base -= xs[d] * ix->dims[d];
+            if (++idx[d] < ix->dims[d]) {
+                if (d != axis) base += xs[d];
+                break;
+            }
+            if (d != axis) base -= xs[d] * (ix->dims[d] - 1);
             idx[d] = 0;
         }
     }
@@ -81,4 +84,73 @@ void mqk_k_sh_gather_nd(const mqr_call *c)
             sh_take(o, ok ? s + (size_t)off * esz : 0, row);
             o += row;
         }
+}
+
+/* ---- load-time checks (mqr_kernel.h) ------------------------------------------------------------ */
+
+/* Gather: x of rank >= 1, axis < rank, int32/int64 indices; out = x.dims[:axis] + ix.dims +
+ * x.dims[axis+1:] of x's dtype. Constant indices lie in [-dim, dim); computed ones the kernel bounds. */
+int mqk_c_sh_gather(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x = &c->in[0], *ix = &c->in[1], *o = &c->out[0];
+    int64_t m;
+    int32_t axis;
+    int d, k = 0;
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->n_out != 1 || c->n_p != 1) return MQR_CHECK_BAD;
+    if (!mqk_shc_tensor(x, 0) || !mqk_shc_index_tensor(ix, &m) || !mqk_shc_tensor(o, 0)) return MQR_CHECK_BAD;
+    axis = c->p[0];
+    if (axis < 0 || axis >= x->rank || o->dtype != x->dtype || o->rank != x->rank - 1 + ix->rank)
+        return MQR_CHECK_BAD;
+    for (d = 0; d < axis; d++)
+        if (o->dims[k++] != x->dims[d]) return MQR_CHECK_BAD;
+    for (d = 0; d < ix->rank; d++)
+        if (o->dims[k++] != ix->dims[d]) return MQR_CHECK_BAD;
+    for (d = axis + 1; d < x->rank; d++)
+        if (o->dims[k++] != x->dims[d]) return MQR_CHECK_BAD;
+    return mqk_shc_const_indices(ix, m, &x->dims[axis], 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* GatherElements: x of rank r >= 1, indices of rank r no larger than x off the axis, out shaped as
+ * the indices with x's dtype. */
+int mqk_c_sh_gather_elems(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x = &c->in[0], *ix = &c->in[1], *o = &c->out[0];
+    int64_t m;
+    int32_t axis;
+    int d;
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->n_out != 1 || c->n_p != 1) return MQR_CHECK_BAD;
+    if (!mqk_shc_tensor(x, 0) || !mqk_shc_index_tensor(ix, &m) || !mqk_shc_tensor(o, 0)) return MQR_CHECK_BAD;
+    axis = c->p[0];
+    if (axis < 0 || axis >= x->rank || ix->rank != x->rank || o->dtype != x->dtype || !mqk_shc_same_shape(o, ix))
+        return MQR_CHECK_BAD;
+    for (d = 0; d < x->rank; d++)
+        if (d != axis && ix->dims[d] > x->dims[d]) return MQR_CHECK_BAD;
+    return mqk_shc_const_indices(ix, m, &x->dims[axis], 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* GatherND: 0 <= b < min(rank x, rank ix), index depth k = ix.dims[-1] in [1, rank x - b], the first b
+ * dims of x and ix equal; out = ix.dims[:-1] + x.dims[b+k:] of x's dtype. */
+int mqk_c_sh_gather_nd(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x = &c->in[0], *ix = &c->in[1], *o = &c->out[0];
+    int64_t m;
+    int32_t b, k;
+    int d, j = 0;
+    (void)scratch_bytes;
+    if (c->n_in != 2 || c->n_out != 1 || c->n_p != 1) return MQR_CHECK_BAD;
+    if (!mqk_shc_tensor(x, 0) || !mqk_shc_index_tensor(ix, &m) || !mqk_shc_tensor(o, 0)) return MQR_CHECK_BAD;
+    b = c->p[0];
+    if (x->rank < 1 || ix->rank < 1 || b < 0 || b >= ix->rank || b >= x->rank) return MQR_CHECK_BAD;
+    k = ix->dims[ix->rank - 1];
+    if (k < 1 || k > x->rank - b || o->dtype != x->dtype || o->rank != ix->rank - 1 + x->rank - b - k)
+        return MQR_CHECK_BAD;
+    for (d = 0; d < b; d++)
+        if (ix->dims[d] != x->dims[d]) return MQR_CHECK_BAD;
+    for (d = 0; d < ix->rank - 1; d++)
+        if (o->dims[j++] != ix->dims[d]) return MQR_CHECK_BAD;
+    for (d = b + k; d < x->rank; d++)
+        if (o->dims[j++] != x->dims[d]) return MQR_CHECK_BAD;
+    return mqk_shc_const_indices(ix, m, &x->dims[b], k) ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

@@ -1,6 +1,7 @@
 /* shape_pad.c: the Pad kernel (constant, reflect, edge, wrap; negative pads crop), any dtype by element
  * size. Parameter layout: shape.h. */
 #include "runtime/kernels/shape.h"
+#include "runtime/kernels/shape_check.h"
 
 /* Source index along a dimension of size dim for padded position j (j may lie outside [0, dim)). */
 static int32_t sh_pad_src(int64_t j, int32_t dim, int32_t mode)
@@ -90,4 +91,32 @@ void mqk_k_sh_pad(const mqr_call *c)
             if (d < 0) return;
         }
     }
+}
+
+/* Load-time check (mqr_kernel.h). in[0] and out[0] of one dtype and rank r <= MQR_MAX_RANK; the pads
+ * may be anything (the kernel clips the copied block to both tensors; end pads follow from the shapes),
+ * but the reflect / edge / wrap modes read x at every output position, so a non-empty output needs
+ * every dim of x >= 1. A constant taken from in[2] needs in[2] of out's dtype with one element.
+ * in[1] (pads) and in[3] (axes) are not read. */
+int mqk_c_sh_pad(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x = &c->in[0], *o = &c->out[0];
+    int64_t no, nv;
+    int32_t mode, r;
+    int d;
+    (void)scratch_bytes;
+    if (c->n_in < 1 || c->n_in > 4 || c->n_out != 1 || c->n_p < 2) return MQR_CHECK_BAD;
+    mode = c->p[0];
+    r = c->p[1];
+    if (mode < MQK_PAD_CONSTANT || mode > MQK_PAD_WRAP || r < 0 || r > MQR_MAX_RANK || c->n_p != 5 + r)
+        return MQR_CHECK_BAD;
+    if (!mqk_shc_tensor(x, 0) || !mqk_shc_tensor(o, &no) || x->dtype != o->dtype || x->rank != r || o->rank != r)
+        return MQR_CHECK_BAD;
+    if (c->p[4 + r] != 0 && c->p[4 + r] != 1) return MQR_CHECK_BAD;
+    if (c->p[4 + r] == 1 && (c->n_in < 3 || !mqk_shc_tensor(&c->in[2], &nv) || c->in[2].dtype != o->dtype || nv != 1))
+        return MQR_CHECK_BAD;
+    if (mode != MQK_PAD_CONSTANT && no > 0)
+        for (d = 0; d < r; d++)
+            if (x->dims[d] < 1) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

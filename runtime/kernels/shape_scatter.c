@@ -1,6 +1,7 @@
 /* shape_scatter.c: the scatter kernels: ScatterElements (and the old Scatter), ScatterND, with the
  * reductions none / add / mul / max / min; any dtype. Parameter layouts: shape.h. */
 #include "runtime/kernels/shape.h"
+#include "runtime/kernels/shape_check.h"
 
 #define SH_RED_FLOAT(T)                                                                            \
     {                                                                                              \
@@ -79,9 +80,11 @@ void mqk_k_sh_scatter_elems(const mqr_call *c)
         const int32_t v = mqk_sh_norm(mqk_sh_index(ix, j), x->dims[axis]);
         if (v >= 0) sh_apply(o + (size_t)(base + v * xs[axis]) * esz, u + (size_t)j * esz, 1, esz, x->dtype, red);
         for (d = r - 1; d >= 0; d--) {
-            if (d != axis) base += xs[d];
-            if (++idx[d] < ix->dims[d]) break;
-            if (d != axis) base -= xs[d] * ix->dims[d];
+            if (++idx[d] < ix->dims[d]) {
+                if (d != axis) base += xs[d];
+                break;
+            }
+            if (d != axis) base -= xs[d] * (ix->dims[d] - 1);
             idx[d] = 0;
         }
     }
@@ -110,4 +113,50 @@ void mqk_k_sh_scatter_nd(const mqr_call *c)
         }
         if (ok) sh_apply(o + (size_t)off * esz, u + (size_t)m * (size_t)S * esz, S, esz, x->dtype, red);
     }
+}
+
+/* ---- load-time checks (mqr_kernel.h) ------------------------------------------------------------ */
+
+/* ScatterElements: out like x (rank r >= 1), indices of rank r no larger than x off the axis, updates
+ * shaped as the indices with x's dtype, a known reduction. */
+int mqk_c_sh_scatter_elems(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x = &c->in[0], *ix = &c->in[1], *u = &c->in[2];
+    int64_t m;
+    int32_t axis, red;
+    int d;
+    (void)scratch_bytes;
+    if (c->n_in != 3 || c->n_out != 1 || c->n_p != 2) return MQR_CHECK_BAD;
+    if (!mqk_shc_tensor(x, 0) || !mqk_shc_index_tensor(ix, &m) || !mqk_shc_tensor(u, 0) || !mqk_shc_like(&c->out[0], x))
+        return MQR_CHECK_BAD;
+    axis = c->p[0];
+    red = c->p[1];
+    if (axis < 0 || axis >= x->rank || red < MQK_SCAT_NONE || red > MQK_SCAT_MIN) return MQR_CHECK_BAD;
+    if (ix->rank != x->rank || u->dtype != x->dtype || !mqk_shc_same_shape(u, ix)) return MQR_CHECK_BAD;
+    for (d = 0; d < x->rank; d++)
+        if (d != axis && ix->dims[d] > x->dims[d]) return MQR_CHECK_BAD;
+    return mqk_shc_const_indices(ix, m, &x->dims[axis], 1) ? MQR_CHECK_OK : MQR_CHECK_BAD;
+}
+
+/* ScatterND: out like x (rank >= 1), index depth k = ix.dims[-1] in [1, rank x], updates =
+ * ix.dims[:-1] + x.dims[k:] of x's dtype, a known reduction. */
+int mqk_c_sh_scatter_nd(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x = &c->in[0], *ix = &c->in[1], *u = &c->in[2];
+    int64_t m;
+    int32_t k, red;
+    int d, j = 0;
+    (void)scratch_bytes;
+    if (c->n_in != 3 || c->n_out != 1 || c->n_p != 1) return MQR_CHECK_BAD;
+    if (!mqk_shc_tensor(x, 0) || !mqk_shc_index_tensor(ix, &m) || !mqk_shc_tensor(u, 0) || !mqk_shc_like(&c->out[0], x))
+        return MQR_CHECK_BAD;
+    red = c->p[0];
+    if (red < MQK_SCAT_NONE || red > MQK_SCAT_MIN || x->rank < 1 || ix->rank < 1) return MQR_CHECK_BAD;
+    k = ix->dims[ix->rank - 1];
+    if (k < 1 || k > x->rank || u->dtype != x->dtype || u->rank != ix->rank - 1 + x->rank - k) return MQR_CHECK_BAD;
+    for (d = 0; d < ix->rank - 1; d++)
+        if (u->dims[j++] != ix->dims[d]) return MQR_CHECK_BAD;
+    for (d = k; d < x->rank; d++)
+        if (u->dims[j++] != x->dims[d]) return MQR_CHECK_BAD;
+    return mqk_shc_const_indices(ix, m, x->dims, k) ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }

@@ -1,6 +1,7 @@
 /* softmax.c: Softmax / LogSoftmax / Hardmax kernel (see softmax.h); the maximum is subtracted first
  * so large inputs do not overflow; exponentials are computed once and stored. */
 #include "runtime/kernels/softmax.h"
+#include "runtime/kernels/nn_check.h"
 
 #include <math.h>
 
@@ -54,4 +55,23 @@ void mqk_k_softmax_f32(const mqr_call *c)
         else inner *= (size_t)x->dims[d];
     }
     mqk_softmax_f32(outer, n, inner, c->p[0], (const float *)x->data, (float *)c->out[0].data);
+}
+
+/* softmax_f32: x float32, y of x's shape, p[0] kind in range, p[1] axis in [0, rank) (0 for a
+ * scalar), p[2] 0/1. outer*n*inner is then the element count. */
+int mqk_c_softmax_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x;
+    int32_t axis;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 3)) return MQR_CHECK_BAD;
+    x = &c->in[0];
+    axis = c->p[1];
+    if (mqk_nc_tensor(x, MQR_F32, 0, MQR_MAX_RANK) < 0 || mqk_nc_tensor(&c->out[0], MQR_F32, 0, MQR_MAX_RANK) < 0 ||
+        !mqk_nc_same(x, &c->out[0]))
+        return MQR_CHECK_BAD;
+    if (c->p[0] < MQK_SOFTMAX || c->p[0] > MQK_HARDMAX || !mqk_nc_bool(c->p[2]) || axis < 0 ||
+        (x->rank > 0 ? axis >= x->rank : axis != 0))
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
 }

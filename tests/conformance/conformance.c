@@ -211,7 +211,14 @@ static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, si
     result_kind rk = R_PASS;
     mqr_status rs = mqr_load(&m, buf, len);
     if (rs != MQR_OK) {
-        snprintf(msg, n, "load: %s", mqr_status_str(rs));
+        int32_t step;
+        const char *kname, *node;
+        mqr_load_error(&m, &step, &kname, &node);
+        if (step >= 0)
+            snprintf(msg, n, "load: %s (step %d, kernel %s, node '%s')", mqr_status_str(rs), (int)step,
+                     kname ? kname : "?", node ? node : "");
+        else
+            snprintf(msg, n, "load: %s", mqr_status_str(rs));
         rk = R_FAIL;
     } else {
         size_t an = mqr_arena_size(&m);
@@ -280,6 +287,73 @@ static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, si
     free(buf);
     return rk;
 }
+
+/* ==== --backend mqd: its own expected-pass list ===================================================
+ * --expected-mqd FILE: folder/test names that must pass on the runtime too (implies --backend mqd);
+ * --write-passing-mqd FILE: write the tests that passed on the runtime. */
+static const char *mqd_expected_file, *mqd_write_file;
+
+static int mqd_option(const char *a, int more, char **argv, int *i)
+{
+    if (!strcmp(a, "--expected-mqd") && more) mqd_expected_file = argv[++*i];
+    else if (!strcmp(a, "--write-passing-mqd") && more) mqd_write_file = argv[++*i];
+    else return 0;
+    backend_mqd = 1;
+    return 1;
+}
+
+/* After the runs: compare with --expected-mqd and write --write-passing-mqd. Returns the number of
+ * listed tests that did not pass on the runtime (or -1 if the list cannot be read). */
+static int mqd_expected_report(const char *filter)
+{
+    int regress = 0;
+    if (mqd_write_file) {
+        FILE *wf = fopen(mqd_write_file, "w");
+        if (!wf) {
+            fprintf(stderr, "maqd-conformance: cannot write %s\n", mqd_write_file);
+            return -1;
+        }
+        fprintf(wf, "# Conformance tests expected to pass on the .mqd runtime (folder/test). Regenerate with\n"
+                    "#   maqd-conformance --backend mqd --write-passing-mqd tests/conformance/expected_pass_mqd.txt\n");
+        for (int i = 0; i < n_tests; i++)
+            if (tests[i].result == R_PASS && tests[i].mqd_result == R_PASS)
+                fprintf(wf, "%s/%s\n", tests[i].folder, tests[i].name);
+        fclose(wf);
+    }
+    if (!mqd_expected_file) return 0;
+    FILE *ef = fopen(mqd_expected_file, "r");
+    if (!ef) {
+        fprintf(stderr, "maqd-conformance: cannot open %s: %s\n", mqd_expected_file, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    while (fgets(line, sizeof line, ef)) {
+        line[strcspn(line, "\r\n")] = 0;
+        if (!line[0] || line[0] == '#') continue;
+        int found = 0;
+        for (int i = 0; i < n_tests && !found; i++) {
+            char id[300];
+            snprintf(id, sizeof id, "%s/%s", tests[i].folder, tests[i].name);
+            if (strcmp(id, line) != 0) continue;
+            found = 1;
+            if (tests[i].mqd_result != R_PASS) {
+                printf("mqd regression: %s: %s%s%s\n", line,
+                       tests[i].result != R_PASS ? "the executor does not pass it" :
+                       tests[i].mqd_result < 0 ? "not run" : kind_name[tests[i].mqd_result],
+                       tests[i].mqd_message[0] ? ": " : "", tests[i].mqd_message);
+                regress++;
+            }
+        }
+        if (!found && !filter) {
+            printf("mqd regression: %s is expected to pass but was not found\n", line);
+            regress++;
+        }
+    }
+    fclose(ef);
+    if (regress) printf("%d test(s) expected to pass on the .mqd runtime regressed\n", regress);
+    return regress;
+}
+/* ==== end of --backend mqd expected-pass list ==================================================== */
 
 /* Runs in the child: import, run every data set, compare. Returns the result kind. */
 static result_kind run_test(const test_case *tc, char *msg, size_t n)
@@ -871,7 +945,7 @@ static void c_backend_run(void)
     for (int i = 0; i < n_tests; i++) {
         c_result *r = &c_res[i];
         if (r->result == R_PASS) c_check(i, &tests[i], r);
-        if (!c_dir_opt && r->result == R_PASS && r->same_bytes != 0) {
+        if (!c_dir_opt && r->result >= 0 && (r->result == R_PASS || r->result == R_UNSUPPORTED) && r->same_bytes != 0) {
             char d[1200];
             c_path(d, sizeof d, i, "", 0, 0);
             c_rm_tree(d);
@@ -979,6 +1053,9 @@ static void usage(FILE *f)
             "  --backend mqd       also compile each test the executor passes to .mqd (in memory), run it on\n"
             "                      the runtime and compare with the expected outputs; prints pass counts per\n"
             "                      backend (the exit status still follows the executor and --expected)\n"
+            "  --expected-mqd FILE  list of folder/test expected to pass on the .mqd runtime (implies --backend\n"
+            "                      mqd): any of them not passing there fails the run\n"
+            "  --write-passing-mqd FILE  write the tests that passed on the .mqd runtime\n"
             "  --backend c         also emit each test the executor passes as C with main(), compile it with\n"
             "                      --c-cc (default cc) -std=c99 -O1 -Wall -Wextra -Werror -pedantic, --c-jobs at a\n"
             "                      time (default 2), run it on the test's inputs and compare with the expected\n"
@@ -1003,6 +1080,7 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--write-passing") && more) write_passing = argv[++i];
         else if (!strcmp(a, "--json") && more) json = argv[++i];
         else if (!strcmp(a, "--timeout") && more) timeout_s = atoi(argv[++i]);
+        else if (mqd_option(a, more, argv, &i)) continue;
         else if (!strcmp(a, "--backend") && more) {
             const char *b = argv[++i];
             if (!strcmp(b, "mqd")) backend_mqd = 1;
@@ -1173,6 +1251,7 @@ int main(int argc, char **argv)
         printf("%-20s %6d %6d %6d %6d %6d\n", "mqd", c[R_PASS], c[R_FAIL], c[R_UNSUPPORTED], c[R_CRASH], c[R_TIMEOUT]);
     }
 
+    int mqd_bad = backend_mqd ? mqd_expected_report(filter) : 0;
     int c_bad = 0;
     if (backend_c) {
         printf("\n");
@@ -1201,5 +1280,5 @@ int main(int argc, char **argv)
     free(exp_names);
     free(tests);
     if (c_bad) printf("%d test(s) failed as emitted C\n", c_bad);
-    return (bad || regress || c_bad) ? 1 : 0;
+    return (bad || regress || c_bad || mqd_bad) ? 1 : 0;
 }

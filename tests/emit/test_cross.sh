@@ -2,12 +2,12 @@
 # test_cross.sh: the example model's emitted C on other targets: (1) arm-none-eabi-gcc for a Cortex-M4F
 # (-Os) linked bare-metal with newlib-nano (prints arm-none-eabi-size: flash = text + data, RAM = data + bss);
 # (2) arm-linux-gnueabihf-gcc with --main, run under qemu-arm, outputs within 1e-5 of the host build's.
-# Exit 77 (skipped) when a cross tool is missing. Usage: test_cross.sh MAQDC SOURCE_DIR WORK_DIR
+# Fails when a cross tool is missing (scripts/setup-debian.sh installs them). Usage: test_cross.sh MAQDC SOURCE_DIR WORK_DIR
 set -eu
 MAQDC=$1 SRC=$2 W=$3
 M=$SRC/models/fashion_cnn.onnx X=$SRC/models/data/fashion_test_8.npy
 for t in arm-none-eabi-gcc arm-linux-gnueabihf-gcc qemu-arm; do
-    command -v $t >/dev/null || { echo "$t not installed: skipped"; exit 77; }
+    command -v $t >/dev/null || { echo "$t not installed (run scripts/setup-debian.sh)"; exit 1; }
 done
 rm -rf "$W" && mkdir -p "$W/m4" "$W/arm" && cd "$W"
 

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define CONF_ROOT "/usr/share/libonnx-testdata/data/"
 #define MAX_IO 16
@@ -107,6 +108,20 @@ static mqr_status rt_run(const mqr_model *m, const mq_tensor *in, void **outs)
     return st;
 }
 
+/* Load; on failure say which step and kernel refused. */
+static mqr_status load_verbose(const char *what, mqr_model *m, const void *buf, size_t len)
+{
+    mqr_status st = mqr_load(m, buf, len);
+    if (st != MQR_OK) {
+        int32_t step;
+        const char *kernel, *node;
+        mqr_load_error(m, &step, &kernel, &node);
+        print_message("%s: load: %s (step %d, kernel %s, node '%s')\n", what, mqr_status_str(st), (int)step,
+                      kernel ? kernel : "-", node ? node : "-");
+    }
+    return st;
+}
+
 /* ---- CRC-32 against the published check value ---------------------------------------------------- */
 
 static void test_crc32(void **state)
@@ -165,7 +180,7 @@ static void round_trip_one(const char *test, int exact)
     void *buf = aligned_copy(bytes, len);
     mq_free(bytes);
     mqr_model m;
-    assert_int_equal(mqr_load(&m, buf, len), MQR_OK);
+    assert_int_equal(load_verbose(test, &m, buf, len), MQR_OK);
     assert_int_equal(mqr_input_count(&m), (uint32_t)g->n_inputs);
     assert_int_equal(mqr_output_count(&m), (uint32_t)g->n_outputs);
     for (int k = 0; k < g->n_inputs; k++) {
@@ -257,47 +272,97 @@ static void test_unsupported_report(void **state)
     conf_free(&cm);
 }
 
-/* ---- corruption ---------------------------------------------------------------------------------- */
+/* ---- load-time checks and corruption ------------------------------------------------------------- */
 
-/* Load one mutated image; if it loads and may run, run it with inputs sized as the file now says.
- * A mutated image with steps is not run: the loader checks every offset, count and extent, but not
- * whether a kernel's parameters and shapes agree with each other (no per-kernel validators in the
- * kernel ABI yet, docs/MQD_FORMAT.md), so a crafted file can still drive a kernel out of bounds. */
-static int try_image_run(const uint8_t *img, size_t len, int may_run)
+/* Small models with weights, several steps, constant and run-time indices (tests/data/mqd/, made by
+ * make_fuzz_models.py), plus conformance models. Between them the common kernels: conv, gemm, relu,
+ * add with broadcast, maxpool, reshape, transpose, concat, gather, softmax, reduce_mean, resize. */
+static const char *const fuzz_files[] = {"fuzz_cnn", "fuzz_shape", "fuzz_gather_dyn"};
+static const char *const fuzz_conf[] = {"test_shape", "test_relu", "test_add_bcast"};
+
+/* A graph imported from tests/data/mqd/NAME.onnx or the conformance folder. */
+static void import_named(const char *name, int conformance, conf_model *cm)
 {
-    void *buf = aligned_copy(img, len);
-    mqr_model m;
-    mqr_status st = mqr_load(&m, buf, len);
-    assert_true(st >= MQR_OK && st <= MQR_E_LIMIT);
-    assert_non_null(mqr_status_str(st));
-    if (st == MQR_OK && (may_run || m.n_steps == 0) && mqr_arena_size(&m) < ((size_t)64 << 20)) {
-        mq_tensor in[MAX_IO];
-        memset(in, 0, sizeof in);
-        uint32_t ni = mqr_input_count(&m), no = mqr_output_count(&m);
-        int small = ni <= MAX_IO && no <= MAX_IO;
-        for (uint32_t k = 0; small && k < ni + no; k++) {
-            mqr_io_info info;
-            assert_int_equal(k < ni ? mqr_input_info(&m, k, &info) : mqr_output_info(&m, k - ni, &info), MQR_OK);
-            small = info.bytes < ((size_t)64 << 20);
-        }
-        if (small) {
-            for (uint32_t k = 0; k < ni; k++) {
-                mqr_io_info info;
-                assert_int_equal(mqr_input_info(&m, k, &info), MQR_OK);
-                in[k].data = calloc(1, info.bytes + 1);
-                assert_non_null(in[k].data);
-            }
-            void *outs[MAX_IO] = {0};
-            assert_int_equal(rt_run(&m, in, outs), MQR_OK);
-            for (uint32_t k = 0; k < no; k++) free(outs[k]);
-            for (uint32_t k = 0; k < ni; k++) free(in[k].data);
-        }
+    if (conformance) {
+        assert_true(conf_load(name, cm));
+        return;
     }
-    free(buf);
-    return st == MQR_OK;
+    char path[512];
+    memset(cm, 0, sizeof *cm);
+    snprintf(path, sizeof path, "%s/tests/data/mqd/%s.onnx", MAQD_SOURCE_DIR, name);
+    mq_import_opts o = {0};
+    mq_err err = {0};
+    mq_status st = mq_import_onnx_file(path, &o, &cm->res, &err);
+    if (st != MQ_OK) print_message("%s: %s\n", name, err.msg);
+    assert_int_equal(st, MQ_OK);
 }
 
-static int try_image(const uint8_t *img, size_t len) { return try_image_run(img, len, 0); }
+/* A copy of exactly len bytes, 16-byte aligned, so that ASan sees any read past the end. */
+static void *exact_copy(const void *src, size_t len)
+{
+    void *p = NULL;
+    assert_int_equal(posix_memalign(&p, 16, len ? len : 1), 0);
+    if (len) memcpy(p, src, len);
+    return p;
+}
+
+static uint64_t rng_state;
+static uint8_t rng_byte(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint8_t)(rng_state >> 56);
+}
+
+#define FUZZ_MAX_BYTES ((size_t)1 << 32) /* a mutated file may ask for gigabytes: run those too, up to 4 GiB */
+
+typedef struct fuzz_counts {
+    long mutants, refused_raw, loaded, ran, too_big;
+    long by_status[MQR_STATUS_LAST + 1];
+} fuzz_counts;
+
+/* Load one image; when it loads, run it with buffers of exactly the sizes the file declares (arena
+ * from malloc of exactly mqr_arena_size bytes, inputs of random bytes): under ASan any access outside
+ * them is an error. Returns the load status. */
+static mqr_status try_image(const uint8_t *img, size_t len, fuzz_counts *fc)
+{
+    void *buf = exact_copy(img, len);
+    mqr_model m;
+    mqr_status st = mqr_load(&m, buf, len);
+    assert_true(st >= MQR_OK && st <= MQR_STATUS_LAST);
+    assert_non_null(mqr_status_str(st));
+    if (fc) fc->by_status[st]++;
+    if (st == MQR_OK) {
+        uint32_t ni = mqr_input_count(&m), no = mqr_output_count(&m);
+        size_t total = mqr_arena_size(&m);
+        assert_true(ni <= MAX_IO && no <= MAX_IO);
+        mqr_io_info info[2 * MAX_IO];
+        for (uint32_t k = 0; k < ni + no; k++) {
+            assert_int_equal(k < ni ? mqr_input_info(&m, k, &info[k]) : mqr_output_info(&m, k - ni, &info[k]), MQR_OK);
+            total += info[k].bytes;
+        }
+        void *arena = total <= FUZZ_MAX_BYTES ? malloc(mqr_arena_size(&m) ? mqr_arena_size(&m) : 1) : NULL;
+        void *io[2 * MAX_IO] = {0};
+        int have = arena != NULL;
+        for (uint32_t k = 0; have && k < ni + no; k++) {
+            io[k] = malloc(info[k].bytes ? info[k].bytes : 1);
+            have = io[k] != NULL;
+            /* random bytes (NaNs, huge values, indices out of range); a large input (a mutated dim that
+             * the kernel does not read past) keeps the rest as malloc gives it, so it costs no time */
+            for (size_t b = 0; have && k < ni && b < info[k].bytes && b < 4096; b++) ((uint8_t *)io[k])[b] = rng_byte();
+        }
+        if (have) {
+            assert_true(((uintptr_t)arena & 15u) == 0);
+            assert_int_equal(mqr_run(&m, arena, (const void *const *)io, (void *const *)(io + ni)), MQR_OK);
+            if (fc) fc->ran++;
+        } else if (fc) {
+            fc->too_big++;
+        }
+        for (uint32_t k = 0; k < ni + no; k++) free(io[k]);
+        free(arena);
+    }
+    free(buf);
+    return st;
+}
 
 static void recrc(uint8_t *img, size_t len)
 {
@@ -305,51 +370,175 @@ static void recrc(uint8_t *img, size_t len)
     for (int i = 0; i < 4; i++) img[len - 4 + (size_t)i] = (uint8_t)(c >> (8 * i));
 }
 
-static void fuzz_model(const char *test)
+/* Offset of the WEIGHTS section of a valid image (its bytes may be sampled). */
+static void weights_extent(const uint8_t *img, uint32_t *off, uint32_t *size)
+{
+    *off = *size = 0;
+    for (uint32_t i = 0; i < MQR_SEC_LAST; i++) {
+        const uint8_t *e = img + MQR_FMT_HEADER_BYTES + MQR_FMT_SECTION_BYTES * i;
+        uint32_t type, o, sz;
+        memcpy(&type, e, 4);
+        memcpy(&o, e + 4, 4);
+        memcpy(&sz, e + 8, 4);
+        if (type == MQR_SEC_WEIGHTS) {
+            *off = o;
+            *size = sz;
+        }
+    }
+}
+
+static long fuzz_total_mutants, fuzz_total_loaded, fuzz_total_ran;
+
+/* Every byte of the file with each single-bit flip and an xor 0xff, with
+ * the stored CRC (all refused) and with the CRC recomputed (refused by the validators or the kernels'
+ * checks, or loaded and run); every truncation refused. */
+static void fuzz_model(const char *name, int conformance)
 {
     conf_model cm;
-    if (!conf_load(test, &cm)) return;
+    import_named(name, conformance, &cm);
+    const mq_graph *g = cm.res.graph;
     void *bytes = NULL;
     size_t len = 0;
     mq_err err = {0};
-    if (compile(cm.res.graph, &bytes, &len, &err) != MQ_OK) {
-        conf_free(&cm);
-        return;
+    mq_status cst = compile(g, &bytes, &len, &err);
+    if (cst != MQ_OK) print_message("%s: compile: %s\n", name, err.msg);
+    assert_int_equal(cst, MQ_OK);
+    /* the unmodified model loads (every kernel it uses has its check) and matches the executor */
+    void *buf = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose(name, &m, buf, len), MQR_OK);
+    mq_tensor in[MAX_IO], ex[MAX_IO];
+    memset(in, 0, sizeof in);
+    memset(ex, 0, sizeof ex);
+    for (int k = 0; k < g->n_inputs; k++) {
+        const mq_tensor *t = &g->tensors[g->inputs[k]];
+        in[k] = *t;
+        in[k].name = NULL;
+        in[k].data = mq_malloc(mq_nbytes(t) + 1);
+        assert_non_null(in[k].data);
+        static const int64_t idx[4] = {1, 0, -2, 3}; /* indices valid on an axis of 4 or more */
+        for (int64_t i = 0; i < mq_numel(t); i++) {
+            if (t->dtype == MQ_F32) ((float *)in[k].data)[i] = (float)((i * 7 + k * 3) % 11) * 0.25f - 1.2f;
+            else if (t->dtype == MQ_I64) ((int64_t *)in[k].data)[i] = idx[i % 4];
+            else memset(in[k].data, 0, mq_nbytes(t));
+        }
     }
+    assert_int_equal(mq_exec_run(g, in, ex, &err), MQ_OK);
+    void *outs[MAX_IO] = {0};
+    assert_int_equal(rt_run(&m, in, outs), MQR_OK);
+    for (int k = 0; k < g->n_outputs; k++) {
+        const float *a = outs[k], *b = ex[k].data;
+        if (ex[k].dtype != MQ_F32) assert_memory_equal(outs[k], ex[k].data, mq_nbytes(&ex[k]));
+        else
+            for (int64_t i = 0; i < mq_numel(&ex[k]); i++) assert_true(fabsf(a[i] - b[i]) <= 1e-5f + 1e-5f * fabsf(b[i]));
+        free(outs[k]);
+        mq_tensor_free_data(&ex[k]);
+    }
+    for (int k = 0; k < g->n_inputs; k++) mq_free(in[k].data);
+    free(buf);
+
     uint8_t *img = malloc(len);
     assert_non_null(img);
-    assert_true(try_image_run(bytes, len, 1));
-    int loaded_raw = 0, loaded_recrc = 0, n = 0;
-    for (size_t i = 0; i < len; i++)
+    uint32_t w_off, w_size;
+    weights_extent(bytes, &w_off, &w_size);
+    fuzz_counts fc;
+    memset(&fc, 0, sizeof fc);
+    rng_state = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < len; i++) {
         for (int bit = 0; bit <= 8; bit++) { /* each bit, then all 8 (xor 0xff) */
             uint8_t x = bit < 8 ? (uint8_t)(1u << bit) : 0xff;
             memcpy(img, bytes, len);
             img[i] ^= x;
             /* a flip always breaks the CRC (or, inside the stored CRC, disagrees with it) */
-            loaded_raw += try_image(img, len);
-            /* the validators behind the checksum: same flip with a recomputed CRC */
+            mqr_status raw = try_image(img, len, NULL);
+            assert_int_not_equal(raw, MQR_OK);
+            fc.refused_raw++;
+            /* the validators and checks behind the checksum: same flip with a recomputed CRC */
             if (i < len - 4) {
                 recrc(img, len);
-                loaded_recrc += try_image(img, len);
+                fc.mutants++;
+                struct timespec t0, t1;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                fc.loaded += try_image(img, len, &fc) == MQR_OK;
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                double ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+                if (ms > 5 && getenv("MQD_FUZZ_SLOW")) print_message("slow: byte %zu x%02x %.1f ms\n", i, x, ms);
             }
-            n++;
         }
-    assert_int_equal(loaded_raw, 0);
+    }
     /* every truncation */
-    for (size_t l = 0; l < len; l++) assert_false(try_image(bytes, l));
-    print_message("%s: %zu bytes, %d flips: all refused with the stored CRC; %d loaded with a "
-                  "recomputed CRC (run if step-less); %zu truncations refused\n", test, len, n, loaded_recrc, len);
+    for (size_t l = 0; l < len; l++) assert_int_not_equal(try_image(bytes, l, NULL), MQR_OK);
+    print_message("%s: %zu bytes (%u of weights), every byte flipped 9 ways: %ld refused with "
+                  "the stored CRC; with a recomputed CRC %ld mutants: %ld loaded, %ld of them run (%ld not run: over 4 GiB "
+                  "or out of memory); refused as", name, len, w_size, fc.refused_raw, fc.mutants, fc.loaded,
+                  fc.ran, fc.too_big);
+    static const char *const short_name[MQR_STATUS_LAST + 1] = {
+        "OK", "ARG", "HOST", "TRUNCATED", "MAGIC", "VERSION", "CHECKSUM", "SECTION", "STRING",
+        "TENSOR", "STEP", "KERNEL", "PLAN", "IO", "LIMIT", "CHECK", "UNCHECKED"};
+    for (int s = 1; s <= MQR_STATUS_LAST; s++)
+        if (fc.by_status[s]) print_message(" %s %ld", short_name[s], fc.by_status[s]);
+    print_message("; %zu truncations refused\n", len);
+    assert_int_equal(fc.by_status[MQR_E_UNCHECKED], 0);
+    assert_int_equal(fc.ran + fc.too_big, fc.loaded);
+    fuzz_total_mutants += fc.mutants;
+    fuzz_total_loaded += fc.loaded;
+    fuzz_total_ran += fc.ran;
     free(img);
     mq_free(bytes);
-    conf_free(&cm);
+    if (conformance) conf_free(&cm);
+    else mq_import_result_free(&cm.res);
 }
 
 static void test_corruption(void **state)
 {
     (void)state;
-    fuzz_model("test_shape"); /* no steps: header, sections, tensors, weights, io */
-    fuzz_model("test_relu");  /* one step, once the elementwise family has kernels */
-    fuzz_model("test_add_bcast");
+    const char *only = getenv("MQD_FUZZ_ONLY"); /* while debugging: only the models whose name has it */
+    for (size_t i = 0; i < sizeof fuzz_files / sizeof fuzz_files[0]; i++)
+        if (!only || strstr(fuzz_files[i], only)) fuzz_model(fuzz_files[i], 0);
+    for (size_t i = 0; i < sizeof fuzz_conf / sizeof fuzz_conf[0]; i++)
+        if (!only || strstr(fuzz_conf[i], only)) fuzz_model(fuzz_conf[i], 1);
+    print_message("corruption: %ld mutants with a valid CRC, %ld loaded, %ld run\n", fuzz_total_mutants,
+                  fuzz_total_loaded, fuzz_total_ran);
+}
+
+/* A step whose call its kernel cannot make (the conv without its parameters) is refused at load by
+ * the kernel's check, and the loader says which step, kernel and node. */
+static void test_check_refuses(void **state)
+{
+    (void)state;
+    conf_model cm;
+    import_named("fuzz_cnn", 0, &cm);
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_err err = {0};
+    assert_int_equal(compile(cm.res.graph, &bytes, &len, &err), MQ_OK);
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose("fuzz_cnn", &m, img, len), MQR_OK);
+    uint32_t st_off = 0;
+    for (uint32_t i = 0; i < MQR_SEC_LAST; i++) {
+        const uint8_t *e = img + MQR_FMT_HEADER_BYTES + MQR_FMT_SECTION_BYTES * i;
+        uint32_t type;
+        memcpy(&type, e, 4);
+        if (type == MQR_SEC_STEPS) memcpy(&st_off, e + 4, 4);
+    }
+    mqr_fmt_step s;
+    memcpy(&s, img + st_off, sizeof s); /* step 0: the conv */
+    assert_true(s.n_params > 0);
+    s.n_params = 0;
+    memcpy(img + st_off, &s, sizeof s);
+    recrc(img, len);
+    assert_int_equal(mqr_load(&m, img, len), MQR_E_CHECK);
+    int32_t step;
+    const char *kernel, *node;
+    mqr_load_error(&m, &step, &kernel, &node);
+    assert_int_equal(step, 0);
+    assert_string_equal(kernel, "conv_f32");
+    assert_string_equal(node, "conv");
+    assert_int_equal(mqr_arena_size(&m), 0);
+    free(img);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
 }
 
 /* ---- argument checks ----------------------------------------------------------------------------- */
@@ -368,7 +557,13 @@ static void test_arguments(void **state)
     mqr_io_info info;
     assert_int_equal(mqr_input_info(&m, 0, &info), MQR_E_ARG);
     assert_int_equal(mqr_run(&m, junk, NULL, NULL), MQR_E_ARG);
-    for (int s = MQR_OK; s <= MQR_E_LIMIT; s++) assert_true(strlen(mqr_status_str((mqr_status)s)) > 0);
+    for (int s = MQR_OK; s <= MQR_STATUS_LAST; s++) assert_true(strlen(mqr_status_str((mqr_status)s)) > 0);
+    assert_string_equal(mqr_status_str(MQR_STATUS_LAST + 1), "unknown status");
+    int32_t step = 7;
+    const char *kernel = "x";
+    mqr_load_error(&m, &step, &kernel, NULL);
+    assert_int_equal(step, -1);
+    assert_null(kernel);
 }
 
 int main(void)
@@ -378,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_unsupported_report),
+        cmocka_unit_test(test_check_refuses),
         cmocka_unit_test(test_corruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -106,7 +106,7 @@ static void add_node(mq_graph *g, const char *op, const char *name, int n_in, co
     n->n_attr = n_attr;
 }
 
-static mq_graph *make_mlp(void)
+static mq_graph *make_mlp_batch(int64_t batch)
 {
     enum { H = 32 };
     static float w1[H * 784], b1[H], w2[10 * H], b2[10], sc[H], bi[H], mean[H], var[H];
@@ -133,7 +133,7 @@ static mq_graph *make_mlp(void)
     g->opsets[0].domain = "";
     g->opsets[0].version = 13;
     g->n_opsets = 1;
-    int64_t din[4] = {1, 1, 28, 28}, dw1[2] = {H, 784}, dh[1] = {H}, dw2[2] = {10, H}, d10[1] = {10};
+    int64_t din[4] = {batch, 1, 28, 28}, dw1[2] = {H, 784}, dh[1] = {H}, dw2[2] = {10, H}, d10[1] = {10};
     int x = add_tensor(g, "input", 4, din, NULL);
     g->tensors[x].is_input = 1;
     g->tensors[x].sym_mask = 1;
@@ -159,6 +159,8 @@ static mq_graph *make_mlp(void)
     if (mq_graph_infer(g, (int64_t)1 << 32, &e) != MQ_OK) fail_msg("%s", e.msg);
     return g;
 }
+
+static mq_graph *make_mlp(void) { return make_mlp_batch(1); }
 
 static mq_trainer *mlp_trainer(const mq_train_opts *o)
 {
@@ -358,6 +360,35 @@ static void test_cnn_finetune_and_export(void **state)
     mq_data_close(test);
 }
 
+/* Distillation from the float MLP (the teacher runs at the training batch size), without labels too. */
+static void test_distillation(void **state)
+{
+    (void)state;
+    mq_dataset *ds = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
+    mq_train_opts o;
+    mlp_opts(&o);
+    o.distill = 1;
+    o.epochs = 2;
+    mq_trainer *tr = NULL;
+    mq_err e;
+    mq_err_clear(&e);
+    if (mq_trainer_new(make_mlp(), make_mlp_batch(32), &o, &tr, &e) != MQ_OK) fail_msg("%s", e.msg);
+    if (mq_trainer_calibrate(tr, ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+    double loss[2];
+    run_epochs(tr, ds, 0, 2, loss);
+    print_message("MLP (3,4) with distillation: losses %.4f %.4f\n", loss[0], loss[1]);
+    assert_true(isfinite(loss[1]) && loss[1] < loss[0]);
+    /* unlabelled: the loss is the KL term alone */
+    float x[32 * 784];
+    for (int i = 0; i < 32 * 784; i++) x[i] = (float)((i % 17) * 0.1 - 0.8);
+    double l = -1;
+    int cor = 0;
+    if (mq_trainer_step(tr, x, NULL, 32, 0.01f, &l, &cor, &e) != MQ_OK) fail_msg("%s", e.msg);
+    assert_true(l >= 0 && isfinite(l));
+    mq_trainer_free(tr);
+    mq_data_close(ds);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -382,6 +413,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_options),
         cmocka_unit_test(test_mlp_learns),
+        cmocka_unit_test(test_distillation),
         cmocka_unit_test(test_same_seed_same_weights),
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_cnn_finetune_and_export),

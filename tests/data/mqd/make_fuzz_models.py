@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+# make_fuzz_models.py: writes the small ONNX models tests/unit/test_mqd.c compiles to .mqd and corrupts
+# byte by byte (weights as initializers, several steps, constant and run-time indices). Needs python3-onnx.
+import os
+
+import numpy as np
+from onnx import TensorProto, checker, helper, numpy_helper, save
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+rng = np.random.default_rng(3)
+
+
+def init(name, arr):
+    return numpy_helper.from_array(arr, name)
+
+
+def write(name, nodes, inputs, outputs, inits):
+    g = helper.make_graph(nodes, name, inputs, outputs, inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="maqd-tests")
+    m.ir_version = 7
+    checker.check_model(m)
+    save(m, os.path.join(HERE, name + ".onnx"))
+
+
+def f32(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# Conv -> Relu -> MaxPool -> Reshape -> Gemm -> Softmax, with weights
+write("fuzz_cnn",
+      [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], name="conv", pads=[1, 1, 1, 1]),
+       helper.make_node("Relu", ["c1"], ["r1"], name="relu"),
+       helper.make_node("MaxPool", ["r1"], ["p1"], name="pool", kernel_shape=[2, 2], strides=[2, 2]),
+       helper.make_node("Reshape", ["p1", "shape"], ["f1"], name="flatten"),
+       helper.make_node("Gemm", ["f1", "w2", "b2"], ["g1"], name="fc", transB=1),
+       helper.make_node("Softmax", ["g1"], ["y"], name="softmax", axis=-1)],
+      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 6, 6])],
+      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])],
+      [init("w1", f32(3, 2, 3, 3)), init("b1", f32(3)), init("shape", np.array([1, 27], np.int64)),
+       init("w2", f32(4, 27)), init("b2", f32(4))])
+
+# Add (broadcast) -> Transpose -> Concat -> Gather (constant indices, one negative) -> ReduceMean -> Resize
+write("fuzz_shape",
+      [helper.make_node("Add", ["a", "b"], ["s"], name="add"),
+       helper.make_node("Transpose", ["s"], ["t"], name="transpose", perm=[2, 0, 1]),
+       helper.make_node("Concat", ["t", "k"], ["c"], name="concat", axis=0),
+       helper.make_node("Gather", ["c", "idx"], ["g"], name="gather", axis=0),
+       helper.make_node("ReduceMean", ["g"], ["m"], name="mean", axes=[2], keepdims=1),
+       helper.make_node("Resize", ["m", "", "scales"], ["y"], name="resize", mode="nearest")],
+      [helper.make_tensor_value_info("a", TensorProto.FLOAT, [2, 3, 4]),
+       helper.make_tensor_value_info("b", TensorProto.FLOAT, [4])],
+      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 4, 2])],
+      [init("k", f32(1, 2, 3)), init("idx", np.array([4, -1, 0], np.int64)),
+       init("scales", np.array([1, 2, 2], np.float32))])
+
+# Gather with indices known only at run time (the kernel bounds them itself), then Softmax
+write("fuzz_gather_dyn",
+      [helper.make_node("Gather", ["data", "idx"], ["g"], name="gather", axis=1),
+       helper.make_node("Softmax", ["g"], ["y"], name="softmax", axis=1)],
+      [helper.make_tensor_value_info("data", TensorProto.FLOAT, [2, 5]),
+       helper.make_tensor_value_info("idx", TensorProto.INT64, [3])],
+      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
+      [])
