@@ -25,7 +25,8 @@ typedef enum mqr_status {
     MQR_E_SECTION,    /* section table: unknown/duplicate/missing section, bad offset, size or alignment */
     MQR_E_STRING,     /* a string offset outside the string section or a string without its NUL */
     MQR_E_TENSOR,     /* a tensor descriptor: bad dtype, rank, dim, location or bytes outside its region */
-    MQR_E_STEP,       /* a step: bad tensor index, parameter range, scratch, or writes a read-only tensor */
+    MQR_E_STEP,       /* a step: bad tensor index, parameter range, scratch, writes a read-only tensor, or an
+                       * output partly overlapping an input */
     MQR_E_KERNEL,     /* a kernel this runtime does not have */
     MQR_E_PLAN,       /* the memory plan: arena/scratch sizes inconsistent or too large */
     MQR_E_IO,         /* graph inputs/outputs: bad count or index, or a location that does not match */
@@ -39,10 +40,11 @@ const char *mqr_status_str(mqr_status s);
 
 /* Distinct kernels one model may use (the kernel functions are resolved once at load into mqr_model). */
 #define MQR_MAX_MODEL_KERNELS 64
-/* Inputs plus outputs of one step: the loader builds each step's call on its stack (about 48 bytes a
- * tensor) to run the kernel's check. A model beyond it is refused with MQR_E_LIMIT. */
+/* Inputs plus outputs of one step: the loader builds each step's call on its stack to run the kernel's
+ * check (44 bytes a tensor on a 32-bit target: 1.4 KiB at 32). A model beyond it is refused with
+ * MQR_E_LIMIT; build with -DMQR_MAX_STEP_IO=n for wider steps (a concatenation of many inputs). */
 #ifndef MQR_MAX_STEP_IO
-#define MQR_MAX_STEP_IO 64
+#define MQR_MAX_STEP_IO 32
 #endif
 
 /* A loaded model: lives in the caller's memory (fixed size) and points into the caller's buffer,

@@ -28,7 +28,7 @@ const char *mqr_status_str(mqr_status s)
     case MQR_E_SECTION: return "bad section table (missing, duplicate or unknown section, or bad offset, size or alignment)";
     case MQR_E_STRING: return "bad string reference";
     case MQR_E_TENSOR: return "bad tensor descriptor (dtype, rank, dims, location or bytes out of range)";
-    case MQR_E_STEP: return "bad step (tensor index, parameter range, scratch, or writes a read-only tensor)";
+    case MQR_E_STEP: return "bad step (tensor index, parameter range, scratch, writes a read-only tensor, or an output partly overlapping an input)";
     case MQR_E_KERNEL: return "the model needs a kernel this runtime does not have";
     case MQR_E_PLAN: return "bad memory plan";
     case MQR_E_IO: return "bad graph inputs/outputs";
