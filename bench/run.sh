@@ -7,6 +7,7 @@
 #        BENCH_MODELS="resnet18 mobilenetv2 fashion_cnn fashion_resnet"   a subset
 #        BENCH_NO_O3=1     skip the second emitted-C build (-O3 -march=native)
 #        CC=cc             the compiler for the harnesses and the emitted C
+#        BENCH_SWEEP=1     also: fashion_cnn's emitted C under gcc/clang x -O2/-O3 x generic/-march=native
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +21,7 @@ cflags_std="-std=c99 -w"          # the emitted C's own warnings are checked by 
 o2="-O2"
 o3="-O3 -march=native"
 mkdir -p "$work"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # One core, one thread everywhere. OPENBLAS_CORETYPE is left as the environment has it.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -92,6 +94,7 @@ for m in $models; do
   timed t "$maqdc" "$onnx" -o "$d/model.mqd"; R[$m,mqd_compile]=$t
   R[$m,weights]=$(sed -n 's/.*weights (\([0-9]*\) bytes).*/\1/p' <<<"$out_line")
   R[$m,arena]=$(sed -n 's/.*arena \([0-9]*\) bytes.*/\1/p' <<<"$out_line")
+  R[$m,macs]=$("$maqdc" info "$onnx" | sed -n 's/^MACs: *\([0-9]*\).*/\1/p')
   if timed t "$maqdc" "$onnx" -o "$d/bm.c" --prefix bm 2>"$d/emit.err"; then
     R[$m,c_compile]=$t; R[$m,c_arena]=$(sed -n 's/.*arena \([0-9]*\) bytes.*/\1/p' <<<"$out_line")
     R[$m,c_src_mb]=$(awk -v b="$(stat -c %s "$d/bm.c")" 'BEGIN { printf "%.0f", b / 1e6 }')
@@ -142,8 +145,8 @@ rss() { local v; v=$(kv maxrss_kb "${R[$1]:-}"); [ -n "$v" ] && awk -v k="$v" 'B
 
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 echo
-echo "maqd benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $cpu ($(nproc) cores), pinned: ${pin[*]:-no (taskset unavailable)}," \
-     "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "maqd benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $cpu ($(getconf _NPROCESSORS_ONLN) cores), pinned:" \
+     "${pin[*]:-no (taskset unavailable)}; load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "emitted C: $cc $o2, and $o3; runtime: libmaqdrt.a ($bt: $rtflags), harness -O2; onnxruntime-node" \
      "$(node -p "require('$root/bench/ort/node_modules/onnxruntime-node/package.json').version"), 1 thread, graph opt all"
 echo "Each backend: 2 warm-up runs, then timed runs for ~${secs} s (at least 5); runs = count (C -O2, C -O3n, .mqd, ort)."
@@ -156,11 +159,12 @@ for what in wall cpu; do
     echo; echo "Latency, process CPU time per run (ms; leaves out time other jobs on the core take): median (min)"
   fi
   echo
-  echo "| model | C -O2 | C -O3 native | runtime .mqd | onnxruntime | C -O2 / ort | C -O3n / ort | .mqd / ort | runs | rel. L2 vs ort (C, .mqd) |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+  echo "| model | GMAC | C -O2 | C -O3 native | runtime .mqd | onnxruntime | C -O2 / ort | C -O3n / ort | .mqd / ort | runs | rel. L2 vs ort (C, .mqd) |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
   for m in $models; do
     cell() { printf '%s (%s)' "$(num "$1" $f)" "$(num "$1" $fm)"; }
-    echo "| $m | $(cell "$m,c_O2") | $(cell "$m,c_O3") | $(cell "$m,mqd") | $(cell "$m,ort") | $(ratio "$m,c_O2" "$m" $f) | $(ratio "$m,c_O3" "$m" $f) | $(ratio "$m,mqd" "$m" $f) | $(runs "$m,c_O2"), $(runs "$m,c_O3"), $(runs "$m,mqd"), $(runs "$m,ort") | ${R[$m,err_c]}, ${R[$m,err_mqd]} |"
+    gmac=$([ -n "${R[$m,macs]}" ] && awk -v v="${R[$m,macs]}" 'BEGIN { printf "%.3f", v / 1e9 }' || echo -)
+    echo "| $m | $gmac | $(cell "$m,c_O2") | $(cell "$m,c_O3") | $(cell "$m,mqd") | $(cell "$m,ort") | $(ratio "$m,c_O2" "$m" $f) | $(ratio "$m,c_O3" "$m" $f) | $(ratio "$m,mqd" "$m" $f) | $(runs "$m,c_O2"), $(runs "$m,c_O3"), $(runs "$m,mqd"), $(runs "$m,ort") | ${R[$m,err_c]}, ${R[$m,err_mqd]} |"
   done
 done
 echo
@@ -177,9 +181,37 @@ echo
 echo "Compile time, s: wall (CPU user+sys). maqdc: the whole process (import, lower, plan, write); goal < 2 s."
 echo "cc: the emitted C with the harness (\"cached\": the build of an earlier run with identical C, flags and cc)."
 echo
-echo "| model | maqdc -o x.mqd | maqdc -o x.c | emitted C (MB) | cc -O2 | cc -O3 -march=native | onnxruntime session load |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "Load (s, wall): mqr_load of the .mqd (validation and CRC-32 of the whole file); onnxruntime's session create."
+echo
+echo "| model | maqdc -o x.mqd | maqdc -o x.c | emitted C (MB) | cc -O2 | cc -O3 -march=native | mqr_load | onnxruntime session load |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
 for m in $models; do
-  ol=$(kv load_ms "${R[$m,ort]:-}")
-  echo "| $m | ${R[$m,mqd_compile]} | ${R[$m,c_compile]} | ${R[$m,c_src_mb]:--} | ${R[$m,cc_O2]:--} | ${R[$m,cc_O3]:--} | $([ -n "$ol" ] && awk -v v="$ol" 'BEGIN { printf "%.2f", v / 1000 }' || echo -) |"
+  sec() { [ -n "$1" ] && awk -v v="$1" 'BEGIN { printf "%.2f", v / 1000 }' || echo -; }
+  echo "| $m | ${R[$m,mqd_compile]} | ${R[$m,c_compile]} | ${R[$m,c_src_mb]:--} | ${R[$m,cc_O2]:--} | ${R[$m,cc_O3]:--} |" \
+       "$(sec "$(kv load_ms "${R[$m,mqd]:-}")") | $(sec "$(kv load_ms "${R[$m,ort]:-}")") |"
 done
+
+# ---- optional: how the emitted C's speed depends on the compiler and flags (small model, cheap) -------
+if [ -n "${BENCH_SWEEP:-}" ] && [ -f "$work/fashion_cnn/bm.c" ]; then
+  d="$work/fashion_cnn"
+  echo
+  echo "Compiler and flags, fashion_cnn's emitted C: process CPU time per run (ms), median (min); onnxruntime: $(num fashion_cnn,ort cpu_median_ms)"
+  echo
+  echo "| compiler | -O2 | -O2 -march=native | -O3 | -O3 -march=native |"
+  echo "|---|---:|---:|---:|---:|"
+  for c in gcc clang; do
+    command -v "$c" >/dev/null 2>&1 || continue
+    row="| $c $("$c" -dumpversion) |"
+    for flags in "-O2" "-O2 -march=native" "-O3" "-O3 -march=native"; do
+      if "$c" $flags $cflags_std -D_POSIX_C_SOURCE=200809L -I"$root" -I"$d" "$root/bench/bench_c.c" "$d/bm.c" -lm \
+           -o "$d/sweep" 2>/dev/null; then
+        l=$("${pin[@]}" "$d/sweep" "$work/in/fashion_input_1.npy" --seconds 1)
+        row+=" $(printf '%.2f (%.2f)' "$(kv cpu_median_ms "$l")" "$(kv cpu_min_ms "$l")") |"
+      else
+        row+=" - |"
+      fi
+    done
+    echo "$row"
+  done
+  rm -f "$d/sweep"
+fi
