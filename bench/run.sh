@@ -47,7 +47,7 @@ maqdc="$build/maqdc"
 rtlib="$build/runtime/libmaqdrt.a"
 bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 rtflags=$(sed -n "s/^CMAKE_C_FLAGS_$(tr a-z A-Z <<<"${bt:-none}"):[A-Z]*=//p" "$build/CMakeCache.txt")
-"$cc" -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -I"$root" "$root/bench/bench_mqd.c" "$rtlib" -lm -o "$work/bench_mqd"
+"$cc" -O2 -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -I"$root" "$root/bench/bench_mqd.c" "$rtlib" -lm -o "$work/bench_mqd"
 
 # ---- models and inputs (generated, cached in the build tree) ----------------------------------------
 if [ ! -f "$work/models/resnet18.onnx" ] || [ ! -f "$work/models/mobilenetv2.onnx" ]; then
