@@ -238,15 +238,8 @@ mq_status mq_tensor_write_npy(const char *path, const mq_tensor *t, mq_err *err)
     if (!descr) return mq_fail(err, MQ_ERR_UNSUPPORTED, "%s: cannot write dtype %s", path, mq_dtype_name(t->dtype));
     if (t->rank < 0 || t->rank > MQ_MAX_RANK)
         return mq_fail(err, MQ_ERR_INVALID, "%s: tensor has no known shape", path);
-    int64_t numel;
-    if (mq_tp_numel(t->dims, t->rank, INT64_MAX, "tensor", &numel, err) != MQ_OK) {
-        mq_err_prefix(err, "%s: ", path);
-        return err ? err->code : MQ_ERR_INVALID;
-    }
     size_t nbytes;
-    if ((uint64_t)numel > SIZE_MAX || mq_mul_size((size_t)numel, mq_dtype_size(t->dtype), &nbytes))
-        return mq_fail(err, MQ_ERR_LIMIT, "%s: tensor too large", path);
-    if (!t->data && nbytes) return mq_fail(err, MQ_ERR_INVALID, "%s: tensor has no data", path);
+    MQ_TRY(mq_tensor_write_bytes(path, t, &nbytes, err));
 
     /* Header exactly as numpy.save writes it: dict, spaces, '\n'; total prefix a multiple of 64. */
     char hdr[512];

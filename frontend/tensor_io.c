@@ -196,21 +196,27 @@ mq_status mq_tensor_read_file_as(const char *path, int32_t declared, mq_tensor *
     return st;
 }
 
+mq_status mq_tensor_write_bytes(const char *path, const mq_tensor *t, size_t *nbytes, mq_err *err)
+{
+    int64_t numel;
+    if (mq_tp_numel(t->dims, t->rank, INT64_MAX, "tensor", &numel, err) != MQ_OK) {
+        mq_err_prefix(err, "%s: ", path);
+        return err ? err->code : MQ_ERR_INVALID;
+    }
+    if ((uint64_t)numel > SIZE_MAX || mq_mul_size((size_t)numel, mq_dtype_size(t->dtype), nbytes))
+        return mq_fail(err, MQ_ERR_LIMIT, "%s: tensor too large", path);
+    if (!t->data && *nbytes) return mq_fail(err, MQ_ERR_INVALID, "%s: tensor has no data", path);
+    return MQ_OK;
+}
+
 mq_status mq_tensor_write_pb(const char *path, const mq_tensor *t, mq_err *err)
 {
     if (t->rank < 0 || t->rank > MQ_MAX_RANK)
         return mq_fail(err, MQ_ERR_INVALID, "%s: tensor has no known shape", path);
     if (!mq_dtype_supported(t->dtype))
         return mq_fail(err, MQ_ERR_UNSUPPORTED, "%s: cannot write dtype %s", path, mq_dtype_name(t->dtype));
-    int64_t numel;
-    if (mq_tp_numel(t->dims, t->rank, INT64_MAX, "tensor", &numel, err) != MQ_OK) {
-        mq_err_prefix(err, "%s: ", path);
-        return err ? err->code : MQ_ERR_INVALID;
-    }
     size_t nbytes;
-    if ((uint64_t)numel > SIZE_MAX || mq_mul_size((size_t)numel, mq_dtype_size(t->dtype), &nbytes))
-        return mq_fail(err, MQ_ERR_LIMIT, "%s: tensor too large", path);
-    if (!t->data && nbytes) return mq_fail(err, MQ_ERR_INVALID, "%s: tensor has no data", path);
+    MQ_TRY(mq_tensor_write_bytes(path, t, &nbytes, err));
 
     Onnx__TensorProto tp = ONNX__TENSOR_PROTO__INIT;
     int64_t dims[MQ_MAX_RANK];

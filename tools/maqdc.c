@@ -215,7 +215,7 @@ static int check_out_dir(const char *dir)
     return 0;
 }
 
-static int ensure_dir(const char *dir)
+int maqdc_ensure_dir(const char *dir)
 {
     struct stat st;
     if (stat(dir, &st) == 0) {
@@ -284,7 +284,7 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "maqdc: %s: %s\n", c.model, msg_of(&err));
         goto done;
     }
-    if (ensure_dir(c.out_dir)) goto done;
+    if (maqdc_ensure_dir(c.out_dir)) goto done;
     for (int i = 0; i < g->n_outputs; i++) {
         char path[4096];
         int pl = snprintf(path, sizeof path, "%s/output_%d.pb", c.out_dir, i);

@@ -17,5 +17,7 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
 /* Lines for `maqdc info`: the lowered program (steps, kernels, weights, arena with scratch), or why
  * the model cannot be compiled yet. */
 void maqdc_info_program(const mq_graph *g, FILE *f);
+/* Create the output directory if missing (tools/maqdc.c); prints the error; 0 on success. */
+int maqdc_ensure_dir(const char *dir);
 
 #endif

@@ -193,20 +193,6 @@ done:
 
 /* ---- run a .mqd -------------------------------------------------------------------------------- */
 
-static int ensure_dir(const char *dir)
-{
-    struct stat st;
-    if (stat(dir, &st) == 0) {
-        if (S_ISDIR(st.st_mode)) return 0;
-        fprintf(stderr, "maqdc: %s: output dir exists and is not a directory\n", dir);
-        return -1;
-    }
-    if (mkdir(dir, 0777) != 0) {
-        fprintf(stderr, "maqdc: %s: cannot create the output dir: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    return 0;
-}
 
 /* Input file k against the model's input k: same dtype and shape. */
 static int check_input(const char *model, const char *file, uint32_t k, const mqr_io_info *info,
@@ -297,7 +283,7 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
         fprintf(stderr, "maqdc: %s: %s\n", model, mqr_status_str(rs));
         goto done;
     }
-    if (ensure_dir(out_dir)) goto done;
+    if (maqdc_ensure_dir(out_dir)) goto done;
     for (uint32_t k = 0; k < n_out; k++) {
         mqr_io_info info;
         mqr_output_info(&m, k, &info);
