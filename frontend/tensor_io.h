@@ -20,7 +20,7 @@ mq_status mq_tensor_write_pb(const char *path, const mq_tensor *t, mq_err *err);
 mq_status mq_tensor_write_npy(const char *path, const mq_tensor *t, mq_err *err);
 void mq_tensor_free_data(mq_tensor *t); /* frees t->data only (never t->name) and sets it NULL */
 /* For writers: the data bytes of t (rank known), checking overflow and that data is present. */
-mq_status mq_tensor_write_bytes(const char *path, const mq_tensor *t, size_t *nbytes, mq_err *err); /* frees t->data only (never t->name) and sets it NULL */
+mq_status mq_tensor_write_bytes(const char *path, const mq_tensor *t, size_t *nbytes, mq_err *err);
 
 /* Read a whole file (at most max_bytes) into mq_malloc'ed memory. */
 mq_status mq_read_file(const char *path, size_t max_bytes, void **buf, size_t *len, mq_err *err);
