@@ -104,8 +104,12 @@ static void conv_kparams(const conv_geom *g, mq_kcall *kc)
     kc->n_p = 11;
 }
 
-/* im2col tiles are sized to about this many bytes of scratch (at least one output row). */
-#define CONV_TILE_BYTES 65536
+/* im2col tiles are sized to about this many bytes of scratch (at least one output row); see
+ * MAQD_CONV_TILE_BYTES in runtime/kernels/conv.h. */
+#ifndef MAQD_CONV_TILE_BYTES
+#define MAQD_CONV_TILE_BYTES 262144
+#endif
+#define CONV_TILE_BYTES MAQD_CONV_TILE_BYTES
 
 static mq_status conv_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
                             mq_err *err)
