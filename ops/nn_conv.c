@@ -71,23 +71,35 @@ static mq_status conv_geometry(const mq_node *n, const mq_tensor *x, const mq_te
 
 /* ---- Conv ---------------------------------------------------------------------------------------- */
 
-static mq_status conv_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+typedef mq_status (*geometry_fn)(const mq_node *n, const mq_tensor *x, const mq_tensor *w, conv_geom *g,
+                                  mq_err *err);
+
+/* Inference shared by Conv and ConvTranspose: X, W, optional B of one float dtype; the geometry
+ * function gives the output shape. */
+static mq_status conv_like_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                 geometry_fn geometry, mq_err *err)
 {
     MQ_TRY(mq_require_input(n, in, 0, err));
     MQ_TRY(mq_require_input(n, in, 1, err));
     MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
-    if (in[1]->dtype != in[0]->dtype || (nn_opt(n, in, 2) && nn_opt(n, in, 2)->dtype != in[0]->dtype))
+    const mq_tensor *b = nn_opt(n, in, 2);
+    if (in[1]->dtype != in[0]->dtype || (b && b->dtype != in[0]->dtype))
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "X, W and B must have the same dtype");
     if (nn_unknown(in[0]) || nn_unknown(in[1])) {
         mq_set_out(out[0], in[0]->dtype, -1, NULL);
         return MQ_OK;
     }
     conv_geom g;
-    MQ_TRY(conv_geometry(n, in[0], in[1], &g, err));
-    if (nn_opt(n, in, 2) && nn_opt(n, in, 2)->rank >= 0 && (nn_opt(n, in, 2)->rank != 1 || nn_opt(n, in, 2)->dims[0] != g.out_dims[1]))
+    MQ_TRY(geometry(n, in[0], in[1], &g, err));
+    if (b && b->rank >= 0 && (b->rank != 1 || b->dims[0] != g.out_dims[1]))
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "bias must have %lld values", (long long)g.out_dims[1]);
     mq_set_out(out[0], in[0]->dtype, g.rank, g.out_dims);
     return MQ_OK;
+}
+
+static mq_status conv_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return conv_like_infer(n, in, out, conv_geometry, err);
 }
 
 /* Kernel parameters p[0..10] shared by conv_f32 and conv_transpose_f32 (see runtime/kernels/conv.h). */
@@ -342,21 +354,7 @@ static mq_status convt_geometry(const mq_node *n, const mq_tensor *x, const mq_t
 
 static mq_status convt_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    MQ_TRY(mq_require_input(n, in, 0, err));
-    MQ_TRY(mq_require_input(n, in, 1, err));
-    MQ_TRY(mq_require_dtype(n, in[0], mq_types_float, err));
-    if (in[1]->dtype != in[0]->dtype || (nn_opt(n, in, 2) && nn_opt(n, in, 2)->dtype != in[0]->dtype))
-        return mq_node_fail(err, n, MQ_ERR_SHAPE, "X, W and B must have the same dtype");
-    if (nn_unknown(in[0]) || nn_unknown(in[1])) {
-        mq_set_out(out[0], in[0]->dtype, -1, NULL);
-        return MQ_OK;
-    }
-    conv_geom g;
-    MQ_TRY(convt_geometry(n, in[0], in[1], &g, err));
-    if (nn_opt(n, in, 2) && nn_opt(n, in, 2)->rank >= 0 && (nn_opt(n, in, 2)->rank != 1 || nn_opt(n, in, 2)->dims[0] != g.out_dims[1]))
-        return mq_node_fail(err, n, MQ_ERR_SHAPE, "bias must have %lld values", (long long)g.out_dims[1]);
-    mq_set_out(out[0], in[0]->dtype, g.rank, g.out_dims);
-    return MQ_OK;
+    return conv_like_infer(n, in, out, convt_geometry, err);
 }
 
 static mq_status convt_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,

@@ -138,8 +138,9 @@ static mq_status read_reduction(const mq_node *n, red_kind *k, mq_err *err)
     return MQ_OK;
 }
 
-static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
-                                     mq_err *err)
+/* The inputs common to ScatterElements and ScatterND: data, integer indices, updates of data's
+ * dtype, and a valid reduction attribute. */
+static mq_status scatter_inputs_check(const mq_node *n, const mq_tensor *const *in, mq_err *err)
 {
     MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
     MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
@@ -149,6 +150,13 @@ static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *i
     if (in[2]->dtype != in[0]->dtype)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates dtype %s differs from data dtype %s",
                             mq_dtype_name(in[2]->dtype), mq_dtype_name(in[0]->dtype));
+    return MQ_OK;
+}
+
+static mq_status scatter_elems_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                     mq_err *err)
+{
+    MQ_TRY(scatter_inputs_check(n, in, err));
     if (in[0]->rank >= 0 && in[1]->rank >= 0) {
         int axis = 0;
         MQ_TRY(elems_check(n, in[0], in[1], &axis, err));
@@ -272,14 +280,7 @@ static mq_status scatternd_check(const mq_node *n, const mq_tensor *x, const mq_
 static mq_status scatternd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
 {
-    MQ_TRY(mq_sh_require(n, in, 0, NULL, err));
-    MQ_TRY(mq_sh_require(n, in, 1, mq_types_index, err));
-    MQ_TRY(mq_sh_require(n, in, 2, NULL, err));
-    red_kind k = RED_NONE;
-    MQ_TRY(read_reduction(n, &k, err));
-    if (in[2]->dtype != in[0]->dtype)
-        return mq_node_fail(err, n, MQ_ERR_SHAPE, "updates dtype %s differs from data dtype %s",
-                            mq_dtype_name(in[2]->dtype), mq_dtype_name(in[0]->dtype));
+    MQ_TRY(scatter_inputs_check(n, in, err));
     if (in[0]->rank >= 0 && in[1]->rank >= 0 && in[2]->rank >= 0) MQ_TRY(scatternd_check(n, in[0], in[1], in[2], err));
     mq_set_like(out[0], in[0]);
     return MQ_OK;
