@@ -355,15 +355,11 @@ static int mqd_expected_report(const char *filter)
 }
 /* ==== end of --backend mqd expected-pass list ==================================================== */
 
-/* Runs in the child: import, run every data set, compare. Returns the result kind. */
-static result_kind run_test(const test_case *tc, char *msg, size_t n)
+/* Import the test's model with symbolic input dims pinned from the first data set's inputs, as
+ * `maqdc run` pins them from its input files. */
+static mq_status import_for_first_set(const test_case *tc, const char *path, const mq_import_opts *opts,
+                                      mq_import_result *res, mq_err *err)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/model.onnx", tc->dir);
-    mq_import_opts opts = {0};
-    mq_import_result res = {0};
-    mq_err err = {0};
-    /* Specialize symbolic input dims to the first data set's inputs, as `maqdc run` does. */
     mq_tensor first[MAX_IO];
     memset(first, 0, sizeof first);
     int n_first = 0;
@@ -374,8 +370,20 @@ static result_kind run_test(const test_case *tc, char *msg, size_t n)
         mq_err e2 = {0};
         if (mq_tensor_read_file_as(p, tc->in_type[n_first], &first[n_first], &e2) != MQ_OK) break;
     }
-    mq_status st = mq_import_onnx_for_inputs(path, &opts, first, n_first, &res, &err);
+    mq_status st = mq_import_onnx_for_inputs(path, opts, first, n_first, res, err);
     for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&first[k]);
+    return st;
+}
+
+/* Runs in the child: import, run every data set, compare. Returns the result kind. */
+static result_kind run_test(const test_case *tc, char *msg, size_t n)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/model.onnx", tc->dir);
+    mq_import_opts opts = {0};
+    mq_import_result res = {0};
+    mq_err err = {0};
+    mq_status st = import_for_first_set(tc, path, &opts, &res, &err);
     if (st != MQ_OK) {
         snprintf(msg, n, "import: %s", err.msg);
         mq_import_result_free(&res);
@@ -663,18 +671,7 @@ static void c_prepare(int i, const test_case *tc)
     mq_import_opts opts = {0};
     mq_import_result res = {0};
     mq_err err = {0};
-    mq_tensor first[MAX_IO];
-    memset(first, 0, sizeof first);
-    int n_first = 0;
-    for (; n_first < MAX_IO; n_first++) { /* symbolic dims from the first set's inputs, as run_test */
-        char p[1400];
-        snprintf(p, sizeof p, "%s/test_data_set_0/input_%d.pb", tc->dir, n_first);
-        if (!file_exists(p)) break;
-        mq_err e2 = {0};
-        if (mq_tensor_read_file_as(p, tc->in_type[n_first], &first[n_first], &e2) != MQ_OK) break;
-    }
-    mq_status st = mq_import_onnx_for_inputs(path, &opts, first, n_first, &res, &err);
-    for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&first[k]);
+    mq_status st = import_for_first_set(tc, path, &opts, &res, &err);
     if (st != MQ_OK) {
         snprintf(msg, sizeof msg, "import: %s", err.msg);
         c_put_prep(i, R_FAIL, msg);
