@@ -1,6 +1,7 @@
 /* elementwise.c: op family 'elementwise' (see core/op.h): binary and variadic ops (arithmetic, Pow,
  * Mod, BitShift, logic, comparisons, PRelu, Where, Max/Min/Sum/Mean), their lowering and the table. */
 #include "ops/elementwise_impl.h"
+#include "ops/grad.h"
 
 #include <string.h>
 
@@ -207,7 +208,96 @@ static mq_status bin_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     return mq_forward_lowered(n, in, out, err);
 }
 
+/* Element k of a broadcast binary op: offsets of a and b for each output element, walked in order. */
+typedef struct bcast_walk {
+    int rank;
+    int64_t dims[MQ_MAX_RANK], sa[MQ_MAX_RANK], sb[MQ_MAX_RANK], idx[MQ_MAX_RANK];
+    int64_t oa, ob;
+} bcast_walk;
+
+static void walk_init(bcast_walk *w, const mq_tensor *y, const mq_tensor *a, const mq_tensor *b)
+{
+    memset(w, 0, sizeof *w);
+    w->rank = y->rank;
+    memcpy(w->dims, y->dims, sizeof(int64_t) * (size_t)(y->rank > 0 ? y->rank : 0));
+    mq_broadcast_strides(a, y->rank, y->dims, w->sa);
+    mq_broadcast_strides(b, y->rank, y->dims, w->sb);
+}
+
+static void walk_next(bcast_walk *w)
+{
+    for (int d = w->rank - 1; d >= 0; d--) {
+        w->oa += w->sa[d];
+        w->ob += w->sb[d];
+        if (++w->idx[d] < w->dims[d]) return;
+        w->oa -= w->sa[d] * w->dims[d];
+        w->ob -= w->sb[d] * w->dims[d];
+        w->idx[d] = 0;
+    }
+}
+
+/* ---- backward of Add, Sub, Mul ----------------------------------------------------------------- */
+
+/* Float32, numpy broadcasting (opset >= 7, or the legacy 'broadcast' without 'axis': the same rule). */
+static mq_status bin_grad_check(const mq_node *n, const mq_tensor *y, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, y, err));
+    if (n->opset < 7 && mq_attr_get(n, "axis"))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "backward of the legacy 'axis' broadcast is not supported");
+    return MQ_OK;
+}
+
+static mq_status add_sub(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                         const float *const *dout, float *const *din, float sign_b, mq_err *err)
+{
+    MQ_TRY(bin_grad_check(n, out[0], err));
+    if (din[0]) mq_grad_unbroadcast(dout[0], out[0]->rank, out[0]->dims, in[0], 1.0f, din[0]);
+    if (din[1]) mq_grad_unbroadcast(dout[0], out[0]->rank, out[0]->dims, in[1], sign_b, din[1]);
+    return MQ_OK;
+}
+
+static mq_status add_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              const float *const *dout, float *const *din, mq_err *err)
+{
+    return add_sub(n, in, out, dout, din, 1.0f, err);
+}
+
+static mq_status sub_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              const float *const *dout, float *const *din, mq_err *err)
+{
+    return add_sub(n, in, out, dout, din, -1.0f, err);
+}
+
+static mq_status mul_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(bin_grad_check(n, out[0], err));
+    const float *a = in[0]->data, *b = in[1]->data, *g = dout[0];
+    int64_t na = mq_numel(in[0]), nb = mq_numel(in[1]), ny = mq_numel(out[0]);
+    if (din[0])
+        for (int64_t i = 0; i < na; i++) din[0][i] = 0;
+    if (din[1])
+        for (int64_t i = 0; i < nb; i++) din[1][i] = 0;
+    if (na == ny && nb == ny) {
+        for (int64_t i = 0; i < ny; i++) {
+            if (din[0]) din[0][i] = g[i] * b[i];
+            if (din[1]) din[1][i] = g[i] * a[i];
+        }
+        return MQ_OK;
+    }
+    bcast_walk w;
+    walk_init(&w, out[0], in[0], in[1]);
+    for (int64_t i = 0; i < ny; i++) {
+        if (din[0]) din[0][w.oa] += g[i] * b[w.ob];
+        if (din[1]) din[1][w.ob] += g[i] * a[w.oa];
+        walk_next(&w);
+    }
+    return MQ_OK;
+}
+
 #define EW_BIN(name, type, since_, opcode, types_, legacy, outb, kind_)                             \
+    EW_BIN_BW(name, type, since_, opcode, types_, legacy, outb, kind_, NULL)
+#define EW_BIN_BW(name, type, since_, opcode, types_, legacy, outb, kind_, bw)                      \
     static const bin_desc name##_desc = {opcode, types_, legacy, outb, kind_};                     \
     static mq_status name##_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, \
                                   mq_err *err)                                                     \
@@ -227,14 +317,14 @@ static mq_status bin_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     static const mq_op_def name##_def = {.op_type = type, .domain = "", .since = since_, .until = 0, \
                                          .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,      \
                                          .infer = name##_infer, .forward = name##_fwd, .inplace_in = 3u,  \
-                                         .lower = name##_lower};
+                                         .lower = name##_lower, .backward = bw};
 
 /* Version notes: opset 1-6 Add/Sub/Mul/Div/Pow/And/Or/Xor/Equal/Less/Greater use the 'broadcast' /
  * 'axis' attributes ('consumed_inputs' of opset 1 is ignored); later versions broadcast like numpy and
  * only widen the type lists, which are accepted for every version. */
-EW_BIN(add, "Add", 1, MQK_B_ADD, mq_types_numeric, 7, 0, K_LEGACY)
-EW_BIN(sub, "Sub", 1, MQK_B_SUB, mq_types_numeric, 7, 0, K_LEGACY)
-EW_BIN(mul, "Mul", 1, MQK_B_MUL, mq_types_numeric, 7, 0, K_LEGACY)
+EW_BIN_BW(add, "Add", 1, MQK_B_ADD, mq_types_numeric, 7, 0, K_LEGACY, add_backward)
+EW_BIN_BW(sub, "Sub", 1, MQK_B_SUB, mq_types_numeric, 7, 0, K_LEGACY, sub_backward)
+EW_BIN_BW(mul, "Mul", 1, MQK_B_MUL, mq_types_numeric, 7, 0, K_LEGACY, mul_backward)
 EW_BIN(div, "Div", 1, MQK_B_DIV, mq_types_numeric, 7, 0, K_LEGACY)
 EW_BIN(pow, "Pow", 1, MQK_B_POW, mq_types_float, 7, 0, K_POW)
 EW_BIN(mod, "Mod", 10, MQK_B_FMOD, mq_types_numeric, 0, 0, K_PLAIN)

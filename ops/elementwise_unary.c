@@ -2,6 +2,7 @@
  * Not/IsNaN/IsInf, Identity, Clip, Cast/CastLike and Dropout (inference), and their lowering to the
  * runtime kernels (runtime/kernels/elementwise*.c). Listed in elementwise.c. */
 #include "ops/elementwise_impl.h"
+#include "ops/grad.h"
 
 #include <math.h>
 #include <string.h>
@@ -80,7 +81,91 @@ static mq_status un_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
-#define EW_UN(name, type, since_, opcode, types_, f32k)                                            \
+/* ---- backward of the activations and Clip (float32) --------------------------------------------- */
+
+static mq_status relu_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    const float *x = in[0]->data;
+    int64_t k = mq_numel(in[0]);
+    (void)out;
+    for (int64_t i = 0; i < k; i++) din[0][i] = x[i] > 0 ? dout[0][i] : 0.0f;
+    return MQ_OK;
+}
+
+static mq_status sigmoid_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                  const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    const float *y = out[0]->data;
+    int64_t k = mq_numel(in[0]);
+    for (int64_t i = 0; i < k; i++) din[0][i] = dout[0][i] * y[i] * (1.0f - y[i]);
+    return MQ_OK;
+}
+
+static mq_status hardsigmoid_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                      const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    float alpha = mq_attr_float(n, "alpha", 0.2f), beta = mq_attr_float(n, "beta", 0.5f);
+    const float *x = in[0]->data;
+    int64_t k = mq_numel(in[0]);
+    (void)out;
+    for (int64_t i = 0; i < k; i++) {
+        float v = alpha * x[i] + beta;
+        din[0][i] = v > 0 && v < 1 ? alpha * dout[0][i] : 0.0f;
+    }
+    return MQ_OK;
+}
+
+static mq_status hardswish_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                    const float *const *dout, float *const *din, mq_err *err)
+{
+    /* y = x * max(0, min(1, x/6 + 1/2)): 0 below -3, 1 above 3, x/3 + 1/2 between. */
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    const float *x = in[0]->data;
+    int64_t k = mq_numel(in[0]);
+    (void)out;
+    for (int64_t i = 0; i < k; i++) {
+        float d = x[i] < -3.0f ? 0.0f : x[i] > 3.0f ? 1.0f : x[i] / 3.0f + 0.5f;
+        din[0][i] = d * dout[0][i];
+    }
+    return MQ_OK;
+}
+
+static mq_status clip_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    float lo = -INFINITY, hi = INFINITY;
+    if (n->opset < 11) {
+        lo = mq_attr_float(n, "min", -INFINITY);
+        hi = mq_attr_float(n, "max", INFINITY);
+    } else {
+        if (n->n_in > 1 && in[1] && in[1]->data) lo = ((const float *)in[1]->data)[0];
+        if (n->n_in > 2 && in[2] && in[2]->data) hi = ((const float *)in[2]->data)[0];
+    }
+    const float *x = in[0]->data, *g = dout[0];
+    int64_t k = mq_numel(in[0]);
+    double below = 0, above = 0;
+    (void)out;
+    for (int64_t i = 0; i < k; i++) {
+        /* Where min > max every output is max (ONNX: min(max(x, lo), hi)). */
+        int pass = x[i] >= lo && x[i] <= hi && lo <= hi;
+        if (din[0]) din[0][i] = pass ? g[i] : 0.0f;
+        if (!pass) {
+            if (lo > hi || x[i] > hi) above += g[i];
+            else below += g[i];
+        }
+    }
+    if (n->n_in > 1 && din[1]) din[1][0] = (float)below;
+    if (n->n_in > 2 && din[2]) din[2][0] = (float)above;
+    return MQ_OK;
+}
+
+#define EW_UN(name, type, since_, opcode, types_, f32k) EW_UN_BW(name, type, since_, opcode, types_, f32k, NULL)
+#define EW_UN_BW(name, type, since_, opcode, types_, f32k, bw)                                     \
     static const un_desc name##_desc = {opcode, types_, f32k};                                     \
     static mq_status name##_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, \
                                   mq_err *err)                                                     \
@@ -95,7 +180,7 @@ static mq_status un_lower(const mq_node *n, const mq_tensor *const *in, const mq
     const mq_op_def ew_def_##name = {.op_type = type, .domain = "", .since = since_, .until = 0,   \
                                      .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,          \
                                      .infer = name##_infer, .forward = mq_forward_lowered,          \
-                                     .inplace_in = 1u, .lower = name##_lower};
+                                     .inplace_in = 1u, .lower = name##_lower, .backward = bw};
 
 /* Opset 1 versions differ only by the ignored 'consumed_inputs' attribute; type lists are the
  * newest version's (a superset of the older ones). */
@@ -124,15 +209,15 @@ EW_UN(erf, "Erf", 9, MQK_U_ERF, mq_types_numeric, "erf_f32")
 EW_UN(not, "Not", 1, U_NOT, types_bool, NULL)
 EW_UN(isnan, "IsNaN", 9, U_ISNAN, mq_types_float, NULL)
 EW_UN(isinf, "IsInf", 10, U_ISINF, mq_types_float, NULL)
-EW_UN(relu, "Relu", 1, MQK_U_RELU, types_float_signed, "relu_f32")
+EW_UN_BW(relu, "Relu", 1, MQK_U_RELU, types_float_signed, "relu_f32", relu_backward)
 EW_UN(leakyrelu, "LeakyRelu", 1, MQK_U_LEAKY, mq_types_float, "leakyrelu_f32")
 EW_UN(elu, "Elu", 1, MQK_U_ELU, mq_types_float, "elu_f32")
 EW_UN(selu, "Selu", 1, MQK_U_SELU, mq_types_float, "selu_f32")
 EW_UN(celu, "Celu", 12, MQK_U_CELU, mq_types_float, "celu_f32")
 EW_UN(thresholdedrelu, "ThresholdedRelu", 10, MQK_U_THRELU, mq_types_float, "thresholdedrelu_f32")
-EW_UN(sigmoid, "Sigmoid", 1, MQK_U_SIGMOID, mq_types_float, "sigmoid_f32")
-EW_UN(hardsigmoid, "HardSigmoid", 1, MQK_U_HSIGMOID, mq_types_float, "hardsigmoid_f32")
-EW_UN(hardswish, "HardSwish", 14, MQK_U_HSWISH, mq_types_float, "hardswish_f32")
+EW_UN_BW(sigmoid, "Sigmoid", 1, MQK_U_SIGMOID, mq_types_float, "sigmoid_f32", sigmoid_backward)
+EW_UN_BW(hardsigmoid, "HardSigmoid", 1, MQK_U_HSIGMOID, mq_types_float, "hardsigmoid_f32", hardsigmoid_backward)
+EW_UN_BW(hardswish, "HardSwish", 14, MQK_U_HSWISH, mq_types_float, "hardswish_f32", hardswish_backward)
 EW_UN(softplus, "Softplus", 1, MQK_U_SOFTPLUS, mq_types_float, "softplus_f32")
 EW_UN(softsign, "Softsign", 1, MQK_U_SOFTSIGN, mq_types_float, "softsign_f32")
 EW_UN(tanh, "Tanh", 1, MQK_U_TANH, mq_types_float, "tanh_f32")
@@ -159,7 +244,8 @@ static mq_status copy_lower(const mq_node *n, const mq_tensor *const *in, const 
 
 const mq_op_def ew_def_identity = {.op_type = "Identity", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                    .max_in = 1, .min_out = 1, .max_out = 1, .infer = identity_infer,
-                                   .forward = mq_forward_lowered, .inplace_in = 1u, .lower = copy_lower};
+                                   .forward = mq_forward_lowered, .inplace_in = 1u, .lower = copy_lower,
+                                   .backward = mq_grad_copy0};
 
 /* ---- Clip: opset 1-10 'min'/'max' float attributes, 11+ optional scalar inputs ---------------- */
 
@@ -206,7 +292,8 @@ static mq_status clip_lower(const mq_node *n, const mq_tensor *const *in, const 
 
 const mq_op_def ew_def_clip = {.op_type = "Clip", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                .max_in = 3, .min_out = 1, .max_out = 1, .infer = clip_infer,
-                               .forward = mq_forward_lowered, .inplace_in = 1u, .lower = clip_lower};
+                               .forward = mq_forward_lowered, .inplace_in = 1u, .lower = clip_lower,
+                               .backward = clip_backward};
 
 /* ---- Cast / CastLike ----------------------------------------------------------------------------- */
 
@@ -320,4 +407,5 @@ static mq_status dropout_lower(const mq_node *n, const mq_tensor *const *in, con
 
 const mq_op_def ew_def_dropout = {.op_type = "Dropout", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                   .max_in = 3, .min_out = 1, .max_out = 2, .infer = dropout_infer,
-                                  .forward = mq_forward_lowered, .inplace_in = 1u, .lower = dropout_lower};
+                                  .forward = mq_forward_lowered, .inplace_in = 1u, .lower = dropout_lower,
+                                  .backward = mq_grad_copy0};

@@ -1,5 +1,5 @@
-/* grad.h: backward rules (dL/d inputs from dL/d outputs) of the ops the trainer differentiates, looked
- * up per op definition, plus the numeric pieces shared with tests (WS backward, quantizer surrogates). */
+/* grad.h: pieces shared by the backward rules that live in the op definitions (mq_op_def.backward in
+ * ops/<family>.c): the float32 check, broadcast reduction, the identity rule, WS and quantizer surrogates. */
 #ifndef MQ_OPS_GRAD_H
 #define MQ_OPS_GRAD_H
 
@@ -7,11 +7,21 @@
 
 #include <stddef.h>
 
-/* The backward rule of an op: d->backward if set, else the entry of the trainer's table keyed by
- * (domain, op_type) (ops/grad.c), else NULL (not differentiable). d may be NULL (returns NULL). */
-mq_backward_fn mq_op_backward(const mq_op_def *d);
-/* Walk the table: the i-th (domain, op_type) that has a rule; returns 0 past the end. */
-int mq_grad_table_at(int i, const char **domain, const char **op_type);
+/* The backward rule of an op definition (its `backward` field), NULL if d is NULL or not differentiable. */
+static inline mq_backward_fn mq_op_backward(const mq_op_def *d) { return d ? d->backward : NULL; }
+
+/* Fail (naming the node) unless t is NULL or float32: the rules compute in float32. */
+mq_status mq_grad_need_f32(const mq_node *n, const mq_tensor *t, mq_err *err);
+
+/* Sum a gradient of shape (rank, dims) (a broadcast result) into the shape of t (which broadcasts to
+ * it, numpy rules): out gets mq_numel(t) values (overwritten). scale multiplies every term. */
+void mq_grad_unbroadcast(const float *g, int rank, const int64_t *dims, const mq_tensor *t, float scale,
+                         float *out);
+
+/* The rule of ops whose output 0 is input 0's values (Identity, inference Dropout, Flatten, Reshape,
+ * Squeeze, Unsqueeze): dL/dx = dL/dy; other inputs (shapes, axes) get no gradient. */
+mq_status mq_grad_copy0(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                        const float *const *dout, float *const *din, mq_err *err);
 
 /* Backward of weight standardization (MAQD.md section 2, ops/maqd.h's mq_maqd_ws_f32 layout
  * [outer, channels, inner]): given w and g = dL/dw_hat, write dL/dw (exact: mean and std depend on w;
@@ -26,54 +36,6 @@ float mq_grad_actq_surrogate(float x, int m, float delta, int sigmoid);
 /* WeightQuant's straight-through mask (MAQD.md section 4): 1 if |w_hat / delta| <= (n-1)/2 + 1/2. */
 int mq_grad_wq_pass(float w_hat, int n, float delta);
 
-/* Sum a gradient of shape (rank, dims) (a broadcast result) into the shape of t (which broadcasts to
- * it, numpy rules): out gets mq_numel(t) values (overwritten). scale multiplies every term. */
-void mq_grad_unbroadcast(const float *g, int rank, const int64_t *dims, const mq_tensor *t, float scale,
-                         float *out);
-
 #define MQ_GRAD_SIGMOID_ALPHA 4.0f
-
-/* The rules (mq_backward_fn) in ops/grad*.c, listed in ops/grad.c's table. copy0: the gradient of input
- * 0 is the output's (Identity, Flatten, Reshape, Squeeze, Unsqueeze, inference Dropout). */
-mq_status mq_grad_add(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_sub(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_mul(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_relu(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_clip(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_sigmoid(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_hardsigmoid(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_hardswish(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_copy0(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_concat(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_softmax(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_conv(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_gemm(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_matmul(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_maxpool(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_avgpool(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_global_avgpool(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_lbn(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_weightquant(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
-mq_status mq_grad_actquant(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-    const float *const *dout, float *const *din, mq_err *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* maqd.c: op family 'maqd' (domain "ai.maqd", since 1): LayerBatchNorm, WeightQuant (WS + SRC) and
  * ActQuant of the MaQD method (../shared/MAQD.md sections 1-3); eval runs runtime/kernels/maqd.c. */
 #include "ops/maqd.h"
+#include "ops/grad.h"
 #include "ops/util.h"
 #include "runtime/kernels/maqd.h"
 
@@ -22,6 +23,51 @@ void mq_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w,
 {
     mqk_maqd_ws_f32(outer, channels, inner, w, eps, out);
 }
+
+/* Backward pieces (declared in ops/grad.h): WS, the quantizers' surrogates. */
+void mq_grad_ws_f32(size_t outer, size_t channels, size_t inner, const float *w, const float *g, float eps, float *dw)
+{
+    /* w_hat = d r, d = w - mean, r = 1 / (s + eps), s = sqrt(mean(d^2)). With F the fan-in:
+     * dL/dw_i = r (g_i - mean(g)) - r^2 d_i / (F s) * sum_j g_j d_j   (the mean of d is 0). */
+    size_t fan = outer * inner, stride = channels * inner;
+    if (fan == 0) return;
+    for (size_t c = 0; c < channels; c++) {
+        double sw = 0, sg = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                sw += w[o * stride + c * inner + i];
+                sg += g[o * stride + c * inner + i];
+            }
+        double mean = sw / (double)fan, gmean = sg / (double)fan, ss = 0, gd = 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                size_t k = o * stride + c * inner + i;
+                double d = w[k] - mean;
+                ss += d * d;
+                gd += g[k] * d;
+            }
+        double s = sqrt(ss / (double)fan), r = 1.0 / (s + (double)eps);
+        double coef = s > 0 ? r * r * gd / ((double)fan * s) : 0;
+        for (size_t o = 0; o < outer; o++)
+            for (size_t i = 0; i < inner; i++) {
+                size_t k = o * stride + c * inner + i;
+                dw[k] = (float)(r * (g[k] - gmean) - coef * (w[k] - mean));
+            }
+    }
+}
+
+float mq_grad_actq_surrogate(float x, int m, float delta, int sigmoid)
+{
+    if (!sigmoid) return x >= 0 && x <= ((float)m - 0.5f) * delta ? 1.0f : 0.0f;
+    double a = MQ_GRAD_SIGMOID_ALPHA, d = 0;
+    for (int k = 1; k < m; k++) {
+        double t = (k - 0.5) * delta, s = 1.0 / (1.0 + exp(-a * (x - t) / delta));
+        d += a * s * (1 - s);
+    }
+    return (float)d;
+}
+
+int mq_grad_wq_pass(float w_hat, int n, float delta) { return fabsf(w_hat / delta) <= 0.5f * (float)(n - 1) + 0.5f; }
 
 static double norm_pdf(double x) { return isinf(x) ? 0 : exp(-0.5 * x * x) * 0.39894228040143267794 /* 1/sqrt(2 pi) */; }
 static double norm_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }
@@ -215,9 +261,69 @@ static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
+/* Backward: exact, through the batch statistics in training mode (they depend on X). */
+static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    (void)out;
+    const mq_tensor *x = in[0];
+    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
+    const float *xs = x->data, *gamma = in[1]->data, *gy = dout[0];
+    int training = mq_attr_int(n, "training", 0) != 0;
+    double eps = mq_attr_float(n, "epsilon", 1e-5f);
+    double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
+    if (training) { /* the forward's statistics, recomputed the same way */
+        double s = 0, ss = 0;
+        for (size_t i = 0; i < total; i++) s += xs[i];
+        mu = total ? s / (double)total : 0;
+        for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
+        var = total ? ss / (double)total : 0;
+    }
+    double inv = 1.0 / sqrt(var + eps);
+    /* per channel: sum of gy and of gy * xhat */
+    double sum_dxh = 0, sum_dxh_xh = 0, dmu_run = 0, dvar_run = 0;
+    for (size_t c = 0; c < C; c++) {
+        double sg = 0, sgx = 0;
+        for (size_t i = 0; i < N; i++) {
+            const float *xp = xs + (i * C + c) * S, *gp = gy + (i * C + c) * S;
+            for (size_t k = 0; k < S; k++) {
+                sg += gp[k];
+                sgx += gp[k] * (xp[k] - mu);
+            }
+        }
+        sgx *= inv;
+        if (din[1]) din[1][c] = (float)sgx;
+        if (din[2]) din[2][c] = (float)sg;
+        sum_dxh += gamma[c] * sg;
+        sum_dxh_xh += gamma[c] * sgx;
+        dmu_run -= gamma[c] * sg * inv;
+        dvar_run += gamma[c] * sgx * (-0.5) / (var + eps);
+    }
+    if (din[3]) din[3][0] = training ? 0.0f : (float)dmu_run;
+    if (din[4]) din[4][0] = training ? 0.0f : (float)dvar_run;
+    if (!din[0]) return MQ_OK;
+    double mean_dxh = total ? sum_dxh / (double)total : 0, mean_dxh_xh = total ? sum_dxh_xh / (double)total : 0;
+    for (size_t c = 0; c < C; c++)
+        for (size_t i = 0; i < N; i++) {
+            const float *xp = xs + (i * C + c) * S, *gp = gy + (i * C + c) * S;
+            float *dp = din[0] + (i * C + c) * S;
+            for (size_t k = 0; k < S; k++) {
+                double dxh = (double)gp[k] * gamma[c];
+                if (training) {
+                    double xh = (xp[k] - mu) * inv;
+                    dp[k] = (float)(inv * (dxh - mean_dxh - xh * mean_dxh_xh));
+                } else
+                    dp[k] = (float)(inv * dxh);
+            }
+        }
+    return MQ_OK;
+}
+
 static const mq_op_def op_lbn = {.op_type = "LayerBatchNorm", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                  .min_in = 5, .max_in = 5, .min_out = 1, .max_out = 3, .infer = lbn_infer,
-                                 .forward = lbn_forward, .inplace_in = 1, .lower = lbn_lower};
+                                 .forward = lbn_forward, .inplace_in = 1, .lower = lbn_lower,
+                                 .backward = lbn_backward};
 
 /* ---- WeightQuant ---------------------------------------------------------------------------------- */
 
@@ -265,9 +371,41 @@ static mq_status wq_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
+/* Backward (MAQD.md section 4): straight-through where |w_hat / delta| <= (n-1)/2 + 1/2, then exactly
+ * through WS. */
+static mq_status wq_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    (void)out;
+    if (!din[0]) return MQ_OK;
+    int states = 2, axis = 0;
+    MQ_TRY(states_attr(n, &states, err));
+    float delta = 1.0f;
+    MQ_TRY(delta_attr(n, (float)mq_maqd_optimal_step(states), &delta, err));
+    const mq_tensor *w = in[0];
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), w->rank, &axis, err));
+    size_t total = prod(w->dims, 0, w->rank), outer = prod(w->dims, 0, axis), inner = prod(w->dims, axis + 1, w->rank);
+    float eps = mq_attr_float(n, "eps_w", 1e-5f);
+    int stdz = mq_attr_int(n, "standardize", 1) != 0;
+    const float *ws = w->data;
+    float *what = stdz ? mq_malloc(sizeof(float) * (total ? 2 * total : 1)) : NULL;
+    if (stdz && !what) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+    const float *wh = ws;
+    if (stdz) {
+        mq_maqd_ws_f32(outer, (size_t)w->dims[axis], inner, ws, eps, what);
+        wh = what;
+    }
+    float *g = stdz ? what + total : din[0];
+    for (size_t i = 0; i < total; i++) g[i] = mq_grad_wq_pass(wh[i], states, delta) ? dout[0][i] : 0.0f;
+    if (stdz) mq_grad_ws_f32(outer, (size_t)w->dims[axis], inner, ws, g, eps, din[0]);
+    mq_free(what);
+    return MQ_OK;
+}
+
 static const mq_op_def op_wq = {.op_type = "WeightQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                 .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = wq_infer,
-                                .forward = mq_forward_lowered, .lower = wq_lower};
+                                .forward = mq_forward_lowered, .lower = wq_lower, .backward = wq_backward};
 
 /* ---- ActQuant ------------------------------------------------------------------------------------- */
 
@@ -304,8 +442,33 @@ static mq_status aq_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
+/* Backward: the surrogate named by the attribute 'surrogate' ("ste" or "sigmoid", MAQD.md section 4). */
+static mq_status aq_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    (void)out;
+    int states = 2;
+    MQ_TRY(states_attr(n, &states, err));
+    float delta = 1.0f;
+    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    const char *sur = mq_attr_str(n, "surrogate", "ste");
+    int sigmoid = strcmp(sur, "sigmoid") == 0;
+    if (!sigmoid && strcmp(sur, "ste") != 0)
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "unknown surrogate '%s' (ste or sigmoid)", sur);
+    const float *x = in[0]->data;
+    size_t total = prod(in[0]->dims, 0, in[0]->rank);
+    if (!sigmoid) {
+        float hi = ((float)states - 0.5f) * delta;
+        for (size_t i = 0; i < total; i++) din[0][i] = x[i] >= 0 && x[i] <= hi ? dout[0][i] : 0.0f;
+    } else
+        for (size_t i = 0; i < total; i++) din[0][i] = dout[0][i] * mq_grad_actq_surrogate(x[i], states, delta, 1);
+    return MQ_OK;
+}
+
 static const mq_op_def op_aq = {.op_type = "ActQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                 .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = aq_infer,
-                                .forward = mq_forward_lowered, .inplace_in = 1, .lower = aq_lower};
+                                .forward = mq_forward_lowered, .inplace_in = 1, .lower = aq_lower,
+                                .backward = aq_backward};
 
 const mq_op_def *const mq_ops_maqd[] = {&op_lbn, &op_wq, &op_aq, NULL};

@@ -1,6 +1,7 @@
 /* nn_conv.c: Conv, ConvTranspose and ConvInteger (1D/2D/3D, groups, strides, pads, dilations,
  * auto_pad), lowered to runtime/kernels/conv.c. Conv's host forward sends large cases to im2col +
  * OpenBLAS sgemm (unless MAQD_NO_BLAS) and the rest to the kernel. */
+#include "ops/grad.h"
 #include "ops/nn_internal.h"
 #include "runtime/kernels/conv.h"
 
@@ -200,9 +201,96 @@ static mq_status conv_forward(const mq_node *n, const mq_tensor *const *in, mq_t
     return nn_forward_f32(n, in, out, err, conv_forward32);
 }
 
+/* ---- Conv backward ------------------------------------------------------------------------------- */
+
+/* The adjoint of mqk_im2col_f32 for all output rows (geometry padded to 3-D): dx_img[c, i] +=
+ * dcol[(c, kd, kh, kw), o] for every tap reading input i from output position o. */
+static void col2im_add(const nn_window *g, int64_t cg, const float *dcol, float *dx_img)
+{
+    int64_t in_sp = g->in[0] * g->in[1] * g->in[2], out_sp = g->out[0] * g->out[1] * g->out[2];
+    for (int64_t c = 0; c < cg; c++) {
+        float *xi = dx_img + c * in_sp;
+        for (int64_t kd = 0; kd < g->k[0]; kd++)
+            for (int64_t kh = 0; kh < g->k[1]; kh++)
+                for (int64_t kw = 0; kw < g->k[2]; kw++, dcol += out_sp) {
+                    const float *row = dcol;
+                    for (int64_t od = 0; od < g->out[0]; od++) {
+                        int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
+                        if (id < 0 || id >= g->in[0]) {
+                            row += g->out[1] * g->out[2];
+                            continue;
+                        }
+                        for (int64_t oh = 0; oh < g->out[1]; oh++, row += g->out[2]) {
+                            int64_t ih = oh * g->s[1] - g->pb[1] + kh * g->d[1];
+                            if (ih < 0 || ih >= g->in[1]) continue;
+                            float *xr = xi + (id * g->in[1] + ih) * g->in[2];
+                            for (int64_t ow = 0; ow < g->out[2]; ow++) {
+                                int64_t iw = ow * g->s[2] - g->pb[2] + kw * g->d[2];
+                                if (iw >= 0 && iw < g->in[2]) xr[iw] += row[ow];
+                            }
+                        }
+                    }
+                }
+    }
+}
+
+/* dW = dY im2col(X)^T, dX = col2im(W^T dY), dB = sums of dY, per image and group (OpenBLAS sgemm). */
+static mq_status conv_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    (void)out;
+    conv_geom geo;
+    MQ_TRY(conv_geometry(n, in[0], in[1], &geo, err));
+    const mqk_conv_params *p = &geo.p;
+    nn_window g;
+    nn_window_pad3(&geo.w, &g);
+    int64_t N = p->batch, C = p->in_ch, M = p->out_ch, group = p->group, cg = C / group, mg = M / group;
+    int64_t in_sp = g.in[0] * g.in[1] * g.in[2], out_sp = g.out[0] * g.out[1] * g.out[2];
+    int64_t R = cg * g.k[0] * g.k[1] * g.k[2];
+    const float *xs = in[0]->data, *ws = in[1]->data, *gy = dout[0];
+    float *dx = din[0], *dw = din[1], *db = n->n_in > 2 ? din[2] : NULL;
+    if (db)
+        for (int64_t m = 0; m < M; m++) {
+            double s = 0;
+            for (int64_t b = 0; b < N; b++)
+                for (int64_t k = 0; k < out_sp; k++) s += gy[(b * M + m) * out_sp + k];
+            db[m] = (float)s;
+        }
+    if (!dx && !dw) return MQ_OK;
+    size_t col_n = (size_t)(R * out_sp);
+    float *col = dw ? mq_malloc(sizeof(float) * (col_n ? col_n : 1)) : NULL;
+    float *dcol = dx ? mq_malloc(sizeof(float) * (col_n ? col_n : 1)) : NULL;
+    if ((dw && !col) || (dx && !dcol)) {
+        mq_free(col);
+        mq_free(dcol);
+        return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for the im2col buffer (%zu floats)", col_n);
+    }
+    if (dw) memset(dw, 0, sizeof(float) * (size_t)(M * R));
+    if (dx) memset(dx, 0, sizeof(float) * (size_t)(N * C * in_sp));
+    int32_t rows = mqk_conv_out_rows(p);
+    for (int64_t b = 0; b < N; b++)
+        for (int64_t gi = 0; gi < group; gi++) {
+            const float *gyg = gy + (b * M + gi * mg) * out_sp;
+            if (dw) {
+                mqk_im2col_f32(p, xs + (b * C + gi * cg) * in_sp, 0, rows, col);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)mg, (int)R, (int)out_sp, 1.0f, gyg,
+                            (int)out_sp, col, (int)out_sp, 1.0f, dw + gi * mg * R, (int)R);
+            }
+            if (dx) {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)R, (int)out_sp, (int)mg, 1.0f,
+                            ws + gi * mg * R, (int)R, gyg, (int)out_sp, 0.0f, dcol, (int)out_sp);
+                col2im_add(&g, cg, dcol, dx + (b * C + gi * cg) * in_sp);
+            }
+        }
+    mq_free(col);
+    mq_free(dcol);
+    return MQ_OK;
+}
+
 const mq_op_def nn_op_conv = {.op_type = "Conv", .domain = "", .since = 1, .until = 0, .min_in = 2, .max_in = 3,
                               .min_out = 1, .max_out = 1, .infer = conv_infer, .forward = conv_forward,
-                              .lower = conv_lower};
+                              .lower = conv_lower, .backward = conv_backward};
 
 /* ---- ConvInteger ---------------------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* nn_gemm.c: Gemm, MatMul (numpy batch broadcast, 1-D operands) and MatMulInteger, lowered to
  * runtime/kernels/gemm.c. On the host, large products go to OpenBLAS cblas_sgemm (unless MAQD_NO_BLAS). */
+#include "ops/grad.h"
 #include "ops/nn_internal.h"
 #include "runtime/kernels/gemm.h"
 
@@ -90,9 +91,43 @@ static mq_status gemm_forward(const mq_node *n, const mq_tensor *const *in, mq_t
     return nn_forward_f32(n, in, out, err, gemm_forward32);
 }
 
+/* Backward: dA and dB by sgemm with the transposes swapped, dC the broadcast-reduced beta dY. */
+static mq_status gemm_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    int ta = (int)mq_attr_int(n, "transA", 0), tb = (int)mq_attr_int(n, "transB", 0);
+    float alpha = mq_attr_float(n, "alpha", 1.0f), beta = mq_attr_float(n, "beta", 1.0f);
+    const mq_tensor *a = in[0], *b = in[1], *y = out[0];
+    if (a->rank != 2 || b->rank != 2 || y->rank != 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "Gemm needs 2-D A and B");
+    int M = (int)y->dims[0], N = (int)y->dims[1], K = (int)(ta ? a->dims[0] : a->dims[1]);
+    int lda = (int)a->dims[1], ldb = (int)b->dims[1];
+    const float *A = a->data, *B = b->data, *G = dout[0];
+    if (din[0]) {
+        if (M * K == 0) {
+        } else if (!ta) /* dA [M,K] = alpha G op(B)^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, tb ? CblasNoTrans : CblasTrans, M, K, N, alpha, G, N, B, ldb, 0.0f,
+                        din[0], K);
+        else /* dA [K,M] = alpha op(B) G^T */
+            cblas_sgemm(CblasRowMajor, tb ? CblasTrans : CblasNoTrans, CblasTrans, K, M, N, alpha, B, ldb, G, N, 0.0f,
+                        din[0], M);
+    }
+    if (din[1]) {
+        if (K * N == 0) {
+        } else if (!tb) /* dB [K,N] = alpha op(A)^T G */
+            cblas_sgemm(CblasRowMajor, ta ? CblasNoTrans : CblasTrans, CblasNoTrans, K, N, M, alpha, A, lda, G, N, 0.0f,
+                        din[1], N);
+        else /* dB [N,K] = alpha G^T op(A) */
+            cblas_sgemm(CblasRowMajor, CblasTrans, ta ? CblasTrans : CblasNoTrans, N, K, M, alpha, G, N, A, lda, 0.0f,
+                        din[1], K);
+    }
+    if (n->n_in > 2 && in[2] && din[2]) mq_grad_unbroadcast(G, 2, y->dims, in[2], beta, din[2]);
+    return MQ_OK;
+}
+
 const mq_op_def nn_op_gemm = {.op_type = "Gemm", .domain = "", .since = 6, .until = 0, .min_in = 2, .max_in = 3,
                               .min_out = 1, .max_out = 1, .infer = gemm_infer, .forward = gemm_forward,
-                              .lower = gemm_lower};
+                              .lower = gemm_lower, .backward = gemm_backward};
 
 /* ---- MatMul --------------------------------------------------------------------------------------- */
 
@@ -230,9 +265,38 @@ static mq_status matmul_forward(const mq_node *n, const mq_tensor *const *in, mq
     return nn_forward_f32(n, in, out, err, matmul_forward32);
 }
 
+/* Backward: per batch dA += dY B^T, dB += A^T dY (sgemm), so broadcast batches are summed. */
+static mq_status matmul_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                 const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    const mq_tensor *a = in[0], *b = in[1];
+    (void)out;
+    mm_geom g;
+    MQ_TRY(mm_geometry(n, a, b, &g, err));
+    int M = (int)g.M, N = (int)g.N, K = (int)g.K;
+    if (din[0]) memset(din[0], 0, sizeof(float) * (size_t)mq_numel(a));
+    if (din[1]) memset(din[1], 0, sizeof(float) * (size_t)mq_numel(b));
+    if ((int64_t)M * N * K == 0) return MQ_OK;
+    const float *A = a->data, *B = b->data, *G = dout[0];
+    for (size_t i = 0; i < g.batches; i++) {
+        size_t oa, ob;
+        mm_offsets(&g, i, &oa, &ob);
+        const float *Ai = A + oa * (size_t)M * (size_t)K, *Bi = B + ob * (size_t)K * (size_t)N;
+        const float *Gi = G + i * (size_t)M * (size_t)N;
+        if (din[0]) /* dA_i [M,K] += G_i B_i^T */
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, Gi, N, Bi, N, 1.0f,
+                        din[0] + oa * (size_t)M * (size_t)K, K);
+        if (din[1]) /* dB_i [K,N] += A_i^T G_i */
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f, Ai, K, Gi, N, 1.0f,
+                        din[1] + ob * (size_t)K * (size_t)N, N);
+    }
+    return MQ_OK;
+}
+
 const mq_op_def nn_op_matmul = {.op_type = "MatMul", .domain = "", .since = 1, .until = 0, .min_in = 2, .max_in = 2,
                                 .min_out = 1, .max_out = 1, .infer = matmul_infer, .forward = matmul_forward,
-                                .lower = matmul_lower};
+                                .lower = matmul_lower, .backward = matmul_backward};
 
 /* ---- MatMulInteger -------------------------------------------------------------------------------- */
 

@@ -16,6 +16,24 @@ typedef struct nn_window {
     int64_t d[NN_MAX_SPATIAL], pb[NN_MAX_SPATIAL], pe[NN_MAX_SPATIAL];
 } nn_window;
 
+/* w with its spatial dims padded to NN_MAX_SPATIAL by leading 1s (the runtime kernels' layout), so the
+ * backward loops of Conv and the pools are always three deep. */
+static inline void nn_window_pad3(const nn_window *w, nn_window *o)
+{
+    int sh = NN_MAX_SPATIAL - w->nd;
+    o->nd = NN_MAX_SPATIAL;
+    for (int i = 0; i < NN_MAX_SPATIAL; i++) {
+        int j = i - sh;
+        o->in[i] = j >= 0 ? w->in[j] : 1;
+        o->out[i] = j >= 0 ? w->out[j] : 1;
+        o->k[i] = j >= 0 ? w->k[j] : 1;
+        o->s[i] = j >= 0 ? w->s[j] : 1;
+        o->d[i] = j >= 0 ? w->d[j] : 1;
+        o->pb[i] = j >= 0 ? w->pb[j] : 0;
+        o->pe[i] = j >= 0 ? w->pe[j] : 0;
+    }
+}
+
 /* Read strides, dilations, pads, auto_pad (and ceil_mode when allow_ceil) for a forward window over
  * in_sp (nd values) with the given kernel; compute the output sizes. use_dilations: read the
  * 'dilations' attribute (pools before MaxPool-10 have none). */

@@ -1,6 +1,7 @@
 /* nn_norm.c: BatchNormalization (inference and training statistics), InstanceNormalization,
  * LayerNormalization, LpNormalization, LRN, MeanVarianceNormalization, Softmax/LogSoftmax/Hardmax,
  * each lowered to one kernel of runtime/kernels/norm.c or softmax.c. */
+#include "ops/grad.h"
 #include "ops/nn_internal.h"
 #include "runtime/kernels/norm.h"
 #include "runtime/kernels/softmax.h"
@@ -316,13 +317,45 @@ static mq_status sm_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
-#define SM_DEF(var, name, lo, hi)                                                                    \
+/* Softmax backward: dx = y (g - sum(g y)) within each softmax group. */
+static mq_status softmax_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                  const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    const mq_tensor *y = out[0];
+    int axis;
+    MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", n->opset < 13 ? 1 : -1), y->rank, &axis, err));
+    /* Before opset 13 the input is coerced to 2-D at axis: rows of prod(dims[axis:]) values. From 13,
+     * softmax runs along one axis (stride inner). dx = y (g - sum(g y)) within each group. */
+    int64_t outer = 1, len = 1, inner = 1;
+    for (int d = 0; d < axis; d++) outer *= y->dims[d];
+    if (n->opset < 13)
+        for (int d = axis; d < y->rank; d++) len *= y->dims[d];
+    else {
+        len = y->dims[axis];
+        for (int d = axis + 1; d < y->rank; d++) inner *= y->dims[d];
+    }
+    const float *ys = y->data, *g = dout[0];
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t j = 0; j < inner; j++) {
+            int64_t base = o * len * inner + j;
+            double s = 0;
+            for (int64_t k = 0; k < len; k++) s += (double)g[base + k * inner] * ys[base + k * inner];
+            for (int64_t k = 0; k < len; k++) {
+                int64_t e = base + k * inner;
+                din[0][e] = (float)(ys[e] * (g[e] - s));
+            }
+        }
+    return MQ_OK;
+}
+
+#define SM_DEF(var, name, lo, hi, bw)                                                                \
     const mq_op_def var = {.op_type = name, .domain = "", .since = lo, .until = hi, .min_in = 1, .max_in = 1,  \
                            .min_out = 1, .max_out = 1, .infer = sm_infer, .forward = nn_forward_kernel,        \
-                           .lower = sm_lower};
-SM_DEF(nn_op_softmax_old, "Softmax", 1, 12)
-SM_DEF(nn_op_softmax, "Softmax", 13, 0)
-SM_DEF(nn_op_logsoftmax_old, "LogSoftmax", 1, 12)
-SM_DEF(nn_op_logsoftmax, "LogSoftmax", 13, 0)
-SM_DEF(nn_op_hardmax_old, "Hardmax", 1, 12)
-SM_DEF(nn_op_hardmax, "Hardmax", 13, 0)
+                           .lower = sm_lower, .backward = bw};
+SM_DEF(nn_op_softmax_old, "Softmax", 1, 12, softmax_backward)
+SM_DEF(nn_op_softmax, "Softmax", 13, 0, softmax_backward)
+SM_DEF(nn_op_logsoftmax_old, "LogSoftmax", 1, 12, NULL)
+SM_DEF(nn_op_logsoftmax, "LogSoftmax", 13, 0, NULL)
+SM_DEF(nn_op_hardmax_old, "Hardmax", 1, 12, NULL)
+SM_DEF(nn_op_hardmax, "Hardmax", 13, 0, NULL)

@@ -1,5 +1,6 @@
 /* nn_pool.c: MaxPool (with Indices), AveragePool, LpPool, their global forms and MaxUnpool
  * (1D/2D/3D, pads, strides, dilations, ceil_mode, auto_pad), lowered to runtime/kernels/pool.c. */
+#include "ops/grad.h"
 #include "ops/nn_internal.h"
 #include "runtime/kernels/pool.h"
 
@@ -158,12 +159,99 @@ static mq_status maxpool_forward(const mq_node *n, const mq_tensor *const *in, m
     return st;
 }
 
+/* ---- backward of MaxPool and AveragePool (float32) ------------------------------------------ */
+
+/* kind 0: max (the gradient goes to the first tap equal to the output), 1: average. */
+static mq_status pool_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               const float *const *dout, float *const *din, int kind, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    if (!din[0]) return MQ_OK;
+    const mq_tensor *x = in[0], *y = out[0];
+    mqk_pool_params p;
+    int64_t dims[MQ_MAX_RANK];
+    MQ_TRY(pool_geometry(n, x, kind == 0 ? KIND_MAX : KIND_AVG, &p, dims, err));
+    nn_window w, g;
+    w.nd = p.nd;
+    for (int i = 0; i < p.nd; i++) {
+        w.in[i] = p.in_size[i];
+        w.out[i] = p.out_size[i];
+        w.k[i] = p.kernel[i];
+        w.s[i] = p.stride[i];
+        w.d[i] = p.dilation[i];
+        w.pb[i] = p.pad_begin[i];
+        w.pe[i] = p.pad_end[i];
+    }
+    nn_window_pad3(&w, &g);
+    int include_pad = p.count_include_pad != 0;
+    int64_t planes = x->dims[0] * x->dims[1];
+    int64_t in_sp = g.in[0] * g.in[1] * g.in[2], out_sp = g.out[0] * g.out[1] * g.out[2];
+    const float *xs = x->data, *ys = y->data, *gy = dout[0];
+    float *dx = din[0];
+    memset(dx, 0, sizeof(float) * (size_t)(planes * in_sp));
+    for (int64_t pl = 0; pl < planes; pl++) {
+        const float *xp = xs + pl * in_sp;
+        float *dxp = dx + pl * in_sp;
+        for (int64_t od = 0; od < g.out[0]; od++)
+            for (int64_t oh = 0; oh < g.out[1]; oh++)
+                for (int64_t ow = 0; ow < g.out[2]; ow++) {
+                    int64_t o = (od * g.out[1] + oh) * g.out[2] + ow;
+                    float gv = gy[pl * out_sp + o], yv = ys[pl * out_sp + o];
+                    int64_t b0 = od * g.s[0] - g.pb[0], b1 = oh * g.s[1] - g.pb[1], b2 = ow * g.s[2] - g.pb[2];
+                    int64_t count = 0;
+                    if (kind == 1) { /* the divisor, as the kernel computes it */
+                        for (int64_t kd = 0; kd < g.k[0]; kd++)
+                            for (int64_t kh = 0; kh < g.k[1]; kh++)
+                                for (int64_t kw = 0; kw < g.k[2]; kw++) {
+                                    int64_t i0 = b0 + kd * g.d[0], i1 = b1 + kh * g.d[1], i2 = b2 + kw * g.d[2];
+                                    int64_t lo0 = include_pad ? -g.pb[0] : 0, lo1 = include_pad ? -g.pb[1] : 0,
+                                            lo2 = include_pad ? -g.pb[2] : 0;
+                                    int64_t hi0 = g.in[0] + (include_pad ? g.pe[0] : 0),
+                                            hi1 = g.in[1] + (include_pad ? g.pe[1] : 0),
+                                            hi2 = g.in[2] + (include_pad ? g.pe[2] : 0);
+                                    if (i0 >= lo0 && i0 < hi0 && i1 >= lo1 && i1 < hi1 && i2 >= lo2 && i2 < hi2) count++;
+                                }
+                        if (count == 0) continue;
+                    }
+                    int done = 0;
+                    for (int64_t kd = 0; kd < g.k[0] && !done; kd++)
+                        for (int64_t kh = 0; kh < g.k[1] && !done; kh++)
+                            for (int64_t kw = 0; kw < g.k[2] && !done; kw++) {
+                                int64_t i0 = b0 + kd * g.d[0], i1 = b1 + kh * g.d[1], i2 = b2 + kw * g.d[2];
+                                if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
+                                int64_t e = (i0 * g.in[1] + i1) * g.in[2] + i2;
+                                if (kind == 0) {
+                                    if (xp[e] == yv) {
+                                        dxp[e] += gv;
+                                        done = 1;
+                                    }
+                                } else
+                                    dxp[e] += gv / (float)count;
+                            }
+                }
+    }
+    return MQ_OK;
+}
+
+static mq_status maxpool_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                  const float *const *dout, float *const *din, mq_err *err)
+{
+    if (n->n_out > 1 && out[1] && dout[1]) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "no gradient for Indices");
+    return pool_backward(n, in, out, dout, din, 0, err);
+}
+
+static mq_status avgpool_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                  const float *const *dout, float *const *din, mq_err *err)
+{
+    return pool_backward(n, in, out, dout, din, 1, err);
+}
+
 const mq_op_def nn_op_maxpool = {.op_type = "MaxPool", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
                                  .min_out = 1, .max_out = 2, .infer = maxpool_infer, .forward = maxpool_forward,
-                                 .lower = maxpool_lower};
+                                 .lower = maxpool_lower, .backward = maxpool_backward};
 const mq_op_def nn_op_avgpool = {.op_type = "AveragePool", .domain = "", .since = 1, .until = 0, .min_in = 1,
                                  .max_in = 1, .min_out = 1, .max_out = 1, .infer = avgpool_infer,
-                                 .forward = nn_forward_kernel, .lower = avgpool_lower};
+                                 .forward = nn_forward_kernel, .lower = avgpool_lower, .backward = avgpool_backward};
 const mq_op_def nn_op_lppool = {.op_type = "LpPool", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
                                 .min_out = 1, .max_out = 1, .infer = lppool_infer, .forward = nn_forward_kernel,
                                 .lower = lppool_lower};
@@ -199,10 +287,26 @@ static mq_status global_lower(const mq_node *n, const mq_tensor *const *in, cons
     return MQ_OK;
 }
 
+static mq_status global_avgpool_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                         const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    const mq_tensor *x = in[0];
+    (void)out;
+    if (x->rank < 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "X must have rank >= 2");
+    int64_t planes = x->dims[0] * x->dims[1], sp = 1;
+    for (int d = 2; d < x->rank; d++) sp *= x->dims[d];
+    for (int64_t p = 0; p < planes; p++) {
+        float v = dout[0][p] / (float)sp;
+        for (int64_t k = 0; k < sp; k++) din[0][p * sp + k] = v;
+    }
+    return MQ_OK;
+}
+
 const mq_op_def nn_op_global_avgpool = {.op_type = "GlobalAveragePool", .domain = "", .since = 1, .until = 0,
                                         .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
                                         .infer = global_infer, .forward = nn_forward_kernel,
-                                        .lower = global_lower};
+                                        .lower = global_lower, .backward = global_avgpool_backward};
 const mq_op_def nn_op_global_maxpool = {.op_type = "GlobalMaxPool", .domain = "", .since = 1, .until = 0,
                                         .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
                                         .infer = global_infer, .forward = nn_forward_kernel,

@@ -1,6 +1,7 @@
 /* shape.c: op family 'shape' (core/op.h): the family table, helpers shared by ops/shape_*.c, and the ops
  * that make or relabel shapes: Constant(OfShape), Shape, Size, Reshape, Flatten, (Un)Squeeze, EyeLike, Range.
  * Every op but Constant, NonZero, Compress and Unique runs a runtime kernel (runtime/kernels/shape*.c). */
+#include "ops/grad.h"
 #include "ops/shape_common.h"
 
 #include <math.h>
@@ -422,7 +423,7 @@ static mq_status reshape_infer(const mq_node *n, const mq_tensor *const *in, mq_
 const mq_op_def mq_shape_op_Reshape = {
     .op_type = "Reshape", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
     .infer = reshape_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
-    .lower = copy_lower};
+    .lower = copy_lower, .backward = mq_grad_copy0};
 
 /* ---- Flatten ------------------------------------------------------------------------------------- */
 
@@ -449,7 +450,7 @@ static mq_status flatten_infer(const mq_node *n, const mq_tensor *const *in, mq_
 const mq_op_def mq_shape_op_Flatten = {
     .op_type = "Flatten", .domain = "", .since = 1, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
     .infer = flatten_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
-    .lower = copy_lower};
+    .lower = copy_lower, .backward = mq_grad_copy0};
 
 /* ---- Squeeze, Unsqueeze -------------------------------------------------------------------------- */
 
@@ -528,7 +529,7 @@ static mq_status squeeze_infer(const mq_node *n, const mq_tensor *const *in, mq_
 const mq_op_def mq_shape_op_Squeeze = {
     .op_type = "Squeeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
     .infer = squeeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
-    .lower = copy_lower};
+    .lower = copy_lower, .backward = mq_grad_copy0};
 
 static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
                                  mq_err *err)
@@ -557,7 +558,7 @@ static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, m
 const mq_op_def mq_shape_op_Unsqueeze = {
     .op_type = "Unsqueeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
     .infer = unsqueeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
-    .lower = copy_lower};
+    .lower = copy_lower, .backward = mq_grad_copy0};
 
 /* ---- EyeLike ------------------------------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* shape_layout.c: 'shape' family ops that rearrange elements without looking at them: Transpose, Concat,
  * Split, Slice, Expand, Tile, Pad, DepthToSpace, SpaceToDepth, Trilu, ReverseSequence. */
+#include "ops/grad.h"
 #include "ops/shape_common.h"
 #include "runtime/kernels/shape.h"
 
@@ -121,9 +122,32 @@ static mq_status concat_lower(const mq_node *n, const mq_tensor *const *in, cons
     return MQ_OK;
 }
 
+/* Backward: each input gets its slice of dL/dY along the axis. */
+static mq_status concat_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                 const float *const *dout, float *const *din, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, out[0], err));
+    int axis;
+    MQ_TRY(concat_axis(n, out[0]->rank, &axis, err));
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < axis; d++) outer *= out[0]->dims[d];
+    for (int d = axis + 1; d < out[0]->rank; d++) inner *= out[0]->dims[d];
+    int64_t total = out[0]->dims[axis] * inner, pos = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        if (!in[i]) continue;
+        int64_t len = in[i]->dims[axis] * inner;
+        if (din[i])
+            for (int64_t o = 0; o < outer; o++)
+                memcpy(din[i] + o * len, dout[0] + o * total + pos, sizeof(float) * (size_t)len);
+        pos += len;
+    }
+    return MQ_OK;
+}
+
 const mq_op_def mq_shape_op_Concat = {
     .op_type = "Concat", .domain = "", .since = 1, .min_in = 1, .max_in = -1, .min_out = 1, .max_out = 1,
-    .infer = concat_infer, .forward = mq_forward_lowered, .lower = concat_lower};
+    .infer = concat_infer, .forward = mq_forward_lowered, .lower = concat_lower,
+    .backward = concat_backward};
 
 /* ---- Split --------------------------------------------------------------------------------------- */
 

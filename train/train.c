@@ -516,15 +516,6 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
 
 /* ---- loss ----------------------------------------------------------------------------------------------- */
 
-/* softmax(z / T) of one row into p (double). */
-static void soft_row(const float *z, size_t c, double T, double *p)
-{
-    double mx = -INFINITY, s = 0;
-    for (size_t j = 0; j < c; j++) mx = fmax(mx, z[j] / T);
-    for (size_t j = 0; j < c; j++) s += (p[j] = exp(z[j] / T - mx));
-    for (size_t j = 0; j < c; j++) p[j] /= s;
-}
-
 static mq_status loss_and_grad(mq_trainer *tr, const float *x, const int32_t *labels, int n, double *loss, int *correct,
                                mq_err *err)
 {
@@ -566,17 +557,10 @@ static mq_status loss_and_grad(mq_trainer *tr, const float *x, const int32_t *la
         st = mq_exec_run(tr->teacher, &xin, &tout, err);
         if (st == MQ_OK && (tout.rank != 2 || tout.dims[0] != n || (size_t)tout.dims[1] != c || tout.dtype != MQ_F32))
             st = mq_fail(err, MQ_ERR_SHAPE, "the float model's output does not match the fine-tuned model's");
-        double T = tr->o.temperature, kl = 0;
-        for (size_t i = 0; st == MQ_OK && i < nn; i++) {
-            double *pt = ps + c, *pst = ps;
-            soft_row((const float *)tout.data + i * c, c, T, pt);
-            soft_row(z + i * c, c, T, pst);
-            for (size_t j = 0; j < c; j++) {
-                if (pt[j] > 0) kl += pt[j] * (log(pt[j]) - log(pst[j] > 1e-300 ? pst[j] : 1e-300));
-                grad[i * c + j] += (float)(w_kd * T * (pst[j] - pt[j]) / (double)nn);
-            }
-        }
-        total += w_kd * T * T * kl / (double)(nn ? nn : 1);
+        double kl = 0;
+        if (st == MQ_OK && mq_distill_kl_mean_f32(nn, c, z, tout.data, tr->o.temperature, w_kd, &kl, grad, NULL, ps) != 0)
+            st = mq_fail(err, MQ_ERR_INVALID, "the temperature must be > 0");
+        if (st == MQ_OK) total += w_kd * kl;
         mq_free(tout.data);
     }
     mq_free(lab);

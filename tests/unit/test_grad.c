@@ -1,5 +1,7 @@
-/* test_grad.c: every backward rule (ops/grad.h) against central finite differences of the op's own
- * forward, and the quantizers' surrogate gradients (not differentiable) against their definitions by hand. */
+/* test_grad.c: sweeps the op table: every op definition with a backward rule is checked against central
+ * finite differences of its own forward (one case per attribute variant that matters), the ops the trainer
+ * needs must all have a rule, and the quantizers' surrogate gradients (not differentiable) are checked
+ * against their definitions by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include "core/exec.h"
 #include "core/op.h"
 #include "ops/grad.h"
+#include "ops/loss.h"
 #include "ops/maqd.h"
 
 #include <math.h>
@@ -45,8 +48,12 @@ typedef struct gcase {
 #define I(nm, v) {.name = nm, .type = MQ_ATTR_INT, .i = v}
 #define IS(nm, n_, arr) {.name = nm, .type = MQ_ATTR_INTS, .n = n_, .ints = arr}
 
+#define S(nm, v) {.name = nm, .type = MQ_ATTR_STRING, .s = v, .s_len = sizeof(v) - 1}
+
 static const int64_t k33[] = {3, 3}, s21[] = {2, 1}, p1011[] = {1, 0, 1, 1}, d12[] = {1, 2}, s22[] = {2, 2},
-                     p1111[] = {1, 1, 1, 1}, k2[] = {2}, s1[] = {1}, p01[] = {0, 1}, k22[] = {2, 2};
+                     p1111[] = {1, 1, 1, 1}, k2[] = {2}, s1[] = {1}, p01[] = {0, 1}, k22[] = {2, 2},
+                     k222[] = {2, 2, 2}, s212[] = {2, 1, 2}, p3[] = {1, 0, 0, 0, 1, 1}, k3[] = {3}, s2[] = {2},
+                     p11[] = {1, 1}, d2[] = {2};
 
 static const gcase cases[] = {
     {"Add broadcast", "", "Add", 13, 2, 1, {{3, {2, 3, 4}, 0, 1}, {2, {3, 1}, 0, 1}}},
@@ -57,6 +64,10 @@ static const gcase cases[] = {
     {"Relu", "", "Relu", 14, 1, 1, {{2, {3, 5}, 0, 1}}, 0, {{0}}, {0}, 1},
     {"Clip", "", "Clip", 13, 3, 1, {{2, {3, 6}, 0, 1}, {0, {0}, 0, 1, {0}, -0.5f, -0.5f}, {0, {0}, 0, 1, {0}, 0.5f, 0.5f}},
      0, {{0}}, {-0.5f, 0.5f}, 2},
+    {"Clip min only", "", "Clip", 13, 2, 1, {{2, {3, 6}, 0, 1}, {0, {0}, 0, 1, {0}, -0.3f, -0.3f}}, 0, {{0}}, {-0.3f}, 1},
+    {"Clip no bounds", "", "Clip", 13, 1, 1, {{2, {3, 4}, 0, 1}}},
+    {"Clip attributes (opset 6)", "", "Clip", 6, 1, 1, {{2, {3, 6}, 0, 1}}, 2, {F("min", 0.0f), F("max", 0.6f)},
+     {0.0f, 0.6f}, 2},
     {"Sigmoid", "", "Sigmoid", 13, 1, 1, {{2, {3, 5}, 0, 1, {0}, -3, 3}}},
     {"HardSigmoid", "", "HardSigmoid", 6, 1, 1, {{2, {4, 5}, 0, 1, {0}, -2, 2}}, 2, {F("alpha", 0.5f), F("beta", 0.5f)},
      {-1.0f, 1.0f}, 2},
@@ -74,11 +85,19 @@ static const gcase cases[] = {
      {{4, {2, 4, 5, 7}, 0, 1}, {4, {6, 2, 3, 3}, 0, 1}, {1, {6}, 0, 1}}, 5,
      {I("group", 2), IS("kernel_shape", 2, k33), IS("strides", 2, s21), IS("pads", 4, p1011), IS("dilations", 2, d12)}},
     {"Conv plain", "", "Conv", 11, 2, 1, {{4, {1, 3, 4, 4}, 0, 1}, {4, {2, 3, 3, 3}, 0, 1}}, 1, {IS("pads", 4, p1111)}},
+    {"Conv 3-D strides/pads", "", "Conv", 11, 3, 1,
+     {{5, {1, 2, 4, 3, 5}, 0, 1}, {5, {2, 2, 2, 2, 2}, 0, 1}, {1, {2}, 0, 1}}, 3,
+     {IS("kernel_shape", 3, k222), IS("strides", 3, s212), IS("pads", 6, p3)}},
+    {"Conv depthwise", "", "Conv", 11, 2, 1, {{4, {2, 3, 5, 5}, 0, 1}, {4, {3, 1, 3, 3}, 0, 1}}, 3,
+     {I("group", 3), IS("strides", 2, s22), IS("pads", 4, p1111)}},
     {"Conv 1-D", "", "Conv", 11, 3, 1, {{3, {2, 2, 6}, 0, 1}, {3, {3, 2, 2}, 0, 1}, {1, {3}, 0, 1}}, 3,
      {IS("kernel_shape", 1, k2), IS("strides", 1, s1), IS("pads", 2, p01)}},
     {"Gemm transB", "", "Gemm", 13, 3, 1, {{2, {3, 4}, 0, 1}, {2, {5, 4}, 0, 1}, {1, {5}, 0, 1}}, 3,
      {I("transB", 1), F("alpha", 0.7f), F("beta", 1.3f)}},
     {"Gemm transA", "", "Gemm", 13, 3, 1, {{2, {4, 3}, 0, 1}, {2, {4, 5}, 0, 1}, {2, {3, 1}, 0, 1}}, 1, {I("transA", 1)}},
+    {"Gemm transA transB, no C", "", "Gemm", 13, 2, 1, {{2, {4, 3}, 0, 1}, {2, {5, 4}, 0, 1}}, 2,
+     {I("transA", 1), I("transB", 1)}},
+    {"Gemm plain, scalar C", "", "Gemm", 13, 3, 1, {{2, {2, 3}, 0, 1}, {2, {3, 4}, 0, 1}, {0, {0}, 0, 1}}},
     {"MatMul batched", "", "MatMul", 13, 2, 1, {{3, {2, 3, 4}, 0, 1}, {2, {4, 5}, 0, 1}}},
     {"MatMul broadcast A", "", "MatMul", 13, 2, 1, {{2, {3, 4}, 0, 1}, {3, {2, 4, 5}, 0, 1}}},
     {"MatMul 1-D", "", "MatMul", 13, 2, 1, {{1, {4}, 0, 1}, {2, {4, 5}, 0, 1}}},
@@ -86,11 +105,31 @@ static const gcase cases[] = {
      {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111)}},
     {"MaxPool 2x2", "", "MaxPool", 12, 1, 1, {{4, {2, 2, 4, 4}, GEN_SPACED, 1}}, 2,
      {IS("kernel_shape", 2, k22), IS("strides", 2, s22)}},
+    {"MaxPool 1-D dilations", "", "MaxPool", 12, 1, 1, {{3, {2, 2, 9}, GEN_SPACED, 1}}, 4,
+     {IS("kernel_shape", 1, k3), IS("strides", 1, s2), IS("pads", 2, p11), IS("dilations", 1, d2)}},
     {"AveragePool", "", "AveragePool", 11, 1, 1, {{4, {1, 2, 5, 5}, 0, 1}}, 3,
      {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111)}},
     {"AveragePool count_include_pad", "", "AveragePool", 11, 1, 1, {{4, {1, 2, 5, 5}, 0, 1}}, 4,
      {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111), I("count_include_pad", 1)}},
+    {"AveragePool 1-D no pads", "", "AveragePool", 11, 1, 1, {{3, {2, 3, 7}, 0, 1}}, 2,
+     {IS("kernel_shape", 1, k3), IS("strides", 1, s2)}},
     {"GlobalAveragePool", "", "GlobalAveragePool", 1, 1, 1, {{4, {2, 3, 4, 4}, 0, 1}}},
+    {"GlobalAveragePool 1-D", "", "GlobalAveragePool", 1, 1, 1, {{3, {2, 3, 5}, 0, 1}}},
+    {"Softmax default axis", "", "Softmax", 13, 1, 1, {{2, {3, 5}, 0, 1, {0}, -2, 2}}},
+    {"Concat negative axis", "", "Concat", 13, 2, 1, {{2, {2, 3}, 0, 1}, {2, {2, 2}, 0, 1}}, 1, {I("axis", -1)}},
+    {"SoftmaxCrossEntropyLoss mean", "", "SoftmaxCrossEntropyLoss", 13, 2, 1,
+     {{2, {3, 5}, 0, 1, {0}, -2, 2}, {1, {3}, GEN_INT, 0, {1, 4, 0}}}},
+    {"SoftmaxCrossEntropyLoss weights ignore_index", "", "SoftmaxCrossEntropyLoss", 13, 3, 1,
+     {{2, {4, 3}, 0, 1, {0}, -2, 2}, {1, {4}, GEN_INT, 0, {2, 0, 1, 0}}, {1, {3}, GEN_POS, 1}}, 1,
+     {I("ignore_index", 1)}},
+    {"SoftmaxCrossEntropyLoss none 3-D", "", "SoftmaxCrossEntropyLoss", 13, 2, 1,
+     {{3, {2, 3, 2}, 0, 1, {0}, -2, 2}, {2, {2, 2}, GEN_INT, 0, {0, 2, 1, 1}}}, 1, {S("reduction", "none")}},
+    {"SoftmaxCrossEntropyLoss sum with log_prob", "", "SoftmaxCrossEntropyLoss", 13, 2, 2,
+     {{2, {2, 4}, 0, 1, {0}, -2, 2}, {1, {2}, GEN_INT, 0, {3, 1}}}, 1, {S("reduction", "sum")}},
+    {"NegativeLogLikelihoodLoss mean weights", "", "NegativeLogLikelihoodLoss", 13, 3, 1,
+     {{2, {3, 4}, 0, 1}, {1, {3}, GEN_INT, 0, {0, 3, 3}}, {1, {4}, GEN_POS, 1}}},
+    {"DistillLoss", MQ_MAQD_DOMAIN, "DistillLoss", 1, 2, 1, {{2, {3, 4}, 0, 1, {0}, -3, 3}, {2, {3, 4}, 0, 1, {0}, -3, 3}},
+     1, {F("temperature", 2.0f)}},
     {"LayerBatchNorm training", MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, 5, 1,
      {{3, {3, 2, 4}, 0, 1, {0}, -2, 2}, {1, {2}, 0, 1}, {1, {2}, 0, 1}, {1, {1}, 0, 0}, {1, {1}, GEN_POS, 0}}, 1,
      {I("training", 1)}},
@@ -235,22 +274,46 @@ static void check_case(const gcase *c)
 
 /* ---- tests -------------------------------------------------------------------------------------------- */
 
+/* Every op definition with a backward rule has a finite-difference case (or a by-hand test). */
 static void test_every_rule_has_a_case(void **state)
 {
     (void)state;
-    const char *dom, *op;
-    for (int i = 0; mq_grad_table_at(i, &dom, &op); i++) {
+    int rules = 0;
+    for (int i = 0; mq_op_at(i); i++) {
+        const mq_op_def *d = mq_op_at(i);
+        if (!d->backward) continue;
+        rules++;
         int found = 0;
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++)
-            if (!strcmp(cases[k].op, op)) found = 1;
+            if (mq_op_find(cases[k].domain, cases[k].op, cases[k].opset, NULL) == d) found = 1;
         for (size_t k = 0; k < sizeof by_hand / sizeof by_hand[0]; k++)
-            if (!strcmp(by_hand[k], op)) found = 1;
-        if (!found) fail_msg("backward rule for %s has no test case", op);
-        /* the rule is found through the op definition */
-        const mq_op_def *d = mq_op_find(dom, op, dom[0] ? 1 : 17, NULL);
-        if (!d) d = mq_op_find(dom, op, 13, NULL);
-        assert_non_null(d);
-        assert_non_null(mq_op_backward(d));
+            if (mq_op_find(MQ_MAQD_DOMAIN, by_hand[k], 1, NULL) == d) found = 1;
+        if (!found) fail_msg("%s (domain '%s', since %d) has a backward rule but no test case", d->op_type, d->domain,
+                             d->since);
+        assert_ptr_equal(mq_op_backward(d), d->backward);
+    }
+    assert_true(rules >= 20);
+}
+
+/* The ops of CNN and MLP classifiers (issue 4) must all be differentiable, at the opsets models use. */
+static void test_required_ops_have_rules(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *domain, *op;
+        int opset;
+    } req[] = {
+        {"", "Conv", 11}, {"", "Gemm", 13}, {"", "MatMul", 13}, {"", "Add", 14}, {"", "Sub", 14}, {"", "Mul", 14},
+        {"", "Relu", 14}, {"", "Clip", 13}, {"", "Clip", 6}, {"", "Sigmoid", 13}, {"", "HardSigmoid", 6},
+        {"", "HardSwish", 14}, {"", "MaxPool", 12}, {"", "AveragePool", 11}, {"", "GlobalAveragePool", 1},
+        {"", "Flatten", 13}, {"", "Reshape", 14}, {"", "Concat", 13}, {"", "Softmax", 13}, {"", "Softmax", 11},
+        {"", "SoftmaxCrossEntropyLoss", 13}, {MQ_MAQD_DOMAIN, "LayerBatchNorm", 1},
+        {MQ_MAQD_DOMAIN, "WeightQuant", 1}, {MQ_MAQD_DOMAIN, "ActQuant", 1}, {MQ_MAQD_DOMAIN, "DistillLoss", 1},
+    };
+    for (size_t k = 0; k < sizeof req / sizeof req[0]; k++) {
+        const mq_op_def *d = mq_op_find(req[k].domain, req[k].op, req[k].opset, NULL);
+        if (!d) fail_msg("%s-%d is not in the op table", req[k].op, req[k].opset);
+        if (!d->backward) fail_msg("%s-%d has no backward rule", req[k].op, req[k].opset);
     }
 }
 
@@ -426,6 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_rule_has_a_case),
+        cmocka_unit_test(test_required_ops_have_rules),
         cmocka_unit_test(test_finite_differences),
         cmocka_unit_test(test_ws_backward),
         cmocka_unit_test(test_actquant_surrogates),
