@@ -6,6 +6,7 @@
 #include "runtime/kernels/norm.h"
 #include "runtime/kernels/softmax.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Check that t (if present and known) is a 1-D tensor of c values with dtype dt. */
@@ -69,11 +70,65 @@ static mq_status bn_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
+/* Backward (float32). Training mode: Y depends on the batch statistics, computed as the forward does
+ * (mqk_channel_stats_f32: mean and biased variance per channel over N and the spatial dims); with
+ * xh = (x - mean) / sqrt(var + eps) and M values per channel, dx = scale / sqrt(var + eps) (g - mean(g) -
+ * xh mean(g xh)); input_mean and input_var do not reach Y (gradient 0). Eval: the affine map of the
+ * running statistics, exact in all five inputs. The running-statistics outputs carry no gradient. */
+static mq_status bn_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                             const float *const *dout, float *const *din, mq_err *err)
+{
+    (void)out;
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    for (int i = 1; i < n->n_out; i++)
+        if (dout[i]) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "no gradient through the statistics outputs");
+    const mq_tensor *x = in[0];
+    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = nn_prod(x->dims, 2, x->rank);
+    const float *xs = x->data, *scale = in[1]->data, *gy = dout[0];
+    const float *mean = in[3]->data, *var = in[4]->data;
+    float eps = mq_attr_float(n, "epsilon", 1e-5f);
+    int train = bn_training(n);
+    float *stats = NULL;
+    if (train) {
+        stats = mq_malloc(sizeof(float) * 2 * (C ? C : 1));
+        if (!stats) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory");
+        mqk_channel_stats_f32(N, C, S, xs, stats, stats + C);
+        mean = stats;
+        var = stats + C;
+    }
+    double cnt = (double)(N * S);
+    for (size_t c = 0; c < C; c++) {
+        double m = mean[c], inv = 1.0 / sqrt((double)var[c] + (double)eps), sg = 0, sgx = 0;
+        for (size_t b = 0; b < N; b++) {
+            const float *xp = xs + (b * C + c) * S, *gp = gy + (b * C + c) * S;
+            for (size_t k = 0; k < S; k++) {
+                sg += gp[k];
+                sgx += gp[k] * ((double)xp[k] - m);
+            }
+        }
+        double sgxh = sgx * inv; /* sum of g * xh */
+        if (din[1]) din[1][c] = (float)sgxh;
+        if (din[2]) din[2][c] = (float)sg;
+        if (din[3]) din[3][c] = train ? 0.0f : (float)(-scale[c] * inv * sg);
+        if (din[4]) din[4][c] = train ? 0.0f : (float)(-0.5 * scale[c] * sgx * inv * inv * inv);
+        if (!din[0]) continue;
+        double a = scale[c] * inv, mg = cnt > 0 ? sg / cnt : 0, mgx = cnt > 0 ? sgxh / cnt : 0;
+        for (size_t b = 0; b < N; b++) {
+            const float *xp = xs + (b * C + c) * S, *gp = gy + (b * C + c) * S;
+            float *dp = din[0] + (b * C + c) * S;
+            for (size_t k = 0; k < S; k++)
+                dp[k] = train ? (float)(a * (gp[k] - mg - ((double)xp[k] - m) * inv * mgx)) : (float)(a * gp[k]);
+        }
+    }
+    mq_free(stats);
+    return MQ_OK;
+}
+
 /* In place (inplace_in): batchnorm_f32 reads x[i] before it writes y[i] and never after (training
  * mode computes the batch statistics first), so y may take x's buffer. */
 const mq_op_def nn_op_batchnorm = {.op_type = "BatchNormalization", .domain = "", .since = 6, .until = 0, .min_in = 5,
                                    .max_in = 5, .min_out = 1, .max_out = 5, .infer = bn_infer, .forward = nn_forward_kernel,
-                                   .inplace_in = 1u, .lower = bn_lower};
+                                   .inplace_in = 1u, .lower = bn_lower, .backward = bn_backward};
 
 /* ---- InstanceNormalization ---------------------------------------------------------------------- */
 

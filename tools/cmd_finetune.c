@@ -30,7 +30,9 @@ static void usage_finetune(FILE *f)
             "  --surrogate ste|sigmoid  activation surrogate gradient (ste)\n"
             "  --quant-first --quant-last   also quantize the first / last layer's weights\n"
             "  --override PATTERN=W:A   per-layer states (W, A: 2..256, '-' default, 'f' float); repeatable\n"
-            "  --no-quant               LBN only (no quantizers)\n"
+            "  --no-quant               no quantizers: float weights and activations (the normalization stays)\n"
+            "  --norm lbn|bn            lbn (default): BatchNorm -> LBN; bn: keep BatchNorm (per-channel batch\n"
+            "                           statistics in training, running statistics updated as PyTorch does)\n"
             "  --calib-batches K        calibration batches before training (8)\n"
             "  --scale S --mean M --std D   input normalization (v / S - M) / D (S: 255 for uint8; M 0, D 1)\n"
             "  --hflip --crop-pad P     augmentation\n"
@@ -257,7 +259,12 @@ static int cmd_finetune(int argc, char **argv)
         else if (!strcmp(a, "--std")) { if (NUM(1e-30, 1e30)) return 2; c.std = d; c.has_norm = 1; }
         else if (!strcmp(a, "--crop-pad")) { if (NUM(0, 1024)) return 2; crop = d; }
         else if (!strcmp(a, "--surrogate")) o.surrogate = argv[++i];
-        else if (!strcmp(a, "--optimizer")) {
+        else if (!strcmp(a, "--norm")) {
+            const char *s = argv[++i];
+            if (!strcmp(s, "lbn")) o.keep_bn = 0;
+            else if (!strcmp(s, "bn")) o.keep_bn = 1;
+            else { fprintf(stderr, "maqdc finetune: --norm lbn|bn\n"); return 2; }
+        } else if (!strcmp(a, "--optimizer")) {
             const char *s = argv[++i];
             if (!strcmp(s, "sgd")) o.optimizer = MQ_OPT_SGD;
             else if (!strcmp(s, "adamw")) o.optimizer = MQ_OPT_ADAMW;

@@ -1,4 +1,4 @@
-/* checkpoint.c: the trainer's checkpoint file (parameters, optimizer state, LBN running statistics,
+/* checkpoint.c: the trainer's checkpoint file (parameters, optimizer state, running statistics,
  * ActQuant steps, progress), written atomically and validated field by field when read back. */
 #include "train/train_internal.h"
 
@@ -10,8 +10,8 @@
 /* Layout (host byte order; a checkpoint resumes on the machine that wrote it):
  *   "MQCKPT01", u32 n_params, u32 n_buffers, u32 n_actquant, i32 epochs_done, u64 step, u64 seed,
  *   u32 batch, u32 optimizer; then per parameter: u32 name length, name, u64 count, count floats each
- *   of value, first moment, second moment; per LBN statistic: name, one float; per ActQuant: the name
- *   of its output, its delta (float). */
+ *   of value, first moment, second moment; per running statistic: name, its values (one float for LBN,
+ *   one per channel for BatchNormalization); per ActQuant: the name of its output, its delta (float). */
 static const char magic[8] = {'M', 'Q', 'C', 'K', 'P', 'T', '0', '1'};
 
 typedef struct wbuf {
@@ -74,7 +74,7 @@ mq_status mq_trainer_save_checkpoint(const mq_trainer *tr, const char *path, int
     }
     for (int i = 0; i < tr->n_buffers; i++) {
         put_str(&b, g->tensors[tr->buffers[i]].name);
-        put(&b, g->tensors[tr->buffers[i]].data, sizeof(float));
+        put(&b, g->tensors[tr->buffers[i]].data, mq_nbytes(&g->tensors[tr->buffers[i]]));
     }
     for (int i = 0; i < g->n_nodes; i++)
         if (is_aq(&g->nodes[i])) {
@@ -141,7 +141,8 @@ mq_status mq_trainer_load_checkpoint(mq_trainer *tr, const char *path, int *epoc
     /* Read everything into scratch first: a bad file leaves the trainer unchanged. */
     size_t total = 0;
     for (int i = 0; i < tr->n_params; i++) total += 3 * tr->params[i].n;
-    float *tmp = st == MQ_OK ? mq_malloc(sizeof(float) * (total + (size_t)nb + n_aq + 1)) : NULL;
+    for (int i = 0; i < tr->n_buffers; i++) total += (size_t)mq_numel(&g->tensors[tr->buffers[i]]);
+    float *tmp = st == MQ_OK ? mq_malloc(sizeof(float) * (total + n_aq + 1)) : NULL;
     if (st == MQ_OK && !tmp) st = mq_fail(err, MQ_ERR_NOMEM, "%s: out of memory", path);
     size_t at = 0;
     for (int i = 0; st == MQ_OK && i < tr->n_params; i++) {
@@ -151,9 +152,12 @@ mq_status mq_trainer_load_checkpoint(mq_trainer *tr, const char *path, int *epoc
             st = mq_fail(err, MQ_ERR_PARSE, "%s: parameter '%s' is missing or has another size", path, p->name);
         at += 3 * p->n;
     }
-    for (int i = 0; st == MQ_OK && i < tr->n_buffers; i++)
-        if (get_name(&r, g->tensors[tr->buffers[i]].name) || get(&r, tmp + at++, sizeof(float)))
-            st = mq_fail(err, MQ_ERR_PARSE, "%s: statistic '%s' is missing", path, g->tensors[tr->buffers[i]].name);
+    for (int i = 0; st == MQ_OK && i < tr->n_buffers; i++) {
+        const mq_tensor *t = &g->tensors[tr->buffers[i]];
+        if (get_name(&r, t->name) || get(&r, tmp + at, mq_nbytes(t)))
+            st = mq_fail(err, MQ_ERR_PARSE, "%s: statistic '%s' is missing", path, t->name);
+        at += (size_t)mq_numel(t);
+    }
     for (int i = 0; st == MQ_OK && i < g->n_nodes; i++)
         if (is_aq(&g->nodes[i])) {
             const char *nm = g->tensors[g->nodes[i].out[0]].name;
@@ -171,7 +175,11 @@ mq_status mq_trainer_load_checkpoint(mq_trainer *tr, const char *path, int *epoc
             memcpy(p->v, tmp + at + 2 * p->n, sizeof(float) * p->n);
             at += 3 * p->n;
         }
-        for (int i = 0; i < tr->n_buffers; i++) ((float *)g->tensors[tr->buffers[i]].data)[0] = tmp[at++];
+        for (int i = 0; i < tr->n_buffers; i++) {
+            mq_tensor *t = &g->tensors[tr->buffers[i]];
+            memcpy(t->data, tmp + at, mq_nbytes(t));
+            at += (size_t)mq_numel(t);
+        }
         for (int i = 0; st == MQ_OK && i < g->n_nodes; i++)
             if (is_aq(&g->nodes[i])) {
                 mq_attr *a = NULL;

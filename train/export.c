@@ -218,9 +218,12 @@ static mq_status copy_node(ex *e, const mq_node *n, mq_err *err)
         MQ_TRY(need_init(e, n->in[k], err));
     }
     for (int k = 0; k < n->n_out; k++) out[k] = (char *)(n->out[k] >= 0 ? g->tensors[n->out[k]].name : "");
+    int n_at = 0;
     for (int k = 0; k < n->n_attr; k++) {
-        at[k] = attr_of(e, &n->attrs[k], err);
-        if (!at[k]) return err && err->code ? err->code : MQ_ERR_NOMEM;
+        /* BatchNormalization trains as version 15 (train.c); the model's own version has no such attribute */
+        if (!strcmp(n->op_type, "BatchNormalization") && !strcmp(n->attrs[k].name, "training_mode")) continue;
+        at[n_at] = attr_of(e, &n->attrs[k], err);
+        if (!at[n_at++]) return err && err->code ? err->code : MQ_ERR_NOMEM;
     }
     np->n_input = (size_t)n->n_in;
     np->input = in;
@@ -229,7 +232,7 @@ static mq_status copy_node(ex *e, const mq_node *n, mq_err *err)
     np->name = (char *)(uintptr_t)n->name;
     np->op_type = (char *)(uintptr_t)n->op_type;
     np->domain = (char *)(uintptr_t)(n->domain ? n->domain : "");
-    np->n_attribute = (size_t)n->n_attr;
+    np->n_attribute = (size_t)n_at;
     np->attribute = at;
     e->nodes[e->n_nodes++] = np;
     return MQ_OK;

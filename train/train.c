@@ -183,12 +183,12 @@ static mq_status find_params(mq_trainer *tr, mq_err *err)
         if (is_op(n, "", "Conv") || is_op(n, "", "Gemm") || is_op(n, "", "MatMul")) {
             st = add_param(tr, producer, weight_source(g, producer, mq_node_in(n, 1)), 1, err);
             if (st == MQ_OK && !is_op(n, "", "MatMul")) st = add_param(tr, producer, mq_node_in(n, 2), 0, err);
-        } else if (is_op(n, MQ_MAQD_DOMAIN, "LayerBatchNorm")) {
+        } else if (is_op(n, MQ_MAQD_DOMAIN, "LayerBatchNorm") || is_op(n, "", "BatchNormalization")) {
             st = add_param(tr, producer, mq_node_in(n, 1), 0, err);
             if (st == MQ_OK) st = add_param(tr, producer, mq_node_in(n, 2), 0, err);
             for (int k = 3; st == MQ_OK && k < 5; k++) {
                 int t = mq_node_in(n, k);
-                if (t < 0 || !mq_pass_is_f32_const(g, t, 1))
+                if (t < 0 || !mq_pass_is_f32_const(g, t, is_op(n, "", "BatchNormalization") ? -1 : 1))
                     st = mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "running statistics must be constants");
                 else
                     tr->buffers[tr->n_buffers++] = t;
@@ -233,7 +233,17 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
     po.quant_last = op->quant_last;
     po.n_overrides = op->n_overrides;
     po.overrides = op->overrides;
-    if (st == MQ_OK) st = mq_pass_bn_to_lbn(g, &po, err);
+    if (st == MQ_OK && !op->keep_bn) st = mq_pass_bn_to_lbn(g, &po, err);
+    for (int i = 0; st == MQ_OK && op->keep_bn && i < g->n_nodes; i++) {
+        mq_node *n = &g->nodes[i];
+        if (!is_op(n, "", "BatchNormalization")) continue;
+        if (n->n_out != 1 || (n->opset < 9 && mq_attr_int(n, "spatial", 1) != 1))
+            st = mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "only BatchNormalization with one output and spatial=1 trains");
+        /* The trainer runs it as BatchNormalization-15 (training_mode); versions 9 to 15 compute the same
+         * eval output, and the export leaves the attribute out. */
+        else if (n->opset < 15)
+            n->opset = 15;
+    }
     if (st == MQ_OK && op->quantize) st = mq_pass_insert_quantizers(g, &po, err);
     for (int i = 0; st == MQ_OK && i < g->n_nodes; i++)
         if (is_op(&g->nodes[i], MQ_MAQD_DOMAIN, "ActQuant") && strcmp(sur, "ste"))
@@ -308,24 +318,40 @@ static mq_status set_lbn_mode(mq_trainer *tr, int training, mq_err *err)
         mq_node *n = &tr->g->nodes[i];
         if (is_op(n, MQ_MAQD_DOMAIN, "LayerBatchNorm") && mq_attr_int(n, "training", 0) != training)
             MQ_TRY(mq_pass_set_attr_int(tr->g, n, "training", training, err));
+        if (is_op(n, "", "BatchNormalization") && mq_attr_int(n, "training_mode", 0) != training)
+            MQ_TRY(mq_pass_set_attr_int(tr->g, n, "training_mode", training, err));
     }
     return MQ_OK;
 }
 
+/* Running statistics after a training forward: LBN's one mean and variance over all of X (momentum m as
+ * MAQD.md writes it, run = (1-m) run + m batch); BatchNormalization's per channel as PyTorch updates them
+ * (m = 1 - the ONNX momentum, the unbiased variance). Calibration (lbn_stats 2) averages the batches. */
 static void update_running_stats(mq_trainer *tr, const mq_node *n)
 {
     const mq_tensor *x = &tr->vals[n->in[0]];
-    size_t total = (size_t)mq_numel(x);
+    int bn = is_op(n, "", "BatchNormalization");
+    size_t total = (size_t)mq_numel(x), N = (size_t)x->dims[0], C = bn ? (size_t)x->dims[1] : 1;
+    size_t S = N * C > 0 ? total / (N * C) : 0;
     const float *xs = x->data;
-    double s = 0, ss = 0;
-    for (size_t i = 0; i < total; i++) s += xs[i];
-    double mu = total ? s / (double)total : 0;
-    for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
-    double uvar = total > 1 ? ss / (double)(total - 1) : 0;
-    double m = tr->lbn_stats == 2 ? 1.0 / (tr->stats_batches + 1) : mq_attr_float(n, "momentum", 0.1f);
+    double m = tr->lbn_stats == 2 ? 1.0 / (tr->stats_batches + 1)
+               : bn                ? 1.0 - mq_attr_float(n, "momentum", 0.9f)
+                                   : mq_attr_float(n, "momentum", 0.1f);
     float *rm = tr->g->tensors[n->in[3]].data, *rv = tr->g->tensors[n->in[4]].data;
-    rm[0] = (float)((1 - m) * rm[0] + m * mu);
-    rv[0] = (float)((1 - m) * rv[0] + m * uvar);
+    for (size_t c = 0; c < C; c++) {
+        double s = 0, ss = 0, cnt = (double)(N * S);
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < S; k++) s += xs[(b * C + c) * S + k];
+        double mu = cnt > 0 ? s / cnt : 0;
+        for (size_t b = 0; b < N; b++)
+            for (size_t k = 0; k < S; k++) {
+                double d = xs[(b * C + c) * S + k] - mu;
+                ss += d * d;
+            }
+        double uvar = cnt > 1 ? ss / (cnt - 1) : 0;
+        rm[c] = (float)((1 - m) * rm[c] + m * mu);
+        rv[c] = (float)((1 - m) * rv[c] + m * uvar);
+    }
 }
 
 /* Calibration: y = max(x, 0), and a strided sample of y kept for the delta search. */
@@ -429,7 +455,9 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
         }
         for (int k = 0; k < nd->n_out; k++)
             if (nd->out[k] >= 0) tr->owned[nd->out[k]] = 1;
-        if (training && tr->lbn_stats && is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm")) update_running_stats(tr, nd);
+        if (training && tr->lbn_stats &&
+            (is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm") || is_op(nd, "", "BatchNormalization")))
+            update_running_stats(tr, nd);
         if (tr->probe && is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm") && (tr->probe == 1 || tr->probe_node == i)) {
             MQ_TRY(probe_lbn(tr, i, err));
             if (tr->probe == 2) return MQ_OK; /* nothing downstream is needed */

@@ -13,7 +13,9 @@ typedef enum mq_schedule { MQ_SCHED_CONST = 0, MQ_SCHED_COSINE = 1, MQ_SCHED_STE
 
 typedef struct mq_train_opts {
     /* graph preparation */
-    int quantize;               /* 1: insert quantizers (default); 0: LBN only (float weights/activations) */
+    int quantize;               /* 1: insert quantizers (default); 0: float weights/activations */
+    int keep_bn;                /* 1: keep BatchNormalization (batch statistics per channel in training) instead
+                                 * of replacing it by LBN (default 0) */
     int w_states, a_states;     /* 0: the pass defaults */
     int quant_first, quant_last;
     int n_overrides;            /* per-layer "PATTERN=W:A" (passes.h) */
@@ -43,8 +45,8 @@ void mq_train_opts_init(mq_train_opts *o);
 typedef struct mq_trainer mq_trainer;
 
 /* Build the training graph from an imported float graph (taken over: freed by mq_trainer_free, also on
- * failure): bn_to_lbn, insert_quantizers (if o->quantize), trainable parameters marked (Conv/Gemm/MatMul
- * weights and biases, LBN gamma and beta; their values move into the trainer so nothing depending on
+ * failure): bn_to_lbn (unless o->keep_bn), insert_quantizers (if o->quantize), trainable parameters marked
+ * (Conv/Gemm/MatMul weights and biases, LBN or BatchNormalization scale and bias; their values move into the trainer so nothing depending on
  * them is folded). teacher (optional, taken over too): the float model for distillation. */
 mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o, mq_trainer **out, mq_err *err);
 void mq_trainer_free(mq_trainer *tr);

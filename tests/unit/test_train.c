@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "core/exec.h"
 #include "core/infer.h"
 #include "core/op.h"
 #include "frontend/onnx_import.h"
@@ -307,9 +308,10 @@ static void test_resume_equals_uninterrupted(void **state)
 
 /* The example CNN at (w, a) = (3, 4): a short fine-tune, then the exported ONNX (standard ops only)
  * re-imported and run by the reference executor predicts exactly what the trainer's eval mode does. */
-static void test_cnn_finetune_and_export(void **state)
+/* keep_bn 0: MaQD as issue 4 describes; 1: --norm bn (BatchNormalization kept, exported as the model's own
+ * version: no training_mode attribute). */
+static void cnn_finetune_and_export(int keep_bn)
 {
-    (void)state;
     mq_err e;
     mq_err_clear(&e);
     mq_import_result res;
@@ -325,6 +327,7 @@ static void test_cnn_finetune_and_export(void **state)
     o.w_states = 3;
     o.a_states = 4;
     o.calib_batches = 4;
+    o.keep_bn = keep_bn;
     mq_trainer *tr = NULL;
     if (mq_trainer_new(g, NULL, &o, &tr, &e) != MQ_OK) fail_msg("%s", e.msg);
     mq_dataset *train = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
@@ -333,7 +336,8 @@ static void test_cnn_finetune_and_export(void **state)
     run_epochs(tr, train, 0, 1, NULL);
     mq_eval_result r1, r2;
     if (mq_trainer_evaluate(tr, test, 64, &r1, &e) != MQ_OK) fail_msg("%s", e.msg);
-    print_message("fashion_cnn (3,4) after 8 steps: %zu/%zu correct on 320 test images\n", r1.correct, r1.count);
+    print_message("fashion_cnn (3,4)%s after 8 steps: %zu/%zu correct on 320 test images\n",
+                  keep_bn ? " --norm bn" : "", r1.correct, r1.count);
     assert_true(r1.correct > r1.count / 2);
     char path[] = "/tmp/test_train_export_XXXXXX";
     int fd = mkstemp(path);
@@ -342,10 +346,14 @@ static void test_cnn_finetune_and_export(void **state)
     if (mq_trainer_export_onnx(tr, path, &e) != MQ_OK) fail_msg("%s", e.msg);
     memset(&res, 0, sizeof res);
     if (mq_import_onnx_file(path, NULL, &res, &e) != MQ_OK) fail_msg("re-import: %s", e.msg);
+    int bns = 0;
     for (int i = 0; i < res.graph->n_nodes; i++) { /* standard ops only */
-        const char *d = res.graph->nodes[i].domain;
-        assert_true(d[0] == 0 || !strcmp(d, "ai.onnx"));
+        const mq_node *n = &res.graph->nodes[i];
+        assert_true(n->domain[0] == 0 || !strcmp(n->domain, "ai.onnx"));
+        bns += !strcmp(n->op_type, "BatchNormalization");
+        assert_null(mq_attr_get(n, "training_mode"));
     }
+    assert_int_equal(bns, keep_bn ? 3 : 0);
     if (mq_eval_graph(res.graph, test, 32, &r2, &e) != MQ_OK) fail_msg("%s", e.msg);
     assert_int_equal(r1.count, r2.count);
     assert_int_equal(r1.correct, r2.correct);
@@ -358,6 +366,18 @@ static void test_cnn_finetune_and_export(void **state)
     mq_trainer_free(tr);
     mq_data_close(train);
     mq_data_close(test);
+}
+
+static void test_cnn_finetune_and_export(void **state)
+{
+    (void)state;
+    cnn_finetune_and_export(0);
+}
+
+static void test_cnn_finetune_and_export_bn(void **state)
+{
+    (void)state;
+    cnn_finetune_and_export(1);
 }
 
 /* Distillation from the float MLP (the teacher runs at the training batch size), without labels too. */
@@ -389,6 +409,109 @@ static void test_distillation(void **state)
     mq_data_close(ds);
 }
 
+/* --norm bn: BatchNormalization trains with per-channel batch statistics. At batch 1 its forward and its
+ * running statistics after one step (lr 0) match PyTorch's train-mode BatchNorm2d(2, eps=1e-5,
+ * momentum=0.1): the values below were printed by torch 2.x (Debian python3-torch) for this input. */
+static void test_batchnorm_batch1_matches_pytorch(void **state)
+{
+    (void)state;
+    float x[18], sc[2] = {1.5f, -0.5f}, bi[2] = {0.1f, 0.2f}, rm[2] = {0.3f, -0.2f}, rv[2] = {2.0f, 0.5f};
+    for (int i = 0; i < 18; i++) x[i] = (float)((i * 7) % 11) * 0.25f - 1.0f;
+    static const float want_y[18] = {-2.0547783f, 1.1022224f, -0.70177794f, 2.4552226f, 0.65122235f, -1.152778f,
+                                     2.0042226f, 0.20022222f, -1.6037781f, -0.1991677f, 0.42561653f, 1.0504007f,
+                                     -0.042971641f, 0.58181262f, -0.51155984f, 0.11322442f, 0.73800862f,
+                                     -0.35536376f};
+    static const float want_rm[2] = {0.2894444465637207f, -0.14388887584209442f};
+    static const float want_rv[2] = {1.8777776956558228f, 0.5220485925674438f};
+    /* the op alone (BatchNormalization-15, training_mode 1) */
+    int64_t dx[4] = {1, 2, 3, 3}, d2[1] = {2};
+    mq_tensor tin[5], ty;
+    memset(tin, 0, sizeof tin);
+    memset(&ty, 0, sizeof ty);
+    float *vals[5] = {x, sc, bi, rm, rv};
+    for (int i = 0; i < 5; i++) {
+        tin[i].dtype = MQ_F32;
+        mq_tensor_set_shape(&tin[i], i ? 1 : 4, i ? d2 : dx);
+        tin[i].data = vals[i];
+    }
+    mq_attr tm = {.name = "training_mode", .type = MQ_ATTR_INT, .i = 1};
+    int ids[6] = {0, 1, 2, 3, 4, 5};
+    mq_node n;
+    memset(&n, 0, sizeof n);
+    n.name = "bn";
+    n.op_type = "BatchNormalization";
+    n.domain = "";
+    n.opset = 15;
+    n.def = mq_op_find("", "BatchNormalization", 15, NULL);
+    n.n_in = 5;
+    n.n_out = 1;
+    n.in = ids;
+    n.out = ids + 5;
+    n.attrs = &tm;
+    n.n_attr = 1;
+    const mq_tensor *pin[5] = {&tin[0], &tin[1], &tin[2], &tin[3], &tin[4]};
+    mq_tensor *pout[1] = {&ty};
+    mq_err e;
+    mq_err_clear(&e);
+    if (mq_exec_node(&n, pin, pout, &e) != MQ_OK) fail_msg("%s", e.msg);
+    for (int i = 0; i < 18; i++)
+        if (fabsf(((float *)ty.data)[i] - want_y[i]) > 2e-6f * (1 + fabsf(want_y[i])))
+            fail_msg("y[%d] = %.8g, PyTorch %.8g", i, ((float *)ty.data)[i], want_y[i]);
+    mq_free(ty.data);
+    /* the trainer with --norm bn --no-quant: x -> BatchNormalization -> Flatten -> Gemm 18 -> 3 */
+    mq_graph *g = NULL;
+    assert_int_equal(mq_graph_new(16, 8, &g, &e), MQ_OK);
+    g->opset = 13;
+    g->ir_version = 8;
+    g->opsets = mq_arena_array(g->arena, 1, sizeof(mq_opset_import));
+    g->opsets[0].domain = "";
+    g->opsets[0].version = 13;
+    g->n_opsets = 1;
+    float w[3 * 18], b[3] = {0};
+    for (int i = 0; i < 3 * 18; i++) w[i] = (float)((i % 5) - 2) * 0.1f;
+    int64_t dw[2] = {3, 18}, d3[1] = {3};
+    int tx = add_tensor(g, "input", 4, dx, NULL);
+    g->tensors[tx].is_input = 1;
+    int tsc = add_tensor(g, "bn.scale", 1, d2, sc), tbi = add_tensor(g, "bn.bias", 1, d2, bi);
+    int tm_ = add_tensor(g, "bn.mean", 1, d2, rm), tv = add_tensor(g, "bn.var", 1, d2, rv);
+    int tw = add_tensor(g, "w", 2, dw, w), tb = add_tensor(g, "b", 1, d3, b);
+    int hb = add_tensor(g, "hb", -1, NULL, NULL), f = add_tensor(g, "flat", -1, NULL, NULL);
+    int y = add_tensor(g, "logits", -1, NULL, NULL);
+    g->tensors[y].is_output = 1;
+    mq_attr tr_b = {.name = "transB", .type = MQ_ATTR_INT, .i = 1};
+    add_node(g, "BatchNormalization", "bn", 5, (int[]){tx, tsc, tbi, tm_, tv}, hb, 0, NULL);
+    add_node(g, "Flatten", "flatten", 1, (int[]){hb}, f, 0, NULL);
+    add_node(g, "Gemm", "fc", 3, (int[]){f, tw, tb}, y, 1, &tr_b);
+    g->inputs = mq_arena_array(g->arena, 1, sizeof(int));
+    g->outputs = mq_arena_array(g->arena, 1, sizeof(int));
+    g->inputs[0] = tx;
+    g->outputs[0] = y;
+    g->n_inputs = g->n_outputs = 1;
+    if (mq_graph_infer(g, (int64_t)1 << 32, &e) != MQ_OK) fail_msg("%s", e.msg);
+    mq_train_opts o;
+    mq_train_opts_init(&o);
+    o.keep_bn = 1;
+    o.quantize = 0;
+    o.batch = 1;
+    o.calib_batches = 0;
+    mq_trainer *tr = NULL;
+    if (mq_trainer_new(g, NULL, &o, &tr, &e) != MQ_OK) fail_msg("%s", e.msg);
+    int32_t label = 2;
+    double loss = 0;
+    int correct = 0;
+    if (mq_trainer_step(tr, x, &label, 1, 0.0f, &loss, &correct, &e) != MQ_OK) fail_msg("%s", e.msg);
+    const mq_graph *tg = mq_trainer_graph(tr);
+    const float *got_rm = tg->tensors[tm_].data, *got_rv = tg->tensors[tv].data;
+    for (int c = 0; c < 2; c++) {
+        if (fabsf(got_rm[c] - want_rm[c]) > 1e-6f || fabsf(got_rv[c] - want_rv[c]) > 1e-6f)
+            fail_msg("channel %d running stats %.8g %.8g, PyTorch %.8g %.8g", c, got_rm[c], got_rv[c], want_rm[c],
+                     want_rv[c]);
+    }
+    /* BatchNormalization's scale and bias are parameters (with the Gemm's weight and bias) */
+    assert_int_equal(mq_trainer_n_params(tr), 4);
+    mq_trainer_free(tr);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -412,11 +535,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_batchnorm_batch1_matches_pytorch),
         cmocka_unit_test(test_mlp_learns),
         cmocka_unit_test(test_distillation),
         cmocka_unit_test(test_same_seed_same_weights),
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_cnn_finetune_and_export),
+        cmocka_unit_test(test_cnn_finetune_and_export_bn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
