@@ -35,9 +35,49 @@ static mq_status exec_subgraph_node(const mq_node *n, const mq_tensor *const *in
     return st;
 }
 
+static void *heap_alloc(void *ctx, size_t nbytes)
+{
+    (void)ctx;
+    return mq_calloc(nbytes, 1);
+}
+
+static void heap_release(void *ctx, void *p)
+{
+    (void)ctx;
+    mq_free(p);
+}
+
+static const mq_exec_alloc heap = {heap_alloc, heap_release, NULL};
+
 mq_status mq_exec_node(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    if (has_subgraph(n)) return exec_subgraph_node(n, in, out, err);
+    return mq_exec_node_with(n, in, out, NULL, err);
+}
+
+mq_status mq_exec_node_with(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                            const mq_exec_alloc *a, mq_err *err)
+{
+    if (!a) a = &heap;
+    if (has_subgraph(n)) {
+        MQ_TRY(exec_subgraph_node(n, in, out, err));
+        if (a == &heap) return MQ_OK;
+        mq_status st = MQ_OK; /* move the outputs into a's buffers */
+        for (int k = 0; k < n->n_out; k++) {
+            if (!out[k]) continue;
+            size_t nb = mq_nbytes(out[k]);
+            void *d = st == MQ_OK ? a->alloc(a->ctx, nb ? nb : 1) : NULL;
+            if (d) memcpy(d, out[k]->data, nb);
+            else if (st == MQ_OK) st = mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for output %d", k);
+            mq_free(out[k]->data);
+            out[k]->data = d;
+        }
+        for (int k = 0; st != MQ_OK && k < n->n_out; k++)
+            if (out[k] && out[k]->data) {
+                a->release(a->ctx, out[k]->data);
+                out[k]->data = NULL;
+            }
+        return st;
+    }
     MQ_TRY(n->def->infer(n, in, out, err));
     for (int k = 0; k < n->n_out; k++) {
         if (!out[k]) continue;
@@ -58,13 +98,13 @@ mq_status mq_exec_node(const mq_node *n, const mq_tensor *const *in, mq_tensor *
         if (st == MQ_OK && mq_mul_size((size_t)ne, mq_dtype_size(out[k]->dtype), &nb))
             st = mq_node_fail(err, n, MQ_ERR_LIMIT, "output %d too large", k);
         if (st == MQ_OK) {
-            out[k]->data = mq_calloc(nb ? nb : 1, 1);
+            out[k]->data = a->alloc(a->ctx, nb ? nb : 1);
             if (!out[k]->data) st = mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for output %d (%zu bytes)", k, nb);
         }
         if (st != MQ_OK) {
             for (int j = 0; j < k; j++)
                 if (out[j]) {
-                    mq_free(out[j]->data);
+                    a->release(a->ctx, out[j]->data);
                     out[j]->data = NULL;
                 }
             return st;
@@ -74,7 +114,7 @@ mq_status mq_exec_node(const mq_node *n, const mq_tensor *const *in, mq_tensor *
     if (st != MQ_OK)
         for (int k = 0; k < n->n_out; k++)
             if (out[k]) {
-                mq_free(out[k]->data);
+                a->release(a->ctx, out[k]->data);
                 out[k]->data = NULL;
             }
     return st;

@@ -15,4 +15,15 @@ mq_status mq_exec_run(const mq_graph *g, const mq_tensor *inputs, mq_tensor *out
  * data is mq_malloc'ed. */
 mq_status mq_exec_node(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err);
 
+/* Where mq_exec_node_with puts outputs: alloc returns nbytes (>= 1) zeroed bytes or NULL; release takes
+ * back a buffer alloc gave (the trainer reuses its buffers from step to step). */
+typedef struct mq_exec_alloc {
+    void *(*alloc)(void *ctx, size_t nbytes);
+    void (*release)(void *ctx, void *p);
+    void *ctx;
+} mq_exec_alloc;
+/* mq_exec_node with the outputs' data from a (NULL: mq_calloc / mq_free, as mq_exec_node). */
+mq_status mq_exec_node_with(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                            const mq_exec_alloc *a, mq_err *err);
+
 #endif

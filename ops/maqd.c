@@ -182,6 +182,24 @@ static size_t prod(const int64_t *dims, int from, int to)
 
 /* ---- LayerBatchNorm ------------------------------------------------------------------------------- */
 
+void mq_maqd_stats(const float *x, size_t n, double *mean, double *ssd)
+{
+    double s[8] = {0}, q[8] = {0};
+    size_t i = 0, n8 = n - n % 8;
+    for (; i < n8; i += 8)
+        for (int k = 0; k < 8; k++) s[k] += x[i + k];
+    for (; i < n; i++) s[0] += x[i];
+    double mu = n ? (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / (double)n : 0;
+    for (i = 0; i < n8; i += 8)
+        for (int k = 0; k < 8; k++) {
+            double d = x[i + k] - mu;
+            q[k] += d * d;
+        }
+    for (; i < n; i++) q[0] += (x[i] - mu) * (x[i] - mu);
+    *mean = mu;
+    *ssd = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
+}
+
 /* Inputs X (N, C, S...), gamma [C], beta [C], mu_run and var_run (one value each: shape [1] or scalar).
  * Attributes epsilon (1e-5), training (0), momentum (0.1, MAQD.md's convention: run = (1-m) run + m batch).
  * Eval (training = 0): y[c] = gamma[c] (x[c] - mu_run) / sqrt(var_run + eps) + beta[c].
@@ -246,11 +264,8 @@ static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
     const float *xs = x->data;
     double eps = mq_attr_float(n, "epsilon", 1e-5f);
-    /* statistics of this batch over every element (two passes, in double) */
-    double s = 0, ss = 0;
-    for (size_t i = 0; i < total; i++) s += xs[i];
-    double mu = total ? s / (double)total : 0;
-    for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
+    double mu, ss; /* statistics of this batch over every element */
+    mq_maqd_stats(xs, total, &mu, &ss);
     double bvar = total ? ss / (double)total : 0, uvar = total > 1 ? ss / (double)(total - 1) : bvar;
     double m = mq_attr_float(n, "momentum", 0.1f);
     double run_mu = ((const float *)in[3]->data)[0], run_var = ((const float *)in[4]->data)[0];
@@ -274,25 +289,29 @@ static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, cons
     double eps = mq_attr_float(n, "epsilon", 1e-5f);
     double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
     if (training) { /* the forward's statistics, recomputed the same way */
-        double s = 0, ss = 0;
-        for (size_t i = 0; i < total; i++) s += xs[i];
-        mu = total ? s / (double)total : 0;
-        for (size_t i = 0; i < total; i++) ss += (xs[i] - mu) * (xs[i] - mu);
+        double ss;
+        mq_maqd_stats(xs, total, &mu, &ss);
         var = total ? ss / (double)total : 0;
     }
     double inv = 1.0 / sqrt(var + eps);
-    /* per channel: sum of gy and of gy * xhat */
+    /* per channel: sum of gy and of gy * (x - mu) (= sum gy x - mu sum gy), four partial sums each */
     double sum_dxh = 0, sum_dxh_xh = 0, dmu_run = 0, dvar_run = 0;
     for (size_t c = 0; c < C; c++) {
-        double sg = 0, sgx = 0;
+        double a[4] = {0}, b[4] = {0};
         for (size_t i = 0; i < N; i++) {
             const float *xp = xs + (i * C + c) * S, *gp = gy + (i * C + c) * S;
-            for (size_t k = 0; k < S; k++) {
-                sg += gp[k];
-                sgx += gp[k] * (xp[k] - mu);
+            size_t k = 0;
+            for (; k + 4 <= S; k += 4)
+                for (int j = 0; j < 4; j++) {
+                    a[j] += gp[k + j];
+                    b[j] += (double)gp[k + j] * xp[k + j];
+                }
+            for (; k < S; k++) {
+                a[0] += gp[k];
+                b[0] += (double)gp[k] * xp[k];
             }
         }
-        sgx *= inv;
+        double sg = (a[0] + a[1]) + (a[2] + a[3]), sgx = ((b[0] + b[1]) + (b[2] + b[3]) - mu * sg) * inv;
         if (din[1]) din[1][c] = (float)sgx;
         if (din[2]) din[2][c] = (float)sg;
         sum_dxh += gamma[c] * sg;
@@ -304,19 +323,19 @@ static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, cons
     if (din[4]) din[4][0] = training ? 0.0f : (float)dvar_run;
     if (!din[0]) return MQ_OK;
     double mean_dxh = total ? sum_dxh / (double)total : 0, mean_dxh_xh = total ? sum_dxh_xh / (double)total : 0;
-    for (size_t c = 0; c < C; c++)
-        for (size_t i = 0; i < N; i++) {
-            const float *xp = xs + (i * C + c) * S, *gp = gy + (i * C + c) * S;
-            float *dp = din[0] + (i * C + c) * S;
-            for (size_t k = 0; k < S; k++) {
-                double dxh = (double)gp[k] * gamma[c];
-                if (training) {
-                    double xh = (xp[k] - mu) * inv;
-                    dp[k] = (float)(inv * (dxh - mean_dxh - xh * mean_dxh_xh));
-                } else
-                    dp[k] = (float)(inv * dxh);
-            }
+    /* dx = inv (gamma g - mean_dxh - xh mean_dxh_xh), xh = (x - mu) inv: per channel p g + q x + r */
+    for (size_t c = 0; c < C; c++) {
+        float p = (float)(inv * gamma[c]), q = 0, r = 0;
+        if (training) {
+            q = (float)(-inv * inv * mean_dxh_xh);
+            r = (float)(inv * (mu * inv * mean_dxh_xh - mean_dxh));
         }
+        for (size_t i = 0; i < N; i++) {
+            const float *restrict xp = xs + (i * C + c) * S, *restrict gp = gy + (i * C + c) * S;
+            float *restrict dp = din[0] + (i * C + c) * S;
+            for (size_t k = 0; k < S; k++) dp[k] = p * gp[k] + q * xp[k] + r;
+        }
+    }
     return MQ_OK;
 }
 
@@ -456,13 +475,18 @@ static mq_status aq_backward(const mq_node *n, const mq_tensor *const *in, const
     int sigmoid = strcmp(sur, "sigmoid") == 0;
     if (!sigmoid && strcmp(sur, "ste") != 0)
         return mq_node_fail(err, n, MQ_ERR_INVALID, "unknown surrogate '%s' (ste or sigmoid)", sur);
-    const float *x = in[0]->data;
+    const float *restrict x = in[0]->data, *restrict g = dout[0];
+    float *restrict dx = din[0];
     size_t total = prod(in[0]->dims, 0, in[0]->rank);
+    if (!dx) return MQ_OK;
     if (!sigmoid) {
         float hi = ((float)states - 0.5f) * delta;
-        for (size_t i = 0; i < total; i++) din[0][i] = x[i] >= 0 && x[i] <= hi ? dout[0][i] : 0.0f;
+        for (size_t i = 0; i < total; i++) {
+            float xi = x[i], gi = g[i]; /* both loaded unconditionally: the select vectorizes */
+            dx[i] = (xi >= 0) & (xi <= hi) ? gi : 0.0f;
+        }
     } else
-        for (size_t i = 0; i < total; i++) din[0][i] = dout[0][i] * mq_grad_actq_surrogate(x[i], states, delta, 1);
+        for (size_t i = 0; i < total; i++) dx[i] = g[i] * mq_grad_actq_surrogate(x[i], states, delta, 1);
     return MQ_OK;
 }
 

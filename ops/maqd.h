@@ -29,6 +29,10 @@ void mq_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w,
  * in the normal density and distribution), minimized by a log-grid scan then golden-section search,
  * and cached per n. Returns 0 for n outside 2..256. */
 double mq_maqd_optimal_step(int n);
+/* Mean and sum of squared deviations of n values, in double (two passes, eight partial sums each: the
+ * order is fixed, so results are reproducible). LayerBatchNorm's batch statistics (forward, backward and
+ * the trainer's running statistics all use this). */
+void mq_maqd_stats(const float *x, size_t n, double *mean, double *ssd);
 /* E[(X - SRC_n(X; delta))^2] for X ~ N(0, 1) (the objective of mq_maqd_optimal_step). */
 double mq_maqd_src_mse_normal(int n, double delta);
 

@@ -160,7 +160,7 @@ static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq
     size_t cg = (size_t)(p->in_ch / p->group), mg = (size_t)(p->out_ch / p->group);
     size_t ksz = nn_prod(g.w.k, 0, g.w.nd), in_sp = nn_prod(g.w.in, 0, g.w.nd), out_sp = nn_prod(g.w.out, 0, g.w.nd);
     size_t rows = cg * ksz;
-    if (!nn_use_blas() || cg == 1 || (double)mg * (double)out_sp * (double)rows < NN_BLAS_MIN_MACS || rows > INT32_MAX ||
+    if (!nn_use_blas() || (cg == 1 && mg < 8) || (double)mg * (double)out_sp * (double)rows < NN_BLAS_MIN_MACS || rows > INT32_MAX ||
         out_sp > INT32_MAX)
         return mq_forward_lowered(n, in, out, err);
     const float *x = in[0]->data, *w = in[1]->data, *b = nn_opt(n, in, 2) ? nn_opt(n, in, 2)->data : NULL;
@@ -203,31 +203,33 @@ static mq_status conv_forward(const mq_node *n, const mq_tensor *const *in, mq_t
 
 /* ---- Conv backward ------------------------------------------------------------------------------- */
 
-/* The adjoint of mqk_im2col_f32 for all output rows (geometry padded to 3-D): dx_img[c, i] +=
- * dcol[(c, kd, kh, kw), o] for every tap reading input i from output position o. */
-static void col2im_add(const nn_window *g, int64_t cg, const float *dcol, float *dx_img)
+/* The adjoint of mqk_im2col_f32 for all output rows (same loops): dx_img[c, i] += dcol[(c, kd, kh, kw), o]
+ * for every tap reading input i from output position o; each row's valid range from mqk_conv_tap_range. */
+static void col2im_add(const mqk_conv_params *p, const float *dcol, float *dx_img)
 {
-    int64_t in_sp = g->in[0] * g->in[1] * g->in[2], out_sp = g->out[0] * g->out[1] * g->out[2];
-    for (int64_t c = 0; c < cg; c++) {
-        float *xi = dx_img + c * in_sp;
-        for (int64_t kd = 0; kd < g->k[0]; kd++)
-            for (int64_t kh = 0; kh < g->k[1]; kh++)
-                for (int64_t kw = 0; kw < g->k[2]; kw++, dcol += out_sp) {
-                    const float *row = dcol;
-                    for (int64_t od = 0; od < g->out[0]; od++) {
-                        int64_t id = od * g->s[0] - g->pb[0] + kd * g->d[0];
-                        if (id < 0 || id >= g->in[0]) {
-                            row += g->out[1] * g->out[2];
-                            continue;
-                        }
-                        for (int64_t oh = 0; oh < g->out[1]; oh++, row += g->out[2]) {
-                            int64_t ih = oh * g->s[1] - g->pb[1] + kh * g->d[1];
-                            if (ih < 0 || ih >= g->in[1]) continue;
-                            float *xr = xi + (id * g->in[1] + ih) * g->in[2];
-                            for (int64_t ow = 0; ow < g->out[2]; ow++) {
-                                int64_t iw = ow * g->s[2] - g->pb[2] + kw * g->d[2];
-                                if (iw >= 0 && iw < g->in[2]) xr[iw] += row[ow];
-                            }
+    mqk_conv3 c;
+    mqk_conv_expand(p, &c);
+    int32_t cg = p->in_ch / p->group, W = c.out[2];
+    size_t in_sp = (size_t)c.in[0] * (size_t)c.in[1] * (size_t)c.in[2];
+    for (int32_t ci = 0; ci < cg; ci++) {
+        float *xi = dx_img + (size_t)ci * in_sp;
+        for (int32_t kd = 0; kd < c.k[0]; kd++)
+            for (int32_t kh = 0; kh < c.k[1]; kh++)
+                for (int32_t kw = 0; kw < c.k[2]; kw++) {
+                    int32_t offw = kw * c.d[2] - c.p[2], sw = c.s[2], low, hiw;
+                    mqk_conv_tap_range(c.in[2], W, sw, offw, &low, &hiw);
+                    for (int32_t od = 0; od < c.out[0]; od++) {
+                        int32_t id = od * c.s[0] - c.p[0] + kd * c.d[0];
+                        for (int32_t oh = 0; oh < c.out[1]; oh++, dcol += W) {
+                            int32_t ih = oh * c.s[1] - c.p[1] + kh * c.d[1];
+                            if (id < 0 || id >= c.in[0] || ih < 0 || ih >= c.in[1]) continue;
+                            float *xr = xi + ((size_t)id * (size_t)c.in[1] + (size_t)ih) * (size_t)c.in[2];
+                            if (sw == 1) {
+                                float *restrict xs = xr + offw;
+                                const float *restrict dr = dcol;
+                                for (int32_t ow = low; ow < hiw; ow++) xs[ow] += dr[ow];
+                            } else
+                                for (int32_t ow = low; ow < hiw; ow++) xr[(size_t)ow * (size_t)sw + (size_t)offw] += dcol[ow];
                         }
                     }
                 }
@@ -280,7 +282,7 @@ static mq_status conv_backward(const mq_node *n, const mq_tensor *const *in, con
             if (dx) {
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)R, (int)out_sp, (int)mg, 1.0f,
                             ws + gi * mg * R, (int)R, gyg, (int)out_sp, 0.0f, dcol, (int)out_sp);
-                col2im_add(&g, cg, dcol, dx + (b * C + gi * cg) * in_sp);
+                col2im_add(p, dcol, dx + (b * C + gi * cg) * in_sp);
             }
         }
     mq_free(col);

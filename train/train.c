@@ -111,6 +111,7 @@ void mq_trainer_free(mq_trainer *tr)
     mq_free(tr->needs);
     mq_free(tr->run);
     mq_free(tr->owned);
+    mq_pool_clear(&tr->pool);
     mq_graph_free(tr->g);
     mq_graph_free(tr->teacher);
     mq_free(tr);
@@ -304,10 +305,10 @@ void mq_train_release(mq_trainer *tr)
 {
     if (!tr->g || !tr->vals) return;
     for (int t = 0; t < tr->g->n_tensors; t++) {
-        if (tr->owned[t]) mq_free(tr->vals[t].data);
+        if (tr->owned[t]) mq_pool_put(&tr->pool, tr->vals[t].data);
         tr->owned[t] = 0;
         tr->vals[t].data = NULL;
-        mq_free(tr->grads[t]);
+        mq_pool_put(&tr->pool, tr->grads[t]);
         tr->grads[t] = NULL;
     }
 }
@@ -338,6 +339,14 @@ static void update_running_stats(mq_trainer *tr, const mq_node *n)
                : bn                ? 1.0 - mq_attr_float(n, "momentum", 0.9f)
                                    : mq_attr_float(n, "momentum", 0.1f);
     float *rm = tr->g->tensors[n->in[3]].data, *rv = tr->g->tensors[n->in[4]].data;
+    if (!bn) { /* LBN: the statistics its forward used */
+        double mu, ss;
+        mq_maqd_stats(xs, total, &mu, &ss);
+        double uvar = total > 1 ? ss / (double)(total - 1) : 0;
+        rm[0] = (float)((1 - m) * rm[0] + m * mu);
+        rv[0] = (float)((1 - m) * rv[0] + m * uvar);
+        return;
+    }
     for (size_t c = 0; c < C; c++) {
         double s = 0, ss = 0, cnt = (double)(N * S);
         for (size_t b = 0; b < N; b++)
@@ -360,7 +369,7 @@ static mq_status relu_and_sample(mq_trainer *tr, int node, const mq_tensor *x, m
     size_t total = (size_t)mq_numel(x);
     *y = *x;
     y->name = tr->g->tensors[tr->g->nodes[node].out[0]].name;
-    y->data = mq_malloc(sizeof(float) * (total ? total : 1));
+    y->data = mq_pool_get(&tr->pool, sizeof(float) * total, 0);
     if (!y->data) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
     const float *xs = x->data;
     float *ys = y->data;
@@ -447,11 +456,12 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
             *out[0] = *in[0];
             out[0]->name = g->tensors[nd->out[0]].name;
             size_t nb = mq_nbytes(in[0]);
-            out[0]->data = mq_malloc(nb ? nb : 1);
+            out[0]->data = mq_pool_get(&tr->pool, nb, 0);
             if (!out[0]->data) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
             memcpy(out[0]->data, in[0]->data, nb);
         } else {
-            MQ_TRY(mq_exec_node(nd, in, out, err));
+            mq_exec_alloc pa = mq_pool_exec_alloc(&tr->pool);
+            MQ_TRY(mq_exec_node_with(nd, in, out, &pa, err));
         }
         for (int k = 0; k < nd->n_out; k++)
             if (nd->out[k] >= 0) tr->owned[nd->out[k]] = 1;
@@ -479,14 +489,13 @@ static mq_status add_grad(mq_trainer *tr, int t, float *g)
     }
     size_t k = (size_t)mq_numel(&tr->vals[t]);
     for (size_t i = 0; i < k; i++) tr->grads[t][i] += g[i];
-    mq_free(g);
+    mq_pool_put(&tr->pool, g);
     return MQ_OK;
 }
 
-static float *alloc_floats(const mq_tensor *t, int zero)
+static float *alloc_floats(mq_trainer *tr, const mq_tensor *t, int zero)
 {
-    size_t k = (size_t)mq_numel(t);
-    return zero ? mq_calloc(k ? k : 1, sizeof(float)) : mq_malloc(sizeof(float) * (k ? k : 1));
+    return mq_pool_get(&tr->pool, sizeof(float) * (size_t)mq_numel(t), zero);
 }
 
 /* dL/dlogits is in tr->grads[tr->output]; leaves dL/dparam in tr->grads[param tensor]. */
@@ -512,7 +521,7 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
             int t = n->out[k];
             out[k] = t >= 0 ? &tr->vals[t] : NULL;
             if (t >= 0 && !tr->grads[t] && tr->vals[t].dtype == MQ_F32) {
-                tr->grads[t] = alloc_floats(&tr->vals[t], 1);
+                tr->grads[t] = alloc_floats(tr, &tr->vals[t], 1);
                 if (!tr->grads[t]) return mq_fail(err, MQ_ERR_NOMEM, "out of memory for gradients");
             }
             dout[k] = t >= 0 ? tr->grads[t] : NULL;
@@ -522,7 +531,7 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
             in[k] = t >= 0 ? &tr->vals[t] : NULL;
             din[k] = NULL;
             if (t >= 0 && tr->needs[t] && st == MQ_OK) {
-                din[k] = alloc_floats(&tr->vals[t], 0);
+                din[k] = alloc_floats(tr, &tr->vals[t], 0);
                 if (!din[k]) st = mq_fail(err, MQ_ERR_NOMEM, "out of memory for gradients");
             }
         }
@@ -530,12 +539,12 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
         for (int k = 0; k < n->n_in; k++) {
             if (!din[k]) continue;
             if (st == MQ_OK) add_grad(tr, n->in[k], din[k]);
-            else mq_free(din[k]);
+            else mq_pool_put(&tr->pool, din[k]);
         }
         if (st != MQ_OK) return st;
         for (int k = 0; k < n->n_out; k++) /* no longer needed */
             if (n->out[k] >= 0 && n->out[k] != tr->output) {
-                mq_free(tr->grads[n->out[k]]);
+                mq_pool_put(&tr->pool, tr->grads[n->out[k]]);
                 tr->grads[n->out[k]] = NULL;
             }
     }
@@ -550,7 +559,7 @@ static mq_status loss_and_grad(mq_trainer *tr, const float *x, const int32_t *la
     const mq_tensor *y = &tr->vals[tr->output];
     size_t c = (size_t)y->dims[1], nn = (size_t)n;
     const float *z = y->data;
-    float *grad = mq_calloc(nn * c + 1, sizeof(float));
+    float *grad = mq_pool_get(&tr->pool, sizeof(float) * (nn * c + 1), 1);
     int64_t *lab = labels ? mq_malloc(sizeof(int64_t) * (nn ? nn : 1)) : NULL;
     double *ps = mq_malloc(sizeof(double) * 2 * (c ? c : 1));
     mq_status st = MQ_OK;
@@ -594,7 +603,7 @@ static mq_status loss_and_grad(mq_trainer *tr, const float *x, const int32_t *la
     mq_free(lab);
     mq_free(ps);
     if (st != MQ_OK) {
-        mq_free(grad);
+        mq_pool_put(&tr->pool, grad);
         return st;
     }
     tr->grads[tr->output] = grad;

@@ -3,7 +3,21 @@
 #ifndef MQ_TRAIN_INTERNAL_H
 #define MQ_TRAIN_INTERNAL_H
 
+#include "core/exec.h"
 #include "train/train.h"
+
+/* Free buffers for reuse (train/bufpool.c). */
+typedef struct mq_bufpool {
+    void **free;
+    size_t n, cap;
+} mq_bufpool;
+/* nbytes (>= 1) bytes, zeroed if zero: a free buffer that fits, else a new one; NULL if out of memory. */
+void *mq_pool_get(mq_bufpool *pl, size_t nbytes, int zero);
+/* Give back a buffer mq_pool_get returned (NULL: nothing). */
+void mq_pool_put(mq_bufpool *pl, void *p);
+void mq_pool_clear(mq_bufpool *pl);
+/* An mq_exec_node_with allocator over the pool. */
+mq_exec_alloc mq_pool_exec_alloc(mq_bufpool *pl);
 
 typedef struct mq_param {
     int t;             /* tensor id in the training graph */
@@ -25,10 +39,11 @@ struct mq_trainer {
     size_t step;          /* optimizer steps taken */
     /* per forward/backward */
     mq_tensor *vals;      /* run-time values, per tensor id */
-    float **grads;        /* dL/d tensor, per tensor id (mq_malloc'ed or NULL) */
+    float **grads;        /* dL/d tensor, per tensor id (from pool, or NULL) */
     unsigned char *needs; /* tensor needs a gradient */
     unsigned char *run;   /* node is evaluated per step (not folded) */
-    unsigned char *owned; /* vals[t].data was allocated by the forward */
+    unsigned char *owned; /* vals[t].data was allocated by the forward (from pool) */
+    mq_bufpool pool;      /* values and gradients, reused from step to step */
     /* forward modes */
     int lbn_stats;        /* update LBN running statistics: 0 no, 1 momentum, 2 running average (calibration) */
     int stats_batches;    /* batches averaged so far (lbn_stats == 2) */

@@ -107,7 +107,19 @@ void mqk_k_maqd_act_quant_f32(const mqr_call *c)
     const float *x = (const float *)c->in[0].data;
     float *y = (float *)c->out[0].data, delta = mqr_p_f32(c->p[1]);
     int32_t n = mqr_numel(&c->in[0]), i, m = c->p[0];
-    for (i = 0; i < n; i++) y[i] = mqk_maqd_actq(x[i], m, delta);
+    float top = (float)(m - 1);
+    /* mqk_maqd_actq(x[i], m, delta) without a libm call per value (so the loop vectorizes), bit for bit:
+     * clipping v = x / delta to [0, m-1] before rounding gives the same level (m-1 is an integer); roundf
+     * of a non-negative value is its truncation plus (fraction >= 1/2), the fraction being exact; for
+     * |v| < 1/2 roundf gives a zero with v's sign; NaN stays NaN. */
+    for (i = 0; i < n; i++) {
+        float v = x[i] / delta, cv = v > top ? top : v, t, r;
+        cv = cv > 0.0f ? cv : 0.0f;
+        t = (float)(int32_t)cv;
+        r = cv - t >= 0.5f ? t + 1.0f : t;
+        r = fabsf(v) < 0.5f ? copysignf(0.0f, v) : r;
+        y[i] = v == v ? delta * r : delta * v;
+    }
 }
 
 /* x float32 of rank >= 2 [N, C, ...], gamma and beta float32 [C], mu_run and var_run one float32 each, y

@@ -55,6 +55,23 @@ void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, 
     pool_expand(p, &c);
     planes = (size_t)p->batch * (size_t)p->channels;
     in_sp = (size_t)c.in[0] * (size_t)c.in[1] * (size_t)c.in[2];
+    if (kind == MQK_POOL_MAX && !indices && c.in[0] == 1 && c.k[1] == 2 && c.k[2] == 2 && c.s[1] == 2 && c.s[2] == 2 &&
+        c.d[1] == 1 && c.d[2] == 1 && c.pb[1] == 0 && c.pb[2] == 0 && 2 * c.out[1] <= c.in[1] && 2 * c.out[2] <= c.in[2]) {
+        /* 2x2 windows with stride 2 inside the image: the loop below, unrolled (same order of taps) */
+        for (plane = 0; plane < planes; plane++) {
+            const float *xi = x + plane * in_sp;
+            for (oh = 0; oh < c.out[1]; oh++) {
+                const float *r0 = xi + (size_t)(2 * oh) * (size_t)c.in[2], *r1 = r0 + c.in[2];
+                for (ow = 0; ow < c.out[2]; ow++, o++) {
+                    float b = r0[2 * ow];
+                    b = r0[2 * ow + 1] > b ? r0[2 * ow + 1] : b;
+                    b = r1[2 * ow] > b ? r1[2 * ow] : b;
+                    y[o] = r1[2 * ow + 1] > b ? r1[2 * ow + 1] : b;
+                }
+            }
+        }
+        return;
+    }
     for (plane = 0; plane < planes; plane++) {
         const float *xi = x + plane * in_sp;
         for (od = 0; od < c.out[0]; od++) {
