@@ -2,6 +2,8 @@
  * the pool and the next step takes them again, so training in steady state allocates nothing. */
 #include "train/train_internal.h"
 
+#include "core/op.h"
+
 #include <string.h>
 
 /* Each buffer starts with a header holding its capacity; the caller sees the bytes after it. */
@@ -54,11 +56,15 @@ void mq_pool_clear(mq_bufpool *pl)
     memset(pl, 0, sizeof *pl);
 }
 
-static void *exec_alloc(void *ctx, size_t nbytes) { return mq_pool_get(ctx, nbytes, 1); }
+static void *exec_alloc_zero(void *ctx, size_t nbytes) { return mq_pool_get(ctx, nbytes, 1); }
+static void *exec_alloc(void *ctx, size_t nbytes) { return mq_pool_get(ctx, nbytes, 0); }
 static void exec_release(void *ctx, void *p) { mq_pool_put(ctx, p); }
 
-mq_exec_alloc mq_pool_exec_alloc(mq_bufpool *pl)
+mq_exec_alloc mq_pool_exec_alloc(mq_bufpool *pl, const mq_node *n)
 {
-    mq_exec_alloc a = {exec_alloc, exec_release, pl};
+    /* An op with a runtime kernel writes every output element (the runtime never clears its arena, and
+     * the host forwards are checked against the kernels), so its outputs need not be zeroed first; other
+     * ops get zeroed buffers, as from mq_exec_node. */
+    mq_exec_alloc a = {n->def && n->def->lower ? exec_alloc : exec_alloc_zero, exec_release, pl};
     return a;
 }

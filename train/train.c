@@ -460,7 +460,7 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
             if (!out[0]->data) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
             memcpy(out[0]->data, in[0]->data, nb);
         } else {
-            mq_exec_alloc pa = mq_pool_exec_alloc(&tr->pool);
+            mq_exec_alloc pa = mq_pool_exec_alloc(&tr->pool, nd);
             MQ_TRY(mq_exec_node_with(nd, in, out, &pa, err));
         }
         for (int k = 0; k < nd->n_out; k++)

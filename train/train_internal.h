@@ -16,8 +16,8 @@ void *mq_pool_get(mq_bufpool *pl, size_t nbytes, int zero);
 /* Give back a buffer mq_pool_get returned (NULL: nothing). */
 void mq_pool_put(mq_bufpool *pl, void *p);
 void mq_pool_clear(mq_bufpool *pl);
-/* An mq_exec_node_with allocator over the pool. */
-mq_exec_alloc mq_pool_exec_alloc(mq_bufpool *pl);
+/* An mq_exec_node_with allocator over the pool for node n's outputs (zeroed unless n's op has a kernel). */
+mq_exec_alloc mq_pool_exec_alloc(mq_bufpool *pl, const mq_node *n);
 
 typedef struct mq_param {
     int t;             /* tensor id in the training graph */

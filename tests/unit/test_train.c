@@ -107,6 +107,34 @@ static void add_node(mq_graph *g, const char *op, const char *name, int n_in, co
     n->n_attr = n_attr;
 }
 
+/* An empty opset-13 graph, and its one input and output set and shapes inferred. */
+static mq_graph *new_graph(void)
+{
+    mq_graph *g = NULL;
+    mq_err e;
+    mq_err_clear(&e);
+    assert_int_equal(mq_graph_new(32, 16, &g, &e), MQ_OK);
+    g->opset = 13;
+    g->ir_version = 8;
+    g->opsets = mq_arena_array(g->arena, 1, sizeof(mq_opset_import));
+    g->opsets[0].domain = "";
+    g->opsets[0].version = 13;
+    g->n_opsets = 1;
+    return g;
+}
+
+static void finish_graph(mq_graph *g, int x, int y)
+{
+    mq_err e;
+    mq_err_clear(&e);
+    g->inputs = mq_arena_array(g->arena, 1, sizeof(int));
+    g->outputs = mq_arena_array(g->arena, 1, sizeof(int));
+    g->inputs[0] = x;
+    g->outputs[0] = y;
+    g->n_inputs = g->n_outputs = 1;
+    if (mq_graph_infer(g, (int64_t)1 << 32, &e) != MQ_OK) fail_msg("%s", e.msg);
+}
+
 static mq_graph *make_mlp_batch(int64_t batch)
 {
     enum { H = 32 };
@@ -124,16 +152,7 @@ static mq_graph *make_mlp_batch(int64_t batch)
         sc[i] = 1;
         var[i] = 1;
     }
-    mq_graph *g = NULL;
-    mq_err e;
-    mq_err_clear(&e);
-    assert_int_equal(mq_graph_new(32, 16, &g, &e), MQ_OK);
-    g->opset = 13;
-    g->ir_version = 8;
-    g->opsets = mq_arena_array(g->arena, 1, sizeof(mq_opset_import));
-    g->opsets[0].domain = "";
-    g->opsets[0].version = 13;
-    g->n_opsets = 1;
+    mq_graph *g = new_graph();
     int64_t din[4] = {batch, 1, 28, 28}, dw1[2] = {H, 784}, dh[1] = {H}, dw2[2] = {10, H}, d10[1] = {10};
     int x = add_tensor(g, "input", 4, din, NULL);
     g->tensors[x].is_input = 1;
@@ -152,12 +171,7 @@ static mq_graph *make_mlp_batch(int64_t batch)
     add_node(g, "BatchNormalization", "bn", 5, (int[]){h, tsc, tbi, tm, tv}, hb, 0, NULL);
     add_node(g, "Relu", "relu", 1, (int[]){hb}, hr, 0, NULL);
     add_node(g, "Gemm", "fc2", 3, (int[]){hr, tw2, tb2}, y, 1, &tb);
-    g->inputs = mq_arena_array(g->arena, 1, sizeof(int));
-    g->outputs = mq_arena_array(g->arena, 1, sizeof(int));
-    g->inputs[0] = x;
-    g->outputs[0] = y;
-    g->n_inputs = g->n_outputs = 1;
-    if (mq_graph_infer(g, (int64_t)1 << 32, &e) != MQ_OK) fail_msg("%s", e.msg);
+    finish_graph(g, x, y);
     return g;
 }
 
@@ -459,14 +473,7 @@ static void test_batchnorm_batch1_matches_pytorch(void **state)
             fail_msg("y[%d] = %.8g, PyTorch %.8g", i, ((float *)ty.data)[i], want_y[i]);
     mq_free(ty.data);
     /* the trainer with --norm bn --no-quant: x -> BatchNormalization -> Flatten -> Gemm 18 -> 3 */
-    mq_graph *g = NULL;
-    assert_int_equal(mq_graph_new(16, 8, &g, &e), MQ_OK);
-    g->opset = 13;
-    g->ir_version = 8;
-    g->opsets = mq_arena_array(g->arena, 1, sizeof(mq_opset_import));
-    g->opsets[0].domain = "";
-    g->opsets[0].version = 13;
-    g->n_opsets = 1;
+    mq_graph *g = new_graph();
     float w[3 * 18], b[3] = {0};
     for (int i = 0; i < 3 * 18; i++) w[i] = (float)((i % 5) - 2) * 0.1f;
     int64_t dw[2] = {3, 18}, d3[1] = {3};
@@ -482,12 +489,7 @@ static void test_batchnorm_batch1_matches_pytorch(void **state)
     add_node(g, "BatchNormalization", "bn", 5, (int[]){tx, tsc, tbi, tm_, tv}, hb, 0, NULL);
     add_node(g, "Flatten", "flatten", 1, (int[]){hb}, f, 0, NULL);
     add_node(g, "Gemm", "fc", 3, (int[]){f, tw, tb}, y, 1, &tr_b);
-    g->inputs = mq_arena_array(g->arena, 1, sizeof(int));
-    g->outputs = mq_arena_array(g->arena, 1, sizeof(int));
-    g->inputs[0] = tx;
-    g->outputs[0] = y;
-    g->n_inputs = g->n_outputs = 1;
-    if (mq_graph_infer(g, (int64_t)1 << 32, &e) != MQ_OK) fail_msg("%s", e.msg);
+    finish_graph(g, tx, y);
     mq_train_opts o;
     mq_train_opts_init(&o);
     o.keep_bn = 1;
