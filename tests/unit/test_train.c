@@ -382,6 +382,46 @@ static void cnn_finetune_and_export(int keep_bn)
     mq_data_close(test);
 }
 
+/* --norm bn: the per-channel running statistics come back from the checkpoint too (training uses batch
+ * statistics, so equal parameters alone would not show it). */
+static void test_resume_with_batchnorm(void **state)
+{
+    (void)state;
+    mq_dataset *ds = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
+    mq_train_opts o;
+    mlp_opts(&o);
+    o.keep_bn = 1;
+    o.epochs = 2;
+    mq_err e;
+    mq_err_clear(&e);
+    char path[] = "/tmp/test_train_ckpt_bn_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    mq_trainer *a = mlp_trainer(&o);
+    if (mq_trainer_calibrate(a, ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(a, ds, 0, 1, NULL);
+    if (mq_trainer_save_checkpoint(a, path, 1, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(a, ds, 1, 2, NULL);
+    mq_trainer *c = mlp_trainer(&o);
+    int done = -1;
+    if (mq_trainer_load_checkpoint(c, path, &done, &e) != MQ_OK) fail_msg("%s", e.msg);
+    run_epochs(c, ds, done, 2, NULL);
+    assert_true(same_params(a, c));
+    const mq_graph *ga = mq_trainer_graph(a), *gc = mq_trainer_graph(c);
+    const char *stats[2] = {"bn.mean", "bn.var"};
+    for (int s = 0; s < 2; s++) {
+        int ta = mq_graph_find(ga, stats[s]), tc = mq_graph_find(gc, stats[s]);
+        assert_true(ta >= 0 && tc >= 0);
+        assert_int_equal(mq_numel(&ga->tensors[ta]), 32);
+        assert_memory_equal(ga->tensors[ta].data, gc->tensors[tc].data, 32 * sizeof(float));
+    }
+    unlink(path);
+    mq_trainer_free(a);
+    mq_trainer_free(c);
+    mq_data_close(ds);
+}
+
 static void test_cnn_finetune_and_export(void **state)
 {
     (void)state;
@@ -542,6 +582,7 @@ int main(void)
         cmocka_unit_test(test_distillation),
         cmocka_unit_test(test_same_seed_same_weights),
         cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_resume_with_batchnorm),
         cmocka_unit_test(test_cnn_finetune_and_export),
         cmocka_unit_test(test_cnn_finetune_and_export_bn),
     };
