@@ -356,7 +356,10 @@ static int cmd_finetune(int argc, char **argv)
     char logpath[4096];
     maqdc_ftlog_path(log, out, logpath, sizeof logpath);
     if (maqdc_ftlog_begin(&flog, logpath, start, &e) != MQ_OK) goto fail;
-    if (val && !maqdc_ftlog_has_float(&flog) && float_row(model, val, &flog, &e)) goto fail;
+    if (val && !maqdc_ftlog_has_float(&flog) && float_row(model, val, &flog, &e)) {
+        fprintf(stderr, "maqdc finetune: note: the log has no float row: %s\n", e.msg); /* not worth failing */
+        mq_err_clear(&e);
+    }
     progress_ctx pc = {isatty(2), quiet, 0};
     for (int ep = start; ep < o.epochs; ep++) {
         mq_train_progress p;
