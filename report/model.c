@@ -250,7 +250,11 @@ mq_status mq_report_analyze(const mq_graph *g, mq_report_model *m, mq_err *err)
         if (is_op(n, "ActQuant")) r->a_states = (int)mq_attr_int(n, "states", 0);
         if (r->kind == MQ_KIND_COMPUTE && n->n_in >= 2 && n->in[1] >= 0) {
             const mq_tensor *w = &g->tensors[n->in[1]];
-            if (is_param(g, n->in[1])) {
+            const mq_node *q = w->producer >= 0 ? &g->nodes[w->producer] : NULL;
+            if (q && is_op(q, "WeightQuant") && q->n_in >= 1) { /* the weight's values may live elsewhere */
+                r->weight = q->in[0];
+                r->w_states = (int)mq_attr_int(q, "states", 0);
+            } else if (is_param(g, n->in[1])) {
                 r->weight = n->in[1];
                 if (w->dtype == MQ_F32) r->w_states = mq_report_grid_states(w->data, mq_numel(w));
             }
