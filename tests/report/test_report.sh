@@ -122,15 +122,15 @@ for name in fashion_cnn fashion_resnet; do
 done
 
 # ---- a short fine-tune with its log ---------------------------------------------------------------
-$PY "$SRC/scripts/fmnist_subset.py" train 512 "$T" && $PY "$SRC/scripts/fmnist_subset.py" t10k 256 "$T"
-FT=(--train-images train-images-512.gz --train-labels train-labels-512.gz --val-images t10k-images-256.gz
+$PY "$SRC/scripts/fmnist_subset.py" train 256 "$T" && $PY "$SRC/scripts/fmnist_subset.py" t10k 256 "$T"
+FT=(--train-images train-images-256.gz --train-labels train-labels-256.gz --val-images t10k-images-256.gz
     --val-labels t10k-labels-256.gz --scale 255 --mean 0.2860 --std 0.3530 --batch 64 --lr 0.01
     --w-states 3 --a-states 4 --calib-batches 2 --quiet)
 if run 0 ft.out ft.err finetune "$SRC/models/fashion_cnn.onnx" "${FT[@]}" --epochs 2 -o ft.onnx; then
     check "finetune: default log next to the output" [ -f ft.log.csv ]
     check "finetune: log header" [ "$(head -n 1 ft.log.csv)" = "phase,epoch,step,lr,train_loss,train_acc,val_loss,val_acc,images_per_s,seconds" ]
     check "finetune: a float row and 2 epochs" [ "$(cut -d, -f1,2 ft.log.csv | tail -n +2 | tr '\n' ' ')" = "float,0 train,1 train,2 " ]
-    check "finetune: 8 steps per epoch (512 / 64)" [ "$(cut -d, -f3 ft.log.csv | tail -n 1)" = 16 ]
+    check "finetune: 4 steps per epoch (256 / 64)" [ "$(cut -d, -f3 ft.log.csv | tail -n 1)" = 8 ]
     # the float row's accuracy is what `maqdc eval` measures on the same images
     run 0 eval.txt eval.err eval "$SRC/models/fashion_cnn.onnx" --images t10k-images-256.gz --labels t10k-labels-256.gz \
         --scale 255 --mean 0.2860 --std 0.3530
