@@ -4,6 +4,7 @@
 
 #include "core/infer.h"
 #include "core/op.h"
+#include "core/strbuf.h"
 #include "frontend/tensor_io.h"
 #include "frontend/tensor_proto.h"
 
@@ -13,47 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- growable text (notes, unsupported list) ------------------------------------------------- */
-
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-} sbuf;
-
-static int sb_vprintf(sbuf *b, const char *fmt, va_list ap)
-{
-    va_list ap2;
-    va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
-    va_end(ap2);
-    if (n < 0) return -1;
-    size_t need;
-    if (mq_add_size(b->len, (size_t)n, &need) || mq_add_size(need, 1, &need)) return -1;
-    if (need > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) {
-            if (mq_mul_size(cap, 2, &cap)) return -1;
-        }
-        char *p = mq_realloc(b->p, cap);
-        if (!p) return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    b->len += (size_t)n;
-    return 0;
-}
-
-static int sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int r = sb_vprintf(b, fmt, ap);
-    va_end(ap);
-    return r;
-}
 
 /* ---- importer state --------------------------------------------------------------------------- */
 
@@ -74,8 +34,8 @@ typedef struct imp {
     mq_tp_ext ext;
     int n_pins;
     pin *pins;
-    sbuf notes;
-    sbuf unsup;
+    mq_strbuf notes; /* core/strbuf.h */
+    mq_strbuf unsup;
     int n_unsup;
     int max_nodes;           /* cap on nodes, subgraphs included */
     size_t total_nodes;
@@ -202,7 +162,7 @@ static mq_status apply_type(imp *im, mq_tensor *t, const Onnx__ValueInfoProto *v
             t->sym_mask = (1u << whole->rank) - 1u;
         } else if (kind == V_INPUT) {
             t->rank = -1;
-            if (sb_printf(&im->notes, "input '%s' has no shape: it is known only at run time; pin it with "
+            if (mq_sb_printf(&im->notes, "input '%s' has no shape: it is known only at run time; pin it with "
                           "--shape %s=DIMS\n", nm, nm))
                 return NOMEM(im);
         }
@@ -247,9 +207,9 @@ static mq_status apply_type(imp *im, mq_tensor *t, const Onnx__ValueInfoProto *v
             dims[d] = sp->dims[0];
         } else if (kind == V_INPUT) {
             dims[d] = 1;
-            int r = param[0] ? sb_printf(&im->notes, "input '%s' dim %d ('%s') is symbolic: using 1; pin it "
+            int r = param[0] ? mq_sb_printf(&im->notes, "input '%s' dim %d ('%s') is symbolic: using 1; pin it "
                                          "with --shape\n", nm, d, param)
-                             : sb_printf(&im->notes, "input '%s' dim %d is symbolic: using 1; pin it with "
+                             : mq_sb_printf(&im->notes, "input '%s' dim %d is symbolic: using 1; pin it with "
                                          "--shape\n", nm, d);
             if (r) return NOMEM(im);
         } else {
@@ -771,7 +731,7 @@ static mq_status import_nodes(imp *im, mq_graph *g, const Onnx__GraphProto *gp, 
             if (bad) break;
         }
         if (bad) {
-            if (sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
+            if (mq_sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
                           n->domain[0] ? n->domain : "ai.onnx", why))
                 return NOMEM(im);
             im->n_unsup++;
@@ -810,7 +770,7 @@ static mq_status import_nodes(imp *im, mq_graph *g, const Onnx__GraphProto *gp, 
         if (why[0]) {
             char lbl[300];
             graph_node_label(g, n, i, lbl, sizeof lbl);
-            if (sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
+            if (mq_sb_printf(&im->unsup, "%s (%s, domain '%s'): %s\n", lbl, n->op_type,
                           n->domain[0] ? n->domain : "ai.onnx", why))
                 return NOMEM(im);
             im->n_unsup++;
@@ -992,7 +952,7 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
         g->n_opsets++;
         oi->domain = "";
         oi->version = 1;
-        if (sb_printf(&im->notes, "the model declares no opset for the default domain: assuming opset 1\n"))
+        if (mq_sb_printf(&im->notes, "the model declares no opset for the default domain: assuming opset 1\n"))
             return NOMEM(im);
     }
 

@@ -12,6 +12,7 @@ PKGS=(
   libcmocka-dev libopenblas-dev zlib1g-dev
   libonnx-testdata python3-onnx python3-numpy
   gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
+  graphviz chromium fonts-dejavu-core python3-pil
 )
 # Node.js with npm runs onnxruntime-node; use the machine's if it has one (its own npm included),
 # else Debian's.

@@ -3,6 +3,7 @@
 #include "frontend/onnx_import.h"
 #include "train/data.h"
 #include "train/train.h"
+#include "tools/finetune_log.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@ static void usage_finetune(FILE *f)
             "  --scale S --mean M --std D   input normalization (v / S - M) / D (S: 255 for uint8; M 0, D 1)\n"
             "  --hflip --crop-pad P     augmentation\n"
             "  --checkpoint DIR [--resume]  checkpoint every epoch (DIR/checkpoint.mqck); resume from it\n"
+            "  --log FILE               per-epoch CSV log for `maqdc report` (default: OUT without .onnx + .log.csv)\n"
             "  --quiet                  no progress output\n");
 }
 
@@ -202,9 +204,23 @@ static int cmd_eval(int argc, char **argv)
     return rc;
 }
 
+/* The float model's validation loss and accuracy, the log's first row. */
+static int float_row(const char *model, mq_dataset *val, maqdc_ftlog *l, mq_err *e)
+{
+    mq_graph *fg = NULL;
+    mq_eval_result r;
+    memset(&r, 0, sizeof r);
+    double t0 = now_s();
+    int bad = import_graph(model, 256, &fg, e) || mq_eval_graph(fg, val, 256, &r, e) != MQ_OK ||
+              maqdc_ftlog_float(l, &r, now_s() - t0, e) != MQ_OK;
+    mq_eval_result_free(&r);
+    mq_graph_free(fg);
+    return bad ? -1 : 0;
+}
+
 static int cmd_finetune(int argc, char **argv)
 {
-    const char *model = NULL, *ti = NULL, *tl = NULL, *vi = NULL, *vl = NULL, *out = NULL, *ckdir = NULL;
+    const char *model = NULL, *ti = NULL, *tl = NULL, *vi = NULL, *vl = NULL, *out = NULL, *ckdir = NULL, *log = NULL;
     const char *overrides[MAX_OVERRIDES];
     int n_over = 0, resume = 0, quiet = 0;
     common c = {0, 0, 1, 0};
@@ -234,6 +250,7 @@ static int cmd_finetune(int argc, char **argv)
         else if (!strcmp(a, "--val-labels")) vl = argv[++i];
         else if (!strcmp(a, "-o") || !strcmp(a, "--output")) out = argv[++i];
         else if (!strcmp(a, "--checkpoint")) ckdir = argv[++i];
+        else if (!strcmp(a, "--log")) log = argv[++i];
         else if (!strcmp(a, "--resume")) resume = 1;
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else if (!strcmp(a, "--distill")) o.distill = 1;
@@ -310,6 +327,8 @@ static int cmd_finetune(int argc, char **argv)
     dopt.crop_pad = (int)crop;
     mq_dataset *train = NULL, *val = NULL;
     mq_trainer *tr = NULL;
+    maqdc_ftlog flog; /* tools/finetune_log.h */
+    memset(&flog, 0, sizeof flog);
     int rc = 1;
     char ckpath[4096] = "";
     if (ckdir) {
@@ -341,17 +360,27 @@ static int cmd_finetune(int argc, char **argv)
         if (mq_trainer_calibrate(tr, train, &e) != MQ_OK) goto fail;
         if (!quiet) fprintf(stderr, "calibrated in %.1fs (%d batches)\n", now_s() - t0, o.calib_batches);
     }
+    char logpath[4096];
+    maqdc_ftlog_path(log, out, logpath, sizeof logpath);
+    if (maqdc_ftlog_begin(&flog, logpath, start, &e) != MQ_OK) goto fail;
+    if (val && !maqdc_ftlog_has_float(&flog) && float_row(model, val, &flog, &e)) {
+        fprintf(stderr, "maqdc finetune: note: the log has no float row: %s\n", e.msg); /* not worth failing */
+        mq_err_clear(&e);
+    }
     progress_ctx pc = {isatty(2), quiet, 0};
     for (int ep = start; ep < o.epochs; ep++) {
         mq_train_progress p;
         if (mq_trainer_epoch(tr, train, ep, on_progress, &pc, &p, &e) != MQ_OK) goto fail;
         char vbuf[64] = "";
+        mq_eval_result r;
+        memset(&r, 0, sizeof r);
         if (val) {
-            mq_eval_result r;
             if (mq_trainer_evaluate(tr, val, 256, &r, &e) != MQ_OK) goto fail;
             snprintf(vbuf, sizeof vbuf, " val-acc %.4f", r.count ? (double)r.correct / (double)r.count : 0.0);
-            mq_eval_result_free(&r);
         }
+        mq_status ls = maqdc_ftlog_epoch(&flog, ep + 1, &p, val ? &r : NULL, &e);
+        mq_eval_result_free(&r);
+        if (ls != MQ_OK) goto fail;
         if (ckdir && mq_trainer_save_checkpoint(tr, ckpath, ep + 1, &e) != MQ_OK) goto fail;
         if (!quiet)
             fprintf(stderr, "epoch %d/%d: loss %.4f train-acc %.4f%s lr %.3g %.0f img/s %.1fs\n", ep + 1, o.epochs, p.loss,
@@ -364,6 +393,7 @@ static int cmd_finetune(int argc, char **argv)
 fail:
     print_err(&e);
 done:
+    maqdc_ftlog_end(&flog);
     mq_graph_free(g);
     mq_graph_free(teacher);
     mq_trainer_free(tr);

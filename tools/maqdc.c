@@ -28,20 +28,22 @@ static void usage_main(FILE *f)
                "  run MODEL.mqd       run a compiled model through the bundled runtime\n"
                "  finetune MODEL.onnx MaQD quantization-aware fine-tuning (writes a standard ONNX model)\n"
                "  eval MODEL.onnx     accuracy, top-5 and per-class accuracy on labelled images\n"
+               "  report MODEL.onnx   one HTML page: graph drawing, per-layer costs, arena timeline, fine-tuning log\n"
                "\n"
                "Run 'maqdc COMMAND --help' for a command's options.\n");
 }
 
 static void usage_info(FILE *f)
 {
-    fprintf(f, "usage: maqdc info MODEL.onnx [--shape NAME=DIMS]...\n"
+    fprintf(f, "usage: maqdc info MODEL.onnx [--shape NAME=DIMS]... [--dot [-o FILE.dot]]\n"
                "\n"
                "Prints the model's opset imports, graph inputs and outputs (dtype and shape), a histogram\n"
                "of op types, the parameter count and bytes, multiply-accumulates per run, and every node\n"
                "whose op, domain or opset version is not supported.\n"
                "\n"
                "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
-               "  --shape SYM=4              pin every symbolic dimension called SYM\n");
+               "  --shape SYM=4              pin every symbolic dimension called SYM\n"
+               "  --dot                      write the graph in Graphviz dot instead (stdout, or -o FILE)\n");
 }
 
 static void usage_run(FILE *f)
@@ -131,11 +133,18 @@ static void print_file_err(const char *file, mq_err *err)
     else fprintf(stderr, "maqdc: %s: %s\n", file, m);
 }
 
+int maqdc_take_dot_args(int *argc, char **argv, const char **out); /* tools/cmd_report.c */
+int maqdc_info_dot(const char *model, int n_pins, const char *const *pins, const char *out);
+
 static int cmd_info(int argc, char **argv)
 {
     cli c = {0};
+    const char *dot_out = NULL;
+    int dot = maqdc_take_dot_args(&argc, argv, &dot_out);
+    if (dot < 0) return 2;
     int p = parse(argc, argv, &c, 0, usage_info);
     if (p) return p == 1 ? 0 : 2;
+    if (dot) return maqdc_info_dot(c.model, c.n_pins, c.pins, dot_out);
     mq_import_opts opts = {.n_shapes = c.n_pins, .shapes = c.pins, .allow_unsupported = 1};
     mq_import_result res = {0};
     mq_err err = {0};
@@ -324,6 +333,7 @@ done:
 }
 
 int maqdc_finetune_main(const char *cmd, int argc, char **argv); /* tools/cmd_finetune.c */
+int maqdc_report(int argc, char **argv);                          /* tools/cmd_report.c */
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -338,6 +348,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "info")) return cmd_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 2, argv + 2);
     if (!strcmp(cmd, "finetune") || !strcmp(cmd, "eval")) return maqdc_finetune_main(cmd, argc - 2, argv + 2);
+    if (!strcmp(cmd, "report")) return maqdc_report(argc - 2, argv + 2);
     if (!strcmp(cmd, "compile")) return maqdc_compile(argc - 2, argv + 2); /* maqdc compile MODEL -o OUT */
     if (!strcmp(cmd, "-o") || !strcmp(cmd, "--output")) return maqdc_compile(argc - 1, argv + 1);
     for (int i = 2; i < argc; i++) /* maqdc MODEL -o OUT: compile (tools/maqdc_compile.c) */

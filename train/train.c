@@ -980,6 +980,10 @@ static mq_status score(mq_eval_result *r, const float *z, int64_t classes, const
             if (zi[j] > zi[y[i]] || (zi[j] == zi[y[i]] && j < y[i])) above++;
             if (zi[j] > zi[best]) best = j;
         }
+        int64_t lab = y[i];
+        float ce = 0;
+        mq_softmax_xent_mean_f32(1, (size_t)classes, zi, &lab, &ce, NULL);
+        r->loss_sum += ce;
         r->count++;
         r->class_count[y[i]]++;
         if (best == y[i]) {

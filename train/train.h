@@ -83,6 +83,7 @@ float mq_trainer_lr(const mq_trainer *tr, int epoch, size_t global_step, size_t 
 
 typedef struct mq_eval_result {
     size_t count, correct, correct_top5;
+    double loss_sum;                      /* softmax cross-entropy summed over the samples */
     int64_t classes;
     size_t *class_count, *class_correct;  /* mq_malloc'ed [classes]; mq_eval_result_free */
 } mq_eval_result;
