@@ -490,6 +490,16 @@ static void check_node(const mq_graph *g, mq_node *n, char *why, size_t cap)
         return;
     }
     int ok = len == 0;
+    /* Only the control-flow ops take subgraphs: the executor lets a node with a graph attribute allocate
+     * its own outputs, so a graph on any other op (a hostile model) must not reach it. */
+    int control = is_default_domain(n->domain) &&
+                  (!strcmp(n->op_type, "If") || !strcmp(n->op_type, "Loop") || !strcmp(n->op_type, "Scan"));
+    for (int k = 0; k < n->n_attr && !control; k++)
+        if (n->attrs[k].type == MQ_ATTR_GRAPH || n->attrs[k].type == MQ_ATTR_GRAPHS) {
+            WHY("attribute '%s' is a graph, which this op does not take", n->attrs[k].name);
+            ok = 0;
+            break;
+        }
     int n_in = n->n_in - n->n_hidden_in; /* the ONNX inputs */
     if (def->max_in >= 0 && n_in > def->max_in) {
         WHY("takes at most %d input(s), got %d", def->max_in, n_in);

@@ -13,7 +13,7 @@ shift $(( $# >= 2 ? 2 : 1 ))
 bdir="${MAQD_FUZZ_BUILD:-$here/build-fuzz}"
 conf=/usr/share/libonnx-testdata/data
 
-if [ ! -x "$bdir/fuzz_onnx" ] || [ "${MAQD_FUZZ_REBUILD:-1}" = 1 ]; then
+if [ ! -x "$bdir/tests/fuzz/fuzz_onnx" ] || [ "${MAQD_FUZZ_REBUILD:-1}" = 1 ]; then
   cmake -S "$here" -B "$bdir" -DCMAKE_C_COMPILER=clang -DMAQD_FUZZ=ON -DMAQD_TESTS=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
   cmake --build "$bdir" -j"$(nproc)" >/dev/null
@@ -56,12 +56,13 @@ seeds() {
 
 run() {
   local t="$1"
+  shift
   seeds "$t"
   mkdir -p "$bdir/corpus/$t" "$bdir/crashes/$t"
   echo "== fuzz_$t for ${secs}s"
   # -rss_limit_mb: the targets' caps keep honest inputs far below it; -timeout: a hang is a bug
   set +e
-  (cd "$bdir/crashes/$t" && "$bdir/fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
+  (cd "$bdir/crashes/$t" && "$bdir/tests/fuzz/fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 \
       -max_len=65536 -print_final_stats=1 "$@" "$bdir/corpus/$t" "$bdir/seeds/$t" 2>"$bdir/fuzz_$t.log")
   local rc=$?
   set -e

@@ -149,8 +149,7 @@ static int cmd_info(int argc, char **argv)
     mq_err err = {0};
     mq_status ist = mq_import_onnx_file(c.model, &opts, &res, &err);
     if (ist != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
-        maqdc_limit_hint(ist);
+        fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         mq_import_result_free(&res);
         return 1;
     }
@@ -275,8 +274,7 @@ static int cmd_run(int argc, char **argv)
     /* symbolic input dims are pinned from the input files' shapes */
     mq_status ist = mq_import_onnx_for_inputs(c.model, &opts, in, c.n_inputs, &res, &err);
     if (ist != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
-        maqdc_limit_hint(ist);
+        fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         goto done;
     }
     mq_graph *g = res.graph;

@@ -24,9 +24,10 @@ int maqdc_ensure_dir(const char *dir);
 
 /* tools/maqdc_limits.c: argv[*i] as a limit option (--max-rank/--max-elems/--max-bytes/--max-nodes,
  * "--opt V" or "--opt=V") into o: 1 consumed (*i advanced past its value), 0 not one, -1 bad value
- * (printed). maqdc_limit_hint prints how to raise the limits after an MQ_ERR_LIMIT. */
+ * (printed). maqdc_limit_hint: the end of an error line saying how to raise the limits after an
+ * MQ_ERR_LIMIT ("" for other errors). */
 int maqdc_limit_option(int argc, char **argv, int *i, mq_import_opts *o);
-void maqdc_limit_hint(mq_status st);
+const char *maqdc_limit_hint(mq_status st);
 void maqdc_usage_limits(FILE *f);
 
 #endif

@@ -179,8 +179,7 @@ int maqdc_compile(int argc, char **argv)
     int rc = 1;
     mq_status ist = mq_import_onnx_file(model, &opts, &res, &err);
     if (ist != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
-        maqdc_limit_hint(ist);
+        fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         goto done;
     }
     if (mq_program_build(res.graph, &popts, &prog, &err) != MQ_OK) {
@@ -240,8 +239,7 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
                                                                                                   : MAX_MQD_BYTES,
                                  &file, &len, &err);
     if (fst != MQ_OK) {
-        fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
-        maqdc_limit_hint(fst);
+        fprintf(stderr, "maqdc: %s: %s%s\n", model, msg_of(&err), maqdc_limit_hint(fst));
         return 1;
     }
     /* the runtime reads weights in place: give it a 16-byte aligned copy */

@@ -53,11 +53,11 @@ int maqdc_limit_option(int argc, char **argv, int *i, mq_import_opts *o)
     return 1;
 }
 
-void maqdc_limit_hint(mq_status st)
+const char *maqdc_limit_hint(mq_status st)
 {
-    if (st == MQ_ERR_LIMIT)
-        fprintf(stderr, "maqdc: a limit was reached; raise it with --max-rank, --max-elems, --max-bytes or "
-                        "--max-nodes if the model is trusted (docs/ROBUSTNESS.md)\n");
+    return st == MQ_ERR_LIMIT ? " (a limit: raise it with --max-rank, --max-elems, --max-bytes or --max-nodes if the "
+                                "model is trusted)"
+                              : "";
 }
 
 void maqdc_usage_limits(FILE *f)
