@@ -517,6 +517,12 @@ static void check_node(const mq_graph *g, mq_node *n, char *why, size_t cap)
         WHY("needs at least %d output(s), got %d", def->min_out, n->n_out);
         ok = 0;
     }
+    for (int k = 0; k < def->min_out && k < n->n_out; k++) /* only optional outputs may be omitted ("") */
+        if (n->out[k] < 0) {
+            WHY("output %d is required but has no name", k);
+            ok = 0;
+            break;
+        }
     if (ok) n->def = def;
 #undef WHY
 }

@@ -16,7 +16,7 @@ conf=/usr/share/libonnx-testdata/data
 if [ ! -x "$bdir/tests/fuzz/fuzz_onnx" ] || [ "${MAQD_FUZZ_REBUILD:-1}" = 1 ]; then
   cmake -S "$here" -B "$bdir" -DCMAKE_C_COMPILER=clang -DMAQD_FUZZ=ON -DMAQD_TESTS=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  cmake --build "$bdir" -j"$(nproc)" >/dev/null
+  cmake --build "$bdir" -j"$(nproc)" --target fuzz_onnx fuzz_mqd fuzz_idx fuzz_npy fuzz_pb >/dev/null
 fi
 
 # Seeds: made here from the repository and libonnx-testdata, not committed (tests/fuzz/seeds holds
