@@ -129,7 +129,7 @@ part_resume() {
         "$MAQDC" finetune "$m" "${FT_ARGS[@]}" --lr 0.01 --checkpoint ck --resume -o out.onnx 2>err.txt &
         local pid=$!
         if [ $kills -lt "${RESUME_KILLS:-5}" ]; then
-            sleep_rand_ms $((dur * 9 / 10))
+            sleep_rand_ms $((dur / 2))
             kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
         fi
         wait "$pid" 2>/dev/null
