@@ -4,6 +4,7 @@
 
 #include "core/alloc.h"
 #include "core/dtype.h"
+#include "frontend/tensor_io.h"
 #include "runtime/maqdrt.h"
 
 #include <ctype.h>
@@ -1039,39 +1040,19 @@ done:
 mq_status mq_emit_c_files(const mq_program *p, const mq_emit_c_opts *o, const char *c_path, const char *h_path,
                           mq_err *err)
 {
-    size_t lc = strlen(c_path), lh = strlen(h_path);
-    char *tc = mq_malloc(lc + 8), *th = mq_malloc(lh + 8);
-    FILE *fc = NULL, *fh = NULL;
-    mq_status st = MQ_OK;
-    if (!tc || !th) {
-        st = mq_fail(err, MQ_ERR_NOMEM, "out of memory");
-        goto done;
+    /* both written to unique temporaries (frontend/tensor_io.h), renamed only once both are complete */
+    mq_atomic_file fc, fh;
+    MQ_TRY(mq_atomic_open(&fc, c_path, err));
+    mq_status st = mq_atomic_open(&fh, h_path, err);
+    if (st != MQ_OK) {
+        mq_atomic_abort(&fc);
+        return st;
     }
-    snprintf(tc, lc + 8, "%s.tmp", c_path);
-    snprintf(th, lh + 8, "%s.tmp", h_path);
-    fc = fopen(tc, "wb");
-    if (!fc) {
-        st = mq_fail(err, MQ_ERR_IO, "%s: cannot write", c_path);
-        goto done;
-    }
-    fh = fopen(th, "wb");
-    if (!fh) {
-        st = mq_fail(err, MQ_ERR_IO, "%s: cannot write", h_path);
-        goto done;
-    }
-    st = mq_emit_c(p, o, fc, fh, err);
-    int ec = fclose(fc), eh = fclose(fh);
-    fc = fh = NULL;
-    if (st == MQ_OK && (ec || eh)) st = mq_fail(err, MQ_ERR_IO, "%s: write error", ec ? c_path : h_path);
-    if (st == MQ_OK && (rename(th, h_path) || rename(tc, c_path)))
-        st = mq_fail(err, MQ_ERR_IO, "%s: cannot rename the written file into place", c_path);
-done:
-    if (fc) fclose(fc);
-    if (fh) fclose(fh);
-    if (tc) remove(tc);
-    if (th) remove(th);
-    mq_free(tc);
-    mq_free(th);
+    st = mq_emit_c(p, o, fc.f, fh.f, err);
+    if (st == MQ_OK) st = mq_atomic_commit(&fh, err);
+    if (st == MQ_OK) st = mq_atomic_commit(&fc, err);
+    mq_atomic_abort(&fh); /* no-ops after a commit */
+    mq_atomic_abort(&fc);
     return st;
 }
 

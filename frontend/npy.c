@@ -192,7 +192,9 @@ mq_status mq_tensor_read_npy(const void *buf, size_t len, mq_tensor *t, mq_err *
     if ((uint64_t)numel > SIZE_MAX || mq_mul_size((size_t)numel, srcsz, &want) || want != have)
         return mq_fail(err, MQ_ERR_PARSE, ".npy: data is %zu bytes but shape and dtype %s need %" PRId64
                        " x %zu", have, mq_dtype_name(h.dtype), numel, srcsz);
-    size_t n = (size_t)numel, outbytes = n * mq_dtype_size(dt); /* <= 2 * want: no overflow */
+    size_t n = (size_t)numel, outbytes;
+    if (mq_mul_size(n, mq_dtype_size(dt), &outbytes)) /* float16 grows to float32 */
+        return mq_fail(err, MQ_ERR_LIMIT, ".npy: %" PRId64 " elements of %s are too large", numel, mq_dtype_name(dt));
     void *data = mq_malloc(outbytes ? outbytes : 1);
     if (!data) return mq_fail(err, MQ_ERR_NOMEM, ".npy: out of memory (%zu bytes)", outbytes);
     const unsigned char *src = b + hstart + hlen;

@@ -39,6 +39,7 @@ typedef struct imp {
     int n_unsup;
     int max_nodes;           /* cap on nodes, subgraphs included */
     size_t total_nodes;
+    int max_rank;            /* cap on any tensor's rank (<= MQ_MAX_RANK) */
 } imp;
 
 #define NOMEM(im) mq_fail((im)->err, MQ_ERR_NOMEM, "out of memory")
@@ -168,10 +169,10 @@ static mq_status apply_type(imp *im, mq_tensor *t, const Onnx__ValueInfoProto *v
         }
         return MQ_OK;
     }
-    if (sh->n_dim > MQ_MAX_RANK) {
+    if (sh->n_dim > (size_t)im->max_rank) {
         if (kind == V_INFO) return MQ_OK;
         return mq_fail(im->err, MQ_ERR_LIMIT, "%s '%s': rank %zu exceeds the maximum rank %d", vkind_name(kind),
-                       nm, sh->n_dim, MQ_MAX_RANK);
+                       nm, sh->n_dim, im->max_rank);
     }
     int rank = (int)sh->n_dim;
     if (whole && whole->rank != rank)
@@ -253,11 +254,20 @@ static void mark_sym_pins(imp *im, Onnx__ValueInfoProto *const *vis, size_t n)
 
 /* ---- tensors and attributes ------------------------------------------------------------------- */
 
+/* The rank cap on a decoded constant (the decoder itself allows MQ_MAX_RANK). */
+static mq_status check_rank(imp *im, const mq_tensor *t, const char *what)
+{
+    if (t->rank > im->max_rank)
+        return mq_fail(im->err, MQ_ERR_LIMIT, "%s: rank %d exceeds the maximum rank %d", what, t->rank, im->max_rank);
+    return MQ_OK;
+}
+
 static mq_status decode_tensor(imp *im, const Onnx__TensorProto *tp, const char *what, mq_tensor *t)
 {
     t->producer = -1;
     t->is_const = 1;
-    return mq_tp_decode(tp, what, &im->ext, im->max_elems, arena_alloc_cb, im->g->arena, t, im->err);
+    MQ_TRY(mq_tp_decode(tp, what, &im->ext, im->max_elems, arena_alloc_cb, im->g->arena, t, im->err));
+    return check_rank(im, t, what);
 }
 
 static mq_status check_count(imp *im, size_t n, const char *what)
@@ -338,6 +348,7 @@ static mq_status parse_attr(imp *im, const Onnx__AttributeProto *ap, const char 
                 return MQ_OK;
             }
             if (s != MQ_OK) return mq_fail(im->err, s, "%s", local.msg);
+            MQ_TRY(check_rank(im, t, what));
             arr[k] = t;
         }
         if (type == MQ_ATTR_TENSOR) a->t = arr[0];
@@ -439,6 +450,16 @@ static void check_node(const mq_graph *g, mq_node *n, char *why, size_t cap)
         return;
     }
     int ok = len == 0;
+    /* Only the control-flow ops take subgraphs: the executor lets a node with a graph attribute allocate
+     * its own outputs, so a graph on any other op (a hostile model) must not reach it. */
+    int control = is_default_domain(n->domain) &&
+                  (!strcmp(n->op_type, "If") || !strcmp(n->op_type, "Loop") || !strcmp(n->op_type, "Scan"));
+    for (int k = 0; k < n->n_attr && !control; k++)
+        if (n->attrs[k].type == MQ_ATTR_GRAPH || n->attrs[k].type == MQ_ATTR_GRAPHS) {
+            WHY("attribute '%s' is a graph, which this op does not take", n->attrs[k].name);
+            ok = 0;
+            break;
+        }
     int n_in = n->n_in - n->n_hidden_in; /* the ONNX inputs */
     if (def->max_in >= 0 && n_in > def->max_in) {
         WHY("takes at most %d input(s), got %d", def->max_in, n_in);
@@ -456,6 +477,12 @@ static void check_node(const mq_graph *g, mq_node *n, char *why, size_t cap)
         WHY("needs at least %d output(s), got %d", def->min_out, n->n_out);
         ok = 0;
     }
+    for (int k = 0; k < def->min_out && k < n->n_out; k++) /* only optional outputs may be omitted ("") */
+        if (n->out[k] < 0) {
+            WHY("output %d is required but has no name", k);
+            ok = 0;
+            break;
+        }
     if (ok) n->def = def;
 #undef WHY
 }
@@ -1058,6 +1085,33 @@ static mq_status infer_subgraphs(imp *im, mq_graph *g, int depth)
     return MQ_OK;
 }
 
+/* After inference: no value of g (or of its subgraphs) may have a rank over the cap. */
+static mq_status check_inferred_ranks(imp *im, const mq_graph *g)
+{
+    if (im->max_rank >= MQ_MAX_RANK) return MQ_OK; /* inference itself never goes beyond MQ_MAX_RANK */
+    for (int i = 0; i < g->n_tensors; i++) {
+        const mq_tensor *t = &g->tensors[i];
+        if (t->rank <= im->max_rank) continue;
+        if (t->producer >= 0) {
+            char lbl[300];
+            const mq_node *n = &g->nodes[t->producer];
+            return mq_fail(im->err, MQ_ERR_LIMIT, "%s (%s): output '%s' has rank %d, over the maximum rank %d",
+                           graph_node_label(g, n, t->producer, lbl, sizeof lbl), n->op_type, t->name, t->rank,
+                           im->max_rank);
+        }
+        return mq_fail(im->err, MQ_ERR_LIMIT, "tensor '%s' has rank %d, over the maximum rank %d", t->name, t->rank,
+                       im->max_rank);
+    }
+    for (int i = 0; i < g->n_nodes; i++)
+        for (int k = 0; k < g->nodes[i].n_attr; k++) {
+            const mq_attr *a = &g->nodes[i].attrs[k];
+            if (a->type == MQ_ATTR_GRAPH && a->g) MQ_TRY(check_inferred_ranks(im, a->g));
+            if (a->type == MQ_ATTR_GRAPHS && a->graphs)
+                for (int j = 0; j < a->n; j++) MQ_TRY(check_inferred_ranks(im, a->graphs[j]));
+        }
+    return MQ_OK;
+}
+
 static void res_clear(mq_import_result *res)
 {
     mq_graph_free(res->graph);
@@ -1083,11 +1137,16 @@ mq_status mq_import_onnx_buffer(const void *buf, size_t len, const char *base_di
     im.ext.base_dir = base_dir;
     im.ext.max_bytes = opts && opts->max_bytes > 0 ? opts->max_bytes : MQ_DEFAULT_MAX_BYTES;
     im.ext.bytes_used = (int64_t)len; /* the cap covers the model and its external data together */
+    im.max_rank = opts && opts->max_rank > 0 ? opts->max_rank : MQ_DEFAULT_MAX_RANK;
     mq_status st = MQ_OK;
     Onnx__ModelProto *m = NULL;
     mq_pb_alloc pa;
     mq_pb_alloc_init(&pa);
 
+    if (opts && (opts->max_rank < 0 || opts->max_rank > MQ_MAX_RANK)) {
+        st = mq_fail(err, MQ_ERR_INVALID, "the rank limit %d is out of range [1, %d]", opts->max_rank, MQ_MAX_RANK);
+        goto out;
+    }
     if ((uint64_t)len > (uint64_t)im.ext.max_bytes) {
         st = mq_fail(err, MQ_ERR_LIMIT, "model is %zu bytes, over the limit of %" PRId64, len, im.ext.max_bytes);
         goto out;
@@ -1122,6 +1181,7 @@ mq_status mq_import_onnx_buffer(const void *buf, size_t len, const char *base_di
         st = mq_graph_toposort(im.g, err);
         if (st == MQ_OK) st = mq_graph_infer(im.g, im.max_elems, err);
         if (st == MQ_OK) st = infer_subgraphs(&im, im.g, 0);
+        if (st == MQ_OK) st = check_inferred_ranks(&im, im.g);
     }
 
 out:

@@ -13,15 +13,19 @@ typedef struct mq_import_opts {
     /* Keep going when ops are unsupported: the graph is returned with the list in *unsupported
      * (`maqdc info` prints it) instead of failing. */
     int allow_unsupported;
-    /* Caps (0: defaults from limits below). */
-    int64_t max_elems;      /* per tensor */
-    int64_t max_bytes;      /* model file and external data */
-    int max_nodes;
+    /* The limits on untrusted models (0 in a field: its default below). Each one exceeded fails with
+     * MQ_ERR_LIMIT and a message naming the tensor/node and the limit (docs/ROBUSTNESS.md); maqdc
+     * sets them with --max-rank, --max-elems, --max-bytes, --max-nodes. */
+    int64_t max_elems;      /* elements of any one tensor (initializers, inputs, inferred values) */
+    int64_t max_bytes;      /* the model file and its external data together */
+    int max_nodes;          /* nodes, subgraphs included */
+    int max_rank;           /* rank of any tensor, 1..MQ_MAX_RANK */
 } mq_import_opts;
 
 #define MQ_DEFAULT_MAX_ELEMS ((int64_t)1 << 32)
 #define MQ_DEFAULT_MAX_BYTES ((int64_t)4 << 30)
 #define MQ_DEFAULT_MAX_NODES 1000000
+#define MQ_DEFAULT_MAX_RANK MQ_MAX_RANK
 
 typedef struct mq_import_result {
     mq_graph *graph;

@@ -58,58 +58,95 @@ mq_status mq_read_file(const char *path, size_t max_bytes, void **buf, size_t *l
     return MQ_OK;
 }
 
-mq_status mq_write_file_atomic(const char *path, const void *buf, size_t len, mq_err *err)
+/* fsync the folder holding path, so a rename into it survives a crash (best effort). */
+static void sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (slash == path ? 1 : (size_t)(slash - path)) : 1;
+    char *dir = mq_malloc(n + 1);
+    if (!dir) return;
+    if (slash) memcpy(dir, path, n);
+    else dir[0] = '.';
+    dir[n] = 0;
+    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    mq_free(dir);
+}
+
+mq_status mq_atomic_open(mq_atomic_file *a, const char *path, mq_err *err)
 {
     static const char suffix[] = ".tmpXXXXXX";
+    memset(a, 0, sizeof *a);
+    a->path = path;
     size_t pl = strlen(path), tl;
     if (mq_add_size(pl, sizeof suffix, &tl)) return mq_fail(err, MQ_ERR_LIMIT, "%s: path too long", path);
-    char *tmp = mq_malloc(tl);
-    if (!tmp) return mq_fail(err, MQ_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, pl);
-    memcpy(tmp + pl, suffix, sizeof suffix);
-    int fd = mkstemp(tmp);
+    a->tmp = mq_malloc(tl);
+    if (!a->tmp) return mq_fail(err, MQ_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(a->tmp, path, pl);
+    memcpy(a->tmp + pl, suffix, sizeof suffix);
+    int fd = mkstemp(a->tmp);
     if (fd < 0) {
         int e = errno;
-        mq_free(tmp);
+        mq_free(a->tmp);
+        a->tmp = NULL;
         return mq_fail(err, MQ_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(e));
     }
-    mq_status st = MQ_OK;
-    const unsigned char *p = buf;
-    size_t done = 0;
     (void)fchmod(fd, 0644);
-    while (done < len) {
-        ssize_t w = write(fd, p + done, len - done);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) {
-            st = mq_fail(err, MQ_ERR_IO, "%s: write failed: %s", path, w < 0 ? strerror(errno) : "no progress");
-            break;
-        }
-        done += (size_t)w;
+    a->f = fdopen(fd, "wb");
+    if (!a->f) {
+        int e = errno;
+        close(fd);
+        mq_atomic_abort(a);
+        return mq_fail(err, MQ_ERR_IO, "%s: cannot open a temporary file: %s", path, strerror(e));
     }
-    if (st == MQ_OK && fsync(fd) != 0)
-        st = mq_fail(err, MQ_ERR_IO, "%s: fsync failed: %s", path, strerror(errno));
-    if (close(fd) != 0 && st == MQ_OK)
-        st = mq_fail(err, MQ_ERR_IO, "%s: close failed: %s", path, strerror(errno));
-    if (st == MQ_OK && rename(tmp, path) != 0)
-        st = mq_fail(err, MQ_ERR_IO, "%s: rename failed: %s", path, strerror(errno));
+    return MQ_OK;
+}
+
+mq_status mq_atomic_commit(mq_atomic_file *a, mq_err *err)
+{
+    mq_status st = MQ_OK;
+    if (!a->f) st = mq_fail(err, MQ_ERR_IO, "%s: not open", a->path ? a->path : "");
+    if (st == MQ_OK && (fflush(a->f) != 0 || ferror(a->f)))
+        st = mq_fail(err, MQ_ERR_IO, "%s: write failed: %s", a->path, strerror(errno));
+    if (st == MQ_OK && fsync(fileno(a->f)) != 0)
+        st = mq_fail(err, MQ_ERR_IO, "%s: fsync failed: %s", a->path, strerror(errno));
+    if (a->f && fclose(a->f) != 0 && st == MQ_OK)
+        st = mq_fail(err, MQ_ERR_IO, "%s: close failed: %s", a->path, strerror(errno));
+    a->f = NULL;
+    if (st == MQ_OK && rename(a->tmp, a->path) != 0)
+        st = mq_fail(err, MQ_ERR_IO, "%s: rename failed: %s", a->path, strerror(errno));
     if (st != MQ_OK) {
-        unlink(tmp);
-    } else { /* make the rename durable: fsync the folder (best effort) */
-        char *slash = strrchr(tmp, '/');
-        const char *dir = ".";
-        if (slash) {
-            if (slash == tmp) slash[1] = 0;
-            else *slash = 0;
-            dir = tmp;
-        }
-        int dfd = open(dir, O_RDONLY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
+        mq_atomic_abort(a);
+        return st;
     }
-    mq_free(tmp);
-    return st;
+    sync_parent(a->path);
+    mq_free(a->tmp);
+    a->tmp = NULL;
+    return MQ_OK;
+}
+
+void mq_atomic_abort(mq_atomic_file *a)
+{
+    if (a->f) fclose(a->f);
+    a->f = NULL;
+    if (a->tmp) unlink(a->tmp);
+    mq_free(a->tmp);
+    a->tmp = NULL;
+}
+
+mq_status mq_write_file_atomic(const char *path, const void *buf, size_t len, mq_err *err)
+{
+    mq_atomic_file a;
+    MQ_TRY(mq_atomic_open(&a, path, err));
+    if (len && fwrite(buf, 1, len, a.f) != len) {
+        int e = errno;
+        mq_atomic_abort(&a);
+        return mq_fail(err, MQ_ERR_IO, "%s: write failed: %s", path, strerror(e));
+    }
+    return mq_atomic_commit(&a, err);
 }
 
 /* Frees the data only: the executor hands out tensors whose names live in the graph arena. A name

@@ -4,6 +4,8 @@
 
 #include "core/graph.h"
 
+#include <stdio.h>
+
 /* Read a tensor file; the format is chosen by content (.npy magic) else TensorProto. On success
  * t->data is mq_malloc'ed (free with mq_tensor_free_data), t->name is left NULL.
  * float16/bfloat16 data is converted to float32. */
@@ -26,5 +28,18 @@ mq_status mq_tensor_write_bytes(const char *path, const mq_tensor *t, size_t *nb
 mq_status mq_read_file(const char *path, size_t max_bytes, void **buf, size_t *len, mq_err *err);
 /* Write a whole file atomically: temporary in the same folder, fsync, rename. */
 mq_status mq_write_file_atomic(const char *path, const void *buf, size_t len, mq_err *err);
+
+/* The same for output written piece by piece: mq_atomic_open creates PATH.tmpXXXXXX (unique) and opens
+ * it as a->f; mq_atomic_commit flushes, fsyncs and renames it onto path (then fsyncs the folder);
+ * mq_atomic_abort (also after a failed commit: done for you) removes it. Until the commit, path keeps
+ * its old content (or stays absent); a process killed before it leaves at most the temporary. */
+typedef struct mq_atomic_file {
+    FILE *f;
+    char *tmp;
+    const char *path;
+} mq_atomic_file;
+mq_status mq_atomic_open(mq_atomic_file *a, const char *path, mq_err *err);
+mq_status mq_atomic_commit(mq_atomic_file *a, mq_err *err);
+void mq_atomic_abort(mq_atomic_file *a);
 
 #endif

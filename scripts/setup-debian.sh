@@ -7,7 +7,7 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang libclang-rt-14-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libcmocka-dev libopenblas-dev zlib1g-dev
   libonnx-testdata python3-onnx python3-numpy

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test-all.sh: installs what is missing, builds, and runs every test twice: a normal build and one
-# under AddressSanitizer + UndefinedBehaviorSanitizer.
+# under AddressSanitizer + UndefinedBehaviorSanitizer; then fuzzes each libFuzzer target for a bounded
+# time (MAQD_FUZZ_SECONDS, default 45; 0 skips it; docs/ROBUSTNESS.md).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 "$here/scripts/setup-debian.sh"
@@ -14,3 +15,9 @@ echo "== build with ASan+UBSan and test"
 "$here/scripts/build.sh" "$here/build-asan" -DMAQD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 (cd "$here/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
    ctest --output-on-failure -j"$jobs")
+
+fuzz_s="${MAQD_FUZZ_SECONDS:-45}"
+if [ "$fuzz_s" != 0 ]; then
+  echo "== fuzz each target for ${fuzz_s}s (clang, libFuzzer, ASan+UBSan)"
+  "$here/scripts/fuzz.sh" all "$fuzz_s"
+fi

@@ -329,7 +329,7 @@ static int cmd_finetune(int argc, char **argv)
     mq_trainer *tr = NULL;
     maqdc_ftlog flog; /* tools/finetune_log.h */
     memset(&flog, 0, sizeof flog);
-    int rc = 1;
+    int rc = 1, saved = -1; /* saved: epochs in the checkpoint on disk (-1: none yet) */
     char ckpath[4096] = "";
     if (ckdir) {
         if (mkdir(ckdir, 0755) != 0 && errno != EEXIST) {
@@ -355,6 +355,7 @@ static int cmd_finetune(int argc, char **argv)
     if (resume && stat(ckpath, &sb) == 0) {
         if (mq_trainer_load_checkpoint(tr, ckpath, &start, &e) != MQ_OK) goto fail;
         fprintf(stderr, "resumed from %s after epoch %d\n", ckpath, start);
+        saved = start;
     } else {
         double t0 = now_s();
         if (mq_trainer_calibrate(tr, train, &e) != MQ_OK) goto fail;
@@ -382,6 +383,7 @@ static int cmd_finetune(int argc, char **argv)
         mq_eval_result_free(&r);
         if (ls != MQ_OK) goto fail;
         if (ckdir && mq_trainer_save_checkpoint(tr, ckpath, ep + 1, &e) != MQ_OK) goto fail;
+        if (ckdir) saved = ep + 1;
         if (!quiet)
             fprintf(stderr, "epoch %d/%d: loss %.4f train-acc %.4f%s lr %.3g %.0f img/s %.1fs\n", ep + 1, o.epochs, p.loss,
                     p.accuracy, vbuf, (double)p.lr, p.images_per_s, p.elapsed_s);
@@ -392,6 +394,9 @@ static int cmd_finetune(int argc, char **argv)
     goto done;
 fail:
     print_err(&e);
+    if (saved >= 0) /* a failure never touches the checkpoint on disk */
+        fprintf(stderr, "maqdc: the last good checkpoint (%s, after epoch %d) is kept: continue from it with --resume\n",
+                ckpath, saved);
 done:
     maqdc_ftlog_end(&flog);
     mq_graph_free(g);

@@ -44,6 +44,7 @@ static void usage_info(FILE *f)
                "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
                "  --shape SYM=4              pin every symbolic dimension called SYM\n"
                "  --dot                      write the graph in Graphviz dot instead (stdout, or -o FILE)\n");
+    maqdc_usage_limits(f);
 }
 
 static void usage_run(FILE *f)
@@ -53,6 +54,7 @@ static void usage_run(FILE *f)
                "Runs the model with the reference executor. Inputs are given in graph-input order, each\n"
                "an ONNX TensorProto (.pb) or a NumPy .npy file. Writes DIR/output_0.pb, output_1.pb, ...\n"
                "(TensorProto) in graph-output order; DIR is created if missing.\n");
+    maqdc_usage_limits(f);
 }
 
 typedef struct cli {
@@ -62,6 +64,7 @@ typedef struct cli {
     const char *inputs[MAX_RUN_IO];
     int n_inputs;
     const char *out_dir;
+    mq_import_opts lim; /* --max-rank, --max-elems, --max-bytes, --max-nodes */
 } cli;
 
 /* Parse options shared by the commands; returns 0 ok, 1 help printed, 2 error. */
@@ -69,10 +72,12 @@ static int parse(int argc, char **argv, cli *c, int allow_run, void (*usage)(FIL
 {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        int more = i + 1 < argc;
+        int more = i + 1 < argc, lr;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 1;
+        } else if ((lr = maqdc_limit_option(argc, argv, &i, &c->lim)) != 0) {
+            if (lr < 0) return 2;
         } else if (!strcmp(a, "--shape") && more) {
             if (c->n_pins >= MAX_PINS) {
                 fprintf(stderr, "maqdc: too many --shape options (at most %d)\n", MAX_PINS);
@@ -145,11 +150,15 @@ static int cmd_info(int argc, char **argv)
     int p = parse(argc, argv, &c, 0, usage_info);
     if (p) return p == 1 ? 0 : 2;
     if (dot) return maqdc_info_dot(c.model, c.n_pins, c.pins, dot_out);
-    mq_import_opts opts = {.n_shapes = c.n_pins, .shapes = c.pins, .allow_unsupported = 1};
+    mq_import_opts opts = c.lim;
+    opts.n_shapes = c.n_pins;
+    opts.shapes = c.pins;
+    opts.allow_unsupported = 1;
     mq_import_result res = {0};
     mq_err err = {0};
-    if (mq_import_onnx_file(c.model, &opts, &res, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
+    mq_status ist = mq_import_onnx_file(c.model, &opts, &res, &err);
+    if (ist != MQ_OK) {
+        fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         mq_import_result_free(&res);
         return 1;
     }
@@ -253,9 +262,11 @@ static int cmd_run(int argc, char **argv)
             fprintf(stderr, "maqdc run: --shape does not apply to a compiled .mqd (shapes were fixed at compile time)\n");
             return 2;
         }
-        return maqdc_run_mqd(c.model, c.n_inputs, c.inputs, c.out_dir);
+        return maqdc_run_mqd(c.model, c.n_inputs, c.inputs, c.out_dir, c.lim.max_bytes);
     }
-    mq_import_opts opts = {.n_shapes = c.n_pins, .shapes = c.pins};
+    mq_import_opts opts = c.lim;
+    opts.n_shapes = c.n_pins;
+    opts.shapes = c.pins;
     mq_import_result res = {0};
     mq_err err = {0};
     int rc = 1;
@@ -270,8 +281,9 @@ static int cmd_run(int argc, char **argv)
         }
     }
     /* symbolic input dims are pinned from the input files' shapes */
-    if (mq_import_onnx_for_inputs(c.model, &opts, in, c.n_inputs, &res, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
+    mq_status ist = mq_import_onnx_for_inputs(c.model, &opts, in, c.n_inputs, &res, &err);
+    if (ist != MQ_OK) {
+        fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         goto done;
     }
     mq_graph *g = res.graph;

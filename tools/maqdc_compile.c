@@ -45,8 +45,9 @@ void maqdc_usage_compile(FILE *f)
                "Nodes without a runtime kernel are listed together, one per line.\n"
                "\n"
                "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
-               "  --shape SYM=4              pin every symbolic dimension called SYM\n"
-               "\n"
+               "  --shape SYM=4              pin every symbolic dimension called SYM\n");
+    maqdc_usage_limits(f);
+    fprintf(f, "\n"
                "maqdc MODEL.onnx -o OUT.c [--prefix NAME] [--arena=caller] [--main] [--shape ...]\n"
                "  writes OUT.c (C99: the kernels the model uses, its weights, NAME_run()) and OUT.h (NAME_run's\n"
                "  prototype, NAME_IN0_DIMS/_SIZE... per input and output, NAME_ARENA_BYTES).\n"
@@ -110,12 +111,15 @@ int maqdc_compile(int argc, char **argv)
     int n_pins = 0;
     const char *c_prefix = NULL; /* .c only: --prefix, --arena=caller, --main */
     int c_arena_caller = 0, c_main = 0, c_opts = 0;
+    mq_import_opts opts = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        int more = i + 1 < argc;
+        int more = i + 1 < argc, lr;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             maqdc_usage_compile(stdout);
             return 0;
+        } else if ((lr = maqdc_limit_option(argc, argv, &i, &opts)) != 0) {
+            if (lr < 0) return 2;
         } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && more) {
             out = argv[++i];
         } else if ((!strcmp(a, "--shape") && more) || !strncmp(a, "--shape=", 8)) {
@@ -166,14 +170,16 @@ int maqdc_compile(int argc, char **argv)
     mq_program_opts popts;
     mq_program_opts_init(&popts);
     if (kind == OUT_C) mq_emit_c_program_opts(&popts);
-    mq_import_opts opts = {.n_shapes = n_pins, .shapes = pins};
+    opts.n_shapes = n_pins;
+    opts.shapes = pins;
     mq_import_result res = {0};
     mq_program prog;
     memset(&prog, 0, sizeof prog);
     mq_err err = {0};
     int rc = 1;
-    if (mq_import_onnx_file(model, &opts, &res, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s\n", msg_of(&err));
+    mq_status ist = mq_import_onnx_file(model, &opts, &res, &err);
+    if (ist != MQ_OK) {
+        fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         goto done;
     }
     if (mq_program_build(res.graph, &popts, &prog, &err) != MQ_OK) {
@@ -210,7 +216,8 @@ static int check_input(const char *model, const char *file, uint32_t k, const mq
     return -1;
 }
 
-int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, const char *out_dir)
+int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, const char *out_dir,
+                  int64_t max_bytes)
 {
     mq_err err = {0};
     void *file = NULL, *buf = NULL, *arena = NULL;
@@ -228,8 +235,11 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
         fprintf(stderr, "maqdc: %s: output dir exists and is not a directory\n", out_dir);
         return 1;
     }
-    if (mq_read_file(model, MAX_MQD_BYTES, &file, &len, &err) != MQ_OK) {
-        fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
+    mq_status fst = mq_read_file(model, max_bytes > 0 && (uint64_t)max_bytes < MAX_MQD_BYTES ? (size_t)max_bytes
+                                                                                                  : MAX_MQD_BYTES,
+                                 &file, &len, &err);
+    if (fst != MQ_OK) {
+        fprintf(stderr, "maqdc: %s: %s%s\n", model, msg_of(&err), maqdc_limit_hint(fst));
         return 1;
     }
     /* the runtime reads weights in place: give it a 16-byte aligned copy */

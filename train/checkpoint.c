@@ -5,6 +5,7 @@
 #include "frontend/tensor_io.h"
 #include "ops/maqd.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Layout (host byte order; a checkpoint resumes on the machine that wrote it):
@@ -53,6 +54,13 @@ mq_status mq_trainer_save_checkpoint(const mq_trainer *tr, const char *path, int
     const mq_graph *g = tr->g;
     uint32_t n_aq = 0;
     for (int i = 0; i < g->n_nodes; i++) n_aq += is_aq(&g->nodes[i]);
+    /* a diverged state is never saved over the last good checkpoint */
+    for (int i = 0; i < tr->n_params; i++)
+        for (size_t k = 0; k < tr->params[i].n; k++)
+            if (!isfinite(tr->params[i].w[k]) || !isfinite(tr->params[i].m[k]) || !isfinite(tr->params[i].v[k]))
+                return mq_fail(err, MQ_ERR_INVALID, "%s: not saved: parameter '%s' is not finite after step %llu (the "
+                               "training diverged: lower the learning rate)", path, tr->params[i].name,
+                               (unsigned long long)tr->step);
     wbuf b = {0};
     put(&b, magic, 8);
     put_u32(&b, (uint32_t)tr->n_params);

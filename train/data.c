@@ -491,8 +491,29 @@ fail:
     return st;
 }
 
-mq_status mq_data_open(const char *images, const char *labels, const mq_data_opts *o, mq_dataset **out,
-                       mq_err *err)
+/* Where a file's bytes come from: a path, or memory (copied: load_bytes takes ownership). */
+typedef struct source {
+    const char *path;  /* NULL: bytes/len */
+    const void *bytes;
+    size_t len;
+    const char *name;  /* for messages */
+} source;
+
+static mq_status load_source(const source *s, size_t cap, int images, loaded *out, mq_err *err)
+{
+    if (s->path) return load_file(s->path, cap, images, out, err);
+    memset(out, 0, sizeof *out);
+    if (s->len > cap) return mq_fail(err, MQ_ERR_LIMIT, "%s: %zu bytes, over the limit of %zu", s->name, s->len, cap);
+    void *buf = mq_malloc(s->len ? s->len : 1);
+    if (!buf) return mq_fail(err, MQ_ERR_NOMEM, "%s: out of memory (%zu bytes)", s->name, s->len);
+    if (s->len) memcpy(buf, s->bytes, s->len);
+    mq_status st = load_bytes(buf, s->len, cap, images, out, err);
+    if (st != MQ_OK && err && err->code == st) mq_err_prefix(err, "%s: ", s->name);
+    return st;
+}
+
+static mq_status open_sources(const source *images, const source *labels, const mq_data_opts *o, mq_dataset **out,
+                              mq_err *err)
 {
     *out = NULL;
     mq_data_opts def;
@@ -504,15 +525,30 @@ mq_status mq_data_open(const char *images, const char *labels, const mq_data_opt
     size_t cap = o->max_bytes ? o->max_bytes : MQ_DATA_DEFAULT_MAX_BYTES;
     loaded img, lab;
     memset(&lab, 0, sizeof lab);
-    MQ_TRY(load_file(images, cap, 1, &img, err));
+    MQ_TRY(load_source(images, cap, 1, &img, err));
     if (labels) {
-        mq_status st = load_file(labels, cap, 0, &lab, err);
+        mq_status st = load_source(labels, cap, 0, &lab, err);
         if (st != MQ_OK) {
             mq_free(img.owner);
             return st;
         }
     }
-    return build(&img, &lab, images, labels ? labels : "(no labels)", o, out, err);
+    return build(&img, &lab, images->name, labels ? labels->name : "(no labels)", o, out, err);
+}
+
+mq_status mq_data_open(const char *images, const char *labels, const mq_data_opts *o, mq_dataset **out,
+                       mq_err *err)
+{
+    source i = {.path = images, .name = images}, l = {.path = labels, .name = labels};
+    return open_sources(&i, labels ? &l : NULL, o, out, err);
+}
+
+mq_status mq_data_open_mem(const void *images, size_t images_len, const void *labels, size_t labels_len,
+                           const mq_data_opts *o, mq_dataset **out, mq_err *err)
+{
+    source i = {.bytes = images, .len = images_len, .name = "images"};
+    source l = {.bytes = labels, .len = labels_len, .name = "labels"};
+    return open_sources(&i, labels ? &l : NULL, o, out, err);
 }
 
 static mq_status copy_tensor(const mq_tensor *t, int images, loaded *out, mq_err *err)

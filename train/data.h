@@ -84,6 +84,10 @@ typedef struct mq_data_info {
  * Every error message names the file. After open, the dataset is at epoch 0 with seed 0. */
 mq_status mq_data_open(const char *images, const char *labels, const mq_data_opts *o, mq_dataset **out,
                        mq_err *err);
+/* The same from file contents in memory (copied; e.g. a fuzzer's input); messages say "images" and
+ * "labels" where mq_data_open names the files. */
+mq_status mq_data_open_mem(const void *images, size_t images_len, const void *labels, size_t labels_len,
+                           const mq_data_opts *o, mq_dataset **out, mq_err *err);
 /* The same from tensors already in memory (copied; the caller keeps its own): images uint8 or float32
  * of rank 3 or 4 as above, labels any integer dtype of rank 1 (or NULL). */
 mq_status mq_data_from_tensors(const mq_tensor *images, const mq_tensor *labels, const mq_data_opts *o,

@@ -726,8 +726,8 @@ mq_status mq_trainer_epoch(mq_trainer *tr, mq_dataset *ds, int epoch, mq_progres
         st = mq_trainer_step(tr, x, info.has_labels ? y : NULL, n, lr, &loss, &cor, err);
         if (st != MQ_OK) break;
         if (!isfinite(loss)) {
-            st = mq_fail(err, MQ_ERR_INVALID, "the loss diverged (%g) at epoch %d step %zu: lower the learning rate", loss,
-                         epoch + 1, p.step + 1);
+            st = mq_fail(err, MQ_ERR_INVALID, "the loss diverged (%g) at epoch %d step %zu (learning rate %g): lower "
+                         "the learning rate", loss, epoch + 1, p.step + 1, (double)lr);
             break;
         }
         loss_sum += loss * n;

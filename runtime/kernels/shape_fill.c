@@ -25,6 +25,7 @@ void mqk_k_sh_eyelike(const mqr_call *c)
     const int32_t rows = o->dims[0], cols = o->dims[1], k = c->p[0];
     uint8_t *d = (uint8_t *)o->data;
     int32_t i;
+    if (!rows || !cols) return; /* an empty output may have no buffer at all */
     memset(d, 0, (size_t)rows * (size_t)cols * esz);
     for (i = 0; i < rows; i++) {
         const int64_t j = (int64_t)i + k;

@@ -1,0 +1,63 @@
+/* fuzz_mqd.c: fuzz target: bytes as a packed .mqd model through the runtime's loader (runtime/), then,
+ * if it loads, one run with an arena and input/output buffers of exactly the sizes the model states,
+ * so any read or write outside them is caught by AddressSanitizer. The CRC-32 is recomputed first
+ * (else almost every mutant stops at the checksum); bytes after the declared total_bytes fill the
+ * inputs. */
+#include "runtime/maqdrt.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define RUN_CAP ((size_t)1 << 22) /* larger models (arena + inputs + outputs) only load: runs take too long */
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    uint32_t total = 0;
+    if (size >= 32) memcpy(&total, data + 16, 4);
+    size_t len = total >= 36 && total <= size ? total : size;
+    /* a 16-byte aligned copy of exactly len bytes (the weights are read in place) */
+    void *buf = NULL;
+    if (posix_memalign(&buf, 16, len ? len : 1)) return 0;
+    if (len) memcpy(buf, data, len);
+    if (len >= 36 && total == len) {
+        uint32_t c = mqr_crc32(0, buf, len - 4);
+        memcpy((uint8_t *)buf + len - 4, &c, 4);
+    }
+    const uint8_t *fill = data + len;
+    size_t fill_len = size - len;
+    mqr_model m;
+    if (mqr_load(&m, buf, len) != MQR_OK) {
+        free(buf);
+        return 0;
+    }
+    uint32_t ni = mqr_input_count(&m), no = mqr_output_count(&m);
+    size_t need = mqr_arena_size(&m);
+    void **ins = calloc(ni + 1u, sizeof *ins), **outs = calloc(no + 1u, sizeof *outs);
+    void *arena = NULL;
+    int ok = ins && outs;
+    for (uint32_t k = 0; ok && k < ni; k++) {
+        mqr_io_info info;
+        ok = mqr_input_info(&m, k, &info) == MQR_OK && (need += info.bytes) <= RUN_CAP;
+        if (ok) ok = (ins[k] = malloc(info.bytes ? info.bytes : 1)) != NULL;
+        for (size_t i = 0; ok && i < info.bytes; i++) /* the trailing bytes, else a fixed pattern */
+            ((uint8_t *)ins[k])[i] = fill_len ? fill[(i + k) % fill_len] : (uint8_t)(i * 37u + k);
+    }
+    for (uint32_t k = 0; ok && k < no; k++) {
+        mqr_io_info info;
+        ok = mqr_output_info(&m, k, &info) == MQR_OK && (need += info.bytes) <= RUN_CAP;
+        if (ok) ok = (outs[k] = malloc(info.bytes ? info.bytes : 1)) != NULL;
+    }
+    /* exactly mqr_arena_size bytes (posix_memalign: ASan knows the requested size) */
+    if (ok && mqr_arena_size(&m) <= RUN_CAP && !posix_memalign(&arena, 16, mqr_arena_size(&m) ? mqr_arena_size(&m) : 1))
+        (void)mqr_run(&m, arena, (const void *const *)ins, outs);
+    free(arena);
+    for (uint32_t k = 0; ins && k < ni; k++) free(ins[k]);
+    for (uint32_t k = 0; outs && k < no; k++) free(outs[k]);
+    free(ins);
+    free(outs);
+    free(buf);
+    return 0;
+}
