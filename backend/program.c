@@ -208,6 +208,52 @@ static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
     return MQ_OK;
 }
 
+int mq_program_static_inputs(const mq_graph *g, unsigned char *is_static, mq_err *err)
+{
+    unsigned char *need = mq_calloc((size_t)g->n_tensors + 1, 1);
+    if (!need) {
+        mq_fail(err, MQ_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    /* the values the nodes that run need at compile time, then back through their producers */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mq_node *n = &g->nodes[i];
+        if (!n->def || !n->def->static_in || !node_runs(g, n)) continue;
+        for (int k = 0; k < n->n_in - n->n_hidden_in && k < 32; k++)
+            if (((n->def->static_in >> k) & 1) && n->in[k] >= 0 && !g->tensors[n->in[k]].is_const) need[n->in[k]] = 1;
+    }
+    for (int i = g->n_nodes - 1; i >= 0; i--) { /* nodes are in topological order */
+        const mq_node *n = &g->nodes[i];
+        int any = 0;
+        for (int k = 0; k < n->n_out && !any; k++) any = n->out[k] >= 0 && need[n->out[k]];
+        for (int k = 0; any && k < n->n_in; k++)
+            if (n->in[k] >= 0 && !g->tensors[n->in[k]].is_const) need[n->in[k]] = 1;
+    }
+    int cnt = 0;
+    for (int k = 0; k < g->n_inputs; k++) cnt += (is_static[k] = need[g->inputs[k]]);
+    mq_free(need);
+    return cnt;
+}
+
+/* The report's last line when some graph inputs fix shapes: "shape-defining graph input(s): 'a', 'b'
+ * ...", or "" (names cut at the buffer's end). */
+static mq_status static_inputs_line(const mq_graph *g, char *buf, size_t cap, mq_err *err)
+{
+    buf[0] = 0;
+    unsigned char *is_static = mq_calloc((size_t)g->n_inputs + 1, 1);
+    if (!is_static) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
+    int cnt = mq_program_static_inputs(g, is_static, err);
+    if (cnt > 0) {
+        size_t l = (size_t)snprintf(buf, cap, "shape-defining graph input(s), known only at run time:");
+        for (int k = 0, j = 0; k < g->n_inputs && l < cap; k++)
+            if (is_static[k])
+                l += (size_t)snprintf(buf + l, cap - l, "%s '%s'", j++ ? "," : "", g->tensors[g->inputs[k]].name);
+        if (l < cap) snprintf(buf + l, cap - l, " (freeze them with --const NAME=FILE)\n");
+    }
+    mq_free(is_static);
+    return cnt < 0 ? MQ_ERR_NOMEM : MQ_OK;
+}
+
 static mq_status build(builder *b, mq_err *err)
 {
     const mq_graph *g = b->g;
@@ -223,7 +269,10 @@ static mq_status build(builder *b, mq_err *err)
         if (node_runs(g, &g->nodes[i])) st = lower_node(b, i, rep, err);
     if (st == MQ_OK && rep->n) {
         if (rep->n_dropped) snprintf(rep->buf + rep->len, sizeof rep->buf - rep->len, "... and %d more\n", rep->n_dropped);
-        st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) cannot be compiled:\n%s", rep->n, rep->buf);
+        char frz[512];
+        st = static_inputs_line(g, frz, sizeof frz, err);
+        if (st == MQ_OK)
+            st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) cannot be compiled:\n%s%s", rep->n, rep->buf, frz);
     }
     mq_free(rep);
     if (st != MQ_OK) return st;

@@ -98,4 +98,10 @@ typedef struct mq_program {
 mq_status mq_program_build(const mq_graph *g, const mq_program_opts *opts, mq_program *p, mq_err *err);
 void mq_program_free(mq_program *p);
 
+/* The graph inputs whose values a static program needs: those a node's `static_in` inputs (a shape,
+ * axes, sizes, pads...) are computed from. Sets is_static[k] (g->n_inputs entries) and returns their
+ * count, or -1 with *err on failure. mq_program_build names them in its report; freezing them at
+ * import (mq_import_opts.consts, `maqdc --const`) makes those shapes static. */
+int mq_program_static_inputs(const mq_graph *g, unsigned char *is_static, mq_err *err);
+
 #endif
