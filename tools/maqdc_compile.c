@@ -403,8 +403,8 @@ void maqdc_info_program(const mq_graph *g, FILE *f)
     }
     int nk = 0;
     for (int s = 0; s < p.n_steps; s++) {
-        int seen = 0;
-        for (int t = 0; t < s && !seen; t++) seen = !strcmp(p.steps[t].kernel, p.steps[s].kernel);
+        int seen = !p.steps[s].kernel; /* a control step */
+        for (int t = 0; t < s && !seen; t++) seen = p.steps[t].kernel && !strcmp(p.steps[t].kernel, p.steps[s].kernel);
         nk += !seen;
     }
     fprintf(f, "compile:    %d steps, %d kernels, %d weights (%zu bytes); arena %zu bytes = tensors %zu + scratch %zu\n",

@@ -159,6 +159,9 @@ static const struct {
     {"test_reshape_reordered_all_dims", 1, 1},
     {"test_transpose_all_permutations_0", 1, -1},
     {"test_concat_2d_axis_0", 1, -1},
+    {"test_if", 1, -1},           /* control flow: an IF step picks a branch (both are in the program) */
+    {"test_scan_sum", 1, -1},     /* Scan-8 (a batch of one) and Scan-9: a LOOP step over the body */
+    {"test_scan9_sum", 1, -1},
 };
 
 static int n_round_trips_run;
@@ -298,7 +301,7 @@ static void test_unsupported_report(void **state)
  * make_fuzz_models.py), plus conformance models. Between them the common kernels: conv, gemm, relu,
  * add with broadcast, maxpool, reshape, transpose, concat, gather, softmax, reduce_mean, resize. */
 static const char *const fuzz_files[] = {"fuzz_cnn", "fuzz_shape", "fuzz_gather_dyn"};
-static const char *const fuzz_conf[] = {"test_shape", "test_relu", "test_add_bcast"};
+static const char *const fuzz_conf[] = {"test_shape", "test_relu", "test_add_bcast", "test_if", "test_scan9_sum"};
 
 /* A graph imported from tests/data/mqd/NAME.onnx or the conformance folder. */
 static void import_named(const char *name, int conformance, conf_model *cm)
@@ -372,7 +375,8 @@ static mqr_status try_image(const uint8_t *img, size_t len, fuzz_counts *fc)
         }
         if (have) {
             assert_true(((uintptr_t)arena & 15u) == 0);
-            assert_int_equal(mqr_run(&m, arena, (const void *const *)io, (void *const *)(io + ni)), MQR_OK);
+            mqr_status rs = mqr_run(&m, arena, (const void *const *)io, (void *const *)(io + ni));
+            assert_true(rs == MQR_OK || rs == MQR_E_LOOP); /* a mutated loop may end early: a run-time status */
             if (fc) fc->ran++;
         } else if (fc) {
             fc->too_big++;
@@ -489,7 +493,7 @@ static void fuzz_model(const char *name, int conformance)
                   fc.ran, fc.too_big);
     static const char *const short_name[MQR_STATUS_LAST + 1] = {
         "OK", "ARG", "HOST", "TRUNCATED", "MAGIC", "VERSION", "CHECKSUM", "SECTION", "STRING",
-        "TENSOR", "STEP", "KERNEL", "PLAN", "IO", "LIMIT", "CHECK", "UNCHECKED"};
+        "TENSOR", "STEP", "KERNEL", "PLAN", "IO", "LIMIT", "CHECK", "UNCHECKED", "LOOP"};
     for (int s = 1; s <= MQR_STATUS_LAST; s++)
         if (fc.by_status[s]) print_message(" %s %ld", short_name[s], fc.by_status[s]);
     print_message("; %zu truncations refused\n", len);
@@ -556,6 +560,103 @@ static void test_check_refuses(void **state)
     mq_import_result_free(&cm.res);
 }
 
+/* ---- control flow -------------------------------------------------------------------------------- */
+
+/* The offset of section `type` of a valid image. */
+static uint32_t section_off(const uint8_t *img, uint32_t type)
+{
+    for (uint32_t i = 0; i < MQR_SEC_LAST; i++) {
+        const uint8_t *e = img + MQR_FMT_HEADER_BYTES + MQR_FMT_SECTION_BYTES * i;
+        uint32_t t, off;
+        memcpy(&t, e, 4);
+        memcpy(&off, e + 4, 4);
+        if (t == type) return off;
+    }
+    return 0;
+}
+
+/* tests/data/mqd/loop_scan.onnx: Loop with trip count 4, y <- 2y + 1 while iteration < limit, rows of
+ * y stacked. By hand from y0 = [1, -1]: y_k = 2^k * (y0 + 1) - 1, rows 3 7 15 31 and -1 -1 -1 -1. A
+ * limit of 2 ends it after 3 iterations: the static program cannot hold 3 rows, mqr_run says so. */
+static void test_loop(void **state)
+{
+    (void)state;
+    conf_model cm;
+    import_named("loop_scan", 0, &cm);
+    const mq_graph *g = cm.res.graph;
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_err err = {0};
+    assert_int_equal(compile(g, &bytes, &len, &err), MQ_OK);
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose("loop_scan", &m, img, len), MQR_OK);
+    float y0[2] = {1, -1};
+    int64_t limit = 10;
+    mq_tensor in[2] = {{.dtype = MQ_F32, .rank = 1, .dims = {2}, .data = y0},
+                       {.dtype = MQ_I64, .rank = 0, .data = &limit}};
+    void *outs[MAX_IO] = {0};
+    assert_int_equal(rt_run(&m, in, outs), MQR_OK);
+    static const float want_y[2] = {31, -1}, want_rows[8] = {3, -1, 7, -1, 15, -1, 31, -1};
+    assert_memory_equal(outs[0], want_y, sizeof want_y);
+    assert_memory_equal(outs[1], want_rows, sizeof want_rows);
+    mq_tensor ex[MAX_IO];
+    memset(ex, 0, sizeof ex);
+    assert_int_equal(mq_exec_run(g, in, ex, &err), MQ_OK); /* the executor agrees */
+    assert_memory_equal(ex[1].data, want_rows, sizeof want_rows);
+    for (int k = 0; k < 2; k++) {
+        free(outs[k]);
+        mq_tensor_free_data(&ex[k]);
+    }
+    limit = 2;
+    assert_int_equal(rt_run(&m, in, outs), MQR_E_LOOP);
+    for (int k = 0; k < 2; k++) free(outs[k]);
+
+    /* the loader refuses bad control steps: find the LOOP step (kind 2) and break one field at a time */
+    uint32_t so = section_off(img, MQR_SEC_STEPS), po = section_off(img, MQR_SEC_PARAMS), n_steps = m.n_steps, ls = 0;
+    mqr_fmt_step s;
+    for (uint32_t i = 0; i < n_steps; i++) {
+        memcpy(&s, img + so + i * sizeof s, sizeof s);
+        if (s.kind == MQR_STEP_LOOP) ls = i;
+    }
+    memcpy(&s, img + so + ls * sizeof s, sizeof s);
+    assert_int_equal(s.kind, MQR_STEP_LOOP);
+    assert_int_equal(s.kernel, MQR_FMT_NONE);
+    int32_t p[3];
+    memcpy(p, img + po + 4 * s.param_first, sizeof p);
+    assert_int_equal(p[1], 4);
+    assert_int_equal(p[2], 1);
+    struct {
+        uint32_t off, value;
+        mqr_status want;
+    } bad[] = {
+        {so + ls * 40 + 36, 3, MQR_E_STEP},                            /* an unknown kind */
+        {so + ls * 40 + 4, 0, MQR_E_STEP},                             /* a control step naming a kernel */
+        {so + ls * 40 + 32, 16, MQR_E_STEP},                           /* ... or scratch */
+        {po + 4 * s.param_first, n_steps, MQR_E_STEP},                 /* a body past the last step */
+        {po + 4 * s.param_first + 4, MQR_MAX_TRIP + 1u, MQR_E_LIMIT},  /* a trip count beyond the bound */
+        {po + 4 * s.param_first + 4, 0x80000000u, MQR_E_STEP},         /* a negative one */
+        {po + 4 * s.param_first + 8, 2, MQR_E_STEP},                   /* must_complete not 0/1 */
+        {so + ls * 40 + 12, 2, MQR_E_STEP},                            /* two parameters */
+        {so + ls * 40 + 28, 0, MQR_E_STEP},                            /* no counter output slot */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        uint8_t *mut = exact_copy(img, len);
+        memcpy(mut + bad[k].off, &bad[k].value, 4);
+        recrc(mut, len);
+        mqr_status st = mqr_load(&m, mut, len);
+        if (st != bad[k].want) print_message("control mutation %zu: %s\n", k, mqr_status_str(st));
+        assert_int_equal(st, bad[k].want);
+        int32_t step;
+        mqr_load_error(&m, &step, NULL, NULL);
+        assert_int_equal(step, (int32_t)ls);
+        free(mut);
+    }
+    free(img);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
+}
+
 /* ---- argument checks ----------------------------------------------------------------------------- */
 
 static void test_arguments(void **state)
@@ -587,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_loop),
         cmocka_unit_test(test_unsupported_report),
         cmocka_unit_test(test_check_refuses),
         cmocka_unit_test(test_corruption),
