@@ -789,8 +789,12 @@ static void emit_run(FILE *f, const model *m)
     char expr[64];
     for (int k = 0; k < p->n_outputs; k++) {
         const mq_prog_tensor *t = &p->tensors[p->outputs[k]];
-        if ((t->loc == MQ_LOC_OUTPUT && t->index == k) || !t->bytes) continue;
+        if (t->loc == MQ_LOC_OUTPUT && t->index == k) continue;
         data_expr(p, p->outputs[k], expr, sizeof expr);
+        if (!t->bytes) { /* an empty output: nothing to copy (an empty constant is still referenced) */
+            if (t->loc == MQ_LOC_WEIGHT) fprintf(f, "    (void)%s; /* output %d is empty */\n", expr, k);
+            continue;
+        }
         fprintf(f, "    memmove(out%d, %s, %lu); /* output %d */\n", k, expr, (unsigned long)t->bytes, k);
     }
     fputs("    return 0;\n}\n", f);

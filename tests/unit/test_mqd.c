@@ -657,6 +657,105 @@ static void test_loop(void **state)
     mq_import_result_free(&cm.res);
 }
 
+/* The memory plan of a program with control flow, checked by running it symbolically: the steps in the
+ * order they execute (loops unrolled, one branch of each IF), each arena tensor's live segments from a
+ * write to its last read before the next write (graph outputs until the end), and no two segments
+ * alive at once sharing a byte, except an in-place step (one dies where the other is born, same
+ * offset). Independent of the planner's own lifetime rules. */
+#define TRACE_MAX 4096
+static void trace_steps(const mq_program *p, int first, int end, int take_then, int *tr, int *n)
+{
+    for (int s = first; s < end;) {
+        const mq_prog_step *st = &p->steps[s];
+        assert_true(*n < TRACE_MAX);
+        tr[(*n)++] = s;
+        if (st->kind == MQ_STEP_IF) {
+            if (take_then) trace_steps(p, s + 1, s + 1 + st->p[0], take_then, tr, n);
+            else trace_steps(p, s + 1 + st->p[0], s + 1 + st->p[0] + st->p[1], take_then, tr, n);
+            s += 1 + st->p[0] + st->p[1];
+        } else if (st->kind == MQ_STEP_LOOP) {
+            for (int it = 0; it < st->p[1]; it++) {
+                if (it) tr[(*n)++] = s; /* reads the condition, writes the counter again */
+                trace_steps(p, s + 1, s + 1 + st->p[0], take_then, tr, n);
+            }
+            s += 1 + st->p[0];
+        } else {
+            s++;
+        }
+    }
+}
+
+static int plan_violations(const char *what, const mq_program *p, int take_then)
+{
+    int *tr = malloc(sizeof(int) * TRACE_MAX), n = 0, bad = 0;
+    assert_non_null(tr);
+    trace_steps(p, 0, p->n_steps, take_then, tr, &n);
+    /* segments [start, end] per arena tensor */
+    typedef struct seg { int t, start, end; } seg;
+    seg *sg = malloc(sizeof(seg) * (size_t)(2 * TRACE_MAX));
+    int ns = 0;
+    assert_non_null(sg);
+    for (int t = 0; t < p->n_tensors; t++) {
+        if (p->tensors[t].loc != MQ_LOC_ARENA) continue;
+        int open = -1;
+        for (int x = 0; x < n; x++) {
+            const mq_prog_step *st = &p->steps[tr[x]];
+            for (int k = 0; k < st->n_in; k++)
+                if (st->in[k] == t && open >= 0) sg[open].end = x;
+            for (int k = 0; k < st->n_out; k++)
+                if (st->out[k] == t) {
+                    sg[ns] = (seg){t, x, x};
+                    open = ns++;
+                }
+        }
+        for (int k = 0; k < p->n_outputs; k++)
+            if (p->outputs[k] == t && open >= 0) sg[open].end = n; /* copied out after the last step */
+    }
+    for (int a = 0; a < ns; a++)
+        for (int b = a + 1; b < ns; b++) {
+            const mq_prog_tensor *ta = &p->tensors[sg[a].t], *tb = &p->tensors[sg[b].t];
+            if (sg[a].t == sg[b].t || sg[a].end < sg[b].start || sg[b].end < sg[a].start) continue;
+            if (ta->offset + ta->bytes <= tb->offset || tb->offset + tb->bytes <= ta->offset) continue;
+            if (ta->offset == tb->offset && (sg[a].end == sg[b].start || sg[b].end == sg[a].start)) continue;
+            if (bad++ < 5)
+                print_message("%s: '%s' [%zu,+%zu) live %d..%d overlaps '%s' [%zu,+%zu) live %d..%d\n", what, ta->name,
+                              ta->offset, ta->bytes, sg[a].start, sg[a].end, tb->name, tb->offset, tb->bytes,
+                              sg[b].start, sg[b].end);
+        }
+    free(sg);
+    free(tr);
+    return bad;
+}
+
+static void test_control_plan(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int conformance;
+    } models[] = {{"loop_scan", 0}, {"test_if", 1}, {"test_scan_sum", 1}, {"test_scan9_sum", 1}};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        conf_model cm;
+        import_named(models[i].name, models[i].conformance, &cm);
+        for (int outside = 0; outside < 2; outside++) { /* outputs in the arena (.mqd), or not (C) */
+            mq_program p;
+            mq_program_opts o;
+            mq_program_opts_init(&o);
+            o.outputs_in_arena = !outside;
+            mq_err err = {0};
+            assert_int_equal(mq_program_build(cm.res.graph, &o, &p, &err), MQ_OK);
+            int controls = 0;
+            for (int s = 0; s < p.n_steps; s++) controls += p.steps[s].kind != MQ_STEP_KERNEL;
+            assert_true(controls > 0);
+            assert_int_equal(plan_violations(models[i].name, &p, 1), 0);
+            assert_int_equal(plan_violations(models[i].name, &p, 0), 0);
+            mq_program_free(&p);
+        }
+        if (models[i].conformance) conf_free(&cm);
+        else mq_import_result_free(&cm.res);
+    }
+}
+
 /* ---- argument checks ----------------------------------------------------------------------------- */
 
 static void test_arguments(void **state)
@@ -689,6 +788,7 @@ int main(void)
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_loop),
+        cmocka_unit_test(test_control_plan),
         cmocka_unit_test(test_unsupported_report),
         cmocka_unit_test(test_check_refuses),
         cmocka_unit_test(test_corruption),
