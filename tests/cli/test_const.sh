@@ -87,6 +87,27 @@ expect 2 "--const 'shape': expected NAME=FILE" -- "$MAQDC" $R/model.onnx --const
 expect 2 "--const '=x.npy': expected NAME=FILE" -- "$MAQDC" $R/model.onnx --const =x.npy -o b9.c
 none_left b1.mqd b2.mqd b3.mqd b4.mqd b5.mqd b6.mqd b7.mqd b8.mqd b9.c b9.h b10.mqd
 
+# control flow: a Loop's trip count is shape-defining (named); frozen, the body's own run-time shape
+# (a Slice by the iteration number) is the reason left
+L=$D/node/test_loop11
+expect 1 "shape-defining graph input\(s\), known only at run time: 'trip_count'" -- "$MAQDC" $L/model.onnx -o l.c
+expect 1 "\(Loop\): scan output 'scan_out' has a shape known only at run time" -- \
+    "$MAQDC" $L/model.onnx --const trip_count=$L/test_data_set_0/input_0.pb -o l.c
+none_left l.c l.h
+# If as C: both branches compiled, the condition picks one at run time (ONNX's data: cond true -> then)
+I=$D/node/test_if
+"$MAQDC" $I/model.onnx -o if.c --main >out.txt 2>err.txt || { echo "FAIL: compile test_if"; cat err.txt; fail=1; }
+grep -q '    if (\*(const unsigned char \*)(const void \*)(in0)) {' if.c || { echo "FAIL: no if in if.c"; fail=1; }
+cc -std=c99 -O1 -Wall -Wextra -Werror -pedantic -o if_prog if.c -lm || { echo "FAIL: cc if.c"; fail=1; }
+$PY -c "import numpy as np; np.save('t.npy', np.array(True)); np.save('f.npy', np.array(False))" || fail=1
+./if_prog t.npy -o it >/dev/null && ./if_prog f.npy -o if_ >/dev/null || { echo "FAIL: ./if_prog"; fail=1; }
+$PY -c "
+import numpy as np, sys
+t, f = np.load('it/output_0.npy'), np.load('if_/output_0.npy')
+# test_if's model: then_branch gives [1, 2, 3, 4, 5], else_branch [5, 4, 3, 2, 1]
+sys.exit(0 if t.tolist() == [1, 2, 3, 4, 5] and f.tolist() == [5, 4, 3, 2, 1] else 1)" ||
+    { echo "FAIL: if.c picks the wrong branch"; fail=1; }
+
 # `maqdc -o --help` prints the help (it is not an output file called --help)
 for args in "-o --help" "$R/model.onnx -o -h"; do
     "$MAQDC" $args >out.txt 2>err.txt
