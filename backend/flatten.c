@@ -409,6 +409,32 @@ static mq_status emit_scan(fb *b, const mq_node *n, const int *pm, int depth)
     return MQ_OK;
 }
 
+/* A node whose output shape was run-time at import may be static now: its inputs come from a control
+ * node's outputs (shaped here) or from a body's formal inputs (shaped from the node's values). Infer it
+ * again on the flat tensors; if it still cannot, lowering reports the node. */
+static void reinfer(fb *b, mq_node *f)
+{
+    const mq_tensor *in[64];
+    mq_tensor *out[64];
+    int stale = 0;
+    if (!f->def || !f->def->infer || f->n_in > 64 || f->n_out > 64) return;
+    for (int k = 0; k < f->n_out; k++) stale |= f->out[k] >= 0 && b->g->tensors[f->out[k]].rank < 0;
+    for (int k = 0; k < f->n_in; k++) {
+        in[k] = f->in[k] >= 0 ? &b->g->tensors[f->in[k]] : NULL;
+        if (in[k] && in[k]->rank < 0) stale = 0; /* an input still run-time: nothing to gain */
+    }
+    if (!stale) return;
+    mq_tensor saved[64];
+    for (int k = 0; k < f->n_out; k++) {
+        out[k] = f->out[k] >= 0 ? &b->g->tensors[f->out[k]] : NULL;
+        if (out[k]) saved[k] = *out[k];
+    }
+    mq_err e = {0};
+    if (f->def->infer(f, in, out, &e) != MQ_OK) /* leave them as they were: lowering says why */
+        for (int k = 0; k < f->n_out; k++)
+            if (out[k]) *out[k] = saved[k];
+}
+
 static mq_status emit_nodes(fb *b, const mq_graph *s, const int *map, int depth)
 {
     if (depth > MAX_DEPTH) return mq_fail(b->err, MQ_ERR_LIMIT, "control flow nested deeper than %d", MAX_DEPTH);
@@ -434,6 +460,7 @@ static mq_status emit_nodes(fb *b, const mq_graph *s, const int *map, int depth)
         f->attrs = n->attrs;
         f->n_attr = n->n_attr;
         f->n_hidden_in = n->n_hidden_in;
+        reinfer(b, f);
     }
     return MQ_OK;
 }

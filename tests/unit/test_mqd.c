@@ -657,6 +657,37 @@ static void test_loop(void **state)
     mq_import_result_free(&cm.res);
 }
 
+/* tests/data/mqd/scan_rev.onnx: Scan over x = [[1,2],[3,4],[5,6]] in reverse, summing from s0 = 0:
+ * by hand rows [5,6], [8,10], [9,12], final [9,12]; a Mul by 2 after the Scan reads the stacked rows
+ * (static only once the backend has shaped the Scan's outputs). */
+static void test_scan_reverse(void **state)
+{
+    (void)state;
+    conf_model cm;
+    import_named("scan_rev", 0, &cm);
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_err err = {0};
+    mq_status st = compile(cm.res.graph, &bytes, &len, &err);
+    if (st != MQ_OK) print_message("scan_rev: %s\n", err.msg);
+    assert_int_equal(st, MQ_OK);
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose("scan_rev", &m, img, len), MQR_OK);
+    float s0[2] = {0, 0}, x[6] = {1, 2, 3, 4, 5, 6};
+    mq_tensor in[2] = {{.dtype = MQ_F32, .rank = 1, .dims = {2}, .data = s0},
+                       {.dtype = MQ_F32, .rank = 2, .dims = {3, 2}, .data = x}};
+    void *outs[MAX_IO] = {0};
+    assert_int_equal(rt_run(&m, in, outs), MQR_OK);
+    static const float want_s[2] = {9, 12}, want_rows2[6] = {10, 12, 16, 20, 18, 24};
+    assert_memory_equal(outs[0], want_s, sizeof want_s);
+    assert_memory_equal(outs[1], want_rows2, sizeof want_rows2);
+    for (int k = 0; k < 2; k++) free(outs[k]);
+    free(img);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
+}
+
 /* The memory plan of a program with control flow, checked by running it symbolically: the steps in the
  * order they execute (loops unrolled, one branch of each IF), each arena tensor's live segments from a
  * write to its last read before the next write (graph outputs until the end), and no two segments
@@ -733,7 +764,7 @@ static void test_control_plan(void **state)
     static const struct {
         const char *name;
         int conformance;
-    } models[] = {{"loop_scan", 0}, {"test_if", 1}, {"test_scan_sum", 1}, {"test_scan9_sum", 1}};
+    } models[] = {{"loop_scan", 0}, {"scan_rev", 0}, {"test_if", 1}, {"test_scan_sum", 1}, {"test_scan9_sum", 1}};
     for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
         conf_model cm;
         import_named(models[i].name, models[i].conformance, &cm);
@@ -788,6 +819,7 @@ int main(void)
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_round_trips),
         cmocka_unit_test(test_loop),
+        cmocka_unit_test(test_scan_reverse),
         cmocka_unit_test(test_control_plan),
         cmocka_unit_test(test_unsupported_report),
         cmocka_unit_test(test_check_refuses),

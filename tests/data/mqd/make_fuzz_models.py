@@ -85,3 +85,23 @@ write("loop_scan",
       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2]),
        helper.make_tensor_value_info("rows", TensorProto.FLOAT, [4, 2])],
       [init("M", np.array(4, np.int64))])
+
+# Scan over x in reverse (scan_input_directions 1): a running sum, its rows stacked, and a node after
+# the Scan reading the stacked rows (its shape is static only once the backend shapes the Scan).
+sbody = helper.make_graph(
+    [helper.make_node("Add", ["s_in", "x_row"], ["s_out"], name="acc"),
+     helper.make_node("Identity", ["s_out"], ["row"], name="row")],
+    "scan_body",
+    [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("x_row", TensorProto.FLOAT, [2])],
+    [helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("row", TensorProto.FLOAT, [2])])
+write("scan_rev",
+      [helper.make_node("Scan", ["s0", "x"], ["s", "rows"], name="scan", body=sbody, num_scan_inputs=1,
+                        scan_input_directions=[1]),
+       helper.make_node("Mul", ["rows", "two"], ["rows2"], name="double")],
+      [helper.make_tensor_value_info("s0", TensorProto.FLOAT, [2]),
+       helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 2])],
+      [helper.make_tensor_value_info("s", TensorProto.FLOAT, [2]),
+       helper.make_tensor_value_info("rows2", TensorProto.FLOAT, [3, 2])],
+      [init("two", np.array(2, np.float32))])
