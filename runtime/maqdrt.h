@@ -9,7 +9,7 @@
 #include "runtime/mqr_kernel.h"
 
 #define MAQDRT_VERSION_MAJOR 0
-#define MAQDRT_VERSION_MINOR 2
+#define MAQDRT_VERSION_MINOR 3
 
 const char *mqr_version(void);
 
