@@ -118,8 +118,10 @@ static mq_status add_node(fb *b, const mq_node *like, const mq_op_def *def, int 
 
 static int static_shape(const mq_tensor *t) { return t->rank >= 0 && t->dtype != MQ_UNDEFINED; }
 
-/* Copy value `from` into `to` (flat ids) for control node n. A `to` of unknown shape takes from's. */
-static mq_status copy(fb *b, const mq_node *n, int from, int to, const char *what)
+/* Copy value `from` into `to` (flat ids) for control node n. A `to` of unknown shape takes from's.
+ * exact: the shapes must be equal (a branch output, a carried value); else the element counts (a
+ * condition [1] into a scalar, Scan-8's state with its batch of one). */
+static mq_status copy(fb *b, const mq_node *n, int from, int to, const char *what, int exact)
 {
     mq_tensor *s = &b->g->tensors[from], *d = &b->g->tensors[to];
     if (!static_shape(s))
@@ -129,7 +131,7 @@ static mq_status copy(fb *b, const mq_node *n, int from, int to, const char *wha
         d->dtype = s->dtype;
         mq_tensor_set_shape(d, s->rank, s->dims);
     }
-    if (d->dtype != s->dtype || d->rank < 0 || mq_numel(d) != mq_numel(s)) { /* a copy keeps dtype and count */
+    if (d->dtype != s->dtype || d->rank < 0 || mq_numel(d) != mq_numel(s) || (exact && !mq_shape_equal(d, s))) {
         char a[128], c[128];
         return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "%s '%s' is %s %s where '%s' is %s %s (no static "
                             "program)", what, s->name, mq_dtype_name(s->dtype), mq_shape_str(s, a, sizeof a),
@@ -213,7 +215,7 @@ static mq_status emit_if(fb *b, const mq_node *n, const int *pm, int depth)
         MQ_TRY(emit_nodes(b, br[k], m, depth + 1));
         if (br[k]->n_outputs != n->n_out) return mq_node_fail(b->err, n, MQ_ERR_INVALID, "branch outputs");
         for (int o = 0; o < n->n_out; o++)
-            if (n->out[o] >= 0) MQ_TRY(copy(b, n, m[br[k]->outputs[o]], pm[n->out[o]], k ? "else output" : "then output"));
+            if (n->out[o] >= 0) MQ_TRY(copy(b, n, m[br[k]->outputs[o]], pm[n->out[o]], k ? "else output" : "then output", 1));
         if (k == 0) b->f->end1[marker] = b->g->n_nodes;
         else b->f->end2[marker] = b->g->n_nodes;
     }
@@ -230,7 +232,7 @@ static mq_status carry(fb *b, const mq_node *n, int cnt, const int *from, const 
                 return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the body passes carried values on in another "
                                     "order (not supported)");
     for (int k = 0; k < cnt; k++)
-        if (from[k] != to[k]) MQ_TRY(copy(b, n, from[k], to[k], "carried value"));
+        if (from[k] != to[k]) MQ_TRY(copy(b, n, from[k], to[k], "carried value", 1));
     return MQ_OK;
 }
 
@@ -279,11 +281,11 @@ static mq_status emit_loop(fb *b, const mq_node *n, const int *pm, int depth)
         if ((cond0 = new_tensor(b, &one)) < 0) return mq_fail(b->err, MQ_ERR_LIMIT, "too many tensors");
         b->g->tensors[cond0].is_const = 1;
     }
-    MQ_TRY(copy(b, n, cond0, cin, "cond"));
+    MQ_TRY(copy(b, n, cond0, cin, "cond", 0));
     int *from = mq_arena_array(b->g->arena, (size_t)nc + 2, sizeof(int));
     int *to = mq_arena_array(b->g->arena, (size_t)nc + 2, sizeof(int));
     if (!from || !to) return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
-    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m[body->inputs[2 + k]], "initial value"));
+    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m[body->inputs[2 + k]], "initial value", 1));
     int marker;
     MQ_TRY(begin_loop(b, n, cin, iter, trip, ns > 0, &marker));
     MQ_TRY(emit_nodes(b, body, m, depth + 1));
@@ -311,7 +313,7 @@ static mq_status emit_loop(fb *b, const mq_node *n, const int *pm, int depth)
     MQ_TRY(carry(b, n, 1 + nc, from, to));
     MQ_TRY(end_loop(b, marker));
     for (int k = 0; k < nc; k++)
-        if (n->out[k] >= 0) MQ_TRY(copy(b, n, m[body->inputs[2 + k]], pm[n->out[k]], "final value"));
+        if (n->out[k] >= 0) MQ_TRY(copy(b, n, m[body->inputs[2 + k]], pm[n->out[k]], "final value", 1));
     return MQ_OK;
 }
 
@@ -360,7 +362,7 @@ static mq_status emit_scan(fb *b, const mq_node *n, const int *pm, int depth)
             mq_tensor_set_shape(row, e, dims);
         }
     }
-    for (int k = 0; k < nst; k++) MQ_TRY(copy(b, n, pm[n->in[off + k]], m[body->inputs[k]], "initial state"));
+    for (int k = 0; k < nst; k++) MQ_TRY(copy(b, n, pm[n->in[off + k]], m[body->inputs[k]], "initial state", !v8));
     int marker;
     MQ_TRY(begin_loop(b, n, -1, counter, len, 0, &marker));
     for (int j = 0; j < nsc; j++)
@@ -404,7 +406,7 @@ static mq_status emit_scan(fb *b, const mq_node *n, const int *pm, int depth)
                 o->dtype = init->dtype;
                 mq_tensor_set_shape(o, init->rank, init->dims);
             }
-            MQ_TRY(copy(b, n, m[body->inputs[k]], pm[n->out[k]], "final state"));
+            MQ_TRY(copy(b, n, m[body->inputs[k]], pm[n->out[k]], "final state", !v8));
         }
     return MQ_OK;
 }
