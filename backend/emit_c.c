@@ -613,6 +613,12 @@ static void emit_header(FILE *h, const model *m)
             m->up, m->o->arena_caller ? " arena: %s_ARENA_BYTES bytes, 8-byte aligned, not used by anything else during the run." : "",
             m->o->arena_caller ? " or the arena misaligned" : "",
             m->o->arena_caller ? "" : "\n * Not reentrant: the arena is static (compile with --arena=caller to pass your own).");
+    for (int s = 0; s < p->n_steps; s++)
+        if (p->steps[s].kind == MQ_STEP_LOOP && p->steps[s].p[2]) {
+            fprintf(h, "/* Returns -2 if a Loop with scan outputs ends (its condition turns false) before its compiled trip\n"
+                       " * count: those outputs would have fewer rows than compiled (a data-dependent shape). */\n");
+            break;
+        }
     signature(h, m);
     fprintf(h, ";\n\n#ifdef __cplusplus\n}\n#endif\n\n#endif\n");
 }
@@ -650,6 +656,78 @@ static void emit_weights(FILE *f, const model *m)
     }
 }
 
+/* Steps [first, end) as statements at nesting depth `depth` (indent 4 * depth): kernel calls, and the
+ * control steps as C's own if/else and for over the steps that follow them. */
+static int emit_steps(FILE *f, const mq_program *p, int first, int end, int depth)
+{
+    char expr[64];
+    int ind = 4 * depth;
+    for (int s = first; s < end;) {
+        const mq_prog_step *st = &p->steps[s];
+        char nm[120], op[64];
+        comment_str(st->name, nm, sizeof nm);
+        comment_str(st->op_type, op, sizeof op);
+        if (nm[0]) fprintf(f, "%*s/* step %d: node '%s' (%s) */\n", ind, "", s, nm, op);
+        else fprintf(f, "%*s/* step %d: an unnamed %s node */\n", ind, "", s, op);
+        if (st->kind == MQ_STEP_IF) {
+            int nt = st->p[0], ne = st->p[1];
+            data_expr(p, st->in[0], expr, sizeof expr);
+            fprintf(f, "%*sif (*(const unsigned char *)(const void *)(%s)) {\n", ind, "", expr);
+            emit_steps(f, p, s + 1, s + 1 + nt, depth + 1);
+            fprintf(f, "%*s} else {\n", ind, "");
+            emit_steps(f, p, s + 1 + nt, s + 1 + nt + ne, depth + 1);
+            fprintf(f, "%*s}\n", ind, "");
+            s += 1 + nt + ne;
+            continue;
+        }
+        if (st->kind == MQ_STEP_LOOP) {
+            int nb = st->p[0];
+            fprintf(f, "%*s{\n%*sint64_t it%d;\n", ind, "", ind + 4, "", depth);
+            fprintf(f, "%*sfor (it%d = 0; it%d < %ld; it%d++) {\n", ind + 4, "", depth, depth, (long)st->p[1], depth);
+            if (st->in[0] >= 0) {
+                data_expr(p, st->in[0], expr, sizeof expr);
+                fprintf(f, "%*sif (!*(const unsigned char *)(const void *)(%s)) break;\n", ind + 8, "", expr);
+            }
+            if (st->out[0] >= 0) {
+                data_expr(p, st->out[0], expr, sizeof expr);
+                fprintf(f, "%*smemcpy(%s, &it%d, sizeof it%d); /* the iteration counter */\n", ind + 8, "", expr,
+                        depth, depth);
+            }
+            emit_steps(f, p, s + 1, s + 1 + nb, depth + 2);
+            fprintf(f, "%*s}\n", ind + 4, "");
+            if (st->p[2])
+                fprintf(f, "%*sif (it%d < %ld) return -2; /* ended early: the scan outputs would be short */\n",
+                        ind + 4, "", depth, (long)st->p[1]);
+            fprintf(f, "%*s}\n", ind, "");
+            s += 1 + nb;
+            continue;
+        }
+        for (int k = 0; k < st->n_in; k++) {
+            if (st->in[k] < 0) {
+                fprintf(f, "%*smqm_none(&in[%d]);\n", ind, "", k);
+                continue;
+            }
+            data_expr(p, st->in[k], expr, sizeof expr);
+            fprintf(f, "%*smqm_bind(&in[%d], %d, %s);\n", ind, "", k, st->in[k], expr);
+        }
+        for (int k = 0; k < st->n_out; k++) {
+            if (st->out[k] < 0) {
+                fprintf(f, "%*smqm_none(&out[%d]);\n", ind, "", k);
+                continue;
+            }
+            data_expr(p, st->out[k], expr, sizeof expr);
+            fprintf(f, "%*smqm_bind(&out[%d], %d, %s);\n", ind, "", k, st->out[k], expr);
+        }
+        if (st->n_p) fprintf(f, "%*smqm_call(&c, mqm_p%d, %d, %d, %d, ", ind, "", s, st->n_p, st->n_in, st->n_out);
+        else fprintf(f, "%*smqm_call(&c, 0, 0, %d, %d, ", ind, "", st->n_in, st->n_out);
+        if (st->scratch_bytes) fprintf(f, "a + %lu);\n", (unsigned long)p->scratch_offset);
+        else fputs("0);\n", f);
+        fprintf(f, "%*smqk_k_%s(&c);\n", ind, "", st->kernel);
+        s++;
+    }
+    return end;
+}
+
 static void emit_run(FILE *f, const model *m)
 {
     const mq_program *p = m->p;
@@ -661,7 +739,7 @@ static void emit_run(FILE *f, const model *m)
     fprintf(f, "\n/* ---- parameters of each step (layouts beside each kernel in runtime/kernels/) ---- */\n");
     for (int s = 0; s < p->n_steps; s++) {
         const mq_prog_step *st = &p->steps[s];
-        if (!st->n_p) continue;
+        if (!st->n_p || st->kind != MQ_STEP_KERNEL) continue; /* control steps become C's if and for */
         fprintf(f, "static const int32_t mqm_p%d[%d] = {", s, st->n_p);
         for (int k = 0; k < st->n_p; k++) {
             if (k) fputs(k % 16 ? ", " : ",\n    ", f);
@@ -708,40 +786,16 @@ static void emit_run(FILE *f, const model *m)
     if (m->o->arena_caller) fprintf(f, "%s!arena || (uintptr_t)arena %% 8u", any++ ? " || " : "");
     if (!any) fputs("!a", f);
     fputs(") return -1;\n    c.in = in;\n    c.out = out;\n    (void)a;\n    (void)c;\n", f);
+    emit_steps(f, p, 0, p->n_steps, 1);
     char expr[64];
-    for (int s = 0; s < p->n_steps; s++) {
-        const mq_prog_step *st = &p->steps[s];
-        char nm[120], op[64];
-        comment_str(st->name, nm, sizeof nm);
-        comment_str(st->op_type, op, sizeof op);
-        if (nm[0]) fprintf(f, "    /* step %d: node '%s' (%s) */\n", s, nm, op);
-        else fprintf(f, "    /* step %d: an unnamed %s node */\n", s, op);
-        for (int k = 0; k < st->n_in; k++) {
-            if (st->in[k] < 0) {
-                fprintf(f, "    mqm_none(&in[%d]);\n", k);
-                continue;
-            }
-            data_expr(p, st->in[k], expr, sizeof expr);
-            fprintf(f, "    mqm_bind(&in[%d], %d, %s);\n", k, st->in[k], expr);
-        }
-        for (int k = 0; k < st->n_out; k++) {
-            if (st->out[k] < 0) {
-                fprintf(f, "    mqm_none(&out[%d]);\n", k);
-                continue;
-            }
-            data_expr(p, st->out[k], expr, sizeof expr);
-            fprintf(f, "    mqm_bind(&out[%d], %d, %s);\n", k, st->out[k], expr);
-        }
-        if (st->n_p) fprintf(f, "    mqm_call(&c, mqm_p%d, %d, %d, %d, ", s, st->n_p, st->n_in, st->n_out);
-        else fprintf(f, "    mqm_call(&c, 0, 0, %d, %d, ", st->n_in, st->n_out);
-        if (st->scratch_bytes) fprintf(f, "a + %lu);\n", (unsigned long)p->scratch_offset);
-        else fputs("0);\n", f);
-        fprintf(f, "    mqk_k_%s(&c);\n", st->kernel);
-    }
     for (int k = 0; k < p->n_outputs; k++) {
         const mq_prog_tensor *t = &p->tensors[p->outputs[k]];
-        if ((t->loc == MQ_LOC_OUTPUT && t->index == k) || !t->bytes) continue;
+        if (t->loc == MQ_LOC_OUTPUT && t->index == k) continue;
         data_expr(p, p->outputs[k], expr, sizeof expr);
+        if (!t->bytes) { /* an empty output: nothing to copy (an empty constant is still referenced) */
+            if (t->loc == MQ_LOC_WEIGHT) fprintf(f, "    (void)%s; /* output %d is empty */\n", expr, k);
+            continue;
+        }
         fprintf(f, "    memmove(out%d, %s, %lu); /* output %d */\n", k, expr, (unsigned long)t->bytes, k);
     }
     fputs("    return 0;\n}\n", f);
@@ -1006,7 +1060,7 @@ mq_status mq_emit_c(const mq_program *p, const mq_emit_c_opts *o, FILE *c_out, F
     }
     int nk = 0;
     for (int s = 0; s < p->n_steps; s++) {
-        int seen = 0;
+        int seen = !p->steps[s].kernel; /* a control step */
         for (int k = 0; k < nk && !seen; k++) seen = !strcmp(kernels[k], p->steps[s].kernel);
         if (!seen) kernels[nk++] = p->steps[s].kernel;
     }

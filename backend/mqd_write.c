@@ -38,6 +38,10 @@ static int collect_kernels(const mq_program *p, const char **names, int *kid)
     int n = 0;
     for (int s = 0; s < p->n_steps; s++) {
         int k;
+        if (!p->steps[s].kernel) { /* a control step */
+            kid[s] = -1;
+            continue;
+        }
         for (k = 0; k < n && strcmp(names[k], p->steps[s].kernel) != 0; k++) {
         }
         if (k == n) names[n++] = p->steps[s].kernel;
@@ -171,7 +175,7 @@ mq_status mq_mqd_write(const mq_program *p, void **buf, size_t *len, mq_err *err
         const mq_prog_step *x = &p->steps[s];
         uint8_t *r = b + l.off[MQR_SEC_STEPS] + sizeof(mqr_fmt_step) * (size_t)s;
         put32(r, add_str(strings, &sc, x->name));
-        put32(r + 4, (uint32_t)kid[s]);
+        put32(r + 4, kid[s] < 0 ? MQR_FMT_NONE : (uint32_t)kid[s]);
         put32(r + 8, (uint32_t)pc);
         put32(r + 12, (uint32_t)x->n_p);
         put32(r + 16, (uint32_t)ic);
@@ -179,7 +183,7 @@ mq_status mq_mqd_write(const mq_program *p, void **buf, size_t *len, mq_err *err
         put32(r + 24, (uint32_t)(ic + (uint64_t)x->n_in));
         put32(r + 28, (uint32_t)x->n_out);
         put32(r + 32, (uint32_t)x->scratch_bytes);
-        put32(r + 36, 0);
+        put32(r + 36, (uint32_t)x->kind); /* MQ_STEP_* are the format's MQR_STEP_* */
         for (int k = 0; k < x->n_in + x->n_out; k++) {
             int t = k < x->n_in ? x->in[k] : x->out[k - x->n_in];
             put32(b + l.off[MQR_SEC_INDICES] + 4 * (size_t)ic++, t < 0 ? MQR_FMT_NONE : (uint32_t)t);

@@ -98,8 +98,29 @@ static mq_status place_slots(slot *s, int ns, size_t *arena, mq_err *err)
     return MQ_OK;
 }
 
+/* Loops: a lifetime [start, last] that crosses a loop range's boundary grows to cover the range, until
+ * nothing changes (nested ranges). */
+static void extend_over_loops(const mq_graph *g, const mq_plan_opts *o, const int *first, int *start, int *last)
+{
+    for (int t = 0; t < g->n_tensors; t++) {
+        start[t] = first[t];
+        if (first[t] >= 0 && last[t] < first[t]) last[t] = first[t];
+    }
+    for (int changed = o->n_loops > 0; changed;) {
+        changed = 0;
+        for (int l = 0; l < o->n_loops; l++) {
+            const int ls = o->loop_first[l], le = o->loop_last[l];
+            for (int t = 0; t < g->n_tensors; t++) {
+                if (first[t] < 0) continue;
+                if (start[t] < ls && last[t] >= ls && last[t] < le) last[t] = le, changed = 1;
+                if (start[t] > ls && start[t] <= le && last[t] > le) start[t] = ls, changed = 1;
+            }
+        }
+    }
+}
+
 static mq_status plan_run(const mq_graph *g, const mq_plan_opts *o, mq_plan *plan, int *first, int *last,
-                          int *slot_of, mq_err *err)
+                          int *slot_of, int *start, mq_err *err)
 {
     const int nt = g->n_tensors, nn = g->n_nodes;
     const size_t align = o->align;
@@ -124,6 +145,7 @@ static mq_status plan_run(const mq_graph *g, const mq_plan_opts *o, mq_plan *pla
     }
     for (int k = 0; k < g->n_outputs; k++)
         if (g->outputs[k] >= 0 && g->outputs[k] < nt) last[g->outputs[k]] = nn;
+    extend_over_loops(g, o, first, start, last);
 
     plan->t = mq_calloc((size_t)count + 1, sizeof *plan->t);
     plan->index = mq_malloc(sizeof(int) * ((size_t)nt + 1));
@@ -197,12 +219,13 @@ static mq_status plan_run(const mq_graph *g, const mq_plan_opts *o, mq_plan *pla
                 slot_of[t] = sl;
                 if (asize > slots[sl].asize) slots[sl].asize = asize;
                 if (last[t] > slots[sl].last) slots[sl].last = last[t];
+                if (start[t] < slots[sl].first) slots[sl].first = start[t];
                 plan->n_inplace++;
                 break;
             }
             if (pt->reuses < 0) {
                 slot_of[t] = ns;
-                slots[ns] = (slot){.asize = asize, .first = i, .last = last[t], .id = ns};
+                slots[ns] = (slot){.asize = asize, .first = start[t], .last = last[t], .id = ns};
                 ns++;
             }
         }
@@ -237,10 +260,11 @@ mq_status mq_plan_memory(const mq_graph *g, const mq_plan_opts *opts, mq_plan *p
 
     size_t nt1 = (size_t)g->n_tensors + 1;
     int *first = mq_malloc(sizeof(int) * nt1), *last = mq_malloc(sizeof(int) * nt1);
-    int *slot_of = mq_malloc(sizeof(int) * nt1);
+    int *slot_of = mq_malloc(sizeof(int) * nt1), *start = mq_malloc(sizeof(int) * nt1);
     mq_status st;
-    if (!first || !last || !slot_of) st = mq_fail(err, MQ_ERR_NOMEM, "out of memory planning the arena");
-    else st = plan_run(g, &o, plan, first, last, slot_of, err);
+    if (!first || !last || !slot_of || !start) st = mq_fail(err, MQ_ERR_NOMEM, "out of memory planning the arena");
+    else st = plan_run(g, &o, plan, first, last, slot_of, start, err);
+    mq_free(start);
     mq_free(first);
     mq_free(last);
     mq_free(slot_of);

@@ -12,6 +12,12 @@ typedef struct mq_plan_opts {
     int outputs_in_arena; /* 1: graph outputs live in the arena until the end (the caller copies them
                            * out); 0: they go to the caller's buffers and are not planned */
     int no_inplace;       /* 1: never let an output take its input's slot (op table inplace_in) */
+    /* Loops (control flow flattened by backend/flatten.h): node ranges [loop_first[i], loop_last[i]]
+     * that run repeatedly. A tensor live in part of a range and outside it is kept over the whole
+     * range (a value read by the body stays until the last iteration; one written inside and read
+     * after the loop is kept from the first). */
+    int n_loops;
+    const int *loop_first, *loop_last;
 } mq_plan_opts;
 
 #define MQ_PLAN_DEFAULT_ALIGN 16

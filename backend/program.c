@@ -2,6 +2,8 @@
  * picks a runtime kernel and its parameters; the planner places the tensors; constants become weights. */
 #include "backend/program.h"
 
+#include "backend/flatten.h"
+
 #include "core/op.h"
 #include "runtime/maqdrt.h"
 
@@ -22,6 +24,7 @@ void mq_program_free(mq_program *p)
 {
     if (!p) return;
     mq_arena_free(p->mem);
+    mq_graph_free(p->flat);
     memset(p, 0, sizeof *p);
 }
 
@@ -61,6 +64,7 @@ typedef struct builder {
     mq_program *p;
     mq_plan plan;
     const mq_program_opts *o;
+    const mq_flat *flat;       /* control flow: g is flat->g; NULL without */
     int *prog_of;              /* graph tensor id -> program tensor index, -1 */
     int cap_tensors, cap_weights;
 } builder;
@@ -139,12 +143,71 @@ static mq_status tensor_of(builder *b, int gid, int *out, mq_err *err)
     return MQ_OK;
 }
 
+/* A new step for node i with its index lists allocated (filled in build step 3). */
+static mq_status new_step(builder *b, int i, const char *kernel, int n_p, mq_prog_step **out, mq_err *err)
+{
+    const mq_node *n = &b->g->nodes[i];
+    mq_program *p = b->p;
+    mq_prog_step *s = &p->steps[p->n_steps++];
+    s->node = i;
+    s->name = n->name;
+    s->op_type = n->op_type;
+    s->kernel = kernel;
+    s->n_p = n_p;
+    s->n_in = n->n_in;
+    s->n_out = n->n_out;
+    s->p = mq_arena_array(p->mem, (size_t)n_p + 1, sizeof(int32_t));
+    s->in = mq_arena_array(p->mem, (size_t)n->n_in + 1, sizeof(int));
+    s->out = mq_arena_array(p->mem, (size_t)n->n_out + 1, sizeof(int));
+    if (!s->p || !s->in || !s->out) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+    *out = s;
+    return MQ_OK;
+}
+
+/* A control marker of the flattened graph: an IF or LOOP step (parameters set by control_params). */
+static mq_status control_step(builder *b, int i, mq_err *err)
+{
+    mq_prog_step *s;
+    int kind = b->flat->kind[i] == MQ_FLAT_IF ? MQ_STEP_IF : MQ_STEP_LOOP;
+    MQ_TRY(new_step(b, i, NULL, kind == MQ_STEP_IF ? 2 : 3, &s, err));
+    s->kind = kind;
+    return MQ_OK;
+}
+
+/* Sub-program lengths in steps, from the flat graph's node ranges. */
+static mq_status control_params(builder *b, mq_err *err)
+{
+    const mq_graph *g = b->g;
+    mq_program *p = b->p;
+    int *before = mq_calloc((size_t)g->n_nodes + 2, sizeof(int)); /* steps of nodes < j */
+    if (!before) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+    for (int s = 0, j = 0; j <= g->n_nodes; j++) {
+        while (s < p->n_steps && p->steps[s].node < j) s++;
+        before[j] = s;
+    }
+    for (int s = 0; s < p->n_steps; s++) {
+        mq_prog_step *x = &p->steps[s];
+        int i = x->node;
+        if (x->kind == MQ_STEP_IF) {
+            x->p[0] = before[b->flat->end1[i]] - (s + 1);
+            x->p[1] = before[b->flat->end2[i]] - before[b->flat->end1[i]];
+        } else if (x->kind == MQ_STEP_LOOP) {
+            x->p[0] = before[b->flat->end1[i]] - (s + 1);
+            x->p[1] = (int32_t)b->flat->trip[i];
+            x->p[2] = b->flat->must_complete[i];
+        }
+    }
+    mq_free(before);
+    return MQ_OK;
+}
+
 /* Lower one node into a step; MQ_ERR_UNSUPPORTED goes to the report, other failures stop. */
 static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
 {
     const mq_graph *g = b->g;
     const mq_node *n = &g->nodes[i];
     mq_err e = {0};
+    if (b->flat && b->flat->kind[i] != MQ_FLAT_NODE) return control_step(b, i, err);
     if (n->n_hidden_in > 0 || !n->def || !n->def->lower) {
         mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED, "no runtime kernel for this op yet");
         report_add(rep, e.msg);
@@ -190,22 +253,58 @@ static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
     if (kc.scratch_bytes > UINT32_MAX)
         return mq_node_fail(err, n, MQ_ERR_LIMIT, "scratch of %zu bytes", kc.scratch_bytes);
     mq_program *p = b->p;
-    mq_prog_step *s = &p->steps[p->n_steps++];
-    s->node = i;
-    s->name = n->name;
-    s->op_type = n->op_type;
-    s->kernel = kc.kernel;
-    s->n_p = kc.n_p;
+    mq_prog_step *s;
+    MQ_TRY(new_step(b, i, kc.kernel, kc.n_p, &s, err));
     s->scratch_bytes = kc.scratch_bytes;
-    s->n_in = n->n_in;
-    s->n_out = n->n_out;
-    s->p = mq_arena_array(p->mem, (size_t)kc.n_p + 1, sizeof(int32_t));
-    s->in = mq_arena_array(p->mem, (size_t)n->n_in + 1, sizeof(int));
-    s->out = mq_arena_array(p->mem, (size_t)n->n_out + 1, sizeof(int));
-    if (!s->p || !s->in || !s->out) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
     if (kc.n_p) memcpy(s->p, kc.p, sizeof(int32_t) * (size_t)kc.n_p);
     if (kc.scratch_bytes > p->scratch_bytes) p->scratch_bytes = kc.scratch_bytes;
     return MQ_OK;
+}
+
+int mq_program_static_inputs(const mq_graph *g, unsigned char *is_static, mq_err *err)
+{
+    unsigned char *need = mq_calloc((size_t)g->n_tensors + 1, 1);
+    if (!need) {
+        mq_fail(err, MQ_ERR_NOMEM, "out of memory");
+        return -1;
+    }
+    /* the values the nodes that run need at compile time, then back through their producers */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const mq_node *n = &g->nodes[i];
+        if (!n->def || !n->def->static_in || !node_runs(g, n)) continue;
+        for (int k = 0; k < n->n_in - n->n_hidden_in && k < 32; k++)
+            if (((n->def->static_in >> k) & 1) && n->in[k] >= 0 && !g->tensors[n->in[k]].is_const) need[n->in[k]] = 1;
+    }
+    for (int i = g->n_nodes - 1; i >= 0; i--) { /* nodes are in topological order */
+        const mq_node *n = &g->nodes[i];
+        int any = 0;
+        for (int k = 0; k < n->n_out && !any; k++) any = n->out[k] >= 0 && need[n->out[k]];
+        for (int k = 0; any && k < n->n_in; k++)
+            if (n->in[k] >= 0 && !g->tensors[n->in[k]].is_const) need[n->in[k]] = 1;
+    }
+    int cnt = 0;
+    for (int k = 0; k < g->n_inputs; k++) cnt += (is_static[k] = need[g->inputs[k]]);
+    mq_free(need);
+    return cnt;
+}
+
+/* The report's last line when some graph inputs fix shapes: "shape-defining graph input(s): 'a', 'b'
+ * ...", or "" (names cut at the buffer's end). */
+static mq_status static_inputs_line(const mq_graph *g, char *buf, size_t cap, mq_err *err)
+{
+    buf[0] = 0;
+    unsigned char *is_static = mq_calloc((size_t)g->n_inputs + 1, 1);
+    if (!is_static) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
+    int cnt = mq_program_static_inputs(g, is_static, err);
+    if (cnt > 0) {
+        size_t l = (size_t)snprintf(buf, cap, "shape-defining graph input(s), known only at run time:");
+        for (int k = 0, j = 0; k < g->n_inputs && l < cap; k++)
+            if (is_static[k])
+                l += (size_t)snprintf(buf + l, cap - l, "%s '%s'", j++ ? "," : "", g->tensors[g->inputs[k]].name);
+        if (l < cap) snprintf(buf + l, cap - l, " (freeze them with --const NAME=FILE)\n");
+    }
+    mq_free(is_static);
+    return cnt < 0 ? MQ_ERR_NOMEM : MQ_OK;
 }
 
 static mq_status build(builder *b, mq_err *err)
@@ -223,9 +322,13 @@ static mq_status build(builder *b, mq_err *err)
         if (node_runs(g, &g->nodes[i])) st = lower_node(b, i, rep, err);
     if (st == MQ_OK && rep->n) {
         if (rep->n_dropped) snprintf(rep->buf + rep->len, sizeof rep->buf - rep->len, "... and %d more\n", rep->n_dropped);
-        st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) cannot be compiled:\n%s", rep->n, rep->buf);
+        char frz[512];
+        st = static_inputs_line(g, frz, sizeof frz, err);
+        if (st == MQ_OK)
+            st = mq_fail(err, MQ_ERR_UNSUPPORTED, "%d node(s) cannot be compiled:\n%s%s", rep->n, rep->buf, frz);
     }
     mq_free(rep);
+    if (st == MQ_OK && b->flat) st = control_params(b, err);
     if (st != MQ_OK) return st;
 
     /* 2. the memory plan */
@@ -234,6 +337,11 @@ static mq_status build(builder *b, mq_err *err)
     po.align = b->o->align;
     po.outputs_in_arena = b->o->outputs_in_arena;
     po.no_inplace = b->o->no_inplace;
+    if (b->flat) {
+        po.n_loops = b->flat->n_loops;
+        po.loop_first = b->flat->loop_first;
+        po.loop_last = b->flat->loop_last;
+    }
     MQ_TRY(mq_plan_memory(g, &po, &b->plan, err));
     p->align = b->plan.align;
     p->tensor_bytes = b->plan.arena_bytes;
@@ -278,13 +386,27 @@ mq_status mq_program_build(const mq_graph *g, const mq_program_opts *opts, mq_pr
     if (opts) o = *opts;
     else mq_program_opts_init(&o);
     builder b = {.g = g, .p = p, .o = &o};
+    mq_flat flat;
+    mq_status st = mq_flatten(g, &flat, err);
+    if (st == MQ_ERR_UNSUPPORTED) { /* e.g. a Loop's trip count: say which inputs fix it */
+        char frz[512];
+        mq_err e2 = {0};
+        size_t l = strnlen(err->msg, sizeof err->msg);
+        if (static_inputs_line(g, frz, sizeof frz, &e2) == MQ_OK && frz[0] && l + 2 < sizeof err->msg)
+            snprintf(err->msg + l, sizeof err->msg - l, "\n%s", frz);
+    }
+    if (st != MQ_OK) return st;
+    if (flat.g) { /* control flow: lower the flattened graph (the program owns it) */
+        b.g = flat.g;
+        b.flat = &flat;
+        p->flat = flat.g;
+    }
     p->mem = mq_arena_new();
-    b.prog_of = mq_malloc(sizeof(int) * ((size_t)g->n_tensors + 1));
-    mq_status st;
+    b.prog_of = mq_malloc(sizeof(int) * ((size_t)b.g->n_tensors + 1));
     if (!p->mem || !b.prog_of) {
         st = mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
     } else {
-        for (int t = 0; t < g->n_tensors; t++) b.prog_of[t] = -1;
+        for (int t = 0; t < b.g->n_tensors; t++) b.prog_of[t] = -1;
         st = build(&b, err);
     }
     mq_free(b.prog_of);

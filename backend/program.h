@@ -39,11 +39,21 @@ typedef struct mq_prog_weight {
     size_t bytes;
 } mq_prog_weight;
 
-/* One kernel call, in execution order: as mq_run_kcall would run it on the host, with in[]/out[]
- * being program tensor indices in the node's input/output order (-1: omitted optional). The scratch
- * of every step is the one region at scratch_offset (the step uses its first scratch_bytes). */
+/* Step kinds (the .mqd format's numbers). A control step's sub-programs are the steps right after it:
+ * IF: in[0] the condition (bool, one element); p[0] = then steps, p[1] = else steps (following the
+ * then steps); runs one of the two. LOOP: in[0] the condition tensor (bool, one element; -1: none),
+ * out[0] the iteration counter (int64 scalar, written before each iteration; -1: none); p[0] = body
+ * steps, p[1] = trip count, p[2] = 1 if ending early is a run-time error (scan outputs have trip rows).
+ * Runs the body while counter < trip and the condition holds. */
+enum { MQ_STEP_KERNEL = 0, MQ_STEP_IF = 1, MQ_STEP_LOOP = 2 };
+
+/* One kernel call (or control step), in execution order: as mq_run_kcall would run it on the host,
+ * with in[]/out[] being program tensor indices in the node's input/output order (-1: omitted
+ * optional). The scratch of every step is the one region at scratch_offset (the step uses its first
+ * scratch_bytes). */
 typedef struct mq_prog_step {
-    int node;                  /* index in g->nodes */
+    int kind;                  /* MQ_STEP_*: a kernel call, or control flow (kernel NULL) */
+    int node;                  /* index in the lowered graph's nodes (the flattened one with control flow) */
     const char *name;          /* node name ("" if none) and op type, graph-owned, for diagnostics */
     const char *op_type;
     const char *kernel;        /* runtime kernel name (runtime/kernels/list_*.h), mqk_k_<kernel> */
@@ -68,6 +78,7 @@ void mq_program_opts_init(mq_program_opts *o);
  * arena_bytes = scratch_offset + scratch_bytes (what the caller provides). */
 typedef struct mq_program {
     mq_arena *mem;             /* owns every array below (not the names or weight data: the graph's) */
+    mq_graph *flat;            /* with control flow: the flattened graph (backend/flatten.h), owned */
     int n_tensors;
     mq_prog_tensor *tensors;
     int n_weights;
@@ -97,5 +108,11 @@ typedef struct mq_program {
  * (mq_program_free is safe). opts NULL: defaults. */
 mq_status mq_program_build(const mq_graph *g, const mq_program_opts *opts, mq_program *p, mq_err *err);
 void mq_program_free(mq_program *p);
+
+/* The graph inputs whose values a static program needs: those a node's `static_in` inputs (a shape,
+ * axes, sizes, pads...) are computed from. Sets is_static[k] (g->n_inputs entries) and returns their
+ * count, or -1 with *err on failure. mq_program_build names them in its report; freezing them at
+ * import (mq_import_opts.consts, `maqdc --const`) makes those shapes static. */
+int mq_program_static_inputs(const mq_graph *g, unsigned char *is_static, mq_err *err);
 
 #endif

@@ -177,6 +177,8 @@ mq_status mq_exec_run(const mq_graph *g, const mq_tensor *inputs, mq_tensor *out
             goto out;
         }
         mq_tensor *dst = &val[g->inputs[i]];
+        dst->dtype = v->dtype; /* the declared one, or the value's for an untyped subgraph input (folding at
+                                * import runs bodies before their formal inputs are typed) */
         dst->rank = v->rank;
         memcpy(dst->dims, v->dims, sizeof dst->dims);
         dst->data = v->data; /* borrowed */

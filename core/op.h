@@ -46,6 +46,10 @@ typedef struct mq_op_def {
     int min_in, max_in;          /* inputs, counting omitted optional ones (max -1: variadic) */
     int min_out, max_out;        /* max -1: variadic */
     uint32_t shape_only_in;      /* bitmask of inputs whose values forward never reads (Shape, Size) */
+    /* Bitmask of inputs whose values a static program needs (a shape, axes, sizes, counts, pads: what
+     * infer or lower reads as a value). The backends name the graph inputs these come from, so a user
+     * can freeze them (`maqdc --const`). Data inputs, even those read as a whole, are not in it. */
+    uint32_t static_in;
     unsigned nondeterministic : 1; /* never fold at import (Random*, Bernoulli) */
     mq_infer_fn infer;
     mq_forward_fn forward;

@@ -1,6 +1,7 @@
 /* onnx_import.c: ONNX ModelProto (protobuf-c) into the graph IR: opsets, initializers, inputs/outputs,
  * nodes and attributes, --shape pins, op look-up with every unsupported node reported at once. */
 #include "frontend/onnx_import.h"
+#include "frontend/import_const.h"
 
 #include "core/infer.h"
 #include "core/op.h"
@@ -995,6 +996,8 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
     if (!g->inputs || !g->outputs) return NOMEM(im);
     g->n_inputs = 0;
     g->n_outputs = 0;
+    unsigned char *const_used = NULL; /* --const values applied */
+    if (o && o->n_consts > 0 && !(const_used = mq_arena_array(ar, (size_t)o->n_consts, 1))) return NOMEM(im);
     for (size_t i = 0; i < gp->n_input; i++) {
         const Onnx__ValueInfoProto *vi = gp->input[i];
         if (!vi || !vi->name || !vi->name[0])
@@ -1006,8 +1009,15 @@ static mq_status import_model(imp *im, const mq_import_opts *o)
         mq_tensor *t = &g->tensors[id];
         t->is_input = 1;
         MQ_TRY(apply_type(im, t, vi, V_INPUT));
+        int c = mq_import_const_find(o, vi->name);
+        if (c >= 0) {
+            MQ_TRY(mq_import_const_apply(g, t, &o->consts[c], im->err));
+            const_used[c] = 1;
+            continue;
+        }
         g->inputs[g->n_inputs++] = id;
     }
+    MQ_TRY(mq_import_const_check_used(g, o, const_used, im->err));
     for (int i = 0; i < im->n_pins; i++)
         if (!im->pins[i].used)
             return mq_fail(im->err, MQ_ERR_INVALID, "--shape '%s': the model has no graph input or symbolic "

@@ -10,6 +10,11 @@ typedef struct mq_import_opts {
      * symbolic dimension called SYM. Unpinned symbolic dims default to 1 (with a note). */
     int n_shapes;
     const char *const *shapes;
+    /* "--const" values: graph input consts[i].name frozen to consts[i] (dtype and shape must be the
+     * declared ones; symbolic dims take the value's). A frozen input becomes a constant and leaves the
+     * graph's inputs, so its value folds and fixes shapes and kernel parameters. */
+    int n_consts;
+    const mq_tensor *consts;
     /* Keep going when ops are unsupported: the graph is returned with the list in *unsupported
      * (`maqdc info` prints it) instead of failing. */
     int allow_unsupported;

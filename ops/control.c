@@ -758,7 +758,7 @@ out:
 
 static const mq_op_def def_if = {.op_type = "If", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 1,
                                  .min_out = 1, .max_out = -1, .infer = if_infer, .forward = if_forward};
-static const mq_op_def def_loop = {.op_type = "Loop", .domain = "", .since = 1, .until = 0, .min_in = 2,
+static const mq_op_def def_loop = {.op_type = "Loop", .domain = "", .since = 1, .until = 0, .min_in = 2, .static_in = 1u,
                                    .max_in = -1, .min_out = 1, .max_out = -1, .infer = loop_infer,
                                    .forward = loop_forward};
 static const mq_op_def def_scan8 = {.op_type = "Scan", .domain = "", .since = 8, .until = 8, .min_in = 2,

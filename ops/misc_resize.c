@@ -203,10 +203,10 @@ static mq_status rs_lower(const mq_node *n, const mq_tensor *const *in, const mq
 }
 
 const mq_op_def mq_def_resize = {.op_type = "Resize", .domain = "", .since = 10, .until = 17, .min_in = 2,
-                                 .max_in = 4, .min_out = 1, .max_out = 1, .infer = rs_infer,
+                                 .max_in = 4, .min_out = 1, .max_out = 1, .static_in = 0xeu, .infer = rs_infer,
                                  .forward = mq_forward_lowered, .lower = rs_lower};
 const mq_op_def mq_def_upsample = {.op_type = "Upsample", .domain = "", .since = 7, .until = 9, .min_in = 1,
-                                   .max_in = 2, .min_out = 1, .max_out = 1, .infer = rs_infer,
+                                   .max_in = 2, .min_out = 1, .max_out = 1, .static_in = 2u, .infer = rs_infer,
                                  .forward = mq_forward_lowered, .lower = rs_lower};
 
 /* ---- GridSample (PyTorch grid_sample semantics) --------------------------------------------------- */

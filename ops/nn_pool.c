@@ -442,5 +442,5 @@ static mq_status unpool_forward(const mq_node *n, const mq_tensor *const *in, mq
 }
 
 const mq_op_def nn_op_maxunpool = {.op_type = "MaxUnpool", .domain = "", .since = 9, .until = 0, .min_in = 2,
-                                   .max_in = 3, .min_out = 1, .max_out = 1, .infer = unpool_infer,
+                                   .max_in = 3, .min_out = 1, .max_out = 1, .static_in = 4u, .infer = unpool_infer,
                                    .forward = unpool_forward, .lower = unpool_lower};

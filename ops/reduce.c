@@ -138,7 +138,7 @@ static mq_status red_lower(const mq_node *n, const mq_tensor *const *in, const m
 #define RED_DEF(sym, name)                                                                         \
     static const mq_op_def sym = {                                                                 \
         .op_type = name, .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 2,           \
-        .min_out = 1, .max_out = 1, .infer = red_infer, .forward = mq_forward_lowered,        \
+        .min_out = 1, .max_out = 1, .static_in = 2u, .infer = red_infer, .forward = mq_forward_lowered,\
         .lower = red_lower};
 
 RED_DEF(def_reduce_sum, "ReduceSum")

@@ -74,7 +74,7 @@ static mq_status topk_lower(const mq_node *n, const mq_tensor *const *in, const 
 }
 
 const mq_op_def mq_def_topk = {.op_type = "TopK", .domain = "", .since = 1, .until = 0, .min_in = 1, .max_in = 2,
-                               .min_out = 1, .max_out = 2, .infer = topk_infer, .forward = mq_forward_lowered,
+                               .min_out = 1, .max_out = 2, .static_in = 2u, .infer = topk_infer, .forward = mq_forward_lowered,
                                .lower = topk_lower};
 
 /* ---- CumSum -------------------------------------------------------------------------------------- */
@@ -112,5 +112,5 @@ static mq_status cumsum_lower(const mq_node *n, const mq_tensor *const *in, cons
 }
 
 const mq_op_def mq_def_cumsum = {.op_type = "CumSum", .domain = "", .since = 11, .until = 0, .min_in = 2,
-                                 .max_in = 2, .min_out = 1, .max_out = 1, .infer = cumsum_infer,
+                                 .max_in = 2, .min_out = 1, .max_out = 1, .static_in = 2u, .infer = cumsum_infer,
                                  .forward = mq_forward_lowered, .lower = cumsum_lower};

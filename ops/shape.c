@@ -275,7 +275,7 @@ static mq_status cos_lower(const mq_node *n, const mq_tensor *const *in, const m
 
 const mq_op_def mq_shape_op_ConstantOfShape = {
     .op_type = "ConstantOfShape", .domain = "", .since = 9, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = cos_infer, .forward = mq_forward_lowered, .lower = cos_lower};
+    .static_in = 1u, .infer = cos_infer, .forward = mq_forward_lowered, .lower = cos_lower};
 
 /* ---- Shape, Size --------------------------------------------------------------------------------- */
 
@@ -422,7 +422,7 @@ static mq_status reshape_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Reshape = {
     .op_type = "Reshape", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = reshape_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .infer = reshape_infer, .forward = mq_forward_lowered, .inplace_in = 1u, .static_in = 2u,
     .lower = copy_lower, .backward = mq_grad_copy0};
 
 /* ---- Flatten ------------------------------------------------------------------------------------- */
@@ -528,7 +528,7 @@ static mq_status squeeze_infer(const mq_node *n, const mq_tensor *const *in, mq_
 
 const mq_op_def mq_shape_op_Squeeze = {
     .op_type = "Squeeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = squeeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .infer = squeeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u, .static_in = 2u,
     .lower = copy_lower, .backward = mq_grad_copy0};
 
 static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
@@ -557,7 +557,7 @@ static mq_status unsqueeze_infer(const mq_node *n, const mq_tensor *const *in, m
 
 const mq_op_def mq_shape_op_Unsqueeze = {
     .op_type = "Unsqueeze", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = unsqueeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u,
+    .infer = unsqueeze_infer, .forward = mq_forward_lowered, .inplace_in = 1u, .static_in = 2u,
     .lower = copy_lower, .backward = mq_grad_copy0};
 
 /* ---- EyeLike ------------------------------------------------------------------------------------- */
@@ -665,7 +665,7 @@ static mq_status range_lower(const mq_node *n, const mq_tensor *const *in, const
 
 const mq_op_def mq_shape_op_Range = {
     .op_type = "Range", .domain = "", .since = 11, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-    .infer = range_infer, .forward = mq_forward_lowered, .lower = range_lower};
+    .static_in = 7u, .infer = range_infer, .forward = mq_forward_lowered, .lower = range_lower};
 
 /* ---- the family table ---------------------------------------------------------------------------- */
 

@@ -348,7 +348,7 @@ static mq_status onehot_lower(const mq_node *n, const mq_tensor *const *in, cons
 
 const mq_op_def mq_shape_op_OneHot = {
     .op_type = "OneHot", .domain = "", .since = 9, .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1,
-    .infer = onehot_infer, .forward = mq_forward_lowered, .lower = onehot_lower};
+    .static_in = 2u, .infer = onehot_infer, .forward = mq_forward_lowered, .lower = onehot_lower};
 
 /* ---- NonZero ------------------------------------------------------------------------------------- */
 /* Host only, no lower: the output shape depends on the input values, so no static program holds it. */

@@ -263,7 +263,7 @@ static mq_status split_lower(const mq_node *n, const mq_tensor *const *in, const
 
 const mq_op_def mq_shape_op_Split = {
     .op_type = "Split", .domain = "", .since = 1, .min_in = 1, .max_in = 2, .min_out = 1, .max_out = -1,
-    .infer = split_infer, .forward = mq_forward_lowered, .lower = split_lower};
+    .static_in = 2u, .infer = split_infer, .forward = mq_forward_lowered, .lower = split_lower};
 
 /* ---- Slice --------------------------------------------------------------------------------------- */
 
@@ -390,7 +390,7 @@ static mq_status slice_lower(const mq_node *n, const mq_tensor *const *in, const
 
 const mq_op_def mq_shape_op_Slice = {
     .op_type = "Slice", .domain = "", .since = 1, .min_in = 1, .max_in = 5, .min_out = 1, .max_out = 1,
-    .infer = slice_infer, .forward = mq_forward_lowered, .lower = slice_lower};
+    .static_in = 0x1eu, .infer = slice_infer, .forward = mq_forward_lowered, .lower = slice_lower};
 
 /* ---- Expand -------------------------------------------------------------------------------------- */
 
@@ -446,7 +446,7 @@ static mq_status expand_lower(const mq_node *n, const mq_tensor *const *in, cons
 
 const mq_op_def mq_shape_op_Expand = {
     .op_type = "Expand", .domain = "", .since = 8, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = expand_infer, .forward = mq_forward_lowered, .lower = expand_lower};
+    .static_in = 2u, .infer = expand_infer, .forward = mq_forward_lowered, .lower = expand_lower};
 
 /* ---- Tile ---------------------------------------------------------------------------------------- */
 
@@ -495,7 +495,7 @@ static mq_status tile_lower(const mq_node *n, const mq_tensor *const *in, const 
 
 const mq_op_def mq_shape_op_Tile = {
     .op_type = "Tile", .domain = "", .since = 6, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = tile_infer, .forward = mq_forward_lowered, .lower = tile_lower};
+    .static_in = 2u, .infer = tile_infer, .forward = mq_forward_lowered, .lower = tile_lower};
 
 /* ---- Pad ----------------------------------------------------------------------------------------- */
 
@@ -630,7 +630,7 @@ static mq_status pad_lower(const mq_node *n, const mq_tensor *const *in, const m
 
 const mq_op_def mq_shape_op_Pad = {
     .op_type = "Pad", .domain = "", .since = 1, .min_in = 1, .max_in = 4, .min_out = 1, .max_out = 1,
-    .infer = pad_infer, .forward = mq_forward_lowered, .lower = pad_lower};
+    .static_in = 0xau, .infer = pad_infer, .forward = mq_forward_lowered, .lower = pad_lower};
 
 /* ---- DepthToSpace, SpaceToDepth ------------------------------------------------------------------ */
 

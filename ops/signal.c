@@ -337,22 +337,22 @@ static mq_status mel_lower(const mq_node *n, const mq_tensor *const *in, const m
 /* ---- table ------------------------------------------------------------------------------------------ */
 
 static const mq_op_def def_dft = {.op_type = "DFT", .domain = "", .since = 17, .until = 19, .min_in = 1,
-                                  .max_in = 2, .min_out = 1, .max_out = 1, .infer = dft_infer,
+                                  .max_in = 2, .min_out = 1, .max_out = 1, .static_in = 2u, .infer = dft_infer,
                                   .forward = mq_forward_lowered, .lower = dft_lower};
 static const mq_op_def def_stft = {.op_type = "STFT", .domain = "", .since = 17, .until = 0, .min_in = 2,
-                                   .max_in = 4, .min_out = 1, .max_out = 1, .infer = stft_infer,
+                                   .max_in = 4, .min_out = 1, .max_out = 1, .static_in = 0xau, .infer = stft_infer,
                                    .forward = mq_forward_lowered, .lower = stft_lower};
 static const mq_op_def def_hann = {.op_type = "HannWindow", .domain = "", .since = 17, .until = 0, .min_in = 1,
-                                   .max_in = 1, .min_out = 1, .max_out = 1, .infer = win_infer,
+                                   .max_in = 1, .min_out = 1, .max_out = 1, .static_in = 1u, .infer = win_infer,
                                    .forward = mq_forward_lowered, .lower = win_lower};
 static const mq_op_def def_hamming = {.op_type = "HammingWindow", .domain = "", .since = 17, .until = 0,
-                                      .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = win_infer,
+                                      .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .static_in = 1u, .infer = win_infer,
                                       .forward = mq_forward_lowered, .lower = win_lower};
 static const mq_op_def def_blackman = {.op_type = "BlackmanWindow", .domain = "", .since = 17, .until = 0,
-                                       .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = win_infer,
+                                       .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .static_in = 1u, .infer = win_infer,
                                        .forward = mq_forward_lowered, .lower = win_lower};
 static const mq_op_def def_mel = {.op_type = "MelWeightMatrix", .domain = "", .since = 17, .until = 0, .min_in = 5,
-                                  .max_in = 5, .min_out = 1, .max_out = 1, .infer = mel_infer,
+                                  .max_in = 5, .min_out = 1, .max_out = 1, .static_in = 0x1fu, .infer = mel_infer,
                                   .forward = mq_forward_lowered, .lower = mel_lower};
 
 const mq_op_def *const mq_ops_signal[] = {&def_dft, &def_stft, &def_hann, &def_hamming, &def_blackman, &def_mel,

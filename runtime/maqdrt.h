@@ -9,7 +9,7 @@
 #include "runtime/mqr_kernel.h"
 
 #define MAQDRT_VERSION_MAJOR 0
-#define MAQDRT_VERSION_MINOR 2
+#define MAQDRT_VERSION_MINOR 3
 
 const char *mqr_version(void);
 
@@ -32,9 +32,11 @@ typedef enum mqr_status {
     MQR_E_IO,         /* graph inputs/outputs: bad count or index, or a location that does not match */
     MQR_E_LIMIT,      /* a fixed limit of this runtime (kernels per model, tensors per step, sizes beyond size_t) */
     MQR_E_CHECK,      /* a step's kernel refuses its parameters or shapes (the kernel's load-time check) */
-    MQR_E_UNCHECKED   /* a step's kernel has no load-time check in this runtime, so it cannot be trusted */
+    MQR_E_UNCHECKED,  /* a step's kernel has no load-time check in this runtime, so it cannot be trusted */
+    MQR_E_LOOP        /* mqr_run: a Loop with scan outputs ended (its condition turned false) before its
+                       * compiled trip count; the outputs would have fewer rows than compiled */
 } mqr_status;
-#define MQR_STATUS_LAST MQR_E_UNCHECKED
+#define MQR_STATUS_LAST MQR_E_LOOP
 
 const char *mqr_status_str(mqr_status s);
 
@@ -45,6 +47,10 @@ const char *mqr_status_str(mqr_status s);
  * MQR_E_LIMIT; build with -DMQR_MAX_STEP_IO=n for wider steps (a concatenation of many inputs). */
 #ifndef MQR_MAX_STEP_IO
 #define MQR_MAX_STEP_IO 32
+#endif
+/* The largest trip count of a LOOP step the loader accepts (a bound on run time; -DMQR_MAX_TRIP=n). */
+#ifndef MQR_MAX_TRIP
+#define MQR_MAX_TRIP 65536
 #endif
 
 /* A loaded model: lives in the caller's memory (fixed size) and points into the caller's buffer,
@@ -92,7 +98,8 @@ size_t mqr_arena_size(const mqr_model *m);
  * scratch between runs). inputs[k]: graph input k, laid out as mqr_input_info describes (dtype,
  * row-major dims); outputs[k]: room for graph output k (mqr_output_info). Inputs are only read;
  * outputs must not overlap the inputs or the arena. Only the pointers are checked (non-NULL, arena
- * alignment); the data is trusted to be the declared size. */
+ * alignment); the data is trusted to be the declared size. Returns MQR_E_LOOP when a Loop with scan
+ * outputs stops before its compiled trip count (the outputs are then incomplete). */
 mqr_status mqr_run(const mqr_model *m, void *arena, const void *const *inputs, void *const *outputs);
 
 /* Graph inputs and outputs. */

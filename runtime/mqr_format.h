@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define MQR_FMT_MAGIC "MQD1"
-#define MQR_FMT_VERSION 1u
+#define MQR_FMT_VERSION 2u        /* 2: control steps (IF, LOOP) */
 #define MQR_FMT_FLAG_LE 1u            /* bit 0: little-endian (the only byte order defined) */
 #define MQR_FMT_HEADER_BYTES 32u
 #define MQR_FMT_SECTION_BYTES 16u
@@ -77,8 +77,17 @@ typedef struct mqr_fmt_step {
     uint32_t out_first;   /* index into INDICES */
     uint32_t n_out;
     uint32_t scratch_bytes; /* <= the plan's scratch_bytes */
-    uint32_t reserved;    /* 0 */
+    uint32_t kind;        /* MQR_STEP_*: a kernel call, or control flow over the steps after it */
 } mqr_fmt_step;          /* 40 bytes */
+
+/* Step kinds. A control step has kernel MQR_FMT_NONE and no scratch; its sub-programs are the steps
+ * right after it (docs/MQD_FORMAT.md, "Control steps"). */
+enum {
+    MQR_STEP_KERNEL = 0, /* call kernels[kernel] */
+    MQR_STEP_IF = 1,     /* in: cond (bool, 1 element); params: then steps, else steps */
+    MQR_STEP_LOOP = 2    /* in: cond or NONE; out: int64 counter or NONE; params: body steps, trip, must_complete */
+};
+#define MQR_MAX_NEST 16  /* control steps inside control steps, at most */
 
 typedef struct mqr_fmt_plan {
     uint32_t arena_bytes;    /* the planned tensors: every ARENA tensor lies in [0, arena_bytes) */

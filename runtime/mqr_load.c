@@ -35,6 +35,7 @@ const char *mqr_status_str(mqr_status s)
     case MQR_E_LIMIT: return "the model exceeds a fixed limit of this runtime";
     case MQR_E_CHECK: return "a step's kernel refuses its parameters or shapes";
     case MQR_E_UNCHECKED: return "a step's kernel has no load-time check in this runtime";
+    case MQR_E_LOOP: return "a loop with scan outputs ended before its compiled trip count (data-dependent shape)";
     }
     return "unknown status";
 }
@@ -236,6 +237,69 @@ static int arena_apart(const mqr_model *m, const mqr_fmt_step *s, const mqr_fmt_
     return 1;
 }
 
+/* A control step's own fields (its sub-program ranges are check_ranges'): IF reads one bool element
+ * and has two step counts; LOOP reads a bool element or nothing, writes an int64 counter in the arena
+ * or nothing, and has a body step count, a trip count <= MQR_MAX_TRIP and a 0/1 flag. */
+static mqr_status check_control(const mqr_model *m, const mqr_fmt_step *s)
+{
+    const int32_t *p = m->params + s->param_first;
+    int loop = s->kind == MQR_STEP_LOOP;
+    uint32_t t;
+    mqr_fmt_tensor d;
+    uint64_t bytes;
+    if (s->n_in != 1 || s->n_out != (loop ? 1u : 0u) || s->n_params != (loop ? 3u : 2u)) return MQR_E_STEP;
+    if (p[0] < 0 || p[1] < 0 || (loop && p[2] != 0 && p[2] != 1)) return MQR_E_STEP;
+    if (loop && p[1] > MQR_MAX_TRIP) return MQR_E_LIMIT;
+    t = rd32(m->indices + 4 * (size_t)s->in_first);
+    if (t == MQR_FMT_NONE) {
+        if (!loop) return MQR_E_STEP;
+    } else {
+        if (t >= m->n_tensors) return MQR_E_STEP;
+        read_tensor(m, t, &d);
+        if (d.dtype != MQR_BOOL || tensor_bytes(&d, &bytes) != MQR_OK || bytes != 1) return MQR_E_STEP;
+    }
+    if (loop) {
+        t = rd32(m->indices + 4 * (size_t)s->out_first);
+        if (t != MQR_FMT_NONE) {
+            if (t >= m->n_tensors) return MQR_E_STEP;
+            read_tensor(m, t, &d);
+            if (d.dtype != MQR_I64 || d.loc != MQR_LOC_ARENA || tensor_bytes(&d, &bytes) != MQR_OK || bytes != 8)
+                return MQR_E_STEP;
+        }
+    }
+    return MQR_OK;
+}
+
+/* Steps [first, end) as nested sub-programs: every control step's sub-programs (the steps right after
+ * it) end inside the enclosing range, at most MQR_MAX_NEST deep. */
+static mqr_status check_ranges(mqr_model *m, uint32_t first, uint32_t end, uint32_t depth)
+{
+    uint32_t i = first;
+    while (i < end) {
+        mqr_fmt_step s;
+        const int32_t *p;
+        uint64_t a, b;
+        mqr_status st;
+        memcpy(&s, m->steps + (size_t)i * sizeof s, sizeof s);
+        if (s.kind == MQR_STEP_KERNEL) {
+            i++;
+            continue;
+        }
+        m->err_step = (int32_t)i;
+        m->err_node = m->strings + s.name;
+        if (depth >= MQR_MAX_NEST) return MQR_E_LIMIT;
+        p = m->params + s.param_first;
+        a = (uint64_t)p[0];
+        b = s.kind == MQR_STEP_IF ? (uint64_t)p[1] : 0;
+        if ((uint64_t)i + 1 + a + b > end) return MQR_E_STEP;
+        st = check_ranges(m, i + 1, i + 1 + (uint32_t)a, depth + 1);
+        if (st == MQR_OK && b) st = check_ranges(m, i + 1 + (uint32_t)a, i + 1 + (uint32_t)(a + b), depth + 1);
+        if (st != MQR_OK) return st;
+        i += 1 + (uint32_t)(a + b);
+    }
+    return MQR_OK;
+}
+
 static mqr_status check_steps(mqr_model *m, uint32_t n_params, uint32_t n_indices)
 {
     uint32_t i, j;
@@ -245,11 +309,17 @@ static mqr_status check_steps(mqr_model *m, uint32_t n_params, uint32_t n_indice
         m->err_step = (int32_t)i;
         if (!string_ok(m, s.name)) return MQR_E_STRING;
         m->err_node = m->strings + s.name;
-        if (s.kernel >= m->n_kernels || s.reserved) return MQR_E_STEP;
-        m->err_kernel = m->kernels[s.kernel]->name;
+        if (s.kind > MQR_STEP_LOOP) return MQR_E_STEP;
+        if (s.kind == MQR_STEP_KERNEL && s.kernel >= m->n_kernels) return MQR_E_STEP;
+        if (s.kind != MQR_STEP_KERNEL && (s.kernel != MQR_FMT_NONE || s.scratch_bytes)) return MQR_E_STEP;
+        m->err_kernel = s.kind == MQR_STEP_KERNEL ? m->kernels[s.kernel]->name : 0;
         if (s.n_params > MQR_MAX_PARAMS || (uint64_t)s.param_first + s.n_params > n_params) return MQR_E_STEP;
         if ((uint64_t)s.in_first + s.n_in > n_indices || (uint64_t)s.out_first + s.n_out > n_indices)
             return MQR_E_STEP;
+        if (s.kind != MQR_STEP_KERNEL) {
+            mqr_status cs = check_control(m, &s);
+            if (cs != MQR_OK) return cs;
+        }
         if (s.n_in > 0x7fffffffu || s.n_out > 0x7fffffffu) return MQR_E_STEP;
         if (s.scratch_bytes > m->scratch_bytes) return MQR_E_STEP;
         for (j = 0; j < s.n_in + s.n_out; j++) {
@@ -264,6 +334,10 @@ static mqr_status check_steps(mqr_model *m, uint32_t n_params, uint32_t n_indice
         }
         if (s.n_in > m->max_in) m->max_in = s.n_in;
         if (s.n_out > m->max_out) m->max_out = s.n_out;
+    }
+    {
+        mqr_status st = check_ranges(m, 0, m->n_steps, 0);
+        if (st != MQR_OK) return st;
     }
     m->err_step = -1;
     m->err_kernel = m->err_node = 0;
@@ -300,6 +374,7 @@ static mqr_status check_calls(mqr_model *m)
         mqr_call c;
         int r;
         memcpy(&s, m->steps + (size_t)i * sizeof s, sizeof s);
+        if (s.kind != MQR_STEP_KERNEL) continue; /* check_control and check_ranges covered it */
         k = m->kernels[s.kernel];
         m->err_step = (int32_t)i;
         m->err_kernel = k->name;

@@ -1,5 +1,6 @@
 /* mqr_run.c: running a loaded .mqd model: each step's tensors are pointed at the caller's inputs and
- * outputs, the weights or the arena, then its kernel runs. The model was validated by mqr_load. */
+ * outputs, the weights or the arena, then its kernel runs; IF and LOOP steps run the sub-programs that
+ * follow them. The model was validated by mqr_load (nesting depth included). */
 #include "runtime/maqdrt.h"
 #include "runtime/mqr_format.h"
 
@@ -40,27 +41,46 @@ static size_t bytes_of(const mqr_tensor *r)
     return (size_t)mqr_numel(r) * mqr_dtype_size(r->dtype);
 }
 
-mqr_status mqr_run(const mqr_model *m, void *arena, const void *const *inputs, void *const *outputs)
+/* Steps [first, end): kernel calls, and control steps over the steps after them. Recursion is as deep
+ * as the control steps nest (at most MQR_MAX_NEST, checked at load). */
+static mqr_status run_range(const mqr_model *m, uint8_t *a, const void *const *inputs, void *const *outputs,
+                            uint32_t first, uint32_t end)
 {
-    uint8_t *a = (uint8_t *)arena;
-    mqr_tensor *in, *out, src;
-    uint32_t i, j;
-    if (!m || !m->buf || !arena || ((uintptr_t)arena & 15u)) return MQR_E_ARG;
-    if ((m->n_inputs && !inputs) || (m->n_outputs && !outputs)) return MQR_E_ARG;
-    for (i = 0; i < m->n_inputs; i++)
-        if (!inputs[i]) return MQR_E_ARG;
-    for (i = 0; i < m->n_outputs; i++)
-        if (!outputs[i]) return MQR_E_ARG;
-    in = (mqr_tensor *)(void *)(a + m->work_offset);
-    out = in + m->max_in;
-    for (i = 0; i < m->n_steps; i++) {
+    mqr_tensor *in = (mqr_tensor *)(void *)(a + m->work_offset), *out = in + m->max_in;
+    uint32_t i = first, j;
+    while (i < end) {
         mqr_fmt_step s;
         mqr_call c;
+        const int32_t *p;
+        mqr_status st = MQR_OK;
         memcpy(&s, m->steps + (size_t)i * sizeof s, sizeof s);
         for (j = 0; j < s.n_in; j++) bind(m, rd32(m->indices + 4 * ((size_t)s.in_first + j)), a, inputs, outputs, &in[j]);
         for (j = 0; j < s.n_out; j++)
             bind(m, rd32(m->indices + 4 * ((size_t)s.out_first + j)), a, inputs, outputs, &out[j]);
-        c.p = m->params + s.param_first;
+        p = m->params + s.param_first;
+        if (s.kind == MQR_STEP_IF) { /* then: the next p[0] steps; else: the p[1] after them */
+            uint32_t nt = (uint32_t)p[0], ne = (uint32_t)p[1];
+            if (*(const uint8_t *)in[0].data) st = run_range(m, a, inputs, outputs, i + 1, i + 1 + nt);
+            else st = run_range(m, a, inputs, outputs, i + 1 + nt, i + 1 + nt + ne);
+            if (st != MQR_OK) return st;
+            i += 1 + nt + ne;
+            continue;
+        }
+        if (s.kind == MQR_STEP_LOOP) { /* the next p[0] steps, p[1] times while the condition holds */
+            const uint8_t *cond = (const uint8_t *)in[0].data; /* NULL: no condition */
+            uint8_t *counter = (uint8_t *)out[0].data;
+            int64_t it;
+            for (it = 0; it < p[1]; it++) {
+                if (cond && !*cond) break;
+                if (counter) memcpy(counter, &it, sizeof it);
+                st = run_range(m, a, inputs, outputs, i + 1, i + 1 + (uint32_t)p[0]);
+                if (st != MQR_OK) return st;
+            }
+            if (p[2] && it < p[1]) return MQR_E_LOOP;
+            i += 1 + (uint32_t)p[0];
+            continue;
+        }
+        c.p = p;
         c.n_p = (int32_t)s.n_params;
         c.in = in;
         c.n_in = (int32_t)s.n_in;
@@ -68,7 +88,25 @@ mqr_status mqr_run(const mqr_model *m, void *arena, const void *const *inputs, v
         c.n_out = (int32_t)s.n_out;
         c.scratch = s.scratch_bytes ? a + m->scratch_offset : 0;
         m->kernels[s.kernel]->fn(&c);
+        i++;
     }
+    return MQR_OK;
+}
+
+mqr_status mqr_run(const mqr_model *m, void *arena, const void *const *inputs, void *const *outputs)
+{
+    uint8_t *a = (uint8_t *)arena;
+    mqr_tensor src;
+    mqr_status st;
+    uint32_t i;
+    if (!m || !m->buf || !arena || ((uintptr_t)arena & 15u)) return MQR_E_ARG;
+    if ((m->n_inputs && !inputs) || (m->n_outputs && !outputs)) return MQR_E_ARG;
+    for (i = 0; i < m->n_inputs; i++)
+        if (!inputs[i]) return MQR_E_ARG;
+    for (i = 0; i < m->n_outputs; i++)
+        if (!outputs[i]) return MQR_E_ARG;
+    st = run_range(m, a, inputs, outputs, 0, m->n_steps);
+    if (st != MQR_OK) return st;
     /* graph outputs that no step wrote in place: copy from where they live */
     for (i = 0; i < m->n_outputs; i++) {
         uint32_t t = rd32(m->io + 8 + 4 * ((size_t)m->n_inputs + i));

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #define MAX_PINS 64
+#define MAX_CONSTS 64
 #define MAX_IO 256
 #define MAX_MQD_BYTES ((size_t)1 << 32)
 
@@ -37,7 +38,7 @@ static const char *msg_of(mq_err *err)
 
 void maqdc_usage_compile(FILE *f)
 {
-    fprintf(f, "usage: maqdc MODEL.onnx -o OUT.mqd [--shape NAME=DIMS]...\n"
+    fprintf(f, "usage: maqdc MODEL.onnx -o OUT.mqd [--shape NAME=DIMS]... [--const NAME=FILE]...\n"
                "\n"
                "Compiles the model for the bundled runtime: every node is lowered to a runtime kernel, one\n"
                "arena is planned for the intermediates, and OUT.mqd (the packed binary, docs/MQD_FORMAT.md)\n"
@@ -45,7 +46,11 @@ void maqdc_usage_compile(FILE *f)
                "Nodes without a runtime kernel are listed together, one per line.\n"
                "\n"
                "  --shape NAME=1x3x224x224   pin graph input NAME's shape (symbolic dims default to 1)\n"
-               "  --shape SYM=4              pin every symbolic dimension called SYM\n");
+               "  --shape SYM=4              pin every symbolic dimension called SYM\n"
+               "  --const NAME=FILE          freeze graph input NAME to the tensor in FILE (.pb or .npy, the\n"
+               "                             input's dtype and shape): it leaves the compiled API and its value\n"
+               "                             fixes shapes and parameters. A model whose shapes depend on input\n"
+               "                             values names those inputs when it cannot be compiled.\n");
     maqdc_usage_limits(f);
     fprintf(f, "\n"
                "maqdc MODEL.onnx -o OUT.c [--prefix NAME] [--arena=caller] [--main] [--shape ...]\n"
@@ -105,10 +110,43 @@ static int write_c(const char *model, const mq_program *p, const char *out, cons
     return rc;
 }
 
+/* --const NAME=FILE values: cv[k] named NAME (malloc'ed copy), read from FILE. The importer checks
+ * NAME, dtype and shape against the model. Returns 0, 2 (not NAME=FILE) or 1 (a file error). */
+static int read_consts(const char *const *specs, int n, mq_tensor *cv)
+{
+    for (int k = 0; k < n; k++) {
+        const char *eq = strchr(specs[k], '=');
+        if (!eq || eq == specs[k] || !eq[1]) {
+            fprintf(stderr, "maqdc: --const '%s': expected NAME=FILE\n", specs[k]);
+            return 2;
+        }
+        mq_err err = {0};
+        mq_tensor t = {0};
+        if (mq_tensor_read_file(eq + 1, &t, &err) != MQ_OK) {
+            const char *msg = msg_of(&err);
+            size_t l = strlen(eq + 1);
+            if (!strncmp(msg, eq + 1, l) && msg[l] == ':') fprintf(stderr, "maqdc: --const %s\n", msg);
+            else fprintf(stderr, "maqdc: --const %s: %s\n", eq + 1, msg);
+            return 1;
+        }
+        char *name = malloc((size_t)(eq - specs[k]) + 1);
+        if (!name) {
+            mq_tensor_free_data(&t);
+            fprintf(stderr, "maqdc: out of memory\n");
+            return 1;
+        }
+        memcpy(name, specs[k], (size_t)(eq - specs[k]));
+        name[eq - specs[k]] = 0;
+        cv[k] = t;
+        cv[k].name = name;
+    }
+    return 0;
+}
+
 int maqdc_compile(int argc, char **argv)
 {
-    const char *model = NULL, *out = NULL, *pins[MAX_PINS];
-    int n_pins = 0;
+    const char *model = NULL, *out = NULL, *pins[MAX_PINS], *consts[MAX_CONSTS];
+    int n_pins = 0, n_consts = 0;
     const char *c_prefix = NULL; /* .c only: --prefix, --arena=caller, --main */
     int c_arena_caller = 0, c_main = 0, c_opts = 0;
     mq_import_opts opts = {0};
@@ -121,7 +159,17 @@ int maqdc_compile(int argc, char **argv)
         } else if ((lr = maqdc_limit_option(argc, argv, &i, &opts)) != 0) {
             if (lr < 0) return 2;
         } else if ((!strcmp(a, "-o") || !strcmp(a, "--output")) && more) {
+            if (!strcmp(argv[i + 1], "--help") || !strcmp(argv[i + 1], "-h")) { /* `maqdc -o --help` */
+                maqdc_usage_compile(stdout);
+                return 0;
+            }
             out = argv[++i];
+        } else if ((!strcmp(a, "--const") && more) || !strncmp(a, "--const=", 8)) {
+            if (n_consts >= MAX_CONSTS) {
+                fprintf(stderr, "maqdc: too many --const options (at most %d)\n", MAX_CONSTS);
+                return 2;
+            }
+            consts[n_consts++] = a[7] == '=' ? a + 8 : argv[++i];
         } else if ((!strcmp(a, "--shape") && more) || !strncmp(a, "--shape=", 8)) {
             if (n_pins >= MAX_PINS) {
                 fprintf(stderr, "maqdc: too many --shape options (at most %d)\n", MAX_PINS);
@@ -170,13 +218,19 @@ int maqdc_compile(int argc, char **argv)
     mq_program_opts popts;
     mq_program_opts_init(&popts);
     if (kind == OUT_C) mq_emit_c_program_opts(&popts);
+    mq_tensor cvals[MAX_CONSTS];
+    memset(cvals, 0, sizeof cvals);
     opts.n_shapes = n_pins;
     opts.shapes = pins;
+    opts.n_consts = n_consts;
+    opts.consts = cvals;
     mq_import_result res = {0};
     mq_program prog;
     memset(&prog, 0, sizeof prog);
     mq_err err = {0};
     int rc = 1;
+    if ((rc = read_consts(consts, n_consts, cvals)) != 0) goto done;
+    rc = 1;
     mq_status ist = mq_import_onnx_file(model, &opts, &res, &err);
     if (ist != MQ_OK) {
         fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
@@ -194,6 +248,10 @@ int maqdc_compile(int argc, char **argv)
 done:
     mq_program_free(&prog);
     mq_import_result_free(&res);
+    for (int k = 0; k < n_consts; k++) {
+        mq_tensor_free_data(&cvals[k]);
+        free((char *)cvals[k].name);
+    }
     return rc;
 }
 
@@ -357,8 +415,8 @@ void maqdc_info_program(const mq_graph *g, FILE *f)
     }
     int nk = 0;
     for (int s = 0; s < p.n_steps; s++) {
-        int seen = 0;
-        for (int t = 0; t < s && !seen; t++) seen = !strcmp(p.steps[t].kernel, p.steps[s].kernel);
+        int seen = !p.steps[s].kernel; /* a control step */
+        for (int t = 0; t < s && !seen; t++) seen = p.steps[t].kernel && !strcmp(p.steps[t].kernel, p.steps[s].kernel);
         nk += !seen;
     }
     fprintf(f, "compile:    %d steps, %d kernels, %d weights (%zu bytes); arena %zu bytes = tensors %zu + scratch %zu\n",

@@ -20,6 +20,8 @@
     X(sh_range, "kernels/shape_fill.c")                                                            \
     X(sh_onehot, "kernels/shape_misc.c")                                                           \
     X(sh_trilu, "kernels/shape_misc.c")                                                            \
-    X(sh_revseq, "kernels/shape_misc.c")
+    X(sh_revseq, "kernels/shape_misc.c")                                                           \
+    X(sh_stack_get, "kernels/shape_stack.c")                                                       \
+    X(sh_stack_put, "kernels/shape_stack.c")
 
 #endif

@@ -20,6 +20,11 @@
  *   sh_concat  : p[0] = axis. out[0] = in[0..n_in) joined along axis.
  *   sh_split   : p[0] = axis, p[1] = k (outputs), p[2 .. 2+k) = part sizes along axis; outputs with
  *                NULL data (omitted) are skipped.
+ * kernels/shape_stack.c (Loop and Scan bodies: the row of the current iteration)
+ *   sh_stack_get : p[0] = axis, p[1] = reverse (0/1). in[0] stacked [1.., rows, ...], in[1] the
+ *                  iteration counter (int64 scalar i); out[0] = row i (rows-1-i if reverse) along axis.
+ *                  Dims before axis are 1, so a row is contiguous.
+ *   sh_stack_put : the same layout; in[0] a row, in[1] the counter; writes row i of out[0].
  * kernels/shape_pad.c
  *   sh_pad     : p[0] = mode (MQK_PAD_*), p[1] = r, p[2 .. 2+r) = pads at the start of each dim
  *                (negative: crop), p[2+r], p[3+r] = constant value bits (lo, hi; see mqk_sh_put),

@@ -185,15 +185,123 @@ static void put_record(unsigned char rk, const char *msg)
     (void)w;
 }
 
+/* Import the test's model with symbolic input dims pinned from the first data set's inputs, as
+ * `maqdc run` pins them from its input files. frozen (NULL: none): graph inputs k with frozen[k] set
+ * are frozen to the first set's values instead (`maqdc --const`), which are kept in vals[k]. */
+static mq_status import_for_first_set(const test_case *tc, const char *path, const mq_import_opts *opts,
+                                      const unsigned char *frozen, mq_tensor *vals, mq_import_result *res,
+                                      mq_err *err)
+{
+    mq_tensor first[MAX_IO], cv[MAX_IO];
+    memset(first, 0, sizeof first);
+    memset(cv, 0, sizeof cv);
+    int n_first = 0, n_cv = 0;
+    for (int k = 0; k < MAX_IO; k++) {
+        char p[1400];
+        snprintf(p, sizeof p, "%s/test_data_set_0/input_%d.pb", tc->dir, k);
+        if (!file_exists(p)) break;
+        mq_err e2 = {0};
+        mq_tensor t = {0};
+        if (mq_tensor_read_file_as(p, tc->in_type[k], &t, &e2) != MQ_OK) break;
+        if (frozen && frozen[k]) {
+            t.name = vals[k].name; /* the model's input name */
+            vals[k] = t;
+            cv[n_cv++] = t;
+        } else {
+            first[n_first++] = t;
+        }
+    }
+    mq_import_opts o = *opts;
+    o.n_consts = n_cv;
+    o.consts = cv;
+    mq_status st = mq_import_onnx_for_inputs(path, &o, first, n_first, res, err);
+    for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&first[k]);
+    return st;
+}
+
+/* What the backends compile for a test: the executor's graph, or, when its shapes depend on input
+ * values, the model re-imported with exactly the inputs the compiler names as shape-defining
+ * (mq_program_static_inputs) frozen to the first set's values. */
+typedef struct backend_graph {
+    const mq_graph *g;
+    mq_import_result res;              /* the re-import, if any */
+    unsigned char frozen[MAX_IO];      /* by the test's input number */
+    mq_tensor val[MAX_IO];             /* the frozen inputs' values (names are the model's) */
+    int n_frozen;
+} backend_graph;
+
+static mq_status backend_graph_make(const test_case *tc, const mq_graph *g, backend_graph *bg, mq_err *err)
+{
+    memset(bg, 0, sizeof *bg);
+    bg->g = g;
+    if (g->n_inputs > MAX_IO) return MQ_OK;
+    int cnt = mq_program_static_inputs(g, bg->frozen, err);
+    if (cnt < 0) return err->code;
+    if (cnt == 0) return MQ_OK;
+    for (int k = 0; k < g->n_inputs; k++) bg->val[k].name = g->tensors[g->inputs[k]].name;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/model.onnx", tc->dir);
+    mq_import_opts opts = {0};
+    MQ_TRY(import_for_first_set(tc, path, &opts, bg->frozen, bg->val, &bg->res, err));
+    bg->g = bg->res.graph;
+    bg->n_frozen = cnt;
+    return MQ_OK;
+}
+
+static void backend_graph_free(backend_graph *bg)
+{
+    for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&bg->val[k]);
+    mq_import_result_free(&bg->res);
+}
+
+/* Set s's inputs for the compiled program: every test input but the frozen ones, which must hold the
+ * values they were frozen to. Returns the program's input count, or -1 with msg. */
+static int backend_inputs(const test_case *tc, const backend_graph *bg, int n_test_in, int s, mq_tensor *in,
+                          char *msg, size_t n)
+{
+    int j = 0;
+    for (int k = 0; k < n_test_in; k++) {
+        char p[1400];
+        mq_err e2 = {0};
+        mq_tensor t = {0};
+        snprintf(p, sizeof p, "%s/test_data_set_%d/input_%d.pb", tc->dir, s, k);
+        if (mq_tensor_read_file_as(p, tc->in_type[k], &t, &e2) != MQ_OK) {
+            snprintf(msg, n, "reading %s: %s", p, e2.msg);
+            return -1;
+        }
+        if (!bg->frozen[k]) {
+            in[j++] = t;
+            continue;
+        }
+        int same = t.dtype == bg->val[k].dtype && mq_shape_equal(&t, &bg->val[k]) &&
+                   !memcmp(t.data, bg->val[k].data, mq_nbytes(&t));
+        mq_tensor_free_data(&t);
+        if (!same) {
+            snprintf(msg, n, "set %d input %d: differs from set 0's value, to which it was frozen", s, k);
+            return -1;
+        }
+    }
+    return j;
+}
+
 /* --backend mqd (in the child, after the executor passed): compile g to .mqd in memory, load it with
  * the runtime, run every data set and compare with the expected outputs as the executor was. */
-static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, size_t n)
+static result_kind run_mqd(const test_case *tc, const mq_graph *g0, char *msg, size_t n)
 {
     mq_program prog;
     mq_err err = {0};
-    mq_status st = mq_program_build(g, NULL, &prog, &err);
+    backend_graph bg;
+    mq_status st = backend_graph_make(tc, g0, &bg, &err);
+    if (st != MQ_OK) {
+        snprintf(msg, n, "freezing the shape-defining inputs: %s", err.msg);
+        backend_graph_free(&bg);
+        return st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
+    }
+    const mq_graph *g = bg.g;
+    st = mq_program_build(g, NULL, &prog, &err);
     if (st != MQ_OK) {
         snprintf(msg, n, "compile: %s", err.msg);
+        backend_graph_free(&bg);
         return st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL;
     }
     void *bytes = NULL;
@@ -202,6 +310,7 @@ static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, si
     mq_program_free(&prog);
     if (st != MQ_OK) {
         snprintf(msg, n, "write: %s", err.msg);
+        backend_graph_free(&bg);
         return R_FAIL;
     }
     void *buf = aligned_alloc(16, (len + 15) / 16 * 16 + 16), *arena = NULL;
@@ -233,14 +342,14 @@ static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, si
         const void *ins[MAX_IO] = {0};
         memset(in, 0, sizeof in);
         memset(want, 0, sizeof want);
+        if (backend_inputs(tc, &bg, g0->n_inputs, s, in, msg, n) != g->n_inputs) {
+            if (!msg[0]) snprintf(msg, n, "set %d: input count", s);
+            rk = R_UNSUPPORTED;
+        }
         for (int k = 0; k < g->n_inputs && rk == R_PASS; k++) {
-            char p[1400];
-            mq_err e2 = {0};
             mqr_io_info info;
-            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, k);
             mqr_input_info(&m, (uint32_t)k, &info);
-            if (mq_tensor_read_file_as(p, tc->in_type[k], &in[k], &e2) != MQ_OK || mq_nbytes(&in[k]) != info.bytes ||
-                (int32_t)in[k].dtype != info.dtype) {
+            if (mq_nbytes(&in[k]) != info.bytes || (int32_t)in[k].dtype != info.dtype) {
                 snprintf(msg, n, "set %d input %d: not the compiled shape/dtype", s, k);
                 rk = R_UNSUPPORTED;
             }
@@ -285,6 +394,7 @@ static result_kind run_mqd(const test_case *tc, const mq_graph *g, char *msg, si
     }
     free(arena);
     free(buf);
+    backend_graph_free(&bg);
     return rk;
 }
 
@@ -355,26 +465,6 @@ static int mqd_expected_report(const char *filter)
 }
 /* ==== end of --backend mqd expected-pass list ==================================================== */
 
-/* Import the test's model with symbolic input dims pinned from the first data set's inputs, as
- * `maqdc run` pins them from its input files. */
-static mq_status import_for_first_set(const test_case *tc, const char *path, const mq_import_opts *opts,
-                                      mq_import_result *res, mq_err *err)
-{
-    mq_tensor first[MAX_IO];
-    memset(first, 0, sizeof first);
-    int n_first = 0;
-    for (; n_first < MAX_IO; n_first++) {
-        char p[1400];
-        snprintf(p, sizeof p, "%s/test_data_set_0/input_%d.pb", tc->dir, n_first);
-        if (!file_exists(p)) break;
-        mq_err e2 = {0};
-        if (mq_tensor_read_file_as(p, tc->in_type[n_first], &first[n_first], &e2) != MQ_OK) break;
-    }
-    mq_status st = mq_import_onnx_for_inputs(path, opts, first, n_first, res, err);
-    for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&first[k]);
-    return st;
-}
-
 /* Runs in the child: import, run every data set, compare. Returns the result kind. */
 static result_kind run_test(const test_case *tc, char *msg, size_t n)
 {
@@ -383,7 +473,7 @@ static result_kind run_test(const test_case *tc, char *msg, size_t n)
     mq_import_opts opts = {0};
     mq_import_result res = {0};
     mq_err err = {0};
-    mq_status st = import_for_first_set(tc, path, &opts, &res, &err);
+    mq_status st = import_for_first_set(tc, path, &opts, NULL, NULL, &res, &err);
     if (st != MQ_OK) {
         snprintf(msg, n, "import: %s", err.msg);
         mq_import_result_free(&res);
@@ -601,8 +691,9 @@ static void c_put_prep(int i, result_kind rk, const char *msg)
 
 /* In the child: the runtime's outputs for every set, as raw bytes s<S>_mqd<K>.bin (none if the .mqd
  * path fails: the bit-for-bit check is then skipped and the mqd backend reports that failure). */
-static void c_runtime_outputs(int i, const test_case *tc, const mq_graph *g)
+static void c_runtime_outputs(int i, const test_case *tc, const backend_graph *bg, int n_test_in)
 {
+    const mq_graph *g = bg->g;
     mq_program prog;
     mq_err err = {0};
     if (mq_program_build(g, NULL, &prog, &err) != MQ_OK) return;
@@ -628,14 +719,9 @@ static void c_runtime_outputs(int i, const test_case *tc, const mq_graph *g)
         memset(in, 0, sizeof in);
         const void *ins[MAX_IO] = {0};
         void *outs[MAX_IO] = {0};
-        int ok = 1;
-        for (int k = 0; k < g->n_inputs && ok; k++) {
-            char p[1400];
-            mq_err e2 = {0};
-            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, k);
-            ok = mq_tensor_read_file_as(p, tc->in_type[k], &in[k], &e2) == MQ_OK;
-            ins[k] = in[k].data;
-        }
+        char msg[600];
+        int ok = backend_inputs(tc, bg, n_test_in, s, in, msg, sizeof msg) == g->n_inputs;
+        for (int k = 0; k < g->n_inputs && ok; k++) ins[k] = in[k].data;
         for (int k = 0; k < g->n_outputs && ok; k++) {
             mqr_io_info info;
             mqr_output_info(&m, (uint32_t)k, &info);
@@ -671,14 +757,24 @@ static void c_prepare(int i, const test_case *tc)
     mq_import_opts opts = {0};
     mq_import_result res = {0};
     mq_err err = {0};
-    mq_status st = import_for_first_set(tc, path, &opts, &res, &err);
+    mq_status st = import_for_first_set(tc, path, &opts, NULL, NULL, &res, &err);
     if (st != MQ_OK) {
         snprintf(msg, sizeof msg, "import: %s", err.msg);
         c_put_prep(i, R_FAIL, msg);
         mq_import_result_free(&res);
         return;
     }
-    const mq_graph *g = res.graph;
+    backend_graph bg;
+    st = backend_graph_make(tc, res.graph, &bg, &err);
+    if (st != MQ_OK) {
+        snprintf(msg, sizeof msg, "freezing the shape-defining inputs: %s", err.msg);
+        c_put_prep(i, st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL, msg);
+        backend_graph_free(&bg);
+        mq_import_result_free(&res);
+        return;
+    }
+    const mq_graph *g = bg.g;
+    int n_test_in = res.graph->n_inputs;
     mq_program prog;
     mq_program_opts po;
     mq_emit_c_program_opts(&po);
@@ -686,6 +782,7 @@ static void c_prepare(int i, const test_case *tc)
     if (st != MQ_OK) {
         snprintf(msg, sizeof msg, "compile: %s", err.msg);
         c_put_prep(i, st == MQ_ERR_UNSUPPORTED ? R_UNSUPPORTED : R_FAIL, msg);
+        backend_graph_free(&bg);
         mq_import_result_free(&res);
         return;
     }
@@ -708,30 +805,31 @@ static void c_prepare(int i, const test_case *tc)
         char sdir[1300];
         snprintf(sdir, sizeof sdir, "%s/test_data_set_%d", tc->dir, s);
         if (!file_exists(sdir)) break;
+        mq_tensor in[MAX_IO];
+        memset(in, 0, sizeof in);
+        if (backend_inputs(tc, &bg, n_test_in, s, in, msg, sizeof msg) != g->n_inputs) rk = R_UNSUPPORTED;
         for (int k = 0; k < g->n_inputs && rk == R_PASS; k++) {
-            char p[1400], q[1400];
-            mq_tensor t = {0};
+            char q[1400];
             mq_err e2 = {0};
             const mq_prog_tensor *pt = &prog.tensors[prog.inputs[k]];
-            snprintf(p, sizeof p, "%s/input_%d.pb", sdir, k);
             c_path(q, sizeof q, i, "s%d_in%d.npy", s, k);
-            if (mq_tensor_read_file_as(p, tc->in_type[k], &t, &e2) != MQ_OK || (int32_t)t.dtype != pt->dtype ||
-                mq_nbytes(&t) != pt->bytes) {
+            if ((int32_t)in[k].dtype != pt->dtype || mq_nbytes(&in[k]) != pt->bytes) {
                 snprintf(msg, sizeof msg, "set %d input %d: not the compiled shape/dtype", s, k);
                 rk = R_UNSUPPORTED;
-            } else if (mq_tensor_write_npy(q, &t, &e2) != MQ_OK) {
+            } else if (mq_tensor_write_npy(q, &in[k], &e2) != MQ_OK) {
                 snprintf(msg, sizeof msg, "writing %s: %s", q, e2.msg);
                 rk = R_FAIL;
             }
-            mq_tensor_free_data(&t);
         }
+        for (int k = 0; k < MAX_IO; k++) mq_tensor_free_data(&in[k]);
     }
     mq_program_free(&prog);
     if (rk == R_PASS) {
         snprintf(msg, sizeof msg, "%d", s);
-        c_runtime_outputs(i, tc, g);
+        c_runtime_outputs(i, tc, &bg, n_test_in);
     }
     c_put_prep(i, rk, msg);
+    backend_graph_free(&bg);
     mq_import_result_free(&res);
 }
 

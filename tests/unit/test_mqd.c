@@ -134,57 +134,77 @@ static void test_crc32(void **state)
 
 /* ---- round trips --------------------------------------------------------------------------------- */
 
-/* Tests whose nodes may all have runtime kernels (more as the op families are converted). Kernel-path
- * ops give the executor's bits exactly; exact 0: compare with a tolerance (host BLAS paths). */
+/* Tests whose nodes all have runtime kernels. Kernel-path ops give the executor's bits exactly; exact 0:
+ * compare with a tolerance (host BLAS paths). frozen >= 0: that input fixes a shape, so the model is
+ * compiled with it frozen to set 0's value (`maqdc --const`) and the runtime takes the other inputs. */
 static const struct {
     const char *test;
     int exact;
+    int frozen;
 } round_trips[] = {
-    {"test_shape", 1},          /* no steps: the output is a folded constant (a weight) */
-    {"test_constant", 1},
-    {"test_relu", 1},
-    {"test_abs", 1},
-    {"test_add", 1},
-    {"test_add_bcast", 1},
-    {"test_sigmoid", 1},
-    {"test_softmax_axis_1", 1},
-    {"test_gemm_default_single_elem_vector_bias", 0},
-    {"test_conv_with_strides_padding", 0},
-    {"test_conv_with_autopad_same", 0},
-    {"test_maxpool_2d_pads", 1},
-    {"test_averagepool_2d_pads", 1},
-    {"test_batchnorm_example", 1},
-    {"test_reshape_reordered_all_dims", 1},
-    {"test_transpose_all_permutations_0", 1},
-    {"test_concat_2d_axis_0", 1},
+    {"test_shape", 1, -1},          /* no steps: the output is a folded constant (a weight) */
+    {"test_constant", 1, -1},
+    {"test_relu", 1, -1},
+    {"test_abs", 1, -1},
+    {"test_add", 1, -1},
+    {"test_add_bcast", 1, -1},
+    {"test_sigmoid", 1, -1},
+    {"test_softmax_axis_1", 1, -1},
+    {"test_gemm_default_single_elem_vector_bias", 0, -1},
+    {"test_conv_with_strides_padding", 0, -1},
+    {"test_conv_with_autopad_same", 0, -1},
+    {"test_maxpool_2d_pads", 1, -1},
+    {"test_averagepool_2d_pads", 1, -1},
+    {"test_batchnorm_example", 1, -1},
+    {"test_reshape_reordered_all_dims", 1, 1},
+    {"test_transpose_all_permutations_0", 1, -1},
+    {"test_concat_2d_axis_0", 1, -1},
+    {"test_if", 1, -1},           /* control flow: an IF step picks a branch (both are in the program) */
+    {"test_scan_sum", 1, -1},     /* Scan-8 (a batch of one) and Scan-9: a LOOP step over the body */
+    {"test_scan9_sum", 1, -1},
 };
 
 static int n_round_trips_run;
 
-static void round_trip_one(const char *test, int exact)
+static void round_trip_one(const char *test, int exact, int frozen)
 {
     conf_model cm;
     if (!conf_load(test, &cm)) return;
-    const mq_graph *g = cm.res.graph;
+    const mq_graph *g = cm.res.graph, *gc = g; /* the executor's graph, the compiled one */
     void *bytes = NULL;
     size_t len = 0;
     mq_err err = {0};
-    mq_status st = compile(g, &bytes, &len, &err);
-    if (st == MQ_ERR_UNSUPPORTED) { /* that family is not converted yet */
-        conf_free(&cm);
-        return;
+    mq_import_result fres = {0};
+    if (frozen >= 0) {
+        /* not compilable as is; the report names exactly the frozen input as shape-defining */
+        mq_status st0 = compile(g, &bytes, &len, &err);
+        assert_int_equal(st0, MQ_ERR_UNSUPPORTED);
+        char want[300];
+        snprintf(want, sizeof want, "shape-defining graph input(s), known only at run time: '%s' (freeze",
+                 g->tensors[g->inputs[frozen]].name);
+        if (!strstr(err.msg, want)) print_message("%s: %s\n", test, err.msg);
+        assert_non_null(strstr(err.msg, want));
+        char path[512];
+        snprintf(path, sizeof path, CONF_ROOT "node/%s/model.onnx", test);
+        mq_tensor cv = cm.in[frozen];
+        cv.name = g->tensors[g->inputs[frozen]].name;
+        mq_import_opts o = {.n_consts = 1, .consts = &cv};
+        assert_int_equal(mq_import_onnx_file(path, &o, &fres, &err), MQ_OK);
+        gc = fres.graph;
+        assert_int_equal(gc->n_inputs, g->n_inputs - 1);
     }
+    mq_status st = compile(gc, &bytes, &len, &err);
     if (st != MQ_OK) print_message("%s: %s\n", test, err.msg);
     assert_int_equal(st, MQ_OK);
     void *buf = aligned_copy(bytes, len);
     mq_free(bytes);
     mqr_model m;
     assert_int_equal(load_verbose(test, &m, buf, len), MQR_OK);
-    assert_int_equal(mqr_input_count(&m), (uint32_t)g->n_inputs);
+    assert_int_equal(mqr_input_count(&m), (uint32_t)gc->n_inputs);
     assert_int_equal(mqr_output_count(&m), (uint32_t)g->n_outputs);
-    for (int k = 0; k < g->n_inputs; k++) {
+    for (int k = 0; k < gc->n_inputs; k++) {
         mqr_io_info info;
-        const mq_tensor *t = &g->tensors[g->inputs[k]];
+        const mq_tensor *t = &gc->tensors[gc->inputs[k]];
         assert_int_equal(mqr_input_info(&m, (uint32_t)k, &info), MQR_OK);
         assert_string_equal(info.name, t->name);
         assert_int_equal(info.dtype, t->dtype);
@@ -206,7 +226,10 @@ static void round_trip_one(const char *test, int exact)
         }
         assert_int_equal(mq_exec_run(g, in, ex, &err), MQ_OK);
         void *outs[MAX_IO] = {0};
-        assert_int_equal(rt_run(&m, in, outs), MQR_OK);
+        mq_tensor rin[MAX_IO]; /* the runtime's inputs: all but the frozen one (shallow copies) */
+        for (int k = 0, j = 0; k < g->n_inputs; k++)
+            if (k != frozen) rin[j++] = in[k];
+        assert_int_equal(rt_run(&m, rin, outs), MQR_OK);
         for (int k = 0; k < g->n_outputs; k++) {
             mqr_io_info info;
             assert_int_equal(mqr_output_info(&m, (uint32_t)k, &info), MQR_OK);
@@ -241,6 +264,7 @@ static void round_trip_one(const char *test, int exact)
     }
     n_round_trips_run++;
     free(buf);
+    mq_import_result_free(&fres);
     conf_free(&cm);
 }
 
@@ -248,10 +272,10 @@ static void test_round_trips(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof round_trips / sizeof round_trips[0]; i++)
-        round_trip_one(round_trips[i].test, round_trips[i].exact);
+        round_trip_one(round_trips[i].test, round_trips[i].exact, round_trips[i].frozen);
     print_message("%d of %zu round-trip models compiled and matched\n", n_round_trips_run,
                   sizeof round_trips / sizeof round_trips[0]);
-    assert_true(n_round_trips_run >= 2); /* the step-less ones always compile */
+    assert_int_equal(n_round_trips_run, (int)(sizeof round_trips / sizeof round_trips[0])); /* none left out */
 }
 
 /* ---- the unsupported report ---------------------------------------------------------------------- */
@@ -277,7 +301,7 @@ static void test_unsupported_report(void **state)
  * make_fuzz_models.py), plus conformance models. Between them the common kernels: conv, gemm, relu,
  * add with broadcast, maxpool, reshape, transpose, concat, gather, softmax, reduce_mean, resize. */
 static const char *const fuzz_files[] = {"fuzz_cnn", "fuzz_shape", "fuzz_gather_dyn"};
-static const char *const fuzz_conf[] = {"test_shape", "test_relu", "test_add_bcast"};
+static const char *const fuzz_conf[] = {"test_shape", "test_relu", "test_add_bcast", "test_if", "test_scan9_sum"};
 
 /* A graph imported from tests/data/mqd/NAME.onnx or the conformance folder. */
 static void import_named(const char *name, int conformance, conf_model *cm)
@@ -351,7 +375,8 @@ static mqr_status try_image(const uint8_t *img, size_t len, fuzz_counts *fc)
         }
         if (have) {
             assert_true(((uintptr_t)arena & 15u) == 0);
-            assert_int_equal(mqr_run(&m, arena, (const void *const *)io, (void *const *)(io + ni)), MQR_OK);
+            mqr_status rs = mqr_run(&m, arena, (const void *const *)io, (void *const *)(io + ni));
+            assert_true(rs == MQR_OK || rs == MQR_E_LOOP); /* a mutated loop may end early: a run-time status */
             if (fc) fc->ran++;
         } else if (fc) {
             fc->too_big++;
@@ -468,7 +493,7 @@ static void fuzz_model(const char *name, int conformance)
                   fc.ran, fc.too_big);
     static const char *const short_name[MQR_STATUS_LAST + 1] = {
         "OK", "ARG", "HOST", "TRUNCATED", "MAGIC", "VERSION", "CHECKSUM", "SECTION", "STRING",
-        "TENSOR", "STEP", "KERNEL", "PLAN", "IO", "LIMIT", "CHECK", "UNCHECKED"};
+        "TENSOR", "STEP", "KERNEL", "PLAN", "IO", "LIMIT", "CHECK", "UNCHECKED", "LOOP"};
     for (int s = 1; s <= MQR_STATUS_LAST; s++)
         if (fc.by_status[s]) print_message(" %s %ld", short_name[s], fc.by_status[s]);
     print_message("; %zu truncations refused\n", len);
@@ -535,6 +560,233 @@ static void test_check_refuses(void **state)
     mq_import_result_free(&cm.res);
 }
 
+/* ---- control flow -------------------------------------------------------------------------------- */
+
+/* The offset of section `type` of a valid image. */
+static uint32_t section_off(const uint8_t *img, uint32_t type)
+{
+    for (uint32_t i = 0; i < MQR_SEC_LAST; i++) {
+        const uint8_t *e = img + MQR_FMT_HEADER_BYTES + MQR_FMT_SECTION_BYTES * i;
+        uint32_t t, off;
+        memcpy(&t, e, 4);
+        memcpy(&off, e + 4, 4);
+        if (t == type) return off;
+    }
+    return 0;
+}
+
+/* tests/data/mqd/loop_scan.onnx: Loop with trip count 4, y <- 2y + 1 while iteration < limit, rows of
+ * y stacked. By hand from y0 = [1, -1]: y_k = 2^k * (y0 + 1) - 1, rows 3 7 15 31 and -1 -1 -1 -1. A
+ * limit of 2 ends it after 3 iterations: the static program cannot hold 3 rows, mqr_run says so. */
+static void test_loop(void **state)
+{
+    (void)state;
+    conf_model cm;
+    import_named("loop_scan", 0, &cm);
+    const mq_graph *g = cm.res.graph;
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_err err = {0};
+    assert_int_equal(compile(g, &bytes, &len, &err), MQ_OK);
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose("loop_scan", &m, img, len), MQR_OK);
+    float y0[2] = {1, -1};
+    int64_t limit = 10;
+    mq_tensor in[2] = {{.dtype = MQ_F32, .rank = 1, .dims = {2}, .data = y0},
+                       {.dtype = MQ_I64, .rank = 0, .data = &limit}};
+    void *outs[MAX_IO] = {0};
+    assert_int_equal(rt_run(&m, in, outs), MQR_OK);
+    static const float want_y[2] = {31, -1}, want_rows[8] = {3, -1, 7, -1, 15, -1, 31, -1};
+    assert_memory_equal(outs[0], want_y, sizeof want_y);
+    assert_memory_equal(outs[1], want_rows, sizeof want_rows);
+    mq_tensor ex[MAX_IO];
+    memset(ex, 0, sizeof ex);
+    assert_int_equal(mq_exec_run(g, in, ex, &err), MQ_OK); /* the executor agrees */
+    assert_memory_equal(ex[1].data, want_rows, sizeof want_rows);
+    for (int k = 0; k < 2; k++) {
+        free(outs[k]);
+        mq_tensor_free_data(&ex[k]);
+    }
+    limit = 2;
+    assert_int_equal(rt_run(&m, in, outs), MQR_E_LOOP);
+    for (int k = 0; k < 2; k++) free(outs[k]);
+
+    /* the loader refuses bad control steps: find the LOOP step (kind 2) and break one field at a time */
+    uint32_t so = section_off(img, MQR_SEC_STEPS), po = section_off(img, MQR_SEC_PARAMS), n_steps = m.n_steps, ls = 0;
+    mqr_fmt_step s;
+    for (uint32_t i = 0; i < n_steps; i++) {
+        memcpy(&s, img + so + i * sizeof s, sizeof s);
+        if (s.kind == MQR_STEP_LOOP) ls = i;
+    }
+    memcpy(&s, img + so + ls * sizeof s, sizeof s);
+    assert_int_equal(s.kind, MQR_STEP_LOOP);
+    assert_int_equal(s.kernel, MQR_FMT_NONE);
+    int32_t p[3];
+    memcpy(p, img + po + 4 * s.param_first, sizeof p);
+    assert_int_equal(p[1], 4);
+    assert_int_equal(p[2], 1);
+    struct {
+        uint32_t off, value;
+        mqr_status want;
+    } bad[] = {
+        {so + ls * 40 + 36, 3, MQR_E_STEP},                            /* an unknown kind */
+        {so + ls * 40 + 4, 0, MQR_E_STEP},                             /* a control step naming a kernel */
+        {so + ls * 40 + 32, 16, MQR_E_STEP},                           /* ... or scratch */
+        {po + 4 * s.param_first, n_steps, MQR_E_STEP},                 /* a body past the last step */
+        {po + 4 * s.param_first + 4, MQR_MAX_TRIP + 1u, MQR_E_LIMIT},  /* a trip count beyond the bound */
+        {po + 4 * s.param_first + 4, 0x80000000u, MQR_E_STEP},         /* a negative one */
+        {po + 4 * s.param_first + 8, 2, MQR_E_STEP},                   /* must_complete not 0/1 */
+        {so + ls * 40 + 12, 2, MQR_E_STEP},                            /* two parameters */
+        {so + ls * 40 + 28, 0, MQR_E_STEP},                            /* no counter output slot */
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        uint8_t *mut = exact_copy(img, len);
+        memcpy(mut + bad[k].off, &bad[k].value, 4);
+        recrc(mut, len);
+        mqr_status st = mqr_load(&m, mut, len);
+        if (st != bad[k].want) print_message("control mutation %zu: %s\n", k, mqr_status_str(st));
+        assert_int_equal(st, bad[k].want);
+        int32_t step;
+        mqr_load_error(&m, &step, NULL, NULL);
+        assert_int_equal(step, (int32_t)ls);
+        free(mut);
+    }
+    free(img);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
+}
+
+/* tests/data/mqd/scan_rev.onnx: Scan over x = [[1,2],[3,4],[5,6]] in reverse, summing from s0 = 0:
+ * by hand rows [5,6], [8,10], [9,12], final [9,12]; a Mul by 2 after the Scan reads the stacked rows
+ * (static only once the backend has shaped the Scan's outputs). */
+static void test_scan_reverse(void **state)
+{
+    (void)state;
+    conf_model cm;
+    import_named("scan_rev", 0, &cm);
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_err err = {0};
+    mq_status st = compile(cm.res.graph, &bytes, &len, &err);
+    if (st != MQ_OK) print_message("scan_rev: %s\n", err.msg);
+    assert_int_equal(st, MQ_OK);
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose("scan_rev", &m, img, len), MQR_OK);
+    float s0[2] = {0, 0}, x[6] = {1, 2, 3, 4, 5, 6};
+    mq_tensor in[2] = {{.dtype = MQ_F32, .rank = 1, .dims = {2}, .data = s0},
+                       {.dtype = MQ_F32, .rank = 2, .dims = {3, 2}, .data = x}};
+    void *outs[MAX_IO] = {0};
+    assert_int_equal(rt_run(&m, in, outs), MQR_OK);
+    static const float want_s[2] = {9, 12}, want_rows2[6] = {10, 12, 16, 20, 18, 24};
+    assert_memory_equal(outs[0], want_s, sizeof want_s);
+    assert_memory_equal(outs[1], want_rows2, sizeof want_rows2);
+    for (int k = 0; k < 2; k++) free(outs[k]);
+    free(img);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
+}
+
+/* The memory plan of a program with control flow, checked by running it symbolically: the steps in the
+ * order they execute (loops unrolled, one branch of each IF), each arena tensor's live segments from a
+ * write to its last read before the next write (graph outputs until the end), and no two segments
+ * alive at once sharing a byte, except an in-place step (one dies where the other is born, same
+ * offset). Independent of the planner's own lifetime rules. */
+#define TRACE_MAX 4096
+static void trace_steps(const mq_program *p, int first, int end, int take_then, int *tr, int *n)
+{
+    for (int s = first; s < end;) {
+        const mq_prog_step *st = &p->steps[s];
+        assert_true(*n < TRACE_MAX);
+        tr[(*n)++] = s;
+        if (st->kind == MQ_STEP_IF) {
+            if (take_then) trace_steps(p, s + 1, s + 1 + st->p[0], take_then, tr, n);
+            else trace_steps(p, s + 1 + st->p[0], s + 1 + st->p[0] + st->p[1], take_then, tr, n);
+            s += 1 + st->p[0] + st->p[1];
+        } else if (st->kind == MQ_STEP_LOOP) {
+            for (int it = 0; it < st->p[1]; it++) {
+                if (it) tr[(*n)++] = s; /* reads the condition, writes the counter again */
+                trace_steps(p, s + 1, s + 1 + st->p[0], take_then, tr, n);
+            }
+            s += 1 + st->p[0];
+        } else {
+            s++;
+        }
+    }
+}
+
+static int plan_violations(const char *what, const mq_program *p, int take_then)
+{
+    int *tr = malloc(sizeof(int) * TRACE_MAX), n = 0, bad = 0;
+    assert_non_null(tr);
+    trace_steps(p, 0, p->n_steps, take_then, tr, &n);
+    /* segments [start, end] per arena tensor */
+    typedef struct seg { int t, start, end; } seg;
+    seg *sg = malloc(sizeof(seg) * (size_t)(2 * TRACE_MAX));
+    int ns = 0;
+    assert_non_null(sg);
+    for (int t = 0; t < p->n_tensors; t++) {
+        if (p->tensors[t].loc != MQ_LOC_ARENA) continue;
+        int open = -1;
+        for (int x = 0; x < n; x++) {
+            const mq_prog_step *st = &p->steps[tr[x]];
+            for (int k = 0; k < st->n_in; k++)
+                if (st->in[k] == t && open >= 0) sg[open].end = x;
+            for (int k = 0; k < st->n_out; k++)
+                if (st->out[k] == t) {
+                    sg[ns] = (seg){t, x, x};
+                    open = ns++;
+                }
+        }
+        for (int k = 0; k < p->n_outputs; k++)
+            if (p->outputs[k] == t && open >= 0) sg[open].end = n; /* copied out after the last step */
+    }
+    for (int a = 0; a < ns; a++)
+        for (int b = a + 1; b < ns; b++) {
+            const mq_prog_tensor *ta = &p->tensors[sg[a].t], *tb = &p->tensors[sg[b].t];
+            if (sg[a].t == sg[b].t || sg[a].end < sg[b].start || sg[b].end < sg[a].start) continue;
+            if (ta->offset + ta->bytes <= tb->offset || tb->offset + tb->bytes <= ta->offset) continue;
+            if (ta->offset == tb->offset && (sg[a].end == sg[b].start || sg[b].end == sg[a].start)) continue;
+            if (bad++ < 5)
+                print_message("%s: '%s' [%zu,+%zu) live %d..%d overlaps '%s' [%zu,+%zu) live %d..%d\n", what, ta->name,
+                              ta->offset, ta->bytes, sg[a].start, sg[a].end, tb->name, tb->offset, tb->bytes,
+                              sg[b].start, sg[b].end);
+        }
+    free(sg);
+    free(tr);
+    return bad;
+}
+
+static void test_control_plan(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name;
+        int conformance;
+    } models[] = {{"loop_scan", 0}, {"scan_rev", 0}, {"test_if", 1}, {"test_scan_sum", 1}, {"test_scan9_sum", 1}};
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        conf_model cm;
+        import_named(models[i].name, models[i].conformance, &cm);
+        for (int outside = 0; outside < 2; outside++) { /* outputs in the arena (.mqd), or not (C) */
+            mq_program p;
+            mq_program_opts o;
+            mq_program_opts_init(&o);
+            o.outputs_in_arena = !outside;
+            mq_err err = {0};
+            assert_int_equal(mq_program_build(cm.res.graph, &o, &p, &err), MQ_OK);
+            int controls = 0;
+            for (int s = 0; s < p.n_steps; s++) controls += p.steps[s].kind != MQ_STEP_KERNEL;
+            assert_true(controls > 0);
+            assert_int_equal(plan_violations(models[i].name, &p, 1), 0);
+            assert_int_equal(plan_violations(models[i].name, &p, 0), 0);
+            mq_program_free(&p);
+        }
+        if (models[i].conformance) conf_free(&cm);
+        else mq_import_result_free(&cm.res);
+    }
+}
+
 /* ---- argument checks ----------------------------------------------------------------------------- */
 
 static void test_arguments(void **state)
@@ -566,6 +818,9 @@ int main(void)
         cmocka_unit_test(test_crc32),
         cmocka_unit_test(test_arguments),
         cmocka_unit_test(test_round_trips),
+        cmocka_unit_test(test_loop),
+        cmocka_unit_test(test_scan_reverse),
+        cmocka_unit_test(test_control_plan),
         cmocka_unit_test(test_unsupported_report),
         cmocka_unit_test(test_check_refuses),
         cmocka_unit_test(test_corruption),

@@ -61,3 +61,47 @@ write("fuzz_gather_dyn",
        helper.make_tensor_value_info("idx", TensorProto.INT64, [3])],
       [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 3])],
       [])
+
+# Loop with a constant trip count (4), a carried value and a scan output: y <- 2*y + 1 while
+# iteration < limit (a graph input). limit >= 3 runs all 4 iterations; a smaller one ends the loop
+# early, which a static program cannot hold (its scan output has 4 rows): the runtime says so.
+body = helper.make_graph(
+    [helper.make_node("Less", ["i", "limit"], ["cond_out"], name="still"),
+     helper.make_node("Mul", ["y_in", "two"], ["y2"], name="double"),
+     helper.make_node("Add", ["y2", "one"], ["y_out"], name="plus_one"),
+     helper.make_node("Identity", ["y_out"], ["row"], name="row")],
+    "loop_body",
+    [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+     helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("y_in", TensorProto.FLOAT, [2])],
+    [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+     helper.make_tensor_value_info("y_out", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("row", TensorProto.FLOAT, [2])],
+    [init("two", np.array(2, np.float32)), init("one", np.array(1, np.float32))])
+write("loop_scan",
+      [helper.make_node("Loop", ["M", "", "y0"], ["y", "rows"], name="loop", body=body)],
+      [helper.make_tensor_value_info("y0", TensorProto.FLOAT, [2]),
+       helper.make_tensor_value_info("limit", TensorProto.INT64, [])],
+      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2]),
+       helper.make_tensor_value_info("rows", TensorProto.FLOAT, [4, 2])],
+      [init("M", np.array(4, np.int64))])
+
+# Scan over x in reverse (scan_input_directions 1): a running sum, its rows stacked, and a node after
+# the Scan reading the stacked rows (its shape is static only once the backend shapes the Scan).
+sbody = helper.make_graph(
+    [helper.make_node("Add", ["s_in", "x_row"], ["s_out"], name="acc"),
+     helper.make_node("Identity", ["s_out"], ["row"], name="row")],
+    "scan_body",
+    [helper.make_tensor_value_info("s_in", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("x_row", TensorProto.FLOAT, [2])],
+    [helper.make_tensor_value_info("s_out", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("row", TensorProto.FLOAT, [2])])
+write("scan_rev",
+      [helper.make_node("Scan", ["s0", "x"], ["s", "rows"], name="scan", body=sbody, num_scan_inputs=1,
+                        scan_input_directions=[1]),
+       helper.make_node("Mul", ["rows", "two"], ["rows2"], name="double")],
+      [helper.make_tensor_value_info("s0", TensorProto.FLOAT, [2]),
+       helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 2])],
+      [helper.make_tensor_value_info("s", TensorProto.FLOAT, [2]),
+       helper.make_tensor_value_info("rows2", TensorProto.FLOAT, [3, 2])],
+      [init("two", np.array(2, np.float32))])
