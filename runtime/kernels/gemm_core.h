@@ -145,71 +145,7 @@ static inline mqk_vf mqk_vclamp(mqk_vf v, float lo, float hi)
     return (mqk_vf)((m & (mqk_vi)h) | (~m & (mqk_vi)v));
 }
 
-/* The end of a K block for one row i of the tile at c: the accumulators lo, hi, columns [q0, MQK_NR). */
-static inline void mqk_tile_row_out(float *c, const mqk_gemm_blk *b, int32_t i, mqk_vf lo, mqk_vf hi, int32_t q0)
-{
-    if (q0 == 0) {
-        mqk_vf c0, c1;
-        if (b->init) {
-            c0 = c1 = MQK_VSPLAT(mqk_blk_base(b, i, 0.0f));
-        } else {
-            c0 = mqk_vf_load(c);
-            c1 = mqk_vf_load(c + MQK_VW);
-        }
-        if (b->alpha != 1.0f) {
-            mqk_vf al = MQK_VSPLAT(b->alpha);
-            lo *= al;
-            hi *= al;
-        }
-        c0 += lo;
-        c1 += hi;
-        if (b->clamp) {
-            c0 = mqk_vclamp(c0, b->lo, b->hi);
-            c1 = mqk_vclamp(c1, b->lo, b->hi);
-        }
-        __builtin_memcpy(c, &c0, sizeof c0);
-        __builtin_memcpy(c + MQK_VW, &c1, sizeof c1);
-    } else {
-        float t[MQK_NR];
-        int32_t q;
-        __builtin_memcpy(t, &lo, sizeof lo);
-        __builtin_memcpy(t + MQK_VW, &hi, sizeof hi);
-        for (q = q0; q < MQK_NR; q++) c[q] = mqk_blk_out(b, mqk_blk_base(b, i, c[q]), t[q]);
-    }
-}
-
-/* The rows of the tile, spelled out so every accumulator is its own variable (a register). */
-#if MQK_MR == 8
-#define MQK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
-#elif MQK_MR == 4
-#define MQK_ROWS(X) X(0) X(1) X(2) X(3)
-#else
-#define MQK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
-#endif
-#define MQK_T_DECL(r) const float *a##r = A + (size_t)(r) * (size_t)lda; mqk_vf c##r##l = z, c##r##h = z;
-/* b + MQK_VW is loaded in each row (gcc CSEs it into a register; a b1 variable was spilled) */
-#define MQK_T_STEP(r) { mqk_vf av = MQK_VSPLAT(a##r[k]); MQK_VFMA(c##r##l, av, b0); MQK_VFMA(c##r##h, av, mqk_vf_load(b + MQK_VW)); }
-#define MQK_T_OUT(r) if ((r) >= r0) mqk_tile_row_out(c + (size_t)(r) * (size_t)ldc, bk, i0 + (r), c##r##l, c##r##h, q0);
-
-/* The MQK_MR x MQK_NR tile of C at c (rows i0.. of C; rows of A from A, columns of B from B), one K
- * block; only rows >= r0 and columns >= q0 of it are written (the edge tiles overlap the previous tile
- * instead of running a scalar loop). */
-static inline void mqk_gemm_tile(int32_t K, const mqk_gemm_blk *bk, int32_t i0, const float *A, int32_t lda,
-                                 const float *B, int32_t ldb, float *c, int32_t ldc, int32_t r0, int32_t q0)
-{
-    mqk_vf z = mqk_vf_zero();
-    int32_t k;
-    MQK_ROWS(MQK_T_DECL)
-    for (k = 0; k < K; k++) {
-        const float *b = B + (size_t)k * (size_t)ldb;
-        mqk_vf b0 = mqk_vf_load(b);
-        MQK_ROWS(MQK_T_STEP)
-    }
-    MQK_ROWS(MQK_T_OUT)
-}
-
-/* The same for a tile one vector wide (MQK_MR x MQK_VW): the last panel when at most MQK_VW columns
- * are left, so a 32-wide tile does not redo 16 columns. */
+/* The end of a K block for one row i of a tile at c, one vector acc: columns [q0, MQK_VW). */
 static inline void mqk_tile_row_out1(float *c, const mqk_gemm_blk *b, int32_t i, mqk_vf acc, int32_t q0)
 {
     if (q0 == 0) {
@@ -225,21 +161,55 @@ static inline void mqk_tile_row_out1(float *c, const mqk_gemm_blk *b, int32_t i,
         for (q = q0; q < MQK_VW; q++) c[q] = mqk_blk_out(b, mqk_blk_base(b, i, c[q]), t[q]);
     }
 }
+
+/* The same for the two vectors lo, hi of a row of the full tile: columns [q0, MQK_NR). */
+static inline void mqk_tile_row_out(float *c, const mqk_gemm_blk *b, int32_t i, mqk_vf lo, mqk_vf hi, int32_t q0)
+{
+    if (q0 < MQK_VW) mqk_tile_row_out1(c, b, i, lo, q0);
+    mqk_tile_row_out1(c + MQK_VW, b, i, hi, q0 > MQK_VW ? q0 - MQK_VW : 0);
+}
+
+/* The rows of the tile, spelled out so every accumulator is its own variable (a register). */
+#if MQK_MR == 8
+#define MQK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7)
+#elif MQK_MR == 4
+#define MQK_ROWS(X) X(0) X(1) X(2) X(3)
+#else
+#define MQK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
+#endif
+#define MQK_T_DECL(r) const float *a##r = A + (size_t)(r) * (size_t)lda; mqk_vf c##r##l = z, c##r##h = z;
+/* b + MQK_VW is loaded in each row (gcc CSEs it into a register; a b1 variable was spilled) */
+#define MQK_T_STEP(r) { mqk_vf av = MQK_VSPLAT(a##r[k]); MQK_VFMA(c##r##l, av, b0); MQK_VFMA(c##r##h, av, mqk_vf_load(b + MQK_VW)); }
+#define MQK_T_OUT(r) if ((r) >= r0) mqk_tile_row_out(c + (size_t)(r) * (size_t)ldc, bk, i0 + (r), c##r##l, c##r##h, q0);
+
+/* A tile function: accumulators declared by DECL, one k step by STEP (b: row k of B, b0 its first
+ * vector), written back by OUT; only rows >= r0 and columns >= q0 are written (the edge tiles overlap
+ * the previous tile instead of running a scalar loop). */
+#define MQK_DEF_TILE(NAME, DECL, STEP, OUT)                                                                  \
+    static inline void NAME(int32_t K, const mqk_gemm_blk *bk, int32_t i0, const float *A, int32_t lda,       \
+                            const float *B, int32_t ldb, float *c, int32_t ldc, int32_t r0, int32_t q0)       \
+    {                                                                                                      \
+        mqk_vf z = mqk_vf_zero();                                                                          \
+        int32_t k;                                                                                         \
+        MQK_ROWS(DECL)                                                                                     \
+        for (k = 0; k < K; k++) {                                                                          \
+            const float *b = B + (size_t)k * (size_t)ldb;                                                  \
+            mqk_vf b0 = mqk_vf_load(b);                                                                    \
+            MQK_ROWS(STEP)                                                                                 \
+        }                                                                                                  \
+        MQK_ROWS(OUT)                                                                                      \
+    }
+/* The MQK_MR x MQK_NR tile of C at c (rows i0.. of C; rows of A from A, columns of B from B), one K
+ * block. */
+MQK_DEF_TILE(mqk_gemm_tile, MQK_T_DECL, MQK_T_STEP, MQK_T_OUT)
+
+/* The same one vector wide (MQK_MR x MQK_VW): the last panel when at most MQK_VW columns are left, so
+ * a full tile does not redo MQK_VW columns. */
 #define MQK_H_DECL(r) const float *a##r = A + (size_t)(r) * (size_t)lda; mqk_vf c##r = z;
 #define MQK_H_STEP(r) { mqk_vf av = MQK_VSPLAT(a##r[k]); MQK_VFMA(c##r, av, b0); }
 #define MQK_H_OUT(r) if ((r) >= r0) mqk_tile_row_out1(c + (size_t)(r) * (size_t)ldc, bk, i0 + (r), c##r, q0);
-static inline void mqk_gemm_tile_half(int32_t K, const mqk_gemm_blk *bk, int32_t i0, const float *A, int32_t lda,
-                                      const float *B, int32_t ldb, float *c, int32_t ldc, int32_t r0, int32_t q0)
-{
-    mqk_vf z = mqk_vf_zero();
-    int32_t k;
-    MQK_ROWS(MQK_H_DECL)
-    for (k = 0; k < K; k++) {
-        mqk_vf b0 = mqk_vf_load(B + (size_t)k * (size_t)ldb);
-        MQK_ROWS(MQK_H_STEP)
-    }
-    MQK_ROWS(MQK_H_OUT)
-}
+MQK_DEF_TILE(mqk_gemm_tile_half, MQK_H_DECL, MQK_H_STEP, MQK_H_OUT)
+#undef MQK_DEF_TILE
 #undef MQK_H_DECL
 #undef MQK_H_STEP
 #undef MQK_H_OUT
