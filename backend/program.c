@@ -2,6 +2,7 @@
  * picks a runtime kernel and its parameters; the planner places the tensors; constants become weights. */
 #include "backend/program.h"
 
+#include "backend/fuse.h"
 #include "backend/flatten.h"
 
 #include "core/op.h"
@@ -368,6 +369,7 @@ static mq_status build(builder *b, mq_err *err)
         for (int k = 0; k < n->n_out; k++) MQ_TRY(tensor_of(b, n->out[k], &st_->out[k], err));
     }
     for (int k = 0; k < g->n_outputs; k++) MQ_TRY(tensor_of(b, g->outputs[k], &p->outputs[k], err));
+    MQ_TRY(mq_program_fuse(p, err)); /* activations into the step before them (backend/fuse.h) */
 
     /* 4. the arena: planned tensors, then one scratch region (16-aligned at least) */
     size_t sa = p->align > 16 ? p->align : 16;

@@ -7,6 +7,7 @@
 #        BENCH_MODELS="resnet18 mobilenetv2 fashion_cnn fashion_resnet"   a subset
 #        BENCH_NO_O3=1     skip the second emitted-C build (-O3 -march=native)
 #        CC=cc             the compiler for the harnesses and the emitted C
+#        BENCH_RT_CFLAGS="-march=native"   CMAKE_C_FLAGS of BUILD_DIR (libmaqdrt.a, Release: -O3 plus these)
 #        BENCH_SWEEP=1     also: fashion_cnn's emitted C under gcc/clang x -O2/-O3 x generic/-march=native
 set -euo pipefail
 
@@ -37,16 +38,20 @@ kv() { # kv KEY "line of key=value pairs"
 }
 
 # ---- build ------------------------------------------------------------------------------------------
+rt_cflags=${BENCH_RT_CFLAGS--march=native}
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  log "configuring $build (Release)"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMAQD_TESTS=OFF >/dev/null
+  log "configuring $build (Release, CMAKE_C_FLAGS=$rt_cflags)"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMAQD_TESTS=OFF -DCMAKE_C_FLAGS="$rt_cflags" >/dev/null
+elif [ "$(sed -n 's/^CMAKE_C_FLAGS:[A-Z]*=//p' "$build/CMakeCache.txt")" != "$rt_cflags" ]; then
+  log "reconfiguring $build with CMAKE_C_FLAGS=$rt_cflags"
+  cmake -S "$root" -B "$build" -DCMAKE_C_FLAGS="$rt_cflags" >/dev/null
 fi
 log "building maqdc and libmaqdrt.a in $build"
 cmake --build "$build" -j2 --target maqdc >/dev/null
 maqdc="$build/maqdc"
 rtlib="$build/runtime/libmaqdrt.a"
 bt=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
-rtflags=$(sed -n "s/^CMAKE_C_FLAGS_$(tr a-z A-Z <<<"${bt:-none}"):[A-Z]*=//p" "$build/CMakeCache.txt")
+rtflags="$(sed -n "s/^CMAKE_C_FLAGS_$(tr a-z A-Z <<<"${bt:-none}"):[A-Z]*=//p" "$build/CMakeCache.txt") $rt_cflags"
 "$cc" -O2 -Wall -Wextra -Werror -std=c11 -D_POSIX_C_SOURCE=200809L -I"$root" "$root/bench/bench_mqd.c" "$rtlib" -lm -o "$work/bench_mqd"
 
 # ---- models and inputs (generated, cached in the build tree) ----------------------------------------

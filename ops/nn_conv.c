@@ -120,9 +120,13 @@ static void conv_kparams(const conv_geom *g, mq_kcall *kc)
 /* im2col tiles are sized to about this many bytes of scratch (at least one output row); see
  * MAQD_CONV_TILE_BYTES in runtime/kernels/conv.h. */
 #ifndef MAQD_CONV_TILE_BYTES
-#define MAQD_CONV_TILE_BYTES 262144
+#define MAQD_CONV_TILE_BYTES 524288
 #endif
 #define CONV_TILE_BYTES MAQD_CONV_TILE_BYTES
+#ifndef MAQD_CONV_TILE_MIN_COLS
+#define MAQD_CONV_TILE_MIN_COLS 128
+#endif
+#define CONV_TILE_MIN_COLS MAQD_CONV_TILE_MIN_COLS
 
 static mq_status conv_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
                             mq_err *err)
@@ -135,13 +139,26 @@ static mq_status conv_lower(const mq_node *n, const mq_tensor *const *in, const 
     int pointwise = 1;
     for (int i = 0; i < g.w.nd; i++)
         if (g.w.k[i] != 1 || g.w.s[i] != 1 || g.w.pb[i] != 0 || g.w.pe[i] != 0) pointwise = 0;
-    int method = p->in_ch / p->group == 1 ? MQK_CONV_DIRECT : pointwise ? MQK_CONV_POINTWISE : MQK_CONV_IM2COL;
+    /* direct: one input channel per group and few output channels per group (depthwise: the kernel
+     * has a 3x3 fast path); a single-channel image with many filters unfolds to a wide GEMM instead */
+    int method = p->in_ch / p->group == 1 && p->out_ch / p->group < 8 ? MQK_CONV_DIRECT
+                 : pointwise                                          ? MQK_CONV_POINTWISE
+                                                                      : MQK_CONV_IM2COL;
     int32_t out_rows = mqk_conv_out_rows(p), tile = 0;
     if (method == MQK_CONV_IM2COL) {
-        size_t row_bytes = mqk_conv_scratch_bytes(p, method, 1);
+        size_t row_bytes = mqk_conv_scratch_bytes(p, method, 1), w = (size_t)p->out_size[p->nd - 1];
         size_t t = row_bytes ? CONV_TILE_BYTES / row_bytes : 1;
+        size_t t_min = (CONV_TILE_MIN_COLS + w - 1) / w; /* a GEMM at least this wide, whatever the bytes */
+        if (t < t_min) t = t_min;
+        /* a tile narrower than the output: a whole number of 32-column panels (the register tiles are 8
+         * to 32 columns wide: no edge panel then) if at most twice or at least half the rows do it */
+        size_t g32 = w % 32 == 0 ? 32 : w % 16 == 0 ? 16 : w % 8 == 0 ? 8 : w % 4 == 0 ? 4 : w % 2 == 0 ? 2 : 1;
+        size_t m = 32 / g32, tu = (t + m - 1) / m * m, td = t / m * m;
+        if (t < (size_t)out_rows) {
+            if (tu <= (size_t)out_rows && tu <= 2 * t) t = tu;
+            else if (td >= 1 && td * 2 >= t) t = td;
+        }
         tile = t < 1 ? 1 : t > (size_t)out_rows ? out_rows : (int32_t)t;
-        if (tile < 1) tile = 1;
     }
     kc->kernel = "conv_f32";
     kc->p[11] = method;

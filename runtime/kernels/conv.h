@@ -18,11 +18,14 @@ enum {
 /* Kernel conv_f32 (ONNX Conv): in[0] x, in[1] w, in[2] bias [out_ch] (optional); out[0] y. Sizes come
  * from the tensors. p[0] nd (1..3), p[1] group, p[2..4] stride, p[5..7] pad_begin, p[8..10] dilation
  * (entries past nd unused), p[11] method (MQK_CONV_*), p[12] output rows (prod of out_size but the
- * last) per im2col tile (method MQK_CONV_IM2COL). Scratch: mqk_conv_scratch_bytes.
+ * last) per im2col tile (method MQK_CONV_IM2COL); optional p[13] 1: a fused Clip with p[14] min and
+ * p[15] max (f32 bits; Relu is 0, +inf), applied as the clip_f32 kernel does (backend/fuse.h sets it).
+ * Scratch: mqk_conv_scratch_bytes.
  * The tile is chosen when the model is lowered (ops/nn_conv.c): about MAQD_CONV_TILE_BYTES (default
- * 256 KiB, at least one output row) of scratch per tile. Larger tiles make the GEMM wider (fewer edge
- * columns, fewer passes over the weights); for microcontrollers with little RAM, build maqdc with e.g.
- * -DMAQD_CONV_TILE_BYTES=16384 to shrink the arena (the result does not depend on the tile). */
+ * 512 KiB) of scratch per tile, but at least MAQD_CONV_TILE_MIN_COLS (default 128) output positions
+ * (so the GEMM is wide enough for the register tile) and at least one output row. For microcontrollers
+ * with little RAM, build maqdc with e.g. -DMAQD_CONV_TILE_BYTES=16384 -DMAQD_CONV_TILE_MIN_COLS=1 to
+ * shrink the arena (the result does not depend on the tile). */
 void mqk_k_conv_f32(const mqr_call *c);
 /* Kernel conv_transpose_f32 (ONNX ConvTranspose): in[0] x, in[1] w, in[2] bias (optional); out[0] y.
  * p[0] nd, p[1] group, p[2..4] stride, p[5..7] pad_begin, p[8..10] dilation. No scratch. */

@@ -47,6 +47,81 @@ static int32_t tap_range(int32_t o, int32_t s, int32_t pb, int32_t pe, int32_t d
     return hp;
 }
 
+/* Max over the taps [h0, h1) x [w0, w1) of the window at xi + bh * row + bw, in the order of the
+ * generic loop (the first valid tap, then each strictly greater one), so NaNs behave the same;
+ * MQK_FLT_LOWEST when the window holds no input. */
+static float max_window(const float *xi, int32_t row, int32_t bh, int32_t bw, int32_t h0, int32_t h1, int32_t w0,
+                        int32_t w1)
+{
+    float best = MQK_FLT_LOWEST;
+    int32_t kh, kw, found = 0;
+    for (kh = h0; kh < h1; kh++) {
+        const float *xr = xi + (size_t)(bh + kh) * (size_t)row;
+        for (kw = w0; kw < w1; kw++) {
+            float v = xr[bw + kw];
+            if (!found || v > best) best = v;
+            found = 1;
+        }
+    }
+    return best;
+}
+
+/* max_window over a whole KH x KW window at x0 (every tap inside the input); inlined with constant
+ * sizes, the column loop vectorizes (v > best ? v : best is what the vector max instructions do). */
+static inline float max_full(const float *x0, int32_t row, int32_t KH, int32_t KW)
+{
+    float best = x0[0];
+    int32_t kh, kw;
+    for (kh = 0; kh < KH; kh++)
+        for (kw = kh ? 0 : 1; kw < KW; kw++) {
+            float v = x0[(size_t)kh * (size_t)row + (size_t)kw];
+            best = v > best ? v : best;
+        }
+    return best;
+}
+
+/* 2-D max pooling without indices or dilation: the window bounds of a row once, and the interior
+ * columns (whole window inside the input) without per-tap bounds. */
+static void max_pool_2d(const pool3 *c, size_t planes, const float *x, float *y)
+{
+    int32_t oh, ow, H = c->in[1], W = c->in[2], KH = c->k[1], KW = c->k[2], sw = c->s[2], pbw = c->pb[2];
+    int32_t lo, hi;
+    size_t plane, in_sp = (size_t)H * (size_t)W;
+    /* interior: ow*sw - pbw >= 0 and ow*sw - pbw + KW <= W */
+    lo = pbw <= 0 ? 0 : (pbw + sw - 1) / sw;
+    hi = W - KW + pbw < 0 ? 0 : (W - KW + pbw) / sw + 1;
+    if (hi > c->out[2]) hi = c->out[2];
+    if (lo > hi) lo = hi;
+    for (plane = 0; plane < planes; plane++) {
+        const float *xi = x + plane * in_sp;
+        for (oh = 0; oh < c->out[1]; oh++) {
+            int32_t h0, h1, bh = oh * c->s[1] - c->pb[1];
+            tap_range(oh, c->s[1], c->pb[1], c->pe[1], 1, H, KH, &h0, &h1);
+            for (ow = 0; ow < c->out[2]; ow++) {
+                int32_t w0, w1, bw = ow * sw - pbw;
+                if (ow == lo && lo < hi && h0 < h1) {
+                    const float *xr = xi + (size_t)bh * (size_t)W;
+                    if (h0 == 0 && h1 == KH && KH == 2 && KW == 2 && sw == 2)
+                        for (; ow < hi; ow++) y[ow] = max_full(xr + (ow * 2 - pbw), W, 2, 2);
+                    else if (h0 == 0 && h1 == KH && KH == 3 && KW == 3 && sw == 2)
+                        for (; ow < hi; ow++) y[ow] = max_full(xr + (ow * 2 - pbw), W, 3, 3);
+                    else if (h0 == 0 && h1 == KH && KH == 2 && KW == 2)
+                        for (; ow < hi; ow++) y[ow] = max_full(xr + (ow * sw - pbw), W, 2, 2);
+                    else if (h0 == 0 && h1 == KH && KH == 3 && KW == 3)
+                        for (; ow < hi; ow++) y[ow] = max_full(xr + (ow * sw - pbw), W, 3, 3);
+                    else
+                        for (; ow < hi; ow++) y[ow] = max_window(xi, W, bh, ow * sw - pbw, h0, h1, 0, KW);
+                    ow--;
+                    continue;
+                }
+                tap_range(ow, sw, pbw, c->pe[2], 1, W, KW, &w0, &w1);
+                y[ow] = max_window(xi, W, bh, bw, h0, h1, w0, w1);
+            }
+            y += c->out[2];
+        }
+    }
+}
+
 void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, int64_t *indices, int column_major)
 {
     pool3 c;
@@ -54,6 +129,11 @@ void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, 
     size_t plane, planes, in_sp, o = 0;
     pool_expand(p, &c);
     planes = (size_t)p->batch * (size_t)p->channels;
+    if (kind == MQK_POOL_MAX && !indices && c.in[0] == 1 && c.out[0] == 1 && c.k[0] == 1 && c.pb[0] == 0 &&
+        c.d[1] == 1 && c.d[2] == 1) {
+        max_pool_2d(&c, planes, x, y);
+        return;
+    }
     in_sp = (size_t)c.in[0] * (size_t)c.in[1] * (size_t)c.in[2];
     if (kind == MQK_POOL_MAX && !indices && c.in[0] == 1 && c.k[1] == 2 && c.k[2] == 2 && c.s[1] == 2 && c.s[2] == 2 &&
         c.d[1] == 1 && c.d[2] == 1 && c.pb[1] == 0 && c.pb[2] == 0 && 2 * c.out[1] <= c.in[1] && 2 * c.out[2] <= c.in[2]) {

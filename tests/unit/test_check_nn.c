@@ -288,6 +288,31 @@ static void test_conv(void **state)
     k.out[0] = F(5, 1, 2, 3, 3, 3);
     k.n_in = 3, k.n_out = 1;
     sweep(&k);
+    /* with a fused Clip (p[13..15], backend/fuse.h): im2col, pointwise, depthwise 3x3 (direct) */
+    memset(&k, 0, sizeof k);
+    k.kernel = "conv_f32";
+    set_p(&k, 16, 2, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, MQK_CONV_IM2COL, 4, 1, mqr_f32_bits(0.0f),
+          mqr_f32_bits(6.0f));
+    k.in[0] = F(4, 2, 3, 6, 5, 0), k.in[1] = F(4, 4, 3, 3, 2, 0);
+    k.out[0] = F(4, 2, 4, 6, 3, 0);
+    k.n_in = 2, k.n_out = 1, k.scratch = 18 * 4 * 3 * 4;
+    sweep(&k);
+    memset(&k, 0, sizeof k);
+    k.kernel = "conv_f32";
+    set_p(&k, 16, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, MQK_CONV_POINTWISE, 0, 1, mqr_f32_bits(0.0f),
+          mqr_f32_bits(INFINITY));
+    k.in[0] = F(4, 1, 3, 4, 9, 0), k.in[1] = F(4, 10, 3, 1, 1, 0), k.in[2] = F(1, 10, 0, 0, 0, 0);
+    k.out[0] = F(4, 1, 10, 4, 9, 0);
+    k.n_in = 3, k.n_out = 1;
+    sweep(&k);
+    memset(&k, 0, sizeof k);
+    k.kernel = "conv_f32";
+    set_p(&k, 16, 2, 3, 2, 2, 1, 1, 1, 0, 1, 1, 1, MQK_CONV_DIRECT, 0, 1, mqr_f32_bits(-1.0f),
+          mqr_f32_bits(1.0f));
+    k.in[0] = F(4, 2, 3, 7, 6, 0), k.in[1] = F(4, 3, 1, 3, 3, 0), k.in[2] = F(1, 3, 0, 0, 0, 0);
+    k.out[0] = F(4, 2, 3, 4, 3, 0);
+    k.n_in = 3, k.n_out = 1;
+    sweep(&k);
 }
 
 static void test_conv_transpose(void **state)
@@ -685,6 +710,15 @@ static void test_refusals(void **state)
     /* a dilation whose tap offsets leave int32 */
     k.scratch = 18 * 4 * 3 * 4;
     k.p[9] = 1 << 30;
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
+    /* the fused activation: a flag other than 0/1, or 14 parameters */
+    k.p[9] = 1;
+    set_p(&k, 16, 2, 1, 1, 1, 1, 1, 0, 0, 1, 2, 1, MQK_CONV_IM2COL, 4, 1, 0, 0);
+    assert_int_equal(probe(&k), MQR_CHECK_OK);
+    k.p[13] = 2;
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
+    k.p[13] = 1;
+    k.n_p = 14;
     assert_int_equal(probe(&k), MQR_CHECK_BAD);
     /* matmul: an A batch stride past the end of A */
     memset(&k, 0, sizeof k);
