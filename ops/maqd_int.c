@@ -51,13 +51,13 @@ typedef struct qlayer_geom {
     int nd;             /* 0: dense */
     nn_window w;
     int64_t group, fan, out_dims[MQ_MAX_RANK];
-    int64_t bits, wmul, woff;
+    int64_t bits, wmul, woff, acc64;
 } qlayer_geom;
 
 /* Inputs: x codes (uint8 / int16 / int32) [N, C, spatial...] or [N, K]; w packed uint8 [O, row_bytes];
- * thresholds int32 [O, T] (y uint8 codes) or k, b float32 [2, O] (y float32). Attributes: bits, wmul,
- * woff (the code decoding, qint.h), group, and for convolution kernel_shape, strides, pads, dilations
- * (ONNX Conv's meaning; auto_pad too). */
+ * thresholds int32 (int64 with acc64) [O, T] (y uint8 codes) or k, b float32 [2, O] (y float32).
+ * Attributes: bits, wmul, woff (the code decoding, qint.h), acc64 (0: int32 accumulator, 1: int64),
+ * group, and for convolution kernel_shape, strides, pads, dilations (ONNX Conv's meaning; auto_pad too). */
 static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, qlayer_geom *g, mq_err *err)
 {
     const mq_tensor *x = in[0], *w = in[1], *t = in[2];
@@ -70,9 +70,11 @@ static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, q
     g->bits = mq_attr_int(n, "bits", 8);
     g->wmul = mq_attr_int(n, "wmul", 1);
     g->woff = mq_attr_int(n, "woff", 0);
-    if (g->bits < 1 || g->bits > 16 || (g->wmul != 1 && g->wmul != 2) || g->woff < 0 || g->woff > 32767 ||
-        g->wmul * ((1 << g->bits) - 1) - g->woff > 32767)
-        return mq_node_fail(err, n, MQ_ERR_INVALID, "bits (1..16), wmul (1, 2), woff must decode within int16");
+    g->acc64 = mq_attr_int(n, "acc64", 0);
+    if (g->acc64 != 0 && g->acc64 != 1) return mq_node_fail(err, n, MQ_ERR_INVALID, "acc64 must be 0 or 1");
+    if (g->bits < 1 || g->bits > (g->acc64 ? 24 : 16) || (g->wmul != 1 && g->wmul != 2) || g->woff < 0 ||
+        g->woff > (g->acc64 ? (1 << 24) : 32767) || (!g->acc64 && g->wmul * ((1 << g->bits) - 1) - g->woff > 32767))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "bits (1..16, 24 with acc64), wmul (1, 2), woff must decode within int16 (int32)");
     int64_t C = x->dims[1], O = w->dims[0];
     if (g->group < 1 || C % g->group || O % g->group || (g->nd == 0 && g->group != 1))
         return mq_node_fail(err, n, MQ_ERR_INVALID, "group %lld must divide %lld input and %lld output channels",
@@ -92,14 +94,14 @@ static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, q
     if (g->fan > INT32_MAX || w->dims[1] != (int64_t)mqk_qint_row_bytes((size_t)g->fan, (int)g->bits))
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "packed weights [%lld, %lld] do not hold %lld codes of %lld bits per row",
                             (long long)w->dims[0], (long long)w->dims[1], (long long)g->fan, (long long)g->bits);
-    if (t->dtype == MQ_I32) {
+    if (t->dtype == (g->acc64 ? MQ_I64 : MQ_I32)) {
         if (t->rank != 2 || t->dims[0] != O || t->dims[1] < 1 || t->dims[1] > 255)
-            return mq_node_fail(err, n, MQ_ERR_SHAPE, "thresholds must be int32 [O, 1..255]");
+            return mq_node_fail(err, n, MQ_ERR_SHAPE, "thresholds must be [O, 1..255]");
     } else if (t->dtype == MQ_F32) {
         if (t->rank != 2 || t->dims[0] != 2 || t->dims[1] != O)
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "the float output's k, b must be float32 [2, O]");
     } else {
-        return mq_node_fail(err, n, MQ_ERR_INVALID, "input 2 must be int32 thresholds or float32 k, b");
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "input 2 must be int32 (acc64: int64) thresholds or float32 k, b");
     }
     return MQ_OK;
 }
@@ -111,7 +113,7 @@ static mq_status qlayer_infer(const mq_node *n, const mq_tensor *const *in, mq_t
     MQ_TRY(mq_require_dtype(n, in[1], types_u8, err));
     qlayer_geom g;
     MQ_TRY(qlayer_geometry(n, in, &g, err));
-    mq_set_out(out[0], in[2]->dtype == MQ_I32 ? MQ_U8 : MQ_F32, in[0]->rank, g.out_dims);
+    mq_set_out(out[0], in[2]->dtype == MQ_F32 ? MQ_F32 : MQ_U8, in[0]->rank, g.out_dims);
     return MQ_OK;
 }
 
@@ -139,8 +141,9 @@ static mq_status qlayer_lower(const mq_node *n, const mq_tensor *const *in, cons
     kc->p[MQK_QL_BITS] = (int32_t)g.bits;
     kc->p[MQK_QL_WMUL] = (int32_t)g.wmul;
     kc->p[MQK_QL_WOFF] = (int32_t)g.woff;
+    kc->p[MQK_QL_ACC64] = (int32_t)g.acc64;
     kc->n_p = MQK_QL_NP;
-    kc->scratch_bytes = mqk_qint_layer_scratch((int32_t)g.fan, (int32_t)plane);
+    kc->scratch_bytes = mqk_qint_layer_scratch((int32_t)g.fan, (int32_t)plane, (int)g.acc64);
     return MQ_OK;
 }
 

@@ -29,7 +29,7 @@ typedef struct qlayer {
     int node;            /* the original Conv/Gemm/MatMul */
     int x;               /* integer input tensor */
     int64_t in_bound, fan;
-    int O, nd, exact;
+    int O, nd, exact, acc64;
     int64_t kernel[3];
     int32_t *q;          /* [O][fan] weight codes */
     double *k, *b;       /* per output channel */
@@ -173,22 +173,18 @@ static int grid_codes(const float *w, int64_t fan, int32_t *q, double *s)
 }
 
 #define ACC_LIMIT ((int64_t)INT32_MAX - 1) /* |acc| stays below INT32_MAX: a threshold of INT32_MAX is never reached */
+#define WIDE_QMAX (((int64_t)1 << 23) - 1) /* float weights become 24-bit codes */
 
 /* Layer weights w [O][fan] into codes and per-channel scales s (k = s * in_scale). */
-static mq_status layer_weights(lw *L, const mq_node *n, qlayer *ly, const float *w, double *s, mq_err *err)
+static void layer_weights(qlayer *ly, const float *w, double *s)
 {
     ly->exact = 1;
     for (int o = 0; o < ly->O && ly->exact; o++)
         ly->exact = grid_codes(w + (size_t)o * (size_t)ly->fan, ly->fan, ly->q + (size_t)o * (size_t)ly->fan, &s[o]);
-    if (ly->exact) return MQ_OK;
-    /* float weights (an exempt first/last layer): the widest integers the accumulator allows */
-    int64_t denom = ly->fan * (ly->in_bound > 0 ? ly->in_bound : 1);
-    int64_t qmax = denom > 0 ? ACC_LIMIT / denom : 32767;
-    if (qmax > 16383) qmax = 16383; /* 15-bit codes: every stored code decodes within int16 */
-    if (qmax < 127)
-        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
-                            "float weights with fan-in %lld on inputs up to %lld leave < 8 bits in an int32 accumulator",
-                            (long long)ly->fan, (long long)ly->in_bound);
+    if (ly->exact) return;
+    /* float weights (an exempt first/last layer): 24-bit integers (float32's precision) into int64 */
+    int64_t qmax = WIDE_QMAX;
+    ly->acc64 = 1;
     for (int o = 0; o < ly->O; o++) {
         const float *wo = w + (size_t)o * (size_t)ly->fan;
         double mx = 0;
@@ -197,8 +193,6 @@ static mq_status layer_weights(lw *L, const mq_node *n, qlayer *ly, const float 
         s[o] = mx > 0 ? mx / (double)qmax : 1;
         for (int64_t i = 0; i < ly->fan; i++) ly->q[(size_t)o * (size_t)ly->fan + (size_t)i] = (int32_t)lrint(wo[i] / s[o]);
     }
-    (void)L;
-    return MQ_OK;
 }
 
 /* Conv / Gemm / MatMul with constant weights on integer codes: a pending layer. */
@@ -253,9 +247,8 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
         mq_free(tw);
         return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     }
-    mq_status st = layer_weights(L, n, ly, w, ly->k, err);
+    layer_weights(ly, w, ly->k);
     mq_free(tw);
-    MQ_TRY(st);
     for (int o = 0; o < ly->O; o++) {
         ly->k[o] *= rx->scale * alpha;
         ly->b[o] = 0;
@@ -283,35 +276,10 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     mq_graph *g = L->g;
     const mq_node *src = &g->nodes[ly->node];
     size_t O = (size_t)ly->O, fan = (size_t)ly->fan;
-    int32_t *thr = NULL;
+    int64_t *thr = NULL;
     float *kb = NULL;
     uint8_t *packed = NULL;
     mq_status st = MQ_OK;
-    if (m_out) {
-        thr = mq_malloc(sizeof(int32_t) * O * (size_t)(m_out - 1) + 4);
-        if (!thr) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
-        for (size_t o = 0; o < O; o++) {
-            double k = ly->k[o], b = ly->b[o];
-            if (k < 0) { /* reversed: negate the channel's weights, so acc grows with the value */
-                for (size_t i = 0; i < fan; i++) ly->q[o * fan + i] = -ly->q[o * fan + i];
-                k = -k;
-            }
-            for (int j = 1; j < m_out; j++) {
-                double t;
-                if (k == 0) t = b >= j ? -INFINITY : INFINITY; /* a constant code */
-                else t = ceil((j - b) / k);
-                thr[o * (size_t)(m_out - 1) + (size_t)(j - 1)] =
-                    !(t > INT32_MIN) ? INT32_MIN : t >= (double)INT32_MAX ? INT32_MAX : (int32_t)t;
-            }
-        }
-    } else {
-        kb = mq_malloc(sizeof(float) * 2 * O + 4);
-        if (!kb) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
-        for (size_t o = 0; o < O; o++) {
-            kb[o] = (float)ly->k[o];
-            kb[O + o] = (float)ly->b[o];
-        }
-    }
     /* the code encoding: all odd codes (even numbers of states) need one bit less */
     int64_t qmax = 0;
     int all_odd = 1;
@@ -323,11 +291,42 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     if (O * fan == 0) all_odd = 0;
     int64_t wmul = all_odd ? 2 : 1, n_eff = all_odd ? qmax + 1 : 2 * qmax + 1, bits = 1;
     while (((int64_t)1 << bits) < n_eff) bits++;
-    if (qmax > 32767 || bits > 16) st = mq_node_fail(err, src, MQ_ERR_UNSUPPORTED, "weight codes beyond int16");
-    else if (ly->fan * qmax * (ly->in_bound > 0 ? ly->in_bound : 1) > ACC_LIMIT)
-        st = mq_node_fail(err, src, MQ_ERR_UNSUPPORTED,
-                          "the int32 accumulator could overflow (fan-in %lld, weights up to %lld, inputs up to %lld)",
-                          (long long)ly->fan, (long long)qmax, (long long)ly->in_bound);
+    /* int32 accumulation when it cannot overflow, else int64 (wide weights, huge fan-in) */
+    double bound = (double)ly->fan * (double)qmax * (double)(ly->in_bound > 0 ? ly->in_bound : 1);
+    int acc64 = ly->acc64 || bound > (double)ACC_LIMIT || bits > 16;
+    double lim = acc64 ? 9.2e18 : (double)INT32_MAX;
+    if (bits > 24 || bound > 9.0e18)
+        return mq_node_fail(err, src, MQ_ERR_UNSUPPORTED, "weight codes beyond 24 bits or an int64 accumulator overflow");
+    if (m_out) {
+        thr = mq_malloc(sizeof(int64_t) * O * (size_t)(m_out - 1) + 8);
+        if (!thr) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+        for (size_t o = 0; o < O; o++) {
+            double k = ly->k[o], b = ly->b[o];
+            if (k < 0) { /* reversed: negate the channel's weights, so acc grows with the value */
+                for (size_t i = 0; i < fan; i++) ly->q[o * fan + i] = -ly->q[o * fan + i];
+                k = -k;
+            }
+            for (int j = 1; j < m_out; j++) {
+                double t;
+                if (k == 0) t = b >= j ? -INFINITY : INFINITY; /* a constant code */
+                else t = ceil((j - b) / k);
+                /* beyond the accumulator's range: always or never reached */
+                thr[o * (size_t)(m_out - 1) + (size_t)(j - 1)] =
+                    !(t > -lim) ? (acc64 ? INT64_MIN : INT32_MIN) : t >= lim ? (acc64 ? INT64_MAX : INT32_MAX) : (int64_t)t;
+            }
+        }
+        if (!acc64) { /* narrowed in place to int32 */
+            int32_t *t32 = (int32_t *)thr;
+            for (size_t i = 0; i < O * (size_t)(m_out - 1); i++) t32[i] = (int32_t)thr[i];
+        }
+    } else {
+        kb = mq_malloc(sizeof(float) * 2 * O + 4);
+        if (!kb) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+        for (size_t o = 0; o < O; o++) {
+            kb[o] = (float)ly->k[o];
+            kb[O + o] = (float)ly->b[o];
+        }
+    }
     size_t rowb = mqk_qint_row_bytes(fan, (int)bits);
     if (st == MQ_OK) {
         packed = mq_calloc(O * rowb + 1, 1);
@@ -348,7 +347,7 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     }
     if (st == MQ_OK && m_out) {
         int64_t td[2] = {(int64_t)O, m_out - 1};
-        st = new_const(L, base, ".thresholds", MQ_I32, 2, td, thr, &tid, err);
+        st = new_const(L, base, ".thresholds", acc64 ? MQ_I64 : MQ_I32, 2, td, thr, &tid, err);
     } else if (st == MQ_OK) {
         int64_t td[2] = {2, (int64_t)O};
         st = new_const(L, base, ".kb", MQ_F32, 2, td, kb, &tid, err);
@@ -362,7 +361,7 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
         L->st->exact_layers += ly->exact;
         L->st->wide_layers += !ly->exact;
         L->st->weight_bytes += O * rowb;
-        L->st->threshold_bytes += m_out ? O * (size_t)(m_out - 1) * 4 : 2 * O * 4;
+        L->st->threshold_bytes += m_out ? O * (size_t)(m_out - 1) * (acc64 ? 8 : 4) : 2 * O * 4;
     }
     int ins[3] = {ly->x, wid, tid};
     mq_node *nn;
@@ -375,6 +374,7 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     MQ_TRY(mq_pass_set_attr_int(g, nn, "bits", bits, err));
     MQ_TRY(mq_pass_set_attr_int(g, nn, "wmul", wmul, err));
     MQ_TRY(mq_pass_set_attr_int(g, nn, "woff", qmax, err));
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "acc64", acc64, err));
     return MQ_OK;
 }
 

@@ -24,6 +24,18 @@ int mqk_c_qint_input_u8(const mqr_call *c, uint32_t scratch_bytes)
     return MQR_CHECK_OK;
 }
 
+/* The taps k in [*lo, *hi) of [0, kernel) with 0 <= start + k * d < n (d >= 1): only those are visited,
+ * so the work is bounded by the input, whatever the kernel size. */
+static void tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_t *lo, int32_t *hi)
+{
+    int64_t l = start >= 0 ? 0 : ((int64_t)-start + d - 1) / d;
+    int64_t h = n - (int64_t)start <= 0 ? 0 : ((int64_t)n - start + d - 1) / d;
+    if (h > kernel) h = kernel;
+    if (l > h) l = h;
+    *lo = (int32_t)l;
+    *hi = (int32_t)h;
+}
+
 void mqk_k_qint_maxpool_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
@@ -52,17 +64,16 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
             for (oh = 0; oh < g.out[1]; oh++)
                 for (ow = 0; ow < g.out[2]; ow++) {
                     uint8_t best = 0;
-                    for (kd = 0; kd < g.k[0]; kd++) {
+                    int32_t lo[3], hi[3], o[3];
+                    o[0] = od, o[1] = oh, o[2] = ow;
+                    for (i = 0; i < 3; i++) tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
+                    for (kd = lo[0]; kd < hi[0]; kd++) {
                         int32_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
-                        if (id < 0 || id >= g.in[0]) continue;
-                        for (kh = 0; kh < g.k[1]; kh++) {
+                        for (kh = lo[1]; kh < hi[1]; kh++) {
                             int32_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
-                            if (ih < 0 || ih >= g.in[1]) continue;
-                            for (kw = 0; kw < g.k[2]; kw++) {
-                                int32_t iw = ow * g.s[2] - g.p[2] + kw * g.d[2];
-                                uint8_t v;
-                                if (iw < 0 || iw >= g.in[2]) continue;
-                                v = xp[((size_t)id * (size_t)g.in[1] + (size_t)ih) * (size_t)g.in[2] + (size_t)iw];
+                            const uint8_t *xr = xp + ((size_t)id * (size_t)g.in[1] + (size_t)ih) * (size_t)g.in[2];
+                            for (kw = lo[2]; kw < hi[2]; kw++) {
+                                uint8_t v = xr[ow * g.s[2] - g.p[2] + kw * g.d[2]];
                                 if (v > best) best = v;
                             }
                         }

@@ -16,23 +16,26 @@ enum {
     MQK_QL_PAD = 5,      /* [3]: pads at the start of each spatial dim (>= 0), past nd 0 */
     MQK_QL_DIL = 8,      /* [3]: dilations, past nd 1 */
     MQK_QL_KERNEL = 11,  /* [3]: kernel sizes, past nd 1 */
-    MQK_QL_BITS = 14,    /* bits per stored weight code, 1..16 */
+    MQK_QL_BITS = 14,    /* bits per stored weight code: 1..16 (int32 accumulator), 1..24 (int64) */
     MQK_QL_WMUL = 15,    /* a stored code c means the weight q = wmul * c - woff; wmul 1 or 2 */
     MQK_QL_WOFF = 16,
-    MQK_QL_NP = 17
+    MQK_QL_ACC64 = 17,   /* 0: int16 weights, int32 accumulator, int32 thresholds; 1: int32 weights,
+                          * int64 accumulator and thresholds (the wide first/last layers) */
+    MQK_QL_NP = 18
 };
 
 /* Kernel qint_layer: Conv / Gemm / MatMul with integer weights, fused with what follows it.
  * in[0] x: uint8 codes, int16 or int32 values, [N, C, spatial...] (rank nd + 2) or [N, K] (nd 0).
  * in[1] w: uint8 [O, row_bytes]: output channel o's fan-in codes (C/group x kernel, row-major as
  *   ONNX's weight [O, C/group, k...]) packed LSB first at `bits` each, every row starting on a byte.
- * in[2], out[0]: either thresholds int32 [O, T] (1 <= T <= 255) and y uint8 codes: y = the number of
- *   t with acc >= thr[o][t]; or float32 [2, O] (k then b) and y float32: y = k[o] * acc + b[o].
- *   acc[o] = sum_i q[o, i] * x[i] over the taps inside the input (padding contributes 0), in int32
- *   (wrapping: the compiler proves it cannot overflow for the model's input range).
- * Scratch: mqk_qint_layer_scratch() bytes: one output plane of int32 and one channel's int16 weights. */
+ * in[2], out[0]: either thresholds int32 (int64 with acc64) [O, T] (1 <= T <= 255) and y uint8 codes:
+ *   y = the number of t with acc >= thr[o][t]; or float32 [2, O] (k then b) and y float32:
+ *   y = k[o] * acc + b[o]. acc[o] = sum_i q[o, i] * x[i] over the taps inside the input (padding
+ *   contributes 0), in int32 or int64 (wrapping: the compiler proves it cannot overflow for the
+ *   model's input range).
+ * Scratch: mqk_qint_layer_scratch() bytes: one output plane of accumulators and one channel's weights. */
 void mqk_k_qint_layer(const mqr_call *c);
-size_t mqk_qint_layer_scratch(int32_t fan_in, int32_t out_plane);
+size_t mqk_qint_layer_scratch(int32_t fan_in, int32_t out_plane, int acc64);
 /* The packed row length of n codes of `bits` bits. */
 static inline size_t mqk_qint_row_bytes(size_t n, int bits) { return (n * (size_t)bits + 7) / 8; }
 
