@@ -14,3 +14,24 @@ rm -rf "$W" && mkdir -p "$W" && cd "$W"
 gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic model.c -o model -lm
 ./model in_u8.npy -o out >/dev/null
 cmp out/output_0.npy ref_logits.npy && echo "emitted C: logits identical to the executor's and the runtime's"
+
+# Cortex-M4F (-Os, bare metal, batch 1): flash and RAM; then 32-bit ARM Linux under qemu-arm: the same
+# 100 images give the host's logits bit for bit
+if [ "${MAQD_INT_CROSS:-1}" = 1 ]; then
+    for t in arm-none-eabi-gcc arm-linux-gnueabihf-gcc qemu-arm; do
+        command -v $t >/dev/null || { echo "$t not installed (run scripts/setup-debian.sh)"; exit 1; }
+    done
+    mkdir -p m4 arm
+    "$MAQDC" "$M" -o m4/fashion.c --int $NORM --shape batch=1 >/dev/null
+    M4="-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -Os -ffunction-sections -fdata-sections"
+    arm-none-eabi-gcc -std=c99 -Wall -Wextra -Werror -pedantic $M4 -c m4/fashion.c -o m4/fashion.o
+    arm-none-eabi-gcc -std=gnu99 -Wall -Wextra -Werror $M4 -I m4 -DMODEL_HEADER='"fashion.h"' -DMODEL_INPUT_U8 \
+        -c "$SRC/tests/emit/m4_startup.c" -o m4/startup.o
+    arm-none-eabi-gcc $M4 -nostartfiles --specs=nano.specs --specs=nosys.specs -T "$SRC/tests/emit/m4.ld" \
+        -Wl,--gc-sections m4/startup.o m4/fashion.o -lm -o m4/fashion.elf
+    arm-none-eabi-size m4/fashion.elf | awk 'NR==2 {printf "Cortex-M4F integer model: flash %d bytes (text %d + data %d), RAM %d bytes (data %d + bss %d)\n", $1+$2, $1, $2, $2+$3, $2, $3}'
+    cp model.c arm/model.c && cp model.h arm/model.h
+    arm-linux-gnueabihf-gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic arm/model.c -o arm/model -lm
+    qemu-arm -L /usr/arm-linux-gnueabihf arm/model in_u8.npy -o out_arm >/dev/null
+    cmp out_arm/output_0.npy ref_logits.npy && echo "qemu-arm (32-bit ARM): logits identical to the host's"
+fi
