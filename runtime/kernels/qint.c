@@ -1,7 +1,6 @@
 /* qint.c: the small integer kernels of lowered MaQD models (qint.h): the 8-bit input, max pooling on
  * codes, and the plane sums of global average pooling. */
 #include "runtime/kernels/qint.h"
-#include "runtime/kernels/conv_core.h"
 
 void mqk_k_qint_input_u8(const mqr_call *c)
 {
@@ -39,21 +38,10 @@ static void tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_
 void mqk_k_qint_maxpool_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
-    mqk_conv_params cp;
     mqk_conv3 g;
     int32_t i, od, oh, ow, kd, kh, kw;
     size_t in_sp, out_sp, plane, planes;
-    cp.nd = c->p[0];
-    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
-        int sp = i < cp.nd;
-        cp.in_size[i] = sp ? x->dims[2 + i] : 1;
-        cp.out_size[i] = sp ? y->dims[2 + i] : 1;
-        cp.kernel[i] = c->p[1 + i];
-        cp.stride[i] = c->p[4 + i];
-        cp.pad_begin[i] = c->p[7 + i];
-        cp.dilation[i] = c->p[10 + i];
-    }
-    mqk_conv_expand(&cp, &g);
+    mqk_qint_window(c, c->p[0], c->p + 1, c->p + 4, c->p + 7, c->p + 10, &g);
     in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
     out_sp = (size_t)g.out[0] * (size_t)g.out[1] * (size_t)g.out[2];
     planes = (size_t)x->dims[0] * (size_t)x->dims[1];

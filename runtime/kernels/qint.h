@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "runtime/mqr_kernel.h"
+#include "runtime/kernels/conv_core.h"
 
 /* Parameters of qint_layer (n_p = 17). */
 enum {
@@ -36,6 +37,26 @@ enum {
  * Scratch: mqk_qint_layer_scratch() bytes: one output plane of accumulators and one channel's weights. */
 void mqk_k_qint_layer(const mqr_call *c);
 size_t mqk_qint_layer_scratch(int32_t fan_in, int32_t out_plane, int acc64);
+/* The window of a qint call: spatial sizes from x (in[0]) and y (out[0]) of rank nd + 2 (nd 0: one
+ * position), kernel, stride, pad_begin, dilation from the parameter slices; padded to 3 dims. */
+static inline void mqk_qint_window(const mqr_call *c, int32_t nd, const int32_t *kernel, const int32_t *stride,
+                                   const int32_t *pad, const int32_t *dil, mqk_conv3 *g)
+{
+    mqk_conv_params cp;
+    int32_t i;
+    cp.nd = nd > 0 ? nd : 1;
+    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
+        int sp = i < nd;
+        cp.in_size[i] = sp ? c->in[0].dims[2 + i] : 1;
+        cp.out_size[i] = sp ? c->out[0].dims[2 + i] : 1;
+        cp.kernel[i] = kernel[i];
+        cp.stride[i] = stride[i];
+        cp.pad_begin[i] = pad[i];
+        cp.dilation[i] = dil[i];
+    }
+    mqk_conv_expand(&cp, g);
+}
+
 /* The packed row length of n codes of `bits` bits. */
 static inline size_t mqk_qint_row_bytes(size_t n, int bits) { return (n * (size_t)bits + 7) / 8; }
 

@@ -2,7 +2,6 @@
  * unpacked one output channel at a time, integer accumulation by strided rows, thresholds or an affine
  * out; an int32 form for quantized layers and an int64 form for wide (float-trained) weights. */
 #include "runtime/kernels/qint.h"
-#include "runtime/kernels/conv_core.h"
 
 size_t mqk_qint_layer_scratch(int32_t fan_in, int32_t out_plane, int acc64)
 {
@@ -20,34 +19,19 @@ static void ql_setup(const mqr_call *c, ql_geom *q)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
     const int32_t *p = c->p;
-    int32_t nd = p[MQK_QL_ND], i;
-    mqk_conv_params cp;
-    cp.nd = nd > 0 ? nd : 1;
-    cp.batch = x->dims[0];
-    cp.in_ch = x->dims[1];
-    cp.out_ch = y->dims[1];
-    cp.group = p[MQK_QL_GROUP];
-    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
-        int sp = i < nd;
-        cp.in_size[i] = sp ? x->dims[2 + i] : 1;
-        cp.out_size[i] = sp ? y->dims[2 + i] : 1;
-        cp.kernel[i] = p[MQK_QL_KERNEL + i];
-        cp.stride[i] = p[MQK_QL_STRIDE + i];
-        cp.pad_begin[i] = p[MQK_QL_PAD + i];
-        cp.dilation[i] = p[MQK_QL_DIL + i];
-    }
-    mqk_conv_expand(&cp, &q->c3);
+    int32_t i;
+    mqk_qint_window(c, p[MQK_QL_ND], p + MQK_QL_KERNEL, p + MQK_QL_STRIDE, p + MQK_QL_PAD, p + MQK_QL_DIL, &q->c3);
     q->in_sp = q->out_sp = 1;
     for (i = 0; i < 3; i++) {
         q->in_sp *= (size_t)q->c3.in[i];
         q->out_sp *= (size_t)q->c3.out[i];
     }
     q->ksz = (size_t)q->c3.k[0] * (size_t)q->c3.k[1] * (size_t)q->c3.k[2];
-    q->batch = cp.batch;
-    q->in_ch = cp.in_ch;
-    q->out_ch = cp.out_ch;
-    q->cg = cp.in_ch / cp.group;
-    q->mg = cp.out_ch / cp.group;
+    q->batch = x->dims[0];
+    q->in_ch = x->dims[1];
+    q->out_ch = y->dims[1];
+    q->cg = q->in_ch / p[MQK_QL_GROUP];
+    q->mg = q->out_ch / p[MQK_QL_GROUP];
     q->fan = (size_t)q->cg * q->ksz;
     q->bits = p[MQK_QL_BITS];
     q->wmul = p[MQK_QL_WMUL];
