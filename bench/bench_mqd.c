@@ -58,12 +58,15 @@ int main(int argc, char **argv)
     }
     mqr_io_info ii, oi;
     mqr_input_info(&m, 0, &ii);
-    if (ii.dtype != 1) {
-        fprintf(stderr, "bench_mqd: %s: input 0 is not float32\n", argv[1]);
+    if (ii.dtype != 1 && ii.dtype != 2) {
+        fprintf(stderr, "bench_mqd: %s: input 0 is not float32 (or uint8: maqdc --int)\n", argv[1]);
         return 1;
     }
-    float *in = malloc(ii.bytes ? ii.bytes : 4);
-    if (!in || bench_npy_read_f32(o.in_path, in, ii.bytes / 4)) return 1;
+    size_t n_in = ii.dtype == 1 ? ii.bytes / 4 : ii.bytes;
+    float *in = malloc(n_in ? n_in * 4 : 4);
+    if (!in || bench_npy_read_f32(o.in_path, in, n_in)) return 1;
+    if (ii.dtype == 2) /* an integer program: the float32 .npy holds pixel values 0..255 */
+        for (size_t i = 0; i < n_in; i++) ((uint8_t *)in)[i] = (uint8_t)in[i]; /* in place, front to back */
     uint32_t n_out = mqr_output_count(&m);
     void **outs = calloc(n_out, sizeof *outs);
     if (!outs) return 1;

@@ -92,7 +92,8 @@ const mq_op_def *mq_op_at(int i);
     X(loss)                                                                                        \
     X(signal)                                                                                      \
     X(control)                                                                                     \
-    X(maqd)
+    X(maqd)                                                                                        \
+    X(maqd_int)
 #define X(f) extern const mq_op_def *const mq_ops_##f[];
 MQ_OP_FAMILIES(X)
 #undef X

@@ -7,6 +7,7 @@
 #include "backend/program.h"
 #include "frontend/onnx_import.h"
 #include "frontend/tensor_io.h"
+#include "passes/int_lower.h"
 #include "runtime/maqdrt.h"
 
 #include <errno.h>
@@ -58,7 +59,12 @@ void maqdc_usage_compile(FILE *f)
                "  prototype, NAME_IN0_DIMS/_SIZE... per input and output, NAME_ARENA_BYTES).\n"
                "  --prefix NAME     API prefix (default: OUT's file name as a C identifier)\n"
                "  --arena=caller    NAME_run takes `void *arena` of NAME_ARENA_BYTES (default: a static array)\n"
-               "  --main            add main(): ./prog in0.npy ... [-o DIR] writes DIR/output_0.npy ...\n");
+               "  --main            add main(): ./prog in0.npy ... [-o DIR] writes DIR/output_0.npy ...\n"
+               "\n"
+               "  --int             lower a fine-tuned MaQD model to integers first (docs/INTEGER.md): uint8 input,\n"
+               "                    packed weight codes, thresholds, float logits out\n"
+               "  --scale S --mean M --std D   with --int: the float input the model was trained on is\n"
+               "                    (p / S - M) / D of the uint8 input p (255, 0, 1; as `maqdc finetune`)\n");
 }
 
 /* ---- compile ----------------------------------------------------------------------------------- */
@@ -148,7 +154,8 @@ int maqdc_compile(int argc, char **argv)
     const char *model = NULL, *out = NULL, *pins[MAX_PINS], *consts[MAX_CONSTS];
     int n_pins = 0, n_consts = 0;
     const char *c_prefix = NULL; /* .c only: --prefix, --arena=caller, --main */
-    int c_arena_caller = 0, c_main = 0, c_opts = 0;
+    int c_arena_caller = 0, c_main = 0, c_opts = 0, to_int = 0;
+    mq_int_opts iopts = {0};
     mq_import_opts opts = {0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -184,6 +191,16 @@ int maqdc_compile(int argc, char **argv)
             c_opts = 1;
         } else if (!strcmp(a, "--main")) {
             c_main = c_opts = 1;
+        } else if (!strcmp(a, "--int")) {
+            to_int = 1;
+        } else if ((!strcmp(a, "--scale") || !strcmp(a, "--mean") || !strcmp(a, "--std")) && more) {
+            char *end;
+            float v = strtof(argv[++i], &end);
+            if (*end || end == argv[i] || !(v == v) || (a[2] != 'm' && !(v > 0))) {
+                fprintf(stderr, "maqdc: %s needs a number%s\n", a, a[2] != 'm' ? " > 0" : "");
+                return 2;
+            }
+            *(a[2] == 's' && a[3] == 'c' ? &iopts.in_scale : a[2] == 'm' ? &iopts.in_mean : &iopts.in_std) = v;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "maqdc: unknown or incomplete option '%s'\n", a);
             maqdc_usage_compile(stderr);
@@ -235,6 +252,16 @@ int maqdc_compile(int argc, char **argv)
     if (ist != MQ_OK) {
         fprintf(stderr, "maqdc: %s%s\n", msg_of(&err), maqdc_limit_hint(ist));
         goto done;
+    }
+    if (to_int) {
+        mq_int_stats istat;
+        if (mq_int_lower(res.graph, &iopts, &istat, &err) != MQ_OK) {
+            fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
+            goto done;
+        }
+        printf("%s: integer program: %d layers (%d quantized, %d with wide integer weights), packed weights %zu bytes, "
+               "thresholds %zu bytes\n",
+               model, istat.layers, istat.exact_layers, istat.wide_layers, istat.weight_bytes, istat.threshold_bytes);
     }
     if (mq_program_build(res.graph, &popts, &prog, &err) != MQ_OK) {
         /* the unsupported-nodes report: a header line naming the file, then one line per node */

@@ -7,11 +7,13 @@
 #include "runtime/kernels/list_elementwise.h"
 #include "runtime/kernels/list_shape.h"
 #include "runtime/kernels/list_reduce.h"
+#include "runtime/kernels/list_qint.h"
 
 #define MQR_KERNELS(X)                                                                             \
     MQR_KERNELS_NN(X)                                                                              \
     MQR_KERNELS_ELEMENTWISE(X)                                                                     \
     MQR_KERNELS_SHAPE(X)                                                                           \
-    MQR_KERNELS_REDUCE(X)
+    MQR_KERNELS_REDUCE(X)                                                                          \
+    MQR_KERNELS_QINT(X)
 
 #endif

@@ -30,14 +30,20 @@ __attribute__((section(".isr_vector"), used)) const vector vectors[16] = {
     (vector)(uintptr_t)&_estack, Reset_Handler, Default_Handler, Default_Handler, Default_Handler, Default_Handler,
     Default_Handler, 0, 0, 0, 0, Default_Handler, Default_Handler, 0, Default_Handler, Default_Handler};
 
+#ifdef MODEL_INPUT_U8 /* an integer program (maqdc --int): uint8 input */
+static uint8_t input[FASHION_IN0_SIZE];
+#define INPUT_VALUE(i) (uint8_t)((i) % 251)
+#else
 static float input[FASHION_IN0_SIZE];
+#define INPUT_VALUE(i) (float)((i) % 251) / 251.0f
+#endif
 static float logits[FASHION_OUT0_SIZE];
 volatile int32_t predicted = -1; /* a debugger reads the class here */
 
 int main(void)
 {
     int32_t i, best = 0;
-    for (i = 0; i < FASHION_IN0_SIZE; i++) input[i] = (float)(i % 251) / 251.0f;
+    for (i = 0; i < FASHION_IN0_SIZE; i++) input[i] = INPUT_VALUE(i);
     if (fashion_run(input, logits) != 0) return 1;
     for (i = 1; i < FASHION_OUT0_SIZE; i++)
         if (logits[i] > logits[best]) best = i;

@@ -14,6 +14,7 @@
 #include "runtime/kernels/gemm.h"
 #include "runtime/kernels/norm.h"
 #include "runtime/kernels/pool.h"
+#include "runtime/kernels/qint.h"
 #include "runtime/kernels/rnn.h"
 #include "runtime/kernels/roi.h"
 #include "runtime/kernels/softmax.h"
@@ -755,6 +756,69 @@ static void test_summary(void **state)
     assert_true(stats.run > 1000);
 }
 
+
+/* The integer kernels of lowered MaQD models (runtime/kernels/qint*.c, docs/INTEGER.md). */
+static void test_qint(void **state)
+{
+    (void)state;
+    kcase k;
+    /* conv 2-D on uint8 codes, groups 2, stride 2, pad 1: out (5 + 1 + 1 - 3) / 2 + 1 = 3; fan-in
+     * 2 x 3 x 3 = 18 codes of 2 bits = 5 bytes per row; 3 thresholds (4 states) */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_layer";
+    set_p(&k, MQK_QL_NP, 2, 2, 2, 2, 1, 1, 1, 0, 1, 1, 1, 3, 3, 1, 2, 1, 1, 0);
+    k.in[0] = T(MQR_U8, 4, 1, 4, 5, 5, 0), k.in[1] = T(MQR_U8, 2, 4, 5, 0, 0, 0), k.in[2] = T(MQR_I32, 2, 4, 3, 0, 0, 0);
+    k.out[0] = T(MQR_U8, 4, 1, 4, 3, 3, 0);
+    k.n_in = 3, k.n_out = 1, k.scratch = 9 * 4 + 18 * 2;
+    sweep(&k);
+    /* dense on int16 values, 15-bit codes (6 x 15 bits = 12 bytes), float out k, b [2, O] */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_layer";
+    set_p(&k, MQK_QL_NP, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 15, 1, 16383, 0);
+    k.in[0] = T(MQR_I16, 2, 2, 6, 0, 0, 0), k.in[1] = T(MQR_U8, 2, 3, 12, 0, 0, 0), k.in[2] = F(2, 2, 3, 0, 0, 0);
+    k.out[0] = F(2, 2, 3, 0, 0, 0);
+    k.n_in = 3, k.n_out = 1, k.scratch = 4 + 6 * 2;
+    sweep(&k);
+    /* the wide form: 24-bit codes, int64 accumulators and thresholds (conv 2-D on int16, 2 x 2 kernel,
+     * fan-in 4 x 24 bits = 12 bytes), stride 1, no pad: out 3 x 3 */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_layer";
+    set_p(&k, MQK_QL_NP, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 2, 2, 1, 24, 1, 8388607, 1);
+    k.in[0] = T(MQR_I16, 4, 1, 1, 4, 4, 0), k.in[1] = T(MQR_U8, 2, 2, 12, 0, 0, 0), k.in[2] = T(MQR_I64, 2, 2, 3, 0, 0, 0);
+    k.out[0] = T(MQR_U8, 4, 1, 2, 3, 3, 0);
+    k.n_in = 3, k.n_out = 1, k.scratch = 9 * 8 + 4 * 4;
+    sweep(&k);
+    /* conv 1-D on int32 sums, 1-bit codes (q = 2c - 1), pad 1, dilation 2 */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_layer";
+    set_p(&k, MQK_QL_NP, 1, 1, 1, 1, 1, 2, 0, 0, 2, 1, 1, 3, 1, 1, 1, 2, 1, 0);
+    k.in[0] = T(MQR_I32, 3, 1, 2, 7, 0, 0), k.in[1] = T(MQR_U8, 2, 2, 1, 0, 0, 0), k.in[2] = T(MQR_I32, 2, 2, 1, 0, 0, 0);
+    k.out[0] = T(MQR_U8, 3, 1, 2, 7, 0, 0);
+    k.n_in = 3, k.n_out = 1, k.scratch = 7 * 4 + 6 * 2;
+    sweep(&k);
+    /* max pooling on codes, 2x2 stride 2 with ceil-mode size (3 from 5) */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_maxpool_u8";
+    set_p(&k, 13, 2, 2, 2, 1, 2, 2, 1, 0, 0, 0, 1, 1, 1);
+    k.in[0] = T(MQR_U8, 4, 1, 2, 5, 5, 0), k.out[0] = T(MQR_U8, 4, 1, 2, 3, 3, 0);
+    k.n_in = 1, k.n_out = 1;
+    sweep(&k);
+    /* plane sums into int16 */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_sum_u8";
+    k.n_p = 0;
+    k.in[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0), k.out[0] = T(MQR_I16, 4, 2, 3, 1, 1, 0);
+    k.n_in = 1, k.n_out = 1;
+    sweep(&k);
+    /* the 8-bit input as fixed point */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_input_u8";
+    set_p(&k, 2, 128, 9335);
+    k.in[0] = T(MQR_U8, 4, 1, 1, 4, 4, 0), k.out[0] = T(MQR_I16, 4, 1, 1, 4, 4, 0);
+    k.n_in = 1, k.n_out = 1;
+    sweep(&k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -764,7 +828,8 @@ int main(void)
         cmocka_unit_test(test_norm),           cmocka_unit_test(test_rnn),
         cmocka_unit_test(test_roi),            cmocka_unit_test(test_roi_hostile_data),
         cmocka_unit_test(test_rnn_hostile_lens), cmocka_unit_test(test_batchnorm_in_place),
-        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_summary),
+        cmocka_unit_test(test_refusals),       cmocka_unit_test(test_qint),
+        cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,12 @@
+/* list_qint.h: the integer-only kernels of lowered MaQD models (docs/INTEGER.md): X(name, "source under
+ * runtime/"), function mqk_k_<name>. */
+#ifndef MQR_KERNEL_LIST_QINT_H
+#define MQR_KERNEL_LIST_QINT_H
+
+#define MQR_KERNELS_QINT(X)                                                                        \
+    X(qint_input_u8, "kernels/qint.c")                                                             \
+    X(qint_layer, "kernels/qint_layer.c")                                                          \
+    X(qint_maxpool_u8, "kernels/qint.c")                                                           \
+    X(qint_sum_u8, "kernels/qint.c")
+
+#endif

@@ -1,0 +1,133 @@
+/* qint.c: the small integer kernels of lowered MaQD models (qint.h): the 8-bit input, max pooling on
+ * codes, and the plane sums of global average pooling. */
+#include "runtime/kernels/qint.h"
+
+void mqk_k_qint_input_u8(const mqr_call *c)
+{
+    const uint8_t *x = (const uint8_t *)c->in[0].data;
+    int16_t *y = (int16_t *)c->out[0].data;
+    int32_t n = mqr_numel(&c->in[0]), i, mul = c->p[0], zero = c->p[1];
+    for (i = 0; i < n; i++) y[i] = (int16_t)((int32_t)x[i] * mul - zero);
+}
+
+/* x uint8, y int16 of the same shape; 1 <= p[0] <= 128 and 255 * p[0] - p[1] <= 32767, -p[1] >= -32768. */
+int mqk_c_qint_input_u8(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 2)) return MQR_CHECK_BAD;
+    if (mqk_nc_tensor(&c->in[0], MQR_U8, 0, MQR_MAX_RANK) < 0 || mqk_nc_tensor(&c->out[0], MQR_I16, 0, MQR_MAX_RANK) < 0 ||
+        !mqk_nc_same(&c->in[0], &c->out[0]))
+        return MQR_CHECK_BAD;
+    if (c->p[0] < 1 || c->p[0] > 128 || c->p[1] < 0 || c->p[1] > 32768 || 255 * c->p[0] - c->p[1] > 32767)
+        return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+/* The taps k in [*lo, *hi) of [0, kernel) with 0 <= start + k * d < n (d >= 1): only those are visited,
+ * so the work is bounded by the input, whatever the kernel size. */
+static void tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_t *lo, int32_t *hi)
+{
+    int64_t l = start >= 0 ? 0 : ((int64_t)-start + d - 1) / d;
+    int64_t h = n - (int64_t)start <= 0 ? 0 : ((int64_t)n - start + d - 1) / d;
+    if (h > kernel) h = kernel;
+    if (l > h) l = h;
+    *lo = (int32_t)l;
+    *hi = (int32_t)h;
+}
+
+void mqk_k_qint_maxpool_u8(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    mqk_conv3 g;
+    int32_t i, od, oh, ow, kd, kh, kw;
+    size_t in_sp, out_sp, plane, planes;
+    mqk_qint_window(c, c->p[0], c->p + 1, c->p + 4, c->p + 7, c->p + 10, &g);
+    in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
+    out_sp = (size_t)g.out[0] * (size_t)g.out[1] * (size_t)g.out[2];
+    planes = (size_t)x->dims[0] * (size_t)x->dims[1];
+    for (plane = 0; plane < planes; plane++) {
+        const uint8_t *xp = (const uint8_t *)x->data + plane * in_sp;
+        uint8_t *yp = (uint8_t *)y->data + plane * out_sp;
+        for (od = 0; od < g.out[0]; od++)
+            for (oh = 0; oh < g.out[1]; oh++)
+                for (ow = 0; ow < g.out[2]; ow++) {
+                    uint8_t best = 0;
+                    int32_t lo[3], hi[3], o[3];
+                    o[0] = od, o[1] = oh, o[2] = ow;
+                    for (i = 0; i < 3; i++) tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
+                    for (kd = lo[0]; kd < hi[0]; kd++) {
+                        int32_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
+                        for (kh = lo[1]; kh < hi[1]; kh++) {
+                            int32_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
+                            const uint8_t *xr = xp + ((size_t)id * (size_t)g.in[1] + (size_t)ih) * (size_t)g.in[2];
+                            for (kw = lo[2]; kw < hi[2]; kw++) {
+                                uint8_t v = xr[ow * g.s[2] - g.p[2] + kw * g.d[2]];
+                                if (v > best) best = v;
+                            }
+                        }
+                    }
+                    yp[((size_t)od * (size_t)g.out[1] + (size_t)oh) * (size_t)g.out[2] + (size_t)ow] = best;
+                }
+    }
+}
+
+/* x, y uint8 of rank nd + 2 (nd 1..3), same N and C; kernel, stride, dilation >= 1, pad >= 0 and the
+ * position bound out * stride + pad + kernel * dilation <= INT32_MAX per spatial dim (every tap is
+ * tested against the input before it is read); past nd exactly 1, 1, 0, 1. */
+int mqk_c_qint_maxpool_u8(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    int32_t nd, i;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 13)) return MQR_CHECK_BAD;
+    x = &c->in[0], y = &c->out[0];
+    nd = c->p[0];
+    if (nd < 1 || nd > MQK_MAX_SPATIAL) return MQR_CHECK_BAD;
+    if (mqk_nc_tensor(x, MQR_U8, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, MQR_U8, nd + 2, nd + 2) < 0 ||
+        x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
+        return MQR_CHECK_BAD;
+    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
+        int64_t k = c->p[1 + i], s = c->p[4 + i], pb = c->p[7 + i], d = c->p[10 + i];
+        if (i >= nd) {
+            if (k != 1 || s != 1 || pb != 0 || d != 1) return MQR_CHECK_BAD;
+            continue;
+        }
+        if (k < 1 || s < 1 || pb < 0 || d < 1) return MQR_CHECK_BAD;
+        if (mqk_nc_add(mqk_nc_add(mqk_nc_mul(y->dims[2 + i], s), pb), mqk_nc_mul(k, d)) > INT32_MAX) return MQR_CHECK_BAD;
+    }
+    return MQR_CHECK_OK;
+}
+
+void mqk_k_qint_sum_u8(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    size_t planes = (size_t)x->dims[0] * (size_t)x->dims[1], sp = 1, p, i;
+    int32_t d;
+    for (d = 2; d < x->rank; d++) sp *= (size_t)x->dims[d];
+    for (p = 0; p < planes; p++) {
+        const uint8_t *xp = (const uint8_t *)x->data + p * sp;
+        uint32_t s = 0;
+        for (i = 0; i < sp; i++) s += xp[i];
+        if (y->dtype == MQR_I16) ((int16_t *)y->data)[p] = (int16_t)s;
+        else ((int32_t *)y->data)[p] = (int32_t)s;
+    }
+}
+
+/* x uint8 of rank >= 2; y int16 (only if 255 * plane <= 32767) or int32 (255 * plane <= INT32_MAX)
+ * with N * C elements. */
+int mqk_c_qint_sum_u8(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    int64_t nx, ny, plane;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 0)) return MQR_CHECK_BAD;
+    x = &c->in[0], y = &c->out[0];
+    nx = mqk_nc_tensor(x, MQR_U8, 2, MQR_MAX_RANK);
+    ny = mqk_nc_tensor(y, 0, 0, MQR_MAX_RANK);
+    if (nx < 0 || ny < 0 || (y->dtype != MQR_I16 && y->dtype != MQR_I32)) return MQR_CHECK_BAD;
+    if (ny != (int64_t)x->dims[0] * x->dims[1]) return MQR_CHECK_BAD;
+    plane = 1;
+    for (ny = 2; ny < x->rank; ny++) plane = mqk_nc_mul(plane, x->dims[ny]);
+    if (mqk_nc_mul(plane, 255) > (y->dtype == MQR_I16 ? 32767 : INT32_MAX)) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}

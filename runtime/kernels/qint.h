@@ -1,0 +1,79 @@
+/* qint.h: the integer kernels of MaQD models lowered to integers (docs/INTEGER.md, passes/int_lower.c):
+ * activation codes in, packed weight codes, int32 accumulation, per-channel integer thresholds out. */
+#ifndef MQK_QINT_H
+#define MQK_QINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "runtime/mqr_kernel.h"
+#include "runtime/kernels/conv_core.h"
+
+/* Parameters of qint_layer (n_p = 17). */
+enum {
+    MQK_QL_ND = 0,       /* 0: dense (x [N, K], y [N, O]); 1..3: convolution with that many spatial dims */
+    MQK_QL_GROUP = 1,    /* groups (convolution; 1 for dense) */
+    MQK_QL_STRIDE = 2,   /* [3]: strides, entries past nd 1 */
+    MQK_QL_PAD = 5,      /* [3]: pads at the start of each spatial dim (>= 0), past nd 0 */
+    MQK_QL_DIL = 8,      /* [3]: dilations, past nd 1 */
+    MQK_QL_KERNEL = 11,  /* [3]: kernel sizes, past nd 1 */
+    MQK_QL_BITS = 14,    /* bits per stored weight code: 1..16 (int32 accumulator), 1..24 (int64) */
+    MQK_QL_WMUL = 15,    /* a stored code c means the weight q = wmul * c - woff; wmul 1 or 2 */
+    MQK_QL_WOFF = 16,
+    MQK_QL_ACC64 = 17,   /* 0: int16 weights, int32 accumulator, int32 thresholds; 1: int32 weights,
+                          * int64 accumulator and thresholds (the wide first/last layers) */
+    MQK_QL_NP = 18
+};
+
+/* Kernel qint_layer: Conv / Gemm / MatMul with integer weights, fused with what follows it.
+ * in[0] x: uint8 codes, int16 or int32 values, [N, C, spatial...] (rank nd + 2) or [N, K] (nd 0).
+ * in[1] w: uint8 [O, row_bytes]: output channel o's fan-in codes (C/group x kernel, row-major as
+ *   ONNX's weight [O, C/group, k...]) packed LSB first at `bits` each, every row starting on a byte.
+ * in[2], out[0]: either thresholds int32 (int64 with acc64) [O, T] (1 <= T <= 255) and y uint8 codes:
+ *   y = the number of t with acc >= thr[o][t]; or float32 [2, O] (k then b) and y float32:
+ *   y = k[o] * acc + b[o]. acc[o] = sum_i q[o, i] * x[i] over the taps inside the input (padding
+ *   contributes 0), in int32 or int64 (wrapping: the compiler proves it cannot overflow for the
+ *   model's input range).
+ * Scratch: mqk_qint_layer_scratch() bytes: one output plane of accumulators and one channel's weights. */
+void mqk_k_qint_layer(const mqr_call *c);
+size_t mqk_qint_layer_scratch(int32_t fan_in, int32_t out_plane, int acc64);
+/* The window of a qint call: spatial sizes from x (in[0]) and y (out[0]) of rank nd + 2 (nd 0: one
+ * position), kernel, stride, pad_begin, dilation from the parameter slices; padded to 3 dims. */
+static inline void mqk_qint_window(const mqr_call *c, int32_t nd, const int32_t *kernel, const int32_t *stride,
+                                   const int32_t *pad, const int32_t *dil, mqk_conv3 *g)
+{
+    mqk_conv_params cp;
+    int32_t i;
+    cp.nd = nd > 0 ? nd : 1;
+    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
+        int sp = i < nd;
+        cp.in_size[i] = sp ? c->in[0].dims[2 + i] : 1;
+        cp.out_size[i] = sp ? c->out[0].dims[2 + i] : 1;
+        cp.kernel[i] = kernel[i];
+        cp.stride[i] = stride[i];
+        cp.pad_begin[i] = pad[i];
+        cp.dilation[i] = dil[i];
+    }
+    mqk_conv_expand(&cp, g);
+}
+
+/* The packed row length of n codes of `bits` bits. */
+static inline size_t mqk_qint_row_bytes(size_t n, int bits) { return (n * (size_t)bits + 7) / 8; }
+
+/* Kernel qint_input_u8: x uint8 -> y int16 of the same shape, y = x * p[0] - p[1] (p[0] in 1..128,
+ * the result within int16 for every x). The 8-bit input of the first layer: the model's normalization
+ * becomes a fixed-point zero point (docs/INTEGER.md). */
+void mqk_k_qint_input_u8(const mqr_call *c);
+
+/* Kernel qint_maxpool_u8: MaxPool on uint8 codes (the quantizer is monotone, so max of codes = code of
+ * the max). x, y [N, C, spatial...] rank nd + 2. p[0] nd (1..3), p[1..3] kernel, p[4..6] stride,
+ * p[7..9] pad_begin (>= 0), p[10..12] dilation; entries past nd 1, 1, 0, 1. A window with no tap
+ * inside the input gives 0. */
+void mqk_k_qint_maxpool_u8(const mqr_call *c);
+
+/* Kernel qint_sum_u8: the sum of each [n, c] plane of uint8 codes (GlobalAveragePool without the
+ * division, which goes into the next layer's scale). x [N, C, ...] rank >= 2; y int16 or int32 with
+ * N * C elements ([N, C, 1, ...]); int16 only if 255 * plane <= 32767. No parameters. */
+void mqk_k_qint_sum_u8(const mqr_call *c);
+
+#endif
