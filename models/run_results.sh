@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # run_results.sh MAQDC OUTDIR [table|study|all]: reproduces docs/RESULTS.md.
 #   table: float and LBN-only accuracy of models/fashion_cnn.onnx, and MaQD fine-tuning at (w,a) = (3,4),
-#          (2,2) (two epochs over the 60,000 training images) and (16,16), (3,2) (one pass over a seeded
-#          10,000-image training subset); accuracy on the 10,000 Fashion-MNIST test images;
+#          (2,2) (two epochs over the 60,000 training images) and (16,16), (3,2) (one epoch); accuracy
+#          on the 10,000 Fashion-MNIST test images;
 #   study: LBN vs BatchNorm from one seeded random start (models/make_study_start.py), batch 1, 2, 8, 64,
 #          one pass over the same 10,000 training images each.
 # Each run logs to OUTDIR/NAME.log (per-epoch loss, test accuracy, images/s, seconds; then `time -v`) and
-# appends a line to OUTDIR/summary.txt; runs are sequential, one thread each. On an idle core the whole
-# thing takes about 1 hour (the two 2-epoch runs are most of it); on a loaded machine several times that
-# (docs/RESULTS.md has the measured times).
+# appends a line to OUTDIR/summary.txt; runs are sequential, one thread each. On a free core the whole
+# thing costs about 20 minutes of CPU (the two 2-epoch runs are most of it); on a loaded machine it takes
+# hours of wall clock (docs/RESULTS.md has the measured times).
 set -euo pipefail
 maqdc="$(readlink -f "$1")"
 out="$(mkdir -p "$2" && readlink -f "$2")"
@@ -29,7 +29,7 @@ run() { # NAME MODEL TRAIN_IMAGES TRAIN_LABELS finetune-args...
     echo "$name: $(grep -o 'val-acc [0-9.]*' "$out/$name.log" | tail -1) wall $((SECONDS - t0))s" | tee -a "$out/summary.txt"
 }
 
-# The study's start and the 10,000-image training subset (seed 7)
+# The study's start and its 10,000-image training subset (seed 7)
 s="$out/study"
 /usr/bin/python3 "$here/models/make_study_start.py" "$s" --seed 7 --count 10000
 si="$s/train-subset-images-idx3-ubyte.gz"
@@ -49,8 +49,8 @@ if [ "$what" = table ] || [ "$what" = all ]; then
     common=(--batch 64 --optimizer adamw --lr 0.001 --hflip --distill --seed 1)
     run w3a4 "$m" "$ti" "$tl" --w-states 3 --a-states 4 --epochs 2 "${common[@]}"
     run w2a2 "$m" "$ti" "$tl" --w-states 2 --a-states 2 --epochs 2 "${common[@]}"
-    run w16a16 "$m" "$si" "$sl" --w-states 16 --a-states 16 --epochs 1 "${common[@]}"
-    run w3a2 "$m" "$si" "$sl" --w-states 3 --a-states 2 --epochs 1 "${common[@]}"
+    run w16a16 "$m" "$ti" "$tl" --w-states 16 --a-states 16 --epochs 1 "${common[@]}"
+    run w3a2 "$m" "$ti" "$tl" --w-states 3 --a-states 2 --epochs 1 "${common[@]}"
 fi
 
 if [ "$what" = study ] || [ "$what" = all ]; then
