@@ -330,7 +330,7 @@ static int cmd_finetune(int argc, char **argv)
         snprintf(ckpath, sizeof ckpath, "%s/checkpoint.mqck", ckdir);
     }
     if (mq_data_open(ti, tl, &dopt, &train, &e) != MQ_OK) goto fail;
-    if (vi) {
+    if (vi && rank == 0) { /* rank 0 alone evaluates */
         mq_data_opts vo;
         data_opts(&c, &vo);
         vo.batch = 256;

@@ -21,6 +21,16 @@
 
 enum { N = 103, C = 2, H = 3, W = 3 };
 
+static mq_tensor tensor(mq_dtype dtype, int rank, const int64_t *dims, void *data)
+{
+    mq_tensor t;
+    memset(&t, 0, sizeof t);
+    t.dtype = dtype;
+    mq_tensor_set_shape(&t, rank, dims);
+    t.data = data;
+    return t;
+}
+
 /* N images of C x H x W bytes that differ per sample and pixel; label = index. */
 static mq_dataset *dataset(const mq_data_opts *o, mq_status *st)
 {
@@ -29,15 +39,7 @@ static mq_dataset *dataset(const mq_data_opts *o, mq_status *st)
     for (size_t i = 0; i < sizeof px; i++) px[i] = (uint8_t)(i * 7 % 251);
     for (int i = 0; i < N; i++) lab[i] = i;
     int64_t xd[4] = {N, C, H, W}, yd[1] = {N};
-    mq_tensor xt, yt;
-    memset(&xt, 0, sizeof xt);
-    memset(&yt, 0, sizeof yt);
-    xt.dtype = MQ_U8;
-    mq_tensor_set_shape(&xt, 4, xd);
-    xt.data = px;
-    yt.dtype = MQ_I32;
-    mq_tensor_set_shape(&yt, 1, yd);
-    yt.data = lab;
+    mq_tensor xt = tensor(MQ_U8, 4, xd, px), yt = tensor(MQ_I32, 1, yd, lab);
     mq_err e;
     mq_err_clear(&e);
     mq_dataset *ds = NULL;
