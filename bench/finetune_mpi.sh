@@ -19,6 +19,7 @@ work="$build/bench_mpi"
 mkdir -p "$work"
 cd "$work"
 command -v mpirun >/dev/null || { echo "mpirun not found: apt-get install openmpi-bin" >&2; exit 1; }
+cores=$(getconf _NPROCESSORS_ONLN) # before OMP_NUM_THREADS, which nproc would obey
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MAQD_DIST_TIMING=1
 
 $py - "$images" <<'PY'
@@ -33,7 +34,6 @@ PY
 
 args=("$root/models/fashion_cnn.onnx" --train-images bx.npy --train-labels by.npy --epochs 1 --batch "$batch"
       --lbn-group "$group" --lr 0.01 --w-states 3 --a-states 4 --calib-batches 1 --mean 0.2860 --std 0.3530)
-cores=$(nproc)
 echo "maqdc finetune, fashion_cnn (3,4), $images images, batch $batch, LBN groups of $group, 1 epoch;" \
      "$cores cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-6s %10s %9s %16s %14s %14s\n" ranks "images/s" "vs 1" "allreduce bytes" "ms/allreduce" "ms waiting"

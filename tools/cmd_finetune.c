@@ -295,6 +295,9 @@ static int cmd_finetune(int argc, char **argv)
     quiet |= rank != 0;
     /* the teacher runs on one LBN group at a time */
     int group = o.lbn_group ? o.lbn_group : o.batch / ranks + (rank < o.batch % ranks);
+    if (ranks > 1 && !o.lbn_group && !quiet)
+        fprintf(stderr, "note: without --lbn-group each rank's LBN statistics see its %d of the %d images of a batch, "
+                "so the result depends on the number of ranks (docs/DISTRIBUTED.md)\n", group, o.batch);
     mq_err e;
     mq_err_clear(&e);
     mq_graph *g = NULL, *teacher = NULL;

@@ -14,7 +14,6 @@ void mq_dist_abort(int code);         /* ends every process of the job (a failed
                                        * others waiting in a collective); returns only in a job of one */
 int mq_dist_rank(void);               /* 0 .. size-1 */
 int mq_dist_size(void);
-int mq_dist_mpi_built(void);          /* 1 if this build has MPI */
 
 /* Collectives: every rank calls them in the same order with the same counts. Communication errors end
  * the job (MPI's default error handler). The sums' order of addition is MPI's. */

@@ -37,7 +37,6 @@ void mq_dist_abort(int code)
 
 int mq_dist_rank(void) { return rank; }
 int mq_dist_size(void) { return size; }
-int mq_dist_mpi_built(void) { return 1; }
 
 /* MPI counts are ints: large buffers go in pieces. */
 #define PIECE ((size_t)1 << 30)

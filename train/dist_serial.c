@@ -10,7 +10,6 @@ void mq_dist_finalize(void) {}
 void mq_dist_abort(int code) { (void)code; }
 int mq_dist_rank(void) { return 0; }
 int mq_dist_size(void) { return 1; }
-int mq_dist_mpi_built(void) { return 0; }
 
 void mq_dist_allreduce_sum_f(float *buf, size_t n)
 {
