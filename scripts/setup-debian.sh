@@ -10,6 +10,7 @@ PKGS=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libcmocka-dev libopenblas-dev zlib1g-dev
+  libopenmpi-dev openmpi-bin
   libonnx-testdata python3-onnx python3-numpy
   gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-user
   graphviz chromium fonts-dejavu-core python3-pil

@@ -2,6 +2,7 @@
  * (accuracy, top-5 and per-class accuracy of a classifier on an image/label set). */
 #include "frontend/onnx_import.h"
 #include "train/data.h"
+#include "train/dist.h"
 #include "train/train.h"
 #include "tools/finetune_log.h"
 
@@ -39,6 +40,8 @@ static void usage_finetune(FILE *f)
             "  --hflip --crop-pad P     augmentation\n"
             "  --checkpoint DIR [--resume]  checkpoint every epoch (DIR/checkpoint.mqck); resume from it\n"
             "  --log FILE               per-epoch CSV log for `maqdc report` (default: OUT without .onnx + .log.csv)\n"
+            "  --lbn-group G            samples per LBN statistics group (G divides B; default: the whole batch,\n"
+            "                           or each rank's share under mpirun; docs/DISTRIBUTED.md)\n"
             "  --quiet                  no progress output\n");
 }
 
@@ -260,6 +263,7 @@ static int cmd_finetune(int argc, char **argv)
         else if (!strcmp(a, "--hflip")) hflip = 1;
         else if (!strcmp(a, "--epochs")) { if (NUM(0, 100000)) return 2; o.epochs = (int)d; }
         else if (!strcmp(a, "--batch")) { if (NUM(1, 65536)) return 2; o.batch = (int)d; }
+        else if (!strcmp(a, "--lbn-group")) { if (NUM(1, 65536)) return 2; o.lbn_group = (int)d; }
         else if (!strcmp(a, "--lr")) { if (NUM(0, 1e6)) return 2; o.lr = (float)d; }
         else if (!strcmp(a, "--momentum")) { if (NUM(0, 1)) return 2; o.momentum = (float)d; }
         else if (!strcmp(a, "--weight-decay")) { if (NUM(0, 1e3)) return 2; o.weight_decay = (float)d; }
@@ -310,10 +314,23 @@ static int cmd_finetune(int argc, char **argv)
     }
     o.n_overrides = n_over;
     o.overrides = overrides;
+    /* data-parallel under mpirun (docs/DISTRIBUTED.md): rank 0 alone prints, checkpoints and writes */
+    int rank = mq_dist_rank(), ranks = mq_dist_size();
+    quiet |= rank != 0;
+    /* the teacher runs on one LBN group at a time */
+    int group = o.lbn_group ? o.lbn_group : o.batch / ranks + (rank < o.batch % ranks);
+    if (ranks > 1 && o.keep_bn) { /* BatchNorm's per-channel running statistics are not agreed across ranks */
+        fprintf(stderr, "maqdc finetune: --norm bn runs in one process only (under mpirun use LBN, the default)\n");
+        mq_dist_abort(2);
+        return 2;
+    }
+    if (ranks > 1 && !o.lbn_group && !quiet)
+        fprintf(stderr, "note: without --lbn-group each rank's LBN statistics see its %d of the %d images of a batch, "
+                "so the result depends on the number of ranks (docs/DISTRIBUTED.md)\n", group, o.batch);
     mq_err e;
     mq_err_clear(&e);
     mq_graph *g = NULL, *teacher = NULL;
-    if (import_graph(model, 0, &g, &e) || (o.distill && import_graph(model, o.batch, &teacher, &e))) {
+    if (import_graph(model, 0, &g, &e) || (o.distill && import_graph(model, group, &teacher, &e))) {
         mq_graph_free(g);
         print_err(&e);
         return 1;
@@ -325,6 +342,12 @@ static int cmd_finetune(int argc, char **argv)
     dopt.shuffle = 1;
     dopt.hflip = hflip;
     dopt.crop_pad = (int)crop;
+    if (ranks > 1) { /* each rank reads its slice of every global batch */
+        dopt.shard_rank = rank;
+        dopt.shard_count = ranks;
+        dopt.shard_per_batch = 1;
+        dopt.shard_unit = o.lbn_group;
+    }
     mq_dataset *train = NULL, *val = NULL;
     mq_trainer *tr = NULL;
     maqdc_ftlog flog; /* tools/finetune_log.h */
@@ -332,7 +355,7 @@ static int cmd_finetune(int argc, char **argv)
     int rc = 1, saved = -1; /* saved: epochs in the checkpoint on disk (-1: none yet) */
     char ckpath[4096] = "";
     if (ckdir) {
-        if (mkdir(ckdir, 0755) != 0 && errno != EEXIST) {
+        if (rank == 0 && mkdir(ckdir, 0755) != 0 && errno != EEXIST) {
             fprintf(stderr, "maqdc finetune: cannot create %s: %s\n", ckdir, strerror(errno));
             mq_graph_free(g);
             mq_graph_free(teacher);
@@ -341,7 +364,7 @@ static int cmd_finetune(int argc, char **argv)
         snprintf(ckpath, sizeof ckpath, "%s/checkpoint.mqck", ckdir);
     }
     if (mq_data_open(ti, tl, &dopt, &train, &e) != MQ_OK) goto fail;
-    if (vi) {
+    if (vi && rank == 0) { /* rank 0 alone evaluates */
         mq_data_opts vo;
         data_opts(&c, &vo);
         vo.batch = 256;
@@ -350,11 +373,10 @@ static int cmd_finetune(int argc, char **argv)
     mq_status ts = mq_trainer_new(g, teacher, &o, &tr, &e);
     g = teacher = NULL; /* the trainer's now (freed by it, also on failure) */
     if (ts != MQ_OK) goto fail;
-    int start = 0;
-    struct stat sb;
-    if (resume && stat(ckpath, &sb) == 0) {
-        if (mq_trainer_load_checkpoint(tr, ckpath, &start, &e) != MQ_OK) goto fail;
-        fprintf(stderr, "resumed from %s after epoch %d\n", ckpath, start);
+    int start = 0, found = 0;
+    if (resume && mq_trainer_resume(tr, ckpath, &found, &start, &e) != MQ_OK) goto fail;
+    if (found) {
+        if (rank == 0) fprintf(stderr, "resumed from %s after epoch %d\n", ckpath, start);
         saved = start;
     } else {
         double t0 = now_s();
@@ -363,7 +385,7 @@ static int cmd_finetune(int argc, char **argv)
     }
     char logpath[4096];
     maqdc_ftlog_path(log, out, logpath, sizeof logpath);
-    if (maqdc_ftlog_begin(&flog, logpath, start, &e) != MQ_OK) goto fail;
+    if (rank == 0 && maqdc_ftlog_begin(&flog, logpath, start, &e) != MQ_OK) goto fail;
     if (val && !maqdc_ftlog_has_float(&flog) && float_row(model, val, &flog, &e)) {
         fprintf(stderr, "maqdc finetune: note: the log has no float row: %s\n", e.msg); /* not worth failing */
         mq_err_clear(&e);
@@ -375,24 +397,30 @@ static int cmd_finetune(int argc, char **argv)
         char vbuf[64] = "";
         mq_eval_result r;
         memset(&r, 0, sizeof r);
-        if (val) {
+        if (val && rank == 0) {
             if (mq_trainer_evaluate(tr, val, 256, &r, &e) != MQ_OK) goto fail;
             snprintf(vbuf, sizeof vbuf, " val-acc %.4f", r.count ? (double)r.correct / (double)r.count : 0.0);
         }
-        mq_status ls = maqdc_ftlog_epoch(&flog, ep + 1, &p, val ? &r : NULL, &e);
+        mq_status ls = rank == 0 ? maqdc_ftlog_epoch(&flog, ep + 1, &p, val ? &r : NULL, &e) : MQ_OK;
         mq_eval_result_free(&r);
         if (ls != MQ_OK) goto fail;
-        if (ckdir && mq_trainer_save_checkpoint(tr, ckpath, ep + 1, &e) != MQ_OK) goto fail;
+        if (ckdir && rank == 0 && mq_trainer_save_checkpoint(tr, ckpath, ep + 1, &e) != MQ_OK) goto fail;
         if (ckdir) saved = ep + 1;
         if (!quiet)
             fprintf(stderr, "epoch %d/%d: loss %.4f train-acc %.4f%s lr %.3g %.0f img/s %.1fs\n", ep + 1, o.epochs, p.loss,
                     p.accuracy, vbuf, (double)p.lr, p.images_per_s, p.elapsed_s);
     }
-    if (mq_trainer_export_onnx(tr, out, &e) != MQ_OK) goto fail;
+    if (rank == 0 && mq_trainer_export_onnx(tr, out, &e) != MQ_OK) goto fail;
     if (!quiet) fprintf(stderr, "wrote %s\n", out);
+    mq_dist_stats ds;
+    mq_dist_get_stats(&ds);
+    if (!quiet && ranks > 1 && ds.calls)
+        fprintf(stderr, "%d ranks: %zu gradient allreduces of %zu bytes, %.3f ms each (%.3f ms waiting before)\n", ranks,
+                ds.calls, ds.bytes, 1e3 * ds.seconds / (double)ds.calls, 1e3 * ds.wait_seconds / (double)ds.calls);
     rc = 0;
     goto done;
 fail:
+    if (ranks > 1) fprintf(stderr, "maqdc: rank %d of %d:\n", rank, ranks);
     print_err(&e);
     if (saved >= 0) /* a failure never touches the checkpoint on disk */
         fprintf(stderr, "maqdc: the last good checkpoint (%s, after epoch %d) is kept: continue from it with --resume\n",
@@ -410,5 +438,12 @@ done:
 int maqdc_finetune_main(const char *cmd, int argc, char **argv)
 {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
-    return cmd_finetune(argc, argv);
+    if (mq_dist_init() != 0) {
+        fprintf(stderr, "maqdc finetune: MPI could not start\n");
+        return 1;
+    }
+    int rc = cmd_finetune(argc, argv);
+    if (rc != 0) mq_dist_abort(rc); /* the other ranks may be waiting in a collective */
+    mq_dist_finalize();
+    return rc;
 }

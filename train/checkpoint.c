@@ -127,6 +127,14 @@ mq_status mq_trainer_load_checkpoint(mq_trainer *tr, const char *path, int *epoc
     void *buf = NULL;
     size_t len = 0;
     MQ_TRY(mq_read_file(path, (size_t)16 << 30, &buf, &len, err));
+    mq_status st = mq_trainer_load_checkpoint_mem(tr, buf, len, path, epochs_done, err);
+    mq_free(buf);
+    return st;
+}
+
+mq_status mq_trainer_load_checkpoint_mem(mq_trainer *tr, const void *buf, size_t len, const char *path,
+                                         int *epochs_done, mq_err *err)
+{
     rbuf r = {buf, len, 0};
     mq_graph *g = tr->g;
     char m[8];
@@ -204,6 +212,5 @@ mq_status mq_trainer_load_checkpoint(mq_trainer *tr, const char *path, int *epoc
         *epochs_done = ed;
     }
     mq_free(tmp);
-    mq_free(buf);
     return st;
 }

@@ -75,6 +75,10 @@ static mq_status check_opts(const mq_data_opts *o, mq_err *err)
     if (o->shard_count < 0 || o->shard_rank < 0 || o->shard_rank >= count)
         return mq_fail(err, MQ_ERR_INVALID, "data options: shard rank %d of %d is out of range", o->shard_rank,
                        o->shard_count);
+    int unit = o->shard_unit ? o->shard_unit : 1;
+    if (o->shard_per_batch && (unit < 1 || o->batch % unit || o->batch / unit < count))
+        return mq_fail(err, MQ_ERR_INVALID, "data options: a batch of %d in units of %d cannot be shared by %d ranks",
+                       o->batch, o->shard_unit, count);
     return MQ_OK;
 }
 
@@ -348,6 +352,8 @@ struct mq_dataset {
     float *norm;      /* per channel: scale-free mean, std, pad value; then 256 entries per channel (u8) */
     float scale;
     size_t lo, hi;    /* this rank's slice of perm */
+    size_t *mine;     /* shard_per_batch: this rank's order (hi entries; lo = 0), rebuilt each epoch */
+    size_t slice, slice_off; /* shard_per_batch: this rank's samples of each batch and where they start */
     size_t cursor;    /* next position in the slice, relative to lo */
     uint64_t epoch_key;
 };
@@ -479,6 +485,19 @@ static mq_status build(loaded *img, loaded *lab, const char *iname, const char *
     size_t q = n / (size_t)count, rem = n % (size_t)count;
     ds->lo = (size_t)r * q + ((size_t)r < rem ? (size_t)r : rem);
     ds->hi = ds->lo + q + ((size_t)r < rem ? 1 : 0);
+    ds->slice = (size_t)o->batch;
+    if (o->shard_per_batch) {
+        size_t unit = o->shard_unit ? (size_t)o->shard_unit : 1, u = (size_t)o->batch / unit;
+        size_t uq = u / (size_t)count, urem = u % (size_t)count;
+        ds->slice_off = unit * ((size_t)r * uq + ((size_t)r < urem ? (size_t)r : urem));
+        ds->slice = unit * (uq + ((size_t)r < urem ? 1 : 0));
+        ds->lo = 0;
+        ds->hi = n / (size_t)o->batch * ds->slice;
+        if (!(ds->mine = mq_malloc(sizeof(size_t) * (ds->hi ? ds->hi : 1)))) {
+            st = mq_fail(err, MQ_ERR_NOMEM, "dataset: out of memory for the order of %zu samples", ds->hi);
+            goto fail;
+        }
+    }
     mq_data_epoch_begin(ds, 0, 0);
     *out = ds;
     return MQ_OK;
@@ -599,13 +618,14 @@ void mq_data_close(mq_dataset *ds)
     mq_free(ds->owner);
     mq_free(ds->labels);
     mq_free(ds->perm);
+    mq_free(ds->mine);
     mq_free(ds->norm);
     mq_free(ds);
 }
 
 static size_t shard_batches(const mq_dataset *ds)
 {
-    size_t m = ds->hi - ds->lo, b = (size_t)ds->o.batch;
+    size_t m = ds->hi - ds->lo, b = ds->slice;
     return ds->o.drop_last ? m / b : m / b + (m % b != 0);
 }
 
@@ -615,6 +635,8 @@ void mq_data_get_info(const mq_dataset *ds, mq_data_info *info)
     info->count = ds->n;
     info->shard_count = ds->hi - ds->lo;
     info->batches = shard_batches(ds);
+    info->batch = ds->o.batch;
+    info->slice = ds->slice;
     info->channels = ds->c;
     info->height = ds->h;
     info->width = ds->w;
@@ -638,13 +660,18 @@ void mq_data_epoch_begin(mq_dataset *ds, uint64_t epoch, uint64_t seed)
             ds->perm[j] = t;
         }
     }
+    if (ds->mine) /* this rank's slice of every full batch */
+        for (size_t j = 0, at = 0; at < ds->hi; j++)
+            for (size_t k = 0; k < ds->slice; k++) ds->mine[at++] = ds->perm[j * (size_t)ds->o.batch + ds->slice_off + k];
     ds->cursor = 0;
 }
+
+static const size_t *rank_order(const mq_dataset *ds) { return ds->mine ? ds->mine : ds->perm + ds->lo; }
 
 const size_t *mq_data_epoch_order(const mq_dataset *ds, size_t *count)
 {
     *count = ds->hi - ds->lo;
-    return ds->perm + ds->lo;
+    return rank_order(ds);
 }
 
 /* Write sample idx, cropped at offset (dy, dx) of the image padded by pad, then mirrored if flip. */
@@ -702,13 +729,13 @@ mq_status mq_data_next_batch(mq_dataset *ds, float *x, int32_t *y, int *n, mq_er
     if (!n) return mq_fail(err, MQ_ERR_INVALID, "mq_data_next_batch: n is NULL");
     *n = 0;
     if (!ds) return mq_fail(err, MQ_ERR_INVALID, "mq_data_next_batch: no dataset");
-    size_t left = ds->hi - ds->lo - ds->cursor, b = (size_t)ds->o.batch;
+    size_t left = ds->hi - ds->lo - ds->cursor, b = ds->slice;
     if (left == 0 || (left < b && ds->o.drop_last)) {
         ds->cursor = ds->hi - ds->lo;
         return MQ_OK;
     }
     size_t m = left < b ? left : b;
-    const size_t *order = ds->perm + ds->lo + ds->cursor;
+    const size_t *order = rank_order(ds) + ds->cursor;
     const int pad = ds->o.crop_pad;
     for (size_t k = 0; k < m; k++) {
         size_t idx = order[k];

@@ -53,6 +53,13 @@ typedef struct mq_data_opts {
      * slice of it: rank r of R gets positions [r*q + min(r, N%R), ...) with q = N/R, so slice sizes
      * differ by at most one and the slices cover every sample exactly once. count 0 or 1: no sharding. */
     int shard_rank, shard_count;
+    /* shard_per_batch 1 (data-parallel training, train/parallel.c): instead, the permutation is cut into
+     * global batches of `batch` samples (a last partial one is dropped) and rank r takes its slice of every
+     * one, in units of shard_unit samples (0: 1; it must divide batch): with U = batch / shard_unit units
+     * and R = shard_count ranks, units [r*q + min(r, U%R), ...) with q = U/R (U >= R is required). Each
+     * batch returned is this rank's slice, so the ranks' batches of step k together are exactly a single
+     * process's batch k, with the same augmentation (which depends on the sample index only). */
+    int shard_per_batch, shard_unit;
     /* Cap on each file and on decompressed gzip data; 0: MQ_DATA_DEFAULT_MAX_BYTES. */
     size_t max_bytes;
 } mq_data_opts;
@@ -68,6 +75,8 @@ typedef struct mq_data_info {
     size_t count;          /* samples in the files */
     size_t shard_count;    /* samples this rank iterates per epoch */
     size_t batches;        /* batches per epoch for this rank (drop_last applied) */
+    int batch;             /* the batch option: samples per (global) batch */
+    size_t slice;          /* samples of each full batch this rank gets: batch unless shard_per_batch */
     int channels, height, width;
     size_t sample_floats;  /* channels * height * width: x needs batch * sample_floats floats */
     int64_t num_classes;   /* the option, or 1 + the largest label when the option is 0 (0 if no labels) */

@@ -8,6 +8,7 @@
 #include "ops/loss.h"
 #include "ops/maqd.h"
 #include "passes/passes.h"
+#include "train/dist.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -103,6 +104,8 @@ void mq_trainer_free(mq_trainer *tr)
     mq_free(tr->pvar);
     mq_free(tr->pcount);
     mq_free(tr->pbatches);
+    mq_free(tr->lbn_acc);
+    mq_train_parallel_free(tr);
     mq_free(tr->params);
     mq_free(tr->param_of);
     mq_free(tr->buffers);
@@ -268,8 +271,9 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
         tr->pvar = mq_calloc(nn, sizeof(double));
         tr->pcount = mq_calloc(nn, sizeof(size_t));
         tr->pbatches = mq_calloc(nn, sizeof(int));
+        tr->lbn_acc = mq_calloc(3 * nn, sizeof(double));
         if (!tr->vals || !tr->grads || !tr->needs || !tr->owned || !tr->run || !tr->samples || !tr->n_samples ||
-            !tr->psum || !tr->psq || !tr->pmu || !tr->pvar || !tr->pcount || !tr->pbatches)
+            !tr->psum || !tr->psq || !tr->pmu || !tr->pvar || !tr->pcount || !tr->pbatches || !tr->lbn_acc)
             st = mq_fail(err, MQ_ERR_NOMEM, "out of memory");
     }
     if (st == MQ_OK) {
@@ -291,6 +295,7 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
                 st = mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "no backward rule for this op (cannot fine-tune through it)");
         }
     }
+    if (st == MQ_OK) st = mq_train_parallel_init(tr, err);
     if (st != MQ_OK) {
         mq_trainer_free(tr);
         return st;
@@ -325,42 +330,44 @@ static mq_status set_lbn_mode(mq_trainer *tr, int training, mq_err *err)
     return MQ_OK;
 }
 
-/* Running statistics after a training forward: LBN's one mean and variance over all of X (momentum m as
- * MAQD.md writes it, run = (1-m) run + m batch); BatchNormalization's per channel as PyTorch updates them
- * (m = 1 - the ONNX momentum, the unbiased variance). Calibration (lbn_stats 2) averages the batches. */
-static void update_running_stats(mq_trainer *tr, const mq_node *n)
+/* Running statistics after a training forward. LBN: this batch's mean and unbiased variance of its input,
+ * added to the node's sums; mq_train_lbn_commit (train/parallel.c) turns them into running statistics once
+ * per step (agreed across ranks). BatchNormalization (--norm bn, one process only): per channel, updated at
+ * once as PyTorch does (m = 1 - the ONNX momentum, the unbiased variance). */
+static void update_running_stats(mq_trainer *tr, int node)
 {
+    const mq_node *n = &tr->g->nodes[node];
     const mq_tensor *x = &tr->vals[n->in[0]];
     int bn = is_op(n, "", "BatchNormalization");
     size_t total = (size_t)mq_numel(x), N = (size_t)x->dims[0], C = bn ? (size_t)x->dims[1] : 1;
     size_t S = N * C > 0 ? total / (N * C) : 0;
     const float *xs = x->data;
-    double m = tr->lbn_stats == 2 ? 1.0 / (tr->stats_batches + 1)
-               : bn                ? 1.0 - mq_attr_float(n, "momentum", 0.9f)
-                                   : mq_attr_float(n, "momentum", 0.1f);
-    float *rm = tr->g->tensors[n->in[3]].data, *rv = tr->g->tensors[n->in[4]].data;
-    if (!bn) { /* LBN: the statistics its forward used */
-        double mu, ss;
-        mq_maqd_stats(xs, total, &mu, &ss);
-        double uvar = total > 1 ? ss / (double)(total - 1) : 0;
-        rm[0] = (float)((1 - m) * rm[0] + m * mu);
-        rv[0] = (float)((1 - m) * rv[0] + m * uvar);
+    if (bn) {
+        double m = 1.0 - mq_attr_float(n, "momentum", 0.9f);
+        float *rm = tr->g->tensors[n->in[3]].data, *rv = tr->g->tensors[n->in[4]].data;
+        for (size_t c = 0; c < C; c++) {
+            double s = 0, ss = 0, cnt = (double)(N * S);
+            for (size_t b = 0; b < N; b++)
+                for (size_t k = 0; k < S; k++) s += xs[(b * C + c) * S + k];
+            double mu = cnt > 0 ? s / cnt : 0;
+            for (size_t b = 0; b < N; b++)
+                for (size_t k = 0; k < S; k++) {
+                    double d = xs[(b * C + c) * S + k] - mu;
+                    ss += d * d;
+                }
+            double uvar = cnt > 1 ? ss / (cnt - 1) : 0;
+            rm[c] = (float)((1 - m) * rm[c] + m * mu);
+            rv[c] = (float)((1 - m) * rv[c] + m * uvar);
+        }
         return;
     }
-    for (size_t c = 0; c < C; c++) {
-        double s = 0, ss = 0, cnt = (double)(N * S);
-        for (size_t b = 0; b < N; b++)
-            for (size_t k = 0; k < S; k++) s += xs[(b * C + c) * S + k];
-        double mu = cnt > 0 ? s / cnt : 0;
-        for (size_t b = 0; b < N; b++)
-            for (size_t k = 0; k < S; k++) {
-                double d = xs[(b * C + c) * S + k] - mu;
-                ss += d * d;
-            }
-        double uvar = cnt > 1 ? ss / (cnt - 1) : 0;
-        rm[c] = (float)((1 - m) * rm[c] + m * mu);
-        rv[c] = (float)((1 - m) * rv[c] + m * uvar);
-    }
+    double mu, ss;
+    mq_maqd_stats(xs, total, &mu, &ss);
+    double uvar = total > 1 ? ss / (double)(total - 1) : 0;
+    double *acc = tr->lbn_acc + 3 * (size_t)node;
+    acc[0] += mu;
+    acc[1] += uvar;
+    acc[2] += 1;
 }
 
 /* Calibration: y = max(x, 0), and a strided sample of y kept for the delta search. */
@@ -381,7 +388,7 @@ static mq_status relu_and_sample(mq_trainer *tr, int node, const mq_tensor *x, m
     }
     size_t stride = total / (tr->sample_quota ? tr->sample_quota : 1);
     if (stride < 1) stride = 1;
-    for (size_t i = 0; i < total && tr->n_samples[node] < tr->sample_cap; i += stride)
+    for (size_t i = 0, k = 0; i < total && k < tr->sample_quota && tr->n_samples[node] < tr->sample_cap; i += stride, k++)
         tr->samples[node][tr->n_samples[node]++] = ys[i];
     return MQ_OK;
 }
@@ -467,7 +474,7 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
             if (nd->out[k] >= 0) tr->owned[nd->out[k]] = 1;
         if (training && tr->lbn_stats &&
             (is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm") || is_op(nd, "", "BatchNormalization")))
-            update_running_stats(tr, nd);
+            update_running_stats(tr, i);
         if (tr->probe && is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm") && (tr->probe == 1 || tr->probe_node == i)) {
             MQ_TRY(probe_lbn(tr, i, err));
             if (tr->probe == 2) return MQ_OK; /* nothing downstream is needed */
@@ -630,14 +637,14 @@ float mq_trainer_lr(const mq_trainer *tr, int epoch, size_t global_step, size_t 
     }
 }
 
-static void optimizer_step(mq_trainer *tr, float lr)
+void mq_train_apply(mq_trainer *tr, float lr, float *const *grad)
 {
     const mq_train_opts *o = &tr->o;
     tr->step++;
     double bc1 = 1 - pow(o->beta1, (double)tr->step), bc2 = 1 - pow(o->beta2, (double)tr->step);
     for (int i = 0; i < tr->n_params; i++) {
         mq_param *p = &tr->params[i];
-        const float *gr = tr->grads[p->t];
+        const float *gr = grad[i];
         if (!gr) continue;
         float wd = p->decay ? o->weight_decay : 0.0f;
         if (o->optimizer == MQ_OPT_SGD) {
@@ -659,17 +666,21 @@ static void optimizer_step(mq_trainer *tr, float lr)
     }
 }
 
-mq_status mq_trainer_step(mq_trainer *tr, const float *x, const int32_t *labels, int n, float lr, double *loss,
-                          int *correct, mq_err *err)
+mq_status mq_train_grad(mq_trainer *tr, const float *x, const int32_t *labels, int n, double *loss, int *correct,
+                        mq_err *err)
 {
     tr->lbn_stats = 1;
     mq_status st = mq_train_forward(tr, x, n, 1, err);
     tr->lbn_stats = 0;
     if (st == MQ_OK) st = loss_and_grad(tr, x, labels, n, loss, correct, err);
     if (st == MQ_OK) st = backward(tr, err);
-    if (st == MQ_OK) optimizer_step(tr, lr);
-    mq_train_release(tr);
     return st;
+}
+
+mq_status mq_trainer_step(mq_trainer *tr, const float *x, const int32_t *labels, int n, float lr, double *loss,
+                          int *correct, mq_err *err)
+{
+    return mq_train_parallel_step(tr, x, labels, n, lr, loss, correct, err); /* train/parallel.c */
 }
 
 /* ---- epochs ----------------------------------------------------------------------------------------------- */
@@ -704,14 +715,14 @@ mq_status mq_trainer_epoch(mq_trainer *tr, mq_dataset *ds, int epoch, mq_progres
     MQ_TRY(batch_buffers(tr, ds, B, &x, &y, err));
     mq_data_info info;
     mq_data_get_info(ds, &info);
-    size_t steps = info.shard_count / (size_t)B, total = steps * (size_t)(tr->o.epochs > 0 ? tr->o.epochs : 1);
+    size_t steps = info.shard_count / info.slice, total = steps * (size_t)(tr->o.epochs > 0 ? tr->o.epochs : 1);
     mq_train_progress p;
     memset(&p, 0, sizeof p);
     p.epoch = epoch;
     p.epochs = tr->o.epochs;
     p.steps = steps;
     mq_status st = steps ? MQ_OK : mq_fail(err, MQ_ERR_INVALID, "fewer samples (%zu) than one batch (%d)", info.shard_count, B);
-    if (st == MQ_OK && info.batches != steps && info.batches != (info.shard_count + (size_t)B - 1) / (size_t)B)
+    if (st == MQ_OK && info.batch != B)
         st = mq_fail(err, MQ_ERR_INVALID, "the dataset was opened with another batch size than the trainer's %d", B);
     mq_data_epoch_begin(ds, (uint64_t)epoch, tr->o.seed);
     double t0 = now_s(), loss_sum = 0;
@@ -719,7 +730,7 @@ mq_status mq_trainer_epoch(mq_trainer *tr, mq_dataset *ds, int epoch, mq_progres
     while (st == MQ_OK && p.step < steps) {
         int n = 0;
         st = mq_data_next_batch(ds, x, y, &n, err);
-        if (st != MQ_OK || n < B) break;
+        if (st != MQ_OK || n < (int)info.slice) break;
         float lr = mq_trainer_lr(tr, epoch, (size_t)epoch * steps + p.step, total);
         double loss = 0;
         int cor = 0;
@@ -730,6 +741,7 @@ mq_status mq_trainer_epoch(mq_trainer *tr, mq_dataset *ds, int epoch, mq_progres
                          "the learning rate", loss, epoch + 1, p.step + 1, (double)lr);
             break;
         }
+        n = mq_train_global_batch(tr, n); /* loss and cor are over the ranks' batches together */
         loss_sum += loss * n;
         cor_sum += (size_t)cor;
         seen += (size_t)n;
@@ -756,6 +768,7 @@ static double aq_mse(const float *v, size_t n, int m, float delta)
         double d = (double)v[i] - mq_maqd_actq(v[i], m, delta);
         e += d * d;
     }
+    mq_dist_allreduce_sum_d(&e, 1); /* over every rank's samples */
     return e;
 }
 
@@ -764,8 +777,11 @@ static float best_delta(const float *v, size_t n, int m, float dflt)
 {
     float vmax = 0;
     for (size_t i = 0; i < n; i++) vmax = v[i] > vmax ? v[i] : vmax;
-    if (!(vmax > 0) || !isfinite(vmax)) return dflt;
     enum { GRID = 120 };
+    double vmax_all = vmax; /* the samples are spread over the ranks: their mse is a sum over all of them */
+    mq_dist_allreduce_max_d(&vmax_all, 1);
+    vmax = (float)vmax_all;
+    if (!(vmax > 0) || !isfinite(vmax)) return dflt;
     double hi = 1.5 * vmax / (m - 1), lo = hi / 1000, best_e = INFINITY;
     int best = 0;
     for (int i = 0; i <= GRID; i++) {
@@ -813,6 +829,7 @@ static void probe_reset(mq_trainer *tr)
     }
 }
 
+/* The calibration batches (an order of their own, independent of the epochs'), one forward per LBN group. */
 static mq_status calib_batches(mq_trainer *tr, mq_dataset *ds, float *x, int32_t *y, int training, mq_err *err)
 {
     mq_status st = MQ_OK;
@@ -821,9 +838,9 @@ static mq_status calib_batches(mq_trainer *tr, mq_dataset *ds, float *x, int32_t
         int n = 0;
         st = mq_data_next_batch(ds, x, y, &n, err);
         if (st != MQ_OK || n == 0) break;
-        st = mq_train_forward(tr, x, n, training, err);
-        mq_train_release(tr);
+        st = mq_train_forward_groups(tr, x, n, training, err); /* train/parallel.c */
     }
+    mq_train_sync_probes(tr); /* sums over every rank's batches */
     return st;
 }
 
@@ -908,21 +925,15 @@ mq_status mq_trainer_calibrate(mq_trainer *tr, mq_dataset *ds, mq_err *err)
     MQ_TRY(batch_buffers(tr, ds, B, &x, &y, err));
     mq_graph *g = tr->g;
     mq_status st = MQ_OK;
-    const uint64_t calib_epoch = 0xCA11B4A7ull; /* an order of its own, independent of the epochs' */
     if (tr->o.quantize && tr->o.channel_correction) st = channel_correction(tr, ds, x, y, err);
     /* 1: deltas, with every ActQuant acting as ReLU */
     tr->aq_sample = 1;
     tr->sample_cap = SAMPLE_CAP;
-    tr->sample_quota = SAMPLE_CAP / (size_t)K;
+    /* per forward (one LBN group): a share of the cap, the same whatever the number of ranks */
+    tr->sample_quota = SAMPLE_CAP / ((size_t)K * (size_t)mq_train_groups_per_batch(tr));
+    if (tr->sample_quota < 1) tr->sample_quota = 1;
     tr->aq_as_relu = 1;
-    mq_data_epoch_begin(ds, calib_epoch, tr->o.seed);
-    for (int b = 0; st == MQ_OK && b < K; b++) {
-        int n = 0;
-        st = mq_data_next_batch(ds, x, y, &n, err);
-        if (st != MQ_OK || n == 0) break;
-        st = mq_train_forward(tr, x, n, 1, err);
-        mq_train_release(tr);
-    }
+    if (st == MQ_OK) st = calib_batches(tr, ds, x, y, 1, err);
     tr->aq_as_relu = tr->aq_sample = 0;
     for (int i = 0; st == MQ_OK && i < g->n_nodes; i++) {
         mq_node *n = &g->nodes[i];
@@ -937,16 +948,10 @@ mq_status mq_trainer_calibrate(mq_trainer *tr, mq_dataset *ds, mq_err *err)
         tr->n_samples[i] = 0;
     }
     /* 2: LBN running statistics: the average of the batch statistics with the quantizers on */
-    tr->lbn_stats = 2;
-    mq_data_epoch_begin(ds, calib_epoch, tr->o.seed);
-    for (tr->stats_batches = 0; st == MQ_OK && tr->stats_batches < K; tr->stats_batches++) {
-        int n = 0;
-        st = mq_data_next_batch(ds, x, y, &n, err);
-        if (st != MQ_OK || n == 0) break;
-        st = mq_train_forward(tr, x, n, 1, err);
-        mq_train_release(tr);
-    }
+    tr->lbn_stats = 1;
+    if (st == MQ_OK) st = calib_batches(tr, ds, x, y, 1, err);
     tr->lbn_stats = 0;
+    if (st == MQ_OK) mq_train_lbn_commit(tr, 1, NULL, 0);
     mq_free(x);
     mq_free(y);
     return st;

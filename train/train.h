@@ -22,7 +22,10 @@ typedef struct mq_train_opts {
     const char *const *overrides;
     const char *surrogate;      /* ActQuant surrogate: "ste" (default) or "sigmoid" */
     /* optimization */
-    int epochs, batch;          /* defaults 1, 64 */
+    int epochs, batch;          /* defaults 1, 64; batch is global: over all ranks of a data-parallel job */
+    int lbn_group;              /* samples per LBN batch-statistics group (one forward/backward each; must divide
+                                 * batch); 0: each rank's whole share of the batch. With a group size, the result
+                                 * does not depend on the number of ranks (docs/DISTRIBUTED.md) */
     float lr;                   /* default 0.01 (SGD) */
     float momentum;             /* SGD, default 0.9 */
     float weight_decay;         /* on Conv/Gemm/MatMul weights, default 5e-4 */
@@ -104,6 +107,12 @@ const float *mq_trainer_param(const mq_trainer *tr, int i, const char **name, si
  * step count; written atomically. Loading checks that the model and options match. */
 mq_status mq_trainer_save_checkpoint(const mq_trainer *tr, const char *path, int epochs_done, mq_err *err);
 mq_status mq_trainer_load_checkpoint(mq_trainer *tr, const char *path, int *epochs_done, mq_err *err);
+/* The same from the file's bytes (path only names it in messages). */
+mq_status mq_trainer_load_checkpoint_mem(mq_trainer *tr, const void *buf, size_t len, const char *path,
+                                         int *epochs_done, mq_err *err);
+/* Data-parallel resume: rank 0 reads path if it exists, every rank loads the same bytes; *found is 0 (and
+ * nothing changes) when there is no checkpoint. Every rank must call it. */
+mq_status mq_trainer_resume(mq_trainer *tr, const char *path, int *found, int *epochs_done, mq_err *err);
 
 /* The fine-tuned model as standard ONNX, written atomically: WeightQuant folded into stored w_q,
  * ActQuant as Div, Add 0.5, Floor, Clip, Mul, LayerBatchNorm as its eval per-channel Mul and Add. */

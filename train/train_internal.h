@@ -45,8 +45,9 @@ struct mq_trainer {
     unsigned char *owned; /* vals[t].data was allocated by the forward (from pool) */
     mq_bufpool pool;      /* values and gradients, reused from step to step */
     /* forward modes */
-    int lbn_stats;        /* update LBN running statistics: 0 no, 1 momentum, 2 running average (calibration) */
-    int stats_batches;    /* batches averaged so far (lbn_stats == 2) */
+    int lbn_stats;        /* 1: add each LBN's batch mean and variance to lbn_acc (see mq_train_lbn_commit) */
+    double *lbn_acc;      /* per node: sum of batch means, of unbiased batch variances, number of batches */
+    struct mq_parallel *par; /* data-parallel step buffers (train/parallel.c) */
     int aq_as_relu;       /* calibration: ActQuant acts as ReLU and its inputs are sampled */
     int aq_sample;        /* with aq_as_relu: collect the samples below */
     float **samples;      /* per node (aq_as_relu): collected post-ReLU values */
@@ -64,5 +65,30 @@ struct mq_trainer {
  * Values stay in tr->vals until mq_train_release. */
 mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, mq_err *err);
 void mq_train_release(mq_trainer *tr);
+/* Forward, loss and backward on n samples (training mode, LBN batch statistics added to lbn_acc): the loss
+ * (mean over the n), correct predictions, and dL/dparam in tr->grads until mq_train_release. */
+mq_status mq_train_grad(mq_trainer *tr, const float *x, const int32_t *labels, int n, double *loss, int *correct,
+                        mq_err *err);
+/* The optimizer step with grad[i] the gradient of parameter i (NULL: none, the parameter is left alone). */
+void mq_train_apply(mq_trainer *tr, float lr, float *const *grad);
+
+/* ---- train/parallel.c: data-parallel training over the ranks of train/dist.h -------------------------------
+ * The global batch is split into LBN groups (o.lbn_group samples, or each rank's whole slice), one forward
+ * and backward each with its own LBN batch statistics; the ranks own whole groups. */
+typedef struct mq_parallel mq_parallel;
+mq_status mq_train_parallel_init(mq_trainer *tr, mq_err *err); /* checks the options, allocates */
+/* mq_trainer_step: this rank's n samples, gradients summed over every group of every rank (weighted by its
+ * share of the global batch), then one optimizer step everywhere; loss and correct are global. */
+mq_status mq_train_parallel_step(mq_trainer *tr, const float *x, const int32_t *labels, int n, float lr,
+                                 double *loss, int *correct, mq_err *err);
+int mq_train_global_batch(const mq_trainer *tr, int n); /* samples of a step over all ranks (n: this rank's) */
+int mq_train_groups_per_batch(const mq_trainer *tr);    /* LBN groups in a global batch */
+/* Forward only (calibration), group by group, values released. */
+mq_status mq_train_forward_groups(mq_trainer *tr, const float *x, int n, int training, mq_err *err);
+/* lbn_acc summed over the ranks (with n_extra more doubles in the same message), then each LBN's running
+ * statistics moved by momentum towards the mean of its batch statistics (calib: set to it); lbn_acc zeroed. */
+void mq_train_lbn_commit(mq_trainer *tr, int calib, double *extra, int n_extra);
+void mq_train_sync_probes(mq_trainer *tr); /* calibration probes (psum, psq, ...) summed over the ranks */
+void mq_train_parallel_free(mq_trainer *tr);
 
 #endif
