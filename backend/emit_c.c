@@ -609,8 +609,9 @@ static void emit_header(FILE *h, const model *m)
     fprintf(h, "#define %s_ARENA_BYTES %lu\n#define %s_ARENA_ALIGN 8\n\n", m->up, (unsigned long)p->arena_bytes, m->up);
     fprintf(h, "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n");
     fprintf(h, "/* Runs the model: in<k> holds input k (%s_IN<k>_SIZE elements, row-major), out<k> receives output k.\n"
-               " * Buffers must not overlap.%s Returns 0, or -1 if a pointer is NULL%s.%s */\n",
-            m->up, m->o->arena_caller ? " arena: %s_ARENA_BYTES bytes, 8-byte aligned, not used by anything else during the run." : "",
+               " * Buffers must not overlap.%s%s%s Returns 0, or -1 if a pointer is NULL%s.%s */\n",
+            m->up, m->o->arena_caller ? " arena: " : "", m->o->arena_caller ? m->up : "",
+            m->o->arena_caller ? "_ARENA_BYTES bytes, 8-byte aligned, not used by anything else during the run." : "",
             m->o->arena_caller ? " or the arena misaligned" : "",
             m->o->arena_caller ? "" : "\n * Not reentrant: the arena is static (compile with --arena=caller to pass your own).");
     for (int s = 0; s < p->n_steps; s++)

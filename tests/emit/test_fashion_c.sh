@@ -40,6 +40,7 @@ fi
 "$MAQDC" "$M" -o caller/net.c --shape batch=8 --arena=caller --prefix fcnn --main >/dev/null
 grep -q 'int fcnn_run(const float \*in0, float \*out0, void \*arena);' caller/net.h
 grep -q '#define FCNN_ARENA_BYTES' caller/net.h && grep -q '#define FCNN_IN0_DIMS {8, 1, 28, 28}' caller/net.h
+grep -q "arena: FCNN_ARENA_BYTES bytes" caller/net.h || { echo "the header comment does not name FCNN_ARENA_BYTES"; exit 1; }
 gcc $FLAGS caller/net.c -o caller/net -lm
 caller/net "$X" -o out_caller >/dev/null
 cmp out_caller/output_0.npy out_gcc/output_0.npy && echo "--arena=caller: identical outputs"
