@@ -483,7 +483,7 @@ static mq_status aq_backward(const mq_node *n, const mq_tensor *const *in, const
         float hi = ((float)states - 0.5f) * delta;
         for (size_t i = 0; i < total; i++) {
             float xi = x[i], gi = g[i]; /* both loaded unconditionally: the select vectorizes */
-            dx[i] = (xi >= 0) & (xi <= hi) ? gi : 0.0f;
+            dx[i] = ((xi >= 0) & (xi <= hi)) ? gi : 0.0f;
         }
     } else
         for (size_t i = 0; i < total; i++) dx[i] = g[i] * mq_grad_actq_surrogate(x[i], states, delta, 1);
