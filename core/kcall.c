@@ -51,7 +51,7 @@ mq_status mq_run_kcall(const mq_node *n, const mq_kcall *kc, const mq_tensor *co
         return mq_node_fail(err, n, MQ_ERR_INVALID, "kernel '%s' refuses the call its lowering made (check and lower disagree)",
                             kc->kernel);
     }
-    k->fn(&c);
+    if (!mqr_call_writes_nothing(&c)) k->fn(&c);
     mq_free(scratch);
     return MQ_OK;
 }

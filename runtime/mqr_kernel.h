@@ -77,6 +77,19 @@ static inline int32_t mqr_numel(const mqr_tensor *t)
     return n;
 }
 
+/* 1 when the call has outputs and none holds an element (all omitted or with a 0 dim): kernels write
+ * nothing but their outputs and scratch, so such a call is skipped. Kernels loop over leading output
+ * dims before reaching a 0 one; a shape like [1, 1, 150994946, 0] would otherwise cost 1.5e8 empty
+ * iterations (found by fuzz_mqd). */
+static inline int mqr_call_writes_nothing(const mqr_call *c)
+{
+    int32_t i;
+    if (c->n_out <= 0) return 0;
+    for (i = 0; i < c->n_out; i++)
+        if (c->out[i].rank >= 0 && mqr_numel(&c->out[i]) > 0) return 0;
+    return 1;
+}
+
 /* Kernel lists, one per family file (runtime/kernels/list_*.h): X(name, "source file under runtime/").
  * The function of kernel `name` is mqk_k_<name>. The packed binary names kernels by string, so the list
  * order carries no meaning. */

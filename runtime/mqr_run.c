@@ -87,7 +87,7 @@ static mqr_status run_range(const mqr_model *m, uint8_t *a, const void *const *i
         c.out = out;
         c.n_out = (int32_t)s.n_out;
         c.scratch = s.scratch_bytes ? a + m->scratch_offset : 0;
-        m->kernels[s.kernel]->fn(&c);
+        if (!mqr_call_writes_nothing(&c)) m->kernels[s.kernel]->fn(&c);
         i++;
     }
     return MQR_OK;

@@ -21,7 +21,7 @@ static double numel_of(const mqr_model *m, uint32_t t)
     double n = 1.0;
     if (t == MQR_FMT_NONE) return 0.0;
     memcpy(&d, m->tensors + (size_t)t * sizeof d, sizeof d);
-    for (uint32_t k = 0; k < d.rank && k < 8; k++) n *= (double)d.dims[k];
+    for (uint32_t k = 0; k < d.rank && k < 8; k++) n *= d.dims[k] > 1 ? (double)d.dims[k] : 1.0; /* loops, not bytes */
     return n;
 }
 
