@@ -44,7 +44,26 @@ mq_status mq_graph_infer(mq_graph *g, int64_t max_elems, mq_err *err)
             tout[k] = &tmp[k];
         }
         if (all_known) {
-            /* Fold: evaluate now; the value lands in the arena. */
+            /* Fold: evaluate now; the value lands in the arena. The output shapes are inferred and held to
+             * max_elems first, so a folded constant cannot allocate past the limit (fuzz_onnx: a Conv of
+             * constants inferred to 75 M elements). */
+            mq_tensor chk[MAX_IO];
+            mq_tensor *tchk[MAX_IO];
+            for (int k = 0; k < n->n_out; k++) {
+                tchk[k] = NULL;
+                if (!out[k]) continue;
+                chk[k] = tmp[k];
+                tchk[k] = &chk[k];
+            }
+            MQ_TRY(n->def->infer(n, in, tchk, err));
+            for (int k = 0; k < n->n_out; k++) {
+                int64_t ne;
+                if (!out[k] || chk[k].rank < 0) continue;
+                if (mq_shape_numel(chk[k].dims, chk[k].rank, max_elems, &ne, err) != MQ_OK) {
+                    mq_err_prefix(err, "node '%s' (%s): output '%s': ", n->name, n->op_type, out[k]->name);
+                    return err ? err->code : MQ_ERR_LIMIT;
+                }
+            }
             MQ_TRY(mq_exec_node(n, in, tout, err));
             for (int k = 0; k < n->n_out; k++) {
                 if (!out[k]) continue;

@@ -6,6 +6,7 @@
 #include "runtime/kernels/conv.h"
 
 #include <cblas.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Everything the forward needs, derived from shapes and attributes. */
@@ -168,7 +169,20 @@ static mq_status conv_lower(const mq_node *n, const mq_tensor *const *in, const 
     return MQ_OK;
 }
 
-/* Host path: large convolutions as im2col + OpenBLAS sgemm; the rest through the runtime kernel. */
+/* Host path: large convolutions as im2col + OpenBLAS sgemm; the rest through the runtime kernel. The
+ * columns are made a tile of output rows at a time, at most 32 MiB (environment MAQD_HOST_COL_BYTES
+ * overrides it: ctest real_models_col_tiles runs with a tiny value so every tile boundary is crossed). */
+static size_t host_col_bytes(void)
+{
+    static size_t bytes = 0;
+    if (!bytes) {
+        const char *v = getenv("MAQD_HOST_COL_BYTES");
+        long long b = v ? atoll(v) : 0;
+        bytes = b > 0 ? (size_t)b : (size_t)32 << 20;
+    }
+    return bytes;
+}
+
 static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     conv_geom g;
@@ -186,23 +200,34 @@ static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq
     for (int i = 0; i < g.w.nd; i++)
         if (g.w.k[i] != 1 || g.w.s[i] != 1 || g.w.pb[i] != 0 || g.w.pe[i] != 0) direct = 0;
     float *col = NULL;
-    int32_t out_rows = mqk_conv_out_rows(p);
+    int32_t out_rows = mqk_conv_out_rows(p), tile = out_rows;
     if (!direct) {
-        size_t bytes = mqk_conv_scratch_bytes(p, MQK_CONV_IM2COL, out_rows);
+        /* im2col of a tile of output rows at a time: at most host_col_bytes() of columns (one row at
+         * least), so the scratch stays bounded for large images or kernels */
+        size_t row_bytes = rows * (size_t)(out_sp / (size_t)(out_rows ? out_rows : 1)) * sizeof(float);
+        size_t t = row_bytes ? host_col_bytes() / row_bytes : (size_t)out_rows;
+        tile = t < 1 ? 1 : t > (size_t)out_rows ? out_rows : (int32_t)t;
+        size_t bytes = mqk_conv_scratch_bytes(p, MQK_CONV_IM2COL, tile);
         col = mq_malloc(bytes);
         if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for im2col (%zu bytes)", bytes);
     }
+    size_t W = out_sp / (size_t)(out_rows ? out_rows : 1); /* output positions per row */
     for (int32_t bi = 0; bi < p->batch; bi++)
         for (int32_t gi = 0; gi < p->group; gi++) {
             const float *xg = x + ((size_t)bi * (size_t)p->in_ch + (size_t)gi * cg) * in_sp;
             float *yg = y + ((size_t)bi * (size_t)p->out_ch + (size_t)gi * mg) * out_sp;
-            const float *cm = xg;
-            if (!direct) {
-                mqk_im2col_f32(p, xg, 0, out_rows, col);
-                cm = col;
-            }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)out_sp, (int)rows, 1.0f,
-                        w + (size_t)gi * mg * rows, (int)rows, cm, (int)out_sp, 0.0f, yg, (int)out_sp);
+            const float *wg = w + (size_t)gi * mg * rows;
+            if (direct)
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, (int)out_sp, (int)rows, 1.0f, wg,
+                            (int)rows, xg, (int)out_sp, 0.0f, yg, (int)out_sp);
+            else
+                for (int32_t r0 = 0; r0 < out_rows; r0 += tile) {
+                    int32_t nr = out_rows - r0 < tile ? out_rows - r0 : tile;
+                    int nc = (int)((size_t)nr * W);
+                    mqk_im2col_f32(p, xg, r0, nr, col);
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)mg, nc, (int)rows, 1.0f, wg,
+                                (int)rows, col, nc, 0.0f, yg + (size_t)r0 * W, (int)out_sp);
+                }
             if (b)
                 for (size_t m = 0; m < mg; m++) {
                     float bv = b[(size_t)gi * mg + m];

@@ -53,6 +53,9 @@ part_limits() {
     expect_limit elems "element count exceeds the limit of 100" "$m" -o out.mqd --max-elems 100
     expect_limit bytes "over the limit of 1000" "$m" -o out.mqd --max-bytes=1000
     expect_limit nodes "6 nodes exceed the limit of 5" info "$m" --max-nodes 5
+    # a Conv of constants whose folded output would be 75 M elements: refused before it is computed
+    expect_limit folded "(Conv): output '3': element count exceeds the limit 1000000" \
+        info "$SRC/tests/fuzz/regressions/onnx/conv_fold_75m_elements" --max-elems 1000000
     "$MAQDC" "$m" -o small.mqd >/dev/null || fail "limits: compile failed"
     expect_limit mqd-bytes "over the limit of 100" run small.mqd --input "$SRC/tests/data/cli/x_2x3_f4.npy" \
         --output-dir o --max-bytes 100
