@@ -100,7 +100,8 @@ static void max_pool_2d(const pool3 *c, size_t planes, const float *x, float *y)
             for (ow = 0; ow < c->out[2]; ow++) {
                 int32_t w0, w1, bw = ow * sw - pbw;
                 if (ow == lo && lo < hi && h0 < h1) {
-                    const float *xr = xi + (size_t)bh * (size_t)W;
+                    /* rows from bh: only the h0 == 0 forms read through xr, and there bh >= 0 */
+                    const float *xr = h0 == 0 ? xi + (size_t)bh * (size_t)W : xi;
                     if (h0 == 0 && h1 == KH && KH == 2 && KW == 2 && sw == 2)
                         for (; ow < hi; ow++) y[ow] = max_full(xr + (ow * 2 - pbw), W, 2, 2);
                     else if (h0 == 0 && h1 == KH && KH == 3 && KW == 3 && sw == 2)
