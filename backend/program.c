@@ -281,7 +281,7 @@ static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
             report_add(rep, e.msg);
             return MQ_OK;
         }
-        if (t && t->rank < 0 && k >= n->n_in && k - n->n_in < MQ_KCALL_MAX_BOUND && n->def->lower) {
+        if (t && t->rank < 0 && k >= n->n_in && k - n->n_in < MQ_KCALL_MAX_BOUND && n->def->bounded_out) {
             dyn_out |= 1u << (k - n->n_in);
             continue;
         }

@@ -60,6 +60,7 @@ typedef struct mq_op_def {
      * can freeze them (`maqdc --const`). Data inputs, even those read as a whole, are not in it. */
     uint32_t static_in;
     unsigned nondeterministic : 1; /* never fold at import (Random*, Bernoulli) */
+    unsigned bounded_out : 1;      /* lower bounds outputs whose shapes depend on values (mq_kcall.bounded) */
     mq_infer_fn infer;
     mq_forward_fn forward;
     /* Bitmask of inputs whose buffer output 0 may reuse (in-place) when this node is that input's

@@ -205,4 +205,4 @@ static mq_status nms_lower(const mq_node *n, const mq_tensor *const *in, const m
 
 const mq_op_def mq_def_nms = {.op_type = "NonMaxSuppression", .domain = "", .since = 10, .until = 0, .min_in = 2,
                               .max_in = 5, .min_out = 1, .max_out = 1, .static_in = 1u << 2, .infer = nms_infer,
-                              .forward = nms_forward, .lower = nms_lower};
+                              .forward = nms_forward, .lower = nms_lower, .bounded_out = 1};

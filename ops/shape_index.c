@@ -444,7 +444,7 @@ static mq_status nonzero_lower(const mq_node *n, const mq_tensor *const *in, con
 
 const mq_op_def mq_shape_op_NonZero = {
     .op_type = "NonZero", .domain = "", .since = 9, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = nonzero_infer, .forward = nonzero_forward, .lower = nonzero_lower};
+    .infer = nonzero_infer, .forward = nonzero_forward, .lower = nonzero_lower, .bounded_out = 1};
 
 /* ---- Compress ------------------------------------------------------------------------------------ */
 /* The output shape depends on the condition's values: lowered with a bound (compress_lower). */
@@ -538,7 +538,7 @@ static mq_status compress_lower(const mq_node *n, const mq_tensor *const *in, co
 
 const mq_op_def mq_shape_op_Compress = {
     .op_type = "Compress", .domain = "", .since = 9, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = compress_infer, .forward = compress_forward, .lower = compress_lower};
+    .infer = compress_infer, .forward = compress_forward, .lower = compress_lower, .bounded_out = 1};
 
 /* ---- Unique -------------------------------------------------------------------------------------- */
 /* The output shapes depend on the values: lowered with bounds (unique_lower). */
@@ -745,4 +745,4 @@ static mq_status unique_lower(const mq_node *n, const mq_tensor *const *in, cons
 
 const mq_op_def mq_shape_op_Unique = {
     .op_type = "Unique", .domain = "", .since = 11, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 4,
-    .infer = unique_infer, .forward = unique_forward, .lower = unique_lower};
+    .infer = unique_infer, .forward = unique_forward, .lower = unique_lower, .bounded_out = 1};
