@@ -274,69 +274,6 @@ static mq_status end_loop(fb *b, int marker)
     return MQ_OK;
 }
 
-static mq_status emit_loop_as_is(fb *b, const mq_node *n, const int *pm, int depth)
-{
-    const mq_graph *body = graph_attr(n, "body");
-    int nd = n->n_in - n->n_hidden_in, nc = nd - 2, ns = n->n_out - nc;
-    if (!body || nc < 0 || ns < 0 || body->n_inputs - body->n_captures != 2 + nc || body->n_outputs != 1 + n->n_out)
-        return mq_node_fail(b->err, n, MQ_ERR_INVALID, "inputs and outputs do not match the body");
-    const mq_tensor *mt = n->in[0] >= 0 ? &b->g->tensors[pm[n->in[0]]] : NULL;
-    if (!mt || !mt->data || mq_numel(mt) != 1)
-        return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the trip count M is not a constant (a static program "
-                            "needs a bound; freeze it with --const)");
-    int64_t trip = mq_load_i64(mt->data, mt->dtype, 0);
-    if (trip < 0) trip = 0;
-    if (trip > INT32_MAX) return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "trip count %lld", (long long)trip);
-    int *m;
-    MQ_TRY(sub_map(b, n, pm, body, &m));
-    int iter = m[body->inputs[0]], cin = m[body->inputs[1]];
-    mq_tensor *it = &b->g->tensors[iter], *ct = &b->g->tensors[cin];
-    if (it->rank < 0) mq_tensor_set_shape(it, 0, NULL);
-    if (ct->rank < 0) mq_tensor_set_shape(ct, 0, NULL);
-    if (it->dtype != MQ_I64 || mq_numel(it) != 1 || ct->dtype != MQ_BOOL || mq_numel(ct) != 1)
-        return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the body's iteration number or condition is not a scalar");
-    int cond0 = n->in[1] >= 0 ? pm[n->in[1]] : -1;
-    if (cond0 < 0) {
-        mq_tensor one = {.name = "true", .dtype = MQ_BOOL, .rank = 0, .data = (void *)&true_byte, .is_const = 1};
-        if ((cond0 = new_tensor(b, &one)) < 0) return mq_fail(b->err, MQ_ERR_LIMIT, "too many tensors");
-        b->g->tensors[cond0].is_const = 1;
-    }
-    MQ_TRY(copy(b, n, cond0, cin, "cond", 0));
-    int *from = mq_arena_array(b->g->arena, (size_t)nc + 2, sizeof(int));
-    int *to = mq_arena_array(b->g->arena, (size_t)nc + 2, sizeof(int));
-    if (!from || !to) return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
-    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m[body->inputs[2 + k]], "initial value", 1));
-    int marker;
-    MQ_TRY(begin_loop(b, n, cin, iter, trip, ns > 0, &marker));
-    MQ_TRY(emit_nodes(b, body, m, depth + 1));
-    for (int j = 0; j < ns; j++) { /* scan outputs first: they read this iteration's values */
-        int o = n->out[nc + j];
-        if (o < 0) continue;
-        mq_tensor *row = &b->g->tensors[m[body->outputs[1 + nc + j]]], *st = &b->g->tensors[pm[o]];
-        if (!static_shape(row))
-            return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "scan output '%s' has a shape known only at run time",
-                                row->name);
-        int64_t dims[MQ_MAX_RANK];
-        if (row->rank + 1 > MQ_MAX_RANK) return mq_node_fail(b->err, n, MQ_ERR_LIMIT, "scan output rank");
-        dims[0] = trip;
-        for (int d = 0; d < row->rank; d++) dims[d + 1] = row->dims[d];
-        st->dtype = row->dtype;
-        mq_tensor_set_shape(st, row->rank + 1, dims);
-        MQ_TRY(stack(b, n, 1, pm[o], m[body->outputs[1 + nc + j]], iter, 0, 0, 0));
-    }
-    from[0] = m[body->outputs[0]];
-    to[0] = cin;
-    for (int k = 0; k < nc; k++) {
-        from[1 + k] = m[body->outputs[1 + k]];
-        to[1 + k] = m[body->inputs[2 + k]];
-    }
-    MQ_TRY(carry(b, n, 1 + nc, from, to));
-    MQ_TRY(end_loop(b, marker));
-    for (int k = 0; k < nc; k++)
-        if (n->out[k] >= 0) MQ_TRY(copy(b, n, m[body->inputs[2 + k]], pm[n->out[k]], "final value", 1));
-    return MQ_OK;
-}
-
 /* The body's iteration number and condition inputs of map m: int64 and bool scalars. */
 static mq_status loop_scalars(fb *b, const mq_node *n, const mq_graph *body, const int *m)
 {
@@ -348,19 +285,27 @@ static mq_status loop_scalars(fb *b, const mq_node *n, const mq_graph *body, con
     return MQ_OK;
 }
 
-/* Loop n unrolled `trip` times: the state (condition and carried values) lives in one set of tensors;
- * iteration i is a LOOP step of one trip over a fresh copy of the body whose iteration number is the
- * constant i (so shapes that depend on it fold), writing row i of each scan output. A false condition
- * skips the remaining iterations (an error with scan outputs, as in the loop). */
-static mq_status emit_loop_unrolled(fb *b, const mq_node *n, const int *pm, int depth, int64_t trip)
+/* Loop n as one LOOP step over its body (unroll 0), or unrolled: iteration i is a LOOP step of one trip
+ * (so a false condition skips the rest, an error with scan outputs as in the loop) over a fresh copy of
+ * the body whose iteration number is the constant i, so shapes that depend on it fold. Either way the
+ * state (condition, carried values) lives in the first map's tensors, and each iteration writes row i
+ * of every scan output. */
+static mq_status emit_loop_as(fb *b, const mq_node *n, const int *pm, int depth, int unroll)
 {
     const mq_graph *body = graph_attr(n, "body");
     mq_graph *g = b->g;
     int nd = n->n_in - n->n_hidden_in, nc = nd - 2, ns = n->n_out - nc;
     if (!body || nc < 0 || ns < 0 || body->n_inputs - body->n_captures != 2 + nc || body->n_outputs != 1 + n->n_out)
         return mq_node_fail(b->err, n, MQ_ERR_INVALID, "inputs and outputs do not match the body");
+    const mq_tensor *mt = n->in[0] >= 0 ? &g->tensors[pm[n->in[0]]] : NULL;
+    if (!mt || !mt->data || mq_numel(mt) != 1)
+        return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the trip count M is not a constant (a static program "
+                            "needs a bound; freeze it with --const)");
+    int64_t trip = mq_load_i64(mt->data, mt->dtype, 0);
+    if (trip < 0) trip = 0;
+    if (trip > INT32_MAX) return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "trip count %lld", (long long)trip);
     int *m0;
-    MQ_TRY(sub_map(b, n, pm, body, &m0)); /* the state tensors */
+    MQ_TRY(sub_map(b, n, pm, body, &m0)); /* the state tensors (and the body itself when not unrolled) */
     MQ_TRY(loop_scalars(b, n, body, m0));
     int cin = m0[body->inputs[1]], cond0 = n->in[1] >= 0 ? pm[n->in[1]] : -1;
     if (cond0 < 0) {
@@ -369,34 +314,36 @@ static mq_status emit_loop_unrolled(fb *b, const mq_node *n, const int *pm, int 
         g->tensors[cond0].is_const = 1;
     }
     MQ_TRY(copy(b, n, cond0, cin, "cond", 0));
-    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m0[body->inputs[2 + k]], "initial value", 1));
     int *from = mq_arena_array(g->arena, (size_t)nc + 2, sizeof(int));
     int *to = mq_arena_array(g->arena, (size_t)nc + 2, sizeof(int));
-    int64_t *iters = mq_arena_array(g->arena, (size_t)trip, sizeof(int64_t));
-    if (!from || !to || !iters) return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
-    for (int64_t i = 0; i < trip; i++) {
-        int *m, marker;
-        MQ_TRY(sub_map(b, n, pm, body, &m));
-        for (int k = 1; k < 2 + nc; k++) m[body->inputs[k]] = m0[body->inputs[k]];
-        mq_tensor *it = &g->tensors[m[body->inputs[0]]];
-        MQ_TRY(loop_scalars(b, n, body, m));
-        iters[i] = i;
-        it->data = &iters[i];
-        it->is_const = 1;
-        MQ_TRY(begin_loop(b, n, cin, -1, 1, ns > 0, &marker));
+    int64_t *iters = unroll ? mq_arena_array(g->arena, (size_t)trip + 1, sizeof(int64_t)) : NULL;
+    if (!from || !to || (unroll && !iters)) return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
+    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m0[body->inputs[2 + k]], "initial value", 1));
+    for (int64_t i = 0; i < (unroll ? trip : 1); i++) {
+        int *m = m0, marker;
+        if (unroll) {
+            MQ_TRY(sub_map(b, n, pm, body, &m));
+            for (int k = 1; k < 2 + nc; k++) m[body->inputs[k]] = m0[body->inputs[k]];
+            MQ_TRY(loop_scalars(b, n, body, m));
+            mq_tensor *it = &g->tensors[m[body->inputs[0]]];
+            iters[i] = i;
+            it->data = &iters[i];
+            it->is_const = 1;
+        }
+        MQ_TRY(begin_loop(b, n, cin, unroll ? -1 : m[body->inputs[0]], unroll ? 1 : trip, ns > 0, &marker));
         MQ_TRY(emit_nodes(b, body, m, depth + 1));
-        for (int j = 0; j < ns; j++) {
+        for (int j = 0; j < ns; j++) { /* scan outputs first: they read this iteration's values */
             int o = n->out[nc + j];
             if (o < 0) continue;
             mq_tensor *row = &g->tensors[m[body->outputs[1 + nc + j]]], *st = &g->tensors[pm[o]];
             if (!static_shape(row))
-                return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "scan output '%s' has a shape known only at run "
-                                    "time, even with the iteration number known", row->name);
+                return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "scan output '%s' has a shape known only at run time",
+                                    row->name);
+            int64_t dims[MQ_MAX_RANK];
             if (row->rank + 1 > MQ_MAX_RANK) return mq_node_fail(b->err, n, MQ_ERR_LIMIT, "scan output rank");
+            dims[0] = trip;
+            for (int d = 0; d < row->rank; d++) dims[d + 1] = row->dims[d];
             if (i == 0) {
-                int64_t dims[MQ_MAX_RANK];
-                dims[0] = trip;
-                for (int d = 0; d < row->rank; d++) dims[d + 1] = row->dims[d];
                 st->dtype = row->dtype;
                 mq_tensor_set_shape(st, row->rank + 1, dims);
             }
@@ -421,7 +368,7 @@ static mq_status emit_loop_unrolled(fb *b, const mq_node *n, const int *pm, int 
 static mq_status emit_loop(fb *b, const mq_graph *s, const mq_node *n, const int *pm, int depth)
 {
     int64_t trip = unroll_trip(s, n);
-    if (!trip) return emit_loop_as_is(b, n, pm, depth);
+    if (!trip) return emit_loop_as(b, n, pm, depth, 0);
     mq_graph *g = b->g;
     int nn0 = g->n_nodes, nt0 = g->n_tensors, nl0 = b->f->n_loops;
     int *prod = mq_malloc(sizeof(int) * ((size_t)nt0 + 1));
@@ -437,7 +384,7 @@ static mq_status emit_loop(fb *b, const mq_graph *s, const mq_node *n, const int
     mq_err e = {0};
     fb b2 = *b;
     b2.err = &e;
-    mq_status st = emit_loop_as_is(&b2, n, pm, depth);
+    mq_status st = emit_loop_as(&b2, n, pm, depth, 0);
     if (st == MQ_ERR_UNSUPPORTED) { /* drop the attempt: nodes, tensors, loops, producers, output shapes */
         for (int j = nn0; j < g->n_nodes; j++)
             b->f->kind[j] = b->f->end1[j] = b->f->end2[j] = b->f->must_complete[j] = 0, b->f->trip[j] = 0;
@@ -450,7 +397,7 @@ static mq_status emit_loop(fb *b, const mq_graph *s, const mq_node *n, const int
     }
     mq_free(prod);
     mq_free(outs);
-    if (st == MQ_ERR_UNSUPPORTED) return emit_loop_unrolled(b, n, pm, depth, trip);
+    if (st == MQ_ERR_UNSUPPORTED) return emit_loop_as(b, n, pm, depth, 1);
     if (st != MQ_OK) *b->err = e;
     return st;
 }

@@ -223,26 +223,33 @@ void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, 
     }
 }
 
+/* The geometry of a pool_f32 / maxpool_8 call: sizes from the tensors, the rest from p[1..17, 19]. */
+static void pool_params_of(const mqr_call *c, mqk_pool_params *p)
+{
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    int i;
+    p->nd = c->p[1];
+    p->batch = x->dims[0];
+    p->channels = x->dims[1];
+    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
+        int sp = i < p->nd;
+        p->in_size[i] = sp ? x->dims[2 + i] : 1;
+        p->out_size[i] = sp ? y->dims[2 + i] : 1;
+        p->kernel[i] = c->p[2 + i];
+        p->stride[i] = c->p[5 + i];
+        p->pad_begin[i] = c->p[8 + i];
+        p->pad_end[i] = c->p[11 + i];
+        p->dilation[i] = c->p[14 + i];
+    }
+    p->count_include_pad = c->p[17];
+    p->p = mqr_p_f32(c->p[19]);
+}
+
 void mqk_k_pool_f32(const mqr_call *c)
 {
     mqk_pool_params p;
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
-    int i;
-    p.nd = c->p[1];
-    p.batch = x->dims[0];
-    p.channels = x->dims[1];
-    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
-        int sp = i < p.nd;
-        p.in_size[i] = sp ? x->dims[2 + i] : 1;
-        p.out_size[i] = sp ? y->dims[2 + i] : 1;
-        p.kernel[i] = c->p[2 + i];
-        p.stride[i] = c->p[5 + i];
-        p.pad_begin[i] = c->p[8 + i];
-        p.pad_end[i] = c->p[11 + i];
-        p.dilation[i] = c->p[14 + i];
-    }
-    p.count_include_pad = c->p[17];
-    p.p = mqr_p_f32(c->p[19]);
+    pool_params_of(c, &p);
     mqk_pool_f32(&p, c->p[0], (const float *)x->data, (float *)y->data,
                  c->n_out > 1 && c->out[1].rank >= 0 ? (int64_t *)c->out[1].data : 0, c->p[18]);
 }
@@ -285,18 +292,7 @@ void mqk_k_maxpool_8(const mqr_call *c)
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
     size_t plane, planes, in_sp, o = 0;
     int32_t od, oh, ow, kd, kh, kw;
-    int i;
-    p.nd = c->p[1];
-    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
-        int sp = i < p.nd;
-        p.in_size[i] = sp ? x->dims[2 + i] : 1;
-        p.out_size[i] = sp ? y->dims[2 + i] : 1;
-        p.kernel[i] = c->p[2 + i];
-        p.stride[i] = c->p[5 + i];
-        p.pad_begin[i] = c->p[8 + i];
-        p.pad_end[i] = c->p[11 + i];
-        p.dilation[i] = c->p[14 + i];
-    }
+    pool_params_of(c, &p);
     pool_expand(&p, &g);
     planes = (size_t)x->dims[0] * (size_t)x->dims[1];
     in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
