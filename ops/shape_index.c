@@ -351,7 +351,7 @@ const mq_op_def mq_shape_op_OneHot = {
     .static_in = 2u, .infer = onehot_infer, .forward = mq_forward_lowered, .lower = onehot_lower};
 
 /* ---- NonZero ------------------------------------------------------------------------------------- */
-/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
+/* The output shape depends on the input values: lowered with a bound (nonzero_lower, below). */
 
 static int elem_nonzero(const void *data, mq_dtype dt, size_t esz, int64_t i)
 {
