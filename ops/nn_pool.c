@@ -76,15 +76,16 @@ static mq_status pool_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
 static mq_status pool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                             mq_kcall *kc, mq_err *err, int kind)
 {
-    if (in[0]->dtype != MQ_F32)
-        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32 only)",
-                            mq_dtype_name(in[0]->dtype));
     const mq_tensor *ind = n->n_out > 1 ? out[1] : NULL;
+    int dt8 = kind == KIND_MAX && !ind && (in[0]->dtype == MQ_U8 || in[0]->dtype == MQ_I8);
+    if (in[0]->dtype != MQ_F32 && !dt8)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32; MaxPool: int8, uint8)",
+                            mq_dtype_name(in[0]->dtype));
     if (ind && ind->dtype != MQ_I64) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Indices must be int64");
     mqk_pool_params p;
     int64_t dims[MQ_MAX_RANK];
     MQ_TRY(pool_geometry(n, in[0], kind, &p, dims, err));
-    kc->kernel = "pool_f32";
+    kc->kernel = dt8 ? "maxpool_8" : "pool_f32";
     kc->p[0] = kind == KIND_MAX ? MQK_POOL_MAX : kind == KIND_AVG ? MQK_POOL_AVG : MQK_POOL_LP;
     kc->p[1] = p.nd;
     for (int i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {

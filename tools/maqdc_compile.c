@@ -383,7 +383,9 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
         mqr_io_info info;
         mqr_output_info(&m, k, &info);
         mq_tensor t = {.name = info.name, .dtype = (mq_dtype)info.dtype, .rank = info.rank, .data = outs[k]};
-        for (int d = 0; d < info.rank; d++) t.dims[d] = info.dims[d];
+        int32_t actual[MQR_MAX_RANK];
+        mqr_output_dims(&m, arena, k, actual); /* a data-dependent shape: the actual dims */
+        for (int d = 0; d < info.rank; d++) t.dims[d] = actual[d];
         char path[4096];
         int pl = snprintf(path, sizeof path, "%s/output_%u.pb", out_dir, (unsigned)k);
         if (pl < 0 || (size_t)pl >= sizeof path) {
@@ -400,7 +402,9 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
         mqr_io_info info;
         mqr_output_info(&m, k, &info);
         mq_tensor t = {.dtype = (mq_dtype)info.dtype, .rank = info.rank};
-        for (int d = 0; d < info.rank; d++) t.dims[d] = info.dims[d];
+        int32_t actual[MQR_MAX_RANK];
+        mqr_output_dims(&m, arena, k, actual);
+        for (int d = 0; d < info.rank; d++) t.dims[d] = actual[d];
         char sh[256];
         printf("%s: %s %s -> %s/output_%u.pb\n", info.name, mq_dtype_name(t.dtype), mq_shape_str(&t, sh, sizeof sh),
                out_dir, (unsigned)k);

@@ -439,6 +439,16 @@ static void test_pool(void **state)
     k.out[0] = F(5, 1, 1, 2, 2, 2);
     k.n_in = 1, k.n_out = 1;
     sweep(&k);
+    /* max 2-D on uint8 and on int8 (maxpool_8): k 2, s 1, pads 0/1: out 5 */
+    for (int dt = 0; dt < 2; dt++) {
+        memset(&k, 0, sizeof k);
+        k.kernel = "maxpool_8";
+        set_p(&k, 20, MQK_POOL_MAX, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, mqr_f32_bits(2.0f));
+        k.in[0] = T(dt ? MQR_I8 : MQR_U8, 4, 1, 3, 5, 5, 0);
+        k.out[0] = T(dt ? MQR_I8 : MQR_U8, 4, 1, 3, 5, 5, 0);
+        k.n_in = 1, k.n_out = 1;
+        sweep(&k);
+    }
     for (int kind = MQK_POOL_MAX; kind <= MQK_POOL_LP; kind++) {
         memset(&k, 0, sizeof k);
         k.kernel = "global_pool_f32";
