@@ -28,29 +28,10 @@ typedef struct cv {
     int zp0, zp128;     /* uint8 zero points 0 and 128 */
 } cv;
 
-static mq_status fresh(cv *S, const char *base, const char *suffix, int *id, mq_err *err)
-{
-    const char *nm = mq_pass_unique_name(S->g, base, suffix);
-    int t = nm ? mq_graph_tensor(S->g, nm) : -1;
-    if (t < 0) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: no room for tensor '%s%s'", base, suffix);
-    S->g->tensors[t].producer = -1;
-    *id = t;
-    return MQ_OK;
-}
-
 static mq_status constant(cv *S, const char *base, const char *suffix, mq_dtype dt, int rank, const int64_t *dims,
                           const void *data, int *id, mq_err *err)
 {
-    MQ_TRY(fresh(S, base, suffix, id, err));
-    mq_tensor *t = &S->g->tensors[*id];
-    t->dtype = dt;
-    mq_tensor_set_shape(t, rank, dims);
-    size_t nb = mq_nbytes(t);
-    t->data = mq_arena_alloc(S->g->arena, nb ? nb : 1);
-    if (!t->data) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
-    if (nb) memcpy(t->data, data, nb);
-    t->is_const = 1;
-    return MQ_OK;
+    return mq_pass_add_const(S->g, base, suffix, dt, rank, dims, data, id, err);
 }
 
 static mq_status scalar64(cv *S, const char *base, int64_t v, int *id, mq_err *err)
@@ -65,23 +46,16 @@ static mq_status emit(cv *S, const char *op, const char *base, const char *suffi
     mq_graph *g = S->g;
     const mq_op_def *def = mq_op_find("", op, OPSET, NULL);
     if (!def) return mq_fail(err, MQ_ERR_UNSUPPORTED, "onnx export: op %s is not registered", op);
-    if (*out < 0) MQ_TRY(fresh(S, base, suffix, out, err));
+    const char *nm = mq_pass_unique_name(g, base, suffix); /* the node's name, and its output's when new */
+    if (nm && *out < 0 && (*out = mq_graph_tensor(g, nm)) >= 0) g->tensors[*out].producer = -1;
     int *io = mq_arena_array(g->arena, (size_t)n_in + 1, sizeof(int));
-    const char *nm = mq_pass_unique_name(g, base, suffix);
     mq_node *n = mq_graph_add_node(g);
-    if (!io || !nm || !n) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: no room for a node");
+    if (!io || !nm || *out < 0 || !n)
+        return mq_fail(err, MQ_ERR_NOMEM, "onnx export: no room for node '%s%s'", base, suffix);
     memcpy(io, ins, sizeof(int) * (size_t)n_in);
     io[n_in] = *out;
-    memset(n, 0, sizeof *n);
-    n->name = nm;
-    n->op_type = def->op_type;
-    n->domain = "";
-    n->opset = OPSET;
-    n->def = def;
-    n->n_in = n_in;
-    n->in = io;
-    n->n_out = 1;
-    n->out = io + n_in;
+    *n = (mq_node){.name = nm, .op_type = def->op_type, .domain = "", .opset = OPSET, .def = def,
+                   .n_in = n_in, .in = io, .n_out = 1, .out = io + n_in};
     if (nn) *nn = n;
     return MQ_OK;
 }
