@@ -241,15 +241,31 @@ static void ql_dot_4x2(const int16_t *w, const int16_t *x0, const int16_t *x1, s
 #endif
 }
 
-/* int16 weights and im2col values, int32 accumulators: the quantized layers on uint8 / int16 x. */
-static void ql_run16(const mqr_call *c, const ql_geom *g)
+/* The wide first layer on uint8 / int16 x with a small fan-in (ks <= 24): each weight q (|q| <= 2^23)
+ * splits into q = 4096 hi + lo, lo in [-2048, 2047], hi in [-2048, 2048]; every product of a part
+ * with x is below 2^26 in magnitude, so a sum over ks <= 24 terms (or any part of one) stays inside
+ * int32 and the int16 dot products above are exact: acc = 4096 sum(hi x) + sum(lo x) in int64. Two
+ * channels per MQK_QL_MR weight rows (hi, lo, hi, lo). */
+static int ql_split_ok(const ql_geom *g, int32_t acc64)
+{
+    int64_t top = (int64_t)g->wmul * (((int64_t)1 << g->bits) - 1) - g->woff; /* the largest q; -woff the least */
+    return acc64 && g->xdt != MQR_I32 && g->ks <= 24 && top <= ((int64_t)1 << 23) && g->woff <= ((int64_t)1 << 23);
+}
+
+/* int16 weights and im2col values, int32 dot products: the quantized layers on uint8 / int16 x (four
+ * channels per block), or with split (ql_split_ok) the wide first layer (two channels per block). */
+static void ql_run16(const mqr_call *c, const ql_geom *g, int split)
 {
     int16_t *lut = NULL, *wb, *col;
-    size_t rows = (g->pt + 1) / 2 * 2, p0, q;
-    int32_t n, grp, m0, r, j;
-    ql_sink sk[MQK_QL_MR];
+    int32_t *wq = NULL;
+    size_t rows = (g->pt + 1) / 2 * 2, p0, q, k;
+    int32_t n, grp, m0, r, j, per_block = split ? MQK_QL_MR / 2 : MQK_QL_MR;
     char *s = (char *)c->scratch;
-    if (g->bits == 1 || g->bits == 2 || g->bits == 4 || g->bits == 8) {
+    ql_sink sk[MQK_QL_MR];
+    if (split) {
+        wq = (int32_t *)(void *)s;
+        s += g->ks * sizeof *wq;
+    } else if (g->bits == 1 || g->bits == 2 || g->bits == 4 || g->bits == 8) {
         size_t per = (size_t)(8 / g->bits), b;
         lut = (int16_t *)(void *)s;
         for (b = 0; b < 256; b++)
@@ -265,53 +281,17 @@ static void ql_run16(const mqr_call *c, const ql_geom *g)
                 size_t np = g->out_sp - p0 < g->pt ? g->out_sp - p0 : g->pt;
                 if (g->xdt == MQR_U8) ql_im2col_u8_16(c, g, n, grp, p0, np, rows, col);
                 else ql_im2col_i16_16(c, g, n, grp, p0, np, rows, col);
-                for (m0 = grp * g->mg; m0 < (grp + 1) * g->mg; m0 += MQK_QL_MR) {
-                    int32_t mr = (grp + 1) * g->mg - m0 < MQK_QL_MR ? (grp + 1) * g->mg - m0 : MQK_QL_MR;
-                    for (r = 0; r < MQK_QL_MR; r++) {
-                        int16_t *w = wb + (size_t)r * g->ks;
-                        if (r < mr) ql_unpack_int16(g, (const uint8_t *)c->in[1].data + (size_t)(m0 + r) * g->rowb, lut, w);
-                        else memset(w, 0, g->ks * sizeof *w);
-                    }
-                    for (r = 0; r < mr; r++) ql_sink_init(c, g, n, m0 + r, p0, &sk[r]);
-                    for (q = 0; q < np; q += 2) {
-                        uint32_t acc[MQK_QL_MR][2];
-                        ql_dot_4x2(wb, col + q * g->ks, col + (q + 1) * g->ks, g->ks, acc);
-                        for (r = 0; r < mr; r++)
-                            for (j = 0; j < 2 && q + (size_t)j < np; j++) ql_put(&sk[r], q + (size_t)j, (int32_t)acc[r][j]);
-                    }
-                }
-            }
-}
-
-/* The wide first layer on uint8 / int16 x with a small fan-in (ks <= 24): each weight q (|q| <= 2^23)
- * splits into q = 4096 hi + lo, lo in [-2048, 2047], hi in [-2048, 2048]; every product of a part
- * with x is below 2^26 in magnitude, so a sum over ks <= 24 terms (or any part of one) stays inside
- * int32 and the int16 dot products above are exact: acc = 4096 sum(hi x) + sum(lo x) in int64. Two
- * channels per MQK_QL_MR weight rows (hi, lo, hi, lo). */
-static int ql_split_ok(const ql_geom *g, int32_t acc64)
-{
-    int64_t top = (int64_t)g->wmul * (((int64_t)1 << g->bits) - 1) - g->woff; /* the largest q; -woff the least */
-    return acc64 && g->xdt != MQR_I32 && g->ks <= 24 && top <= ((int64_t)1 << 23) && g->woff <= ((int64_t)1 << 23);
-}
-
-static void ql_run_split(const mqr_call *c, const ql_geom *g)
-{
-    int32_t *wq = (int32_t *)c->scratch;
-    int16_t *wb = (int16_t *)(void *)(wq + g->ks), *col = wb + MQK_QL_MR * g->ks;
-    size_t rows = (g->pt + 1) / 2 * 2, p0, q, k;
-    int32_t n, grp, m0, r, j;
-    ql_sink sk[MQK_QL_MR];
-    for (n = 0; n < g->batch; n++)
-        for (grp = 0; grp < c->p[MQK_QL_GROUP]; grp++)
-            for (p0 = 0; p0 < g->out_sp; p0 += g->pt) {
-                size_t np = g->out_sp - p0 < g->pt ? g->out_sp - p0 : g->pt;
-                if (g->xdt == MQR_U8) ql_im2col_u8_16(c, g, n, grp, p0, np, rows, col);
-                else ql_im2col_i16_16(c, g, n, grp, p0, np, rows, col);
-                for (m0 = grp * g->mg; m0 < (grp + 1) * g->mg; m0 += MQK_QL_MR / 2) {
-                    int32_t mr = (grp + 1) * g->mg - m0 < MQK_QL_MR / 2 ? (grp + 1) * g->mg - m0 : MQK_QL_MR / 2;
-                    memset(wb, 0, MQK_QL_MR * g->ks * sizeof *wb);
-                    for (r = 0; r < mr; r++) {
-                        ql_unpack_int32(g, (const uint8_t *)c->in[1].data + (size_t)(m0 + r) * g->rowb, NULL, wq);
+                for (m0 = grp * g->mg; m0 < (grp + 1) * g->mg; m0 += per_block) {
+                    int32_t mr = (grp + 1) * g->mg - m0 < per_block ? (grp + 1) * g->mg - m0 : per_block;
+                    const uint8_t *wrow = (const uint8_t *)c->in[1].data + (size_t)m0 * g->rowb;
+                    if (split) memset(wb, 0, MQK_QL_MR * g->ks * sizeof *wb);
+                    else if (mr < MQK_QL_MR) memset(wb + (size_t)mr * g->ks, 0, (size_t)(MQK_QL_MR - mr) * g->ks * sizeof *wb);
+                    for (r = 0; r < mr; r++, wrow += g->rowb) {
+                        if (!split) {
+                            ql_unpack_int16(g, wrow, lut, wb + (size_t)r * g->ks);
+                            continue;
+                        }
+                        ql_unpack_int32(g, wrow, NULL, wq);
                         for (k = 0; k < g->fan; k++) {
                             int32_t lo = (int32_t)(((uint32_t)wq[k] & 0xFFFu) ^ 0x800u) - 0x800;
                             wb[(size_t)(2 * r) * g->ks + k] = (int16_t)((wq[k] - lo) / 4096);
@@ -324,7 +304,9 @@ static void ql_run_split(const mqr_call *c, const ql_geom *g)
                         ql_dot_4x2(wb, col + q * g->ks, col + (q + 1) * g->ks, g->ks, acc);
                         for (r = 0; r < mr; r++)
                             for (j = 0; j < 2 && q + (size_t)j < np; j++)
-                                ql_put(&sk[r], q + (size_t)j, (int64_t)(int32_t)acc[2 * r][j] * 4096 + (int32_t)acc[2 * r + 1][j]);
+                                ql_put(&sk[r], q + (size_t)j,
+                                       split ? (int64_t)(int32_t)acc[2 * r][j] * 4096 + (int32_t)acc[2 * r + 1][j]
+                                             : (int64_t)(int32_t)acc[r][j]);
                     }
                 }
             }
@@ -361,9 +343,9 @@ void mqk_k_qint_layer(const mqr_call *c)
 {
     ql_geom g;
     ql_setup(c, &g);
-    if (ql_split_ok(&g, c->p[MQK_QL_ACC64])) ql_run_split(c, &g);
+    if (ql_split_ok(&g, c->p[MQK_QL_ACC64])) ql_run16(c, &g, 1);
     else if (g.wide) ql_run32(c, &g);
-    else ql_run16(c, &g);
+    else ql_run16(c, &g, 0);
 }
 
 /* qint_layer (qint.h): counts and parameters; x of rank nd + 2 (2 for dense) and dtype uint8, int16 or
