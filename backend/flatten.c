@@ -223,11 +223,7 @@ static mq_status emit_if(fb *b, const mq_node *n, const int *pm, int depth)
 {
     const mq_graph *br[2] = {graph_attr(n, "then_branch"), graph_attr(n, "else_branch")};
     if (!br[0] || !br[1]) return mq_node_fail(b->err, n, MQ_ERR_INVALID, "missing a branch");
-<<<<<<< ours
-    int cond = pm[n->in[0]], marker = -1;
-=======
     int cond = pm[n->in[0]], marker = -1; /* set by the first add_node (gcc -O3 cannot see it) */
->>>>>>> theirs
     const mq_tensor *c = &b->g->tensors[cond];
     if (c->dtype != MQ_BOOL || mq_numel(c) != 1)
         return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "cond must be one static bool");
@@ -577,11 +573,7 @@ static mq_status emit_nodes(fb *b, const mq_graph *s, const int *map, int depth)
             else MQ_TRY(emit_scan(b, n, map, depth));
             continue;
         }
-<<<<<<< ours
-        int in[64], out[64], *ip = in, *op = out, idx = -1;
-=======
         int in[64], out[64], *ip = in, *op = out, idx = -1; /* -1: set by add_node (gcc -O3 cannot see it) */
->>>>>>> theirs
         if (n->n_in > 64 || n->n_out > 64) {
             ip = mq_arena_array(b->g->arena, (size_t)n->n_in + 1, sizeof(int));
             op = mq_arena_array(b->g->arena, (size_t)n->n_out + 1, sizeof(int));

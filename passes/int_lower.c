@@ -463,11 +463,7 @@ static mq_status norm(lw *L, const mq_node *n, mq_err *err)
 /* Clip(0, m-1) of Floor(k acc + b), or ActQuant: the thresholds, and codes with scale `scale`. */
 static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scale, mq_err *err)
 {
-<<<<<<< ours
-    int t = -1;
-=======
     int t = -1; /* set by the add below (gcc -O3 cannot see it) */
->>>>>>> theirs
     const char *base = L->g->tensors[n->out[0]].name;
     MQ_TRY(new_tensor(L, base, ".codes", &t, err));
     MQ_TRY(finish_layer(L, &L->layers[layer], m, t, err));
