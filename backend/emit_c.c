@@ -564,6 +564,8 @@ static void signature(FILE *f, const model *m)
         fprintf(f, "%s%s *out%d", first ? "" : ", ", ct.c, k);
         first = 0;
     }
+    for (int k = 0; k < p->n_outputs; k++) /* data-dependent shapes: where the actual dims go */
+        if (p->tensors[p->outputs[k]].shape >= 0) fprintf(f, ", int32_t *out%d_dims", k);
     if (m->o->arena_caller) fprintf(f, "%svoid *arena", first ? "" : ", "), first = 0;
     if (first) fputs("void", f);
     fputc(')', f);
@@ -587,8 +589,17 @@ static void header_io(FILE *h, const model *m, const char *what, int k, const mq
     if (t->rank == 0) fputs(" /* a scalar: no dims */", h);
     fputc('\n', h);
     for (int d = 0; d < t->rank; d++) fprintf(h, "#define %s_%s%d_DIM%d %ld\n", m->up, what, k, d, (long)t->dims[d]);
-    fprintf(h, "#define %s_%s%d_SIZE %lld /* elements */\n", m->up, what, k, (long long)numel(t));
+    fprintf(h, "#define %s_%s%d_SIZE %lld /* elements%s */\n", m->up, what, k, (long long)numel(t),
+            t->shape >= 0 ? ", at most" : "");
     fprintf(h, "#define %s_%s%d_BYTES %lu\n", m->up, what, k, (unsigned long)t->bytes);
+    if (!strcmp(what, "OUT")) {
+        if (t->shape >= 0)
+            fprintf(h, "/* A data-dependent shape: the dims above are its upper bound (give out%d that much room);\n"
+                       " * %s_run writes the actual dims to out%d_dims (%s_OUT%d_RANK values) and the values, row-major\n"
+                       " * for those dims, to the start of out%d. */\n",
+                    k, m->prefix, k, m->up, k, k);
+        fprintf(h, "#define %s_OUT%d_BOUNDED %d\n", m->up, k, t->shape >= 0);
+    }
 }
 
 static void emit_header(FILE *h, const model *m)
@@ -614,6 +625,13 @@ static void emit_header(FILE *h, const model *m)
             m->o->arena_caller ? "_ARENA_BYTES bytes, 8-byte aligned, not used by anything else during the run." : "",
             m->o->arena_caller ? " or the arena misaligned" : "",
             m->o->arena_caller ? "" : "\n * Not reentrant: the arena is static (compile with --arena=caller to pass your own).");
+    for (int k = 0; k < p->n_outputs; k++)
+        if (p->tensors[p->outputs[k]].shape >= 0) {
+            fprintf(h, "/* out<k>_dims (after the outputs): for each output whose %s_OUT<k>_BOUNDED is 1, room for its\n"
+                       " * rank's int32 actual dims, written by the run. */\n",
+                    m->up);
+            break;
+        }
     for (int s = 0; s < p->n_steps; s++)
         if (p->steps[s].kind == MQ_STEP_LOOP && p->steps[s].p[2]) {
             fprintf(h, "/* Returns -2 if a Loop with scan outputs ends (its condition turns false) before its compiled trip\n"
@@ -771,6 +789,14 @@ static void emit_run(FILE *f, const model *m)
           "static MQM_UNUSED void mqm_call(mqr_call *c, const int32_t *p, int32_t n_p, int32_t n_in, int32_t n_out, void *scratch)\n"
           "{\n    c->p = p;\n    c->n_p = n_p;\n    c->n_in = n_in;\n    c->n_out = n_out;\n    c->scratch = scratch;\n}\n",
           f);
+    if (p->n_bounded)
+        fputs("\n/* The actual dims of a data-dependent shape, as its kernel wrote them at slot (kept inside the bound);\n"
+              " * returns the element count. */\n"
+              "static size_t mqm_dims(int32_t *dims, const unsigned char *slot, const int32_t *bound, int rank)\n{\n"
+              "    size_t n = 1;\n    int d;\n    for (d = 0; d < rank; d++) {\n        int32_t v;\n"
+              "        memcpy(&v, slot + 4 * d, 4);\n        dims[d] = v < 0 ? 0 : v > bound[d] ? bound[d] : v;\n"
+              "        n *= (size_t)dims[d];\n    }\n    return n;\n}\n",
+              f);
     if (!m->o->arena_caller)
         fprintf(f, "\n/* the arena: %lu bytes = planned tensors %lu + scratch %lu (at %lu) */\nstatic uint64_t mqm_arena[%lu];\n",
                 (unsigned long)p->arena_bytes, (unsigned long)p->tensor_bytes, (unsigned long)p->scratch_bytes,
@@ -780,17 +806,31 @@ static void emit_run(FILE *f, const model *m)
     signature(f, m);
     fprintf(f, "\n{\n    unsigned char *a = (unsigned char *)%s;\n", m->o->arena_caller ? "arena" : "mqm_arena");
     fprintf(f, "    mqr_tensor in[%d], out[%d];\n    mqr_call c;\n", max_in, max_out);
+    if (p->n_bounded) fputs("    size_t n;\n", f);
     fputs("    if (", f);
     int any = 0;
     for (int k = 0; k < p->n_inputs; k++) fprintf(f, "%s!in%d", any++ ? " || " : "", k);
     for (int k = 0; k < p->n_outputs; k++) fprintf(f, "%s!out%d", any++ ? " || " : "", k);
+    for (int k = 0; k < p->n_outputs; k++)
+        if (p->tensors[p->outputs[k]].shape >= 0) fprintf(f, "%s!out%d_dims", any++ ? " || " : "", k);
     if (m->o->arena_caller) fprintf(f, "%s!arena || (uintptr_t)arena %% 8u", any++ ? " || " : "");
     if (!any) fputs("!a", f);
     fputs(") return -1;\n    c.in = in;\n    c.out = out;\n    (void)a;\n    (void)c;\n", f);
+    if (p->n_bounded) fputs("    (void)n;\n", f);
     emit_steps(f, p, 0, p->n_steps, 1);
     char expr[64];
     for (int k = 0; k < p->n_outputs; k++) {
         const mq_prog_tensor *t = &p->tensors[p->outputs[k]];
+        if (t->shape >= 0) { /* the actual dims (clamped to the bound), then only the actual elements */
+            ctype ct;
+            ctype_of(t->dtype, &ct);
+            fprintf(f, "    n = mqm_dims(out%d_dims, a + %lu, mqm_t[%d].dims, %d) * %lu; /* output %d: actual dims */\n", k,
+                    (unsigned long)p->tensors[t->shape].offset, p->outputs[k], t->rank, (unsigned long)ct.size, k);
+            if (t->loc == MQ_LOC_OUTPUT && t->index == k) continue;
+            data_expr(p, p->outputs[k], expr, sizeof expr);
+            fprintf(f, "    if (n) memmove(out%d, %s, n);\n", k, expr);
+            continue;
+        }
         if (t->loc == MQ_LOC_OUTPUT && t->index == k) continue;
         data_expr(p, p->outputs[k], expr, sizeof expr);
         if (!t->bytes) { /* an empty output: nothing to copy (an empty constant is still referenced) */
@@ -947,15 +987,16 @@ static void emit_main(FILE *f, const model *m)
             ctype_of(t->dtype, &ct);
             int64_t ne = numel(t);
             fprintf(f, "static %s mqm_%s%d[%lld];\n", ct.c, pass ? "out" : "in", k, (long long)(ne ? ne : 1));
-            fprintf(f, "static const long mqm_%s%d_dims[] = ", pass ? "out" : "in", k);
+            fprintf(f, "static %slong mqm_%s%d_dims[] = ", pass && t->shape >= 0 ? "" : "const ", pass ? "out" : "in", k);
             dims_init(f, t);
             fputs(";\n", f);
+            if (pass && t->shape >= 0) fprintf(f, "static int32_t mqm_out%d_adims[%d];\n", k, t->rank);
         }
     }
     if (m->o->arena_caller) fprintf(f, "static uint64_t mqm_main_arena[%lu];\n", (unsigned long)m->arena_words);
     fprintf(f, "\nint main(int argc, char **argv)\n{\n    const char *files[%d] = {0};\n    const char *dir = \".\";\n"
-               "    char path[4096];\n    int i, nf = 0;\n",
-            p->n_inputs ? p->n_inputs : 1);
+               "    char path[4096];\n    int i, nf = 0;\n%s",
+            p->n_inputs ? p->n_inputs : 1, p->n_bounded ? "    size_t n;\n" : "");
     fprintf(f, "    for (i = 1; i < argc; i++) {\n"
                "        if (!strcmp(argv[i], \"-o\") && i + 1 < argc) {\n"
                "            dir = argv[++i];\n"
@@ -988,6 +1029,8 @@ static void emit_main(FILE *f, const model *m)
     int first = 1;
     for (int k = 0; k < p->n_inputs; k++, first = 0) fprintf(f, "%smqm_in%d", first ? "" : ", ", k);
     for (int k = 0; k < p->n_outputs; k++, first = 0) fprintf(f, "%smqm_out%d", first ? "" : ", ", k);
+    for (int k = 0; k < p->n_outputs; k++)
+        if (p->tensors[p->outputs[k]].shape >= 0) fprintf(f, ", mqm_out%d_adims", k);
     if (m->o->arena_caller) fprintf(f, "%smqm_main_arena", first ? "" : ", ");
     fprintf(f, ")) {\n        fprintf(stderr, \"%%s: the run failed\\n\", argv[0]);\n        return 1;\n    }\n"
                "    (void)MQM_MKDIR(dir);\n    (void)files;\n");
@@ -1000,6 +1043,14 @@ static void emit_main(FILE *f, const model *m)
         fprintf(f, "    if (strlen(dir) + 32 > sizeof path) {\n        fprintf(stderr, \"%%s: output dir path too long\\n\", dir);\n"
                    "        return 1;\n    }\n");
         fprintf(f, "    sprintf(path, \"%%s/output_%d.npy\", dir);\n", k);
+        if (t->shape >= 0) { /* the actual shape */
+            fprintf(f, "    n = 1;\n    for (i = 0; i < %d; i++) n *= (size_t)(mqm_out%d_dims[i] = mqm_out%d_adims[i]);\n", t->rank,
+                    k, k);
+            fprintf(f, "    if (mqm_npy_write(path, '%c', %lu, %d, mqm_out%d_dims, mqm_out%d, n)) return 1;\n", ct.kind,
+                    (unsigned long)ct.size, t->rank, k, k);
+            fprintf(f, "    printf(\"%%s: %s (at most %s)\\n\", path);\n", mq_dtype_name((mq_dtype)t->dtype), sh);
+            continue;
+        }
         fprintf(f, "    if (mqm_npy_write(path, '%c', %lu, %d, mqm_out%d_dims, mqm_out%d, %lld)) return 1;\n", ct.kind,
                 (unsigned long)ct.size, t->rank, k, k, (long long)numel(t));
         fprintf(f, "    printf(\"%%s: %s %s\\n\", path);\n", mq_dtype_name((mq_dtype)t->dtype), sh);

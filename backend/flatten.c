@@ -3,11 +3,16 @@
  * iteration, and copies to its outputs, all in one flat graph that the planner and lowering walk. */
 #include "backend/flatten.h"
 
+#include "core/exec.h"
 #include "core/op.h"
 
 #include <string.h>
 
 #define MAX_DEPTH 16 /* nesting of control nodes (the runtime's MQR_MAX_NEST) */
+/* A Loop whose body has shapes that depend on the iteration number (a Slice by the counter) is
+ * unrolled when its constant trip count is at most this: each copy of the body sees its counter as a
+ * constant, so those shapes fold. */
+#define MAX_UNROLL 64
 
 static const unsigned char true_byte = 1; /* a Loop without `cond` starts true */
 
@@ -61,6 +66,17 @@ static int node_runs(const mq_graph *g, const mq_node *n)
     return 0;
 }
 
+/* The trip count of Loop n of g if it could be unrolled (a constant in 1..MAX_UNROLL), else 0. */
+static int64_t unroll_trip(const mq_graph *g, const mq_node *n)
+{
+    const mq_tensor *m;
+    if (strcmp(n->op_type, "Loop") || n->n_in < 1 || n->in[0] < 0) return 0;
+    m = &g->tensors[n->in[0]];
+    if (!m->data || mq_numel(m) != 1) return 0;
+    int64_t trip = mq_load_i64(m->data, m->dtype, 0);
+    return trip >= 1 && trip <= MAX_UNROLL ? trip : 0;
+}
+
 /* Upper bounds of tensors, nodes and loops the flat graph needs; *any: a control node runs. */
 static void count(const mq_graph *g, int64_t *nt, int64_t *nn, int64_t *nl, int *any)
 {
@@ -71,12 +87,16 @@ static void count(const mq_graph *g, int64_t *nt, int64_t *nn, int64_t *nl, int 
         (*nl)++;
         *nn += 4 + 2 * ((int64_t)n->n_in + n->n_out);
         *nt += 2;
+        int64_t copies = 1, trip = unroll_trip(g, n);
+        if (trip > 0) copies += trip; /* the loop tried as it is, then unrolled */
         for (int a = 0; a < n->n_attr; a++)
             if (n->attrs[a].type == MQ_ATTR_GRAPH && n->attrs[a].g) {
                 const mq_graph *s = n->attrs[a].g;
-                *nt += s->n_tensors;
-                *nn += s->n_nodes + 2 * ((int64_t)s->n_inputs + s->n_outputs) + 2;
-                count(s, nt, nn, nl, any);
+                int64_t st = s->n_tensors + 2, sn = s->n_nodes + 2 * ((int64_t)s->n_inputs + s->n_outputs) + 2, sl = 0;
+                count(s, &st, &sn, &sl, any);
+                *nt += copies * st;
+                *nn += copies * sn;
+                *nl += copies * (sl + 1);
             }
     }
 }
@@ -203,7 +223,7 @@ static mq_status emit_if(fb *b, const mq_node *n, const int *pm, int depth)
 {
     const mq_graph *br[2] = {graph_attr(n, "then_branch"), graph_attr(n, "else_branch")};
     if (!br[0] || !br[1]) return mq_node_fail(b->err, n, MQ_ERR_INVALID, "missing a branch");
-    int cond = pm[n->in[0]], marker;
+    int cond = pm[n->in[0]], marker = -1; /* set by the first add_node (gcc -O3 cannot see it) */
     const mq_tensor *c = &b->g->tensors[cond];
     if (c->dtype != MQ_BOOL || mq_numel(c) != 1)
         return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "cond must be one static bool");
@@ -254,67 +274,132 @@ static mq_status end_loop(fb *b, int marker)
     return MQ_OK;
 }
 
-static mq_status emit_loop(fb *b, const mq_node *n, const int *pm, int depth)
+/* The body's iteration number and condition inputs of map m: int64 and bool scalars. */
+static mq_status loop_scalars(fb *b, const mq_node *n, const mq_graph *body, const int *m)
+{
+    mq_tensor *it = &b->g->tensors[m[body->inputs[0]]], *ct = &b->g->tensors[m[body->inputs[1]]];
+    if (it->rank < 0) mq_tensor_set_shape(it, 0, NULL);
+    if (ct->rank < 0) mq_tensor_set_shape(ct, 0, NULL);
+    if (it->dtype != MQ_I64 || mq_numel(it) != 1 || ct->dtype != MQ_BOOL || mq_numel(ct) != 1)
+        return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the body's iteration number or condition is not a scalar");
+    return MQ_OK;
+}
+
+/* Loop n as one LOOP step over its body (unroll 0), or unrolled: iteration i is a LOOP step of one trip
+ * (so a false condition skips the rest, an error with scan outputs as in the loop) over a fresh copy of
+ * the body whose iteration number is the constant i, so shapes that depend on it fold. Either way the
+ * state (condition, carried values) lives in the first map's tensors, and each iteration writes row i
+ * of every scan output. */
+static mq_status emit_loop_as(fb *b, const mq_node *n, const int *pm, int depth, int unroll)
 {
     const mq_graph *body = graph_attr(n, "body");
+    mq_graph *g = b->g;
     int nd = n->n_in - n->n_hidden_in, nc = nd - 2, ns = n->n_out - nc;
     if (!body || nc < 0 || ns < 0 || body->n_inputs - body->n_captures != 2 + nc || body->n_outputs != 1 + n->n_out)
         return mq_node_fail(b->err, n, MQ_ERR_INVALID, "inputs and outputs do not match the body");
-    const mq_tensor *mt = n->in[0] >= 0 ? &b->g->tensors[pm[n->in[0]]] : NULL;
+    const mq_tensor *mt = n->in[0] >= 0 ? &g->tensors[pm[n->in[0]]] : NULL;
     if (!mt || !mt->data || mq_numel(mt) != 1)
         return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the trip count M is not a constant (a static program "
                             "needs a bound; freeze it with --const)");
     int64_t trip = mq_load_i64(mt->data, mt->dtype, 0);
     if (trip < 0) trip = 0;
     if (trip > INT32_MAX) return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "trip count %lld", (long long)trip);
-    int *m;
-    MQ_TRY(sub_map(b, n, pm, body, &m));
-    int iter = m[body->inputs[0]], cin = m[body->inputs[1]];
-    mq_tensor *it = &b->g->tensors[iter], *ct = &b->g->tensors[cin];
-    if (it->rank < 0) mq_tensor_set_shape(it, 0, NULL);
-    if (ct->rank < 0) mq_tensor_set_shape(ct, 0, NULL);
-    if (it->dtype != MQ_I64 || mq_numel(it) != 1 || ct->dtype != MQ_BOOL || mq_numel(ct) != 1)
-        return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "the body's iteration number or condition is not a scalar");
-    int cond0 = n->in[1] >= 0 ? pm[n->in[1]] : -1;
+    int *m0;
+    MQ_TRY(sub_map(b, n, pm, body, &m0)); /* the state tensors (and the body itself when not unrolled) */
+    MQ_TRY(loop_scalars(b, n, body, m0));
+    int cin = m0[body->inputs[1]], cond0 = n->in[1] >= 0 ? pm[n->in[1]] : -1;
     if (cond0 < 0) {
         mq_tensor one = {.name = "true", .dtype = MQ_BOOL, .rank = 0, .data = (void *)&true_byte, .is_const = 1};
         if ((cond0 = new_tensor(b, &one)) < 0) return mq_fail(b->err, MQ_ERR_LIMIT, "too many tensors");
-        b->g->tensors[cond0].is_const = 1;
+        g->tensors[cond0].is_const = 1;
     }
     MQ_TRY(copy(b, n, cond0, cin, "cond", 0));
-    int *from = mq_arena_array(b->g->arena, (size_t)nc + 2, sizeof(int));
-    int *to = mq_arena_array(b->g->arena, (size_t)nc + 2, sizeof(int));
-    if (!from || !to) return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
-    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m[body->inputs[2 + k]], "initial value", 1));
-    int marker;
-    MQ_TRY(begin_loop(b, n, cin, iter, trip, ns > 0, &marker));
-    MQ_TRY(emit_nodes(b, body, m, depth + 1));
-    for (int j = 0; j < ns; j++) { /* scan outputs first: they read this iteration's values */
-        int o = n->out[nc + j];
-        if (o < 0) continue;
-        mq_tensor *row = &b->g->tensors[m[body->outputs[1 + nc + j]]], *st = &b->g->tensors[pm[o]];
-        if (!static_shape(row))
-            return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "scan output '%s' has a shape known only at run time",
-                                row->name);
-        int64_t dims[MQ_MAX_RANK];
-        if (row->rank + 1 > MQ_MAX_RANK) return mq_node_fail(b->err, n, MQ_ERR_LIMIT, "scan output rank");
-        dims[0] = trip;
-        for (int d = 0; d < row->rank; d++) dims[d + 1] = row->dims[d];
-        st->dtype = row->dtype;
-        mq_tensor_set_shape(st, row->rank + 1, dims);
-        MQ_TRY(stack(b, n, 1, pm[o], m[body->outputs[1 + nc + j]], iter, 0, 0, 0));
+    int *from = mq_arena_array(g->arena, (size_t)nc + 2, sizeof(int));
+    int *to = mq_arena_array(g->arena, (size_t)nc + 2, sizeof(int));
+    int64_t *iters = unroll ? mq_arena_array(g->arena, (size_t)trip + 1, sizeof(int64_t)) : NULL;
+    if (!from || !to || (unroll && !iters)) return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
+    for (int k = 0; k < nc; k++) MQ_TRY(copy(b, n, pm[n->in[2 + k]], m0[body->inputs[2 + k]], "initial value", 1));
+    for (int64_t i = 0; i < (unroll ? trip : 1); i++) {
+        int *m = m0, marker;
+        if (unroll) {
+            MQ_TRY(sub_map(b, n, pm, body, &m));
+            for (int k = 1; k < 2 + nc; k++) m[body->inputs[k]] = m0[body->inputs[k]];
+            MQ_TRY(loop_scalars(b, n, body, m));
+            mq_tensor *it = &g->tensors[m[body->inputs[0]]];
+            iters[i] = i;
+            it->data = &iters[i];
+            it->is_const = 1;
+        }
+        MQ_TRY(begin_loop(b, n, cin, unroll ? -1 : m[body->inputs[0]], unroll ? 1 : trip, ns > 0, &marker));
+        MQ_TRY(emit_nodes(b, body, m, depth + 1));
+        for (int j = 0; j < ns; j++) { /* scan outputs first: they read this iteration's values */
+            int o = n->out[nc + j];
+            if (o < 0) continue;
+            mq_tensor *row = &g->tensors[m[body->outputs[1 + nc + j]]], *st = &g->tensors[pm[o]];
+            if (!static_shape(row))
+                return mq_node_fail(b->err, n, MQ_ERR_UNSUPPORTED, "scan output '%s' has a shape known only at run time",
+                                    row->name);
+            int64_t dims[MQ_MAX_RANK];
+            if (row->rank + 1 > MQ_MAX_RANK) return mq_node_fail(b->err, n, MQ_ERR_LIMIT, "scan output rank");
+            dims[0] = trip;
+            for (int d = 0; d < row->rank; d++) dims[d + 1] = row->dims[d];
+            if (i == 0) {
+                st->dtype = row->dtype;
+                mq_tensor_set_shape(st, row->rank + 1, dims);
+            }
+            MQ_TRY(stack(b, n, 1, pm[o], m[body->outputs[1 + nc + j]], m[body->inputs[0]], 0, 0, 0));
+        }
+        from[0] = m[body->outputs[0]];
+        to[0] = cin;
+        for (int k = 0; k < nc; k++) {
+            from[1 + k] = m[body->outputs[1 + k]];
+            to[1 + k] = m0[body->inputs[2 + k]];
+        }
+        MQ_TRY(carry(b, n, 1 + nc, from, to));
+        MQ_TRY(end_loop(b, marker));
     }
-    from[0] = m[body->outputs[0]];
-    to[0] = cin;
-    for (int k = 0; k < nc; k++) {
-        from[1 + k] = m[body->outputs[1 + k]];
-        to[1 + k] = m[body->inputs[2 + k]];
-    }
-    MQ_TRY(carry(b, n, 1 + nc, from, to));
-    MQ_TRY(end_loop(b, marker));
     for (int k = 0; k < nc; k++)
-        if (n->out[k] >= 0) MQ_TRY(copy(b, n, m[body->inputs[2 + k]], pm[n->out[k]], "final value", 1));
+        if (n->out[k] >= 0) MQ_TRY(copy(b, n, m0[body->inputs[2 + k]], pm[n->out[k]], "final value", 1));
     return MQ_OK;
+}
+
+/* Loop n of graph s: as a LOOP step over its body; if a shape inside depends on the iteration number
+ * and the trip count is a small constant, unrolled instead (what the first attempt added is dropped). */
+static mq_status emit_loop(fb *b, const mq_graph *s, const mq_node *n, const int *pm, int depth)
+{
+    int64_t trip = unroll_trip(s, n);
+    if (!trip) return emit_loop_as(b, n, pm, depth, 0);
+    mq_graph *g = b->g;
+    int nn0 = g->n_nodes, nt0 = g->n_tensors, nl0 = b->f->n_loops;
+    int *prod = mq_malloc(sizeof(int) * ((size_t)nt0 + 1));
+    mq_tensor *outs = mq_malloc(sizeof(mq_tensor) * ((size_t)n->n_out + 1));
+    if (!prod || !outs) {
+        mq_free(prod);
+        mq_free(outs);
+        return mq_fail(b->err, MQ_ERR_NOMEM, "out of memory flattening control flow");
+    }
+    for (int t = 0; t < nt0; t++) prod[t] = g->tensors[t].producer;
+    for (int k = 0; k < n->n_out; k++)
+        if (n->out[k] >= 0) outs[k] = g->tensors[pm[n->out[k]]];
+    mq_err e = {0};
+    fb b2 = *b;
+    b2.err = &e;
+    mq_status st = emit_loop_as(&b2, n, pm, depth, 0);
+    if (st == MQ_ERR_UNSUPPORTED) { /* drop the attempt: nodes, tensors, loops, producers, output shapes */
+        for (int j = nn0; j < g->n_nodes; j++)
+            b->f->kind[j] = b->f->end1[j] = b->f->end2[j] = b->f->must_complete[j] = 0, b->f->trip[j] = 0;
+        g->n_nodes = nn0;
+        g->n_tensors = nt0;
+        b->f->n_loops = nl0;
+        for (int t = 0; t < nt0; t++) g->tensors[t].producer = prod[t];
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0) g->tensors[pm[n->out[k]]] = outs[k];
+    }
+    mq_free(prod);
+    mq_free(outs);
+    if (st == MQ_ERR_UNSUPPORTED) return emit_loop_as(b, n, pm, depth, 1);
+    if (st != MQ_OK) *b->err = e;
+    return st;
 }
 
 static mq_status emit_scan(fb *b, const mq_node *n, const int *pm, int depth)
@@ -437,6 +522,45 @@ static void reinfer(fb *b, mq_node *f)
             if (out[k]) *out[k] = saved[k];
 }
 
+/* A node whose inputs are all constants in the flat graph (an unrolled body's, reading the iteration
+ * number) is evaluated now, as import folds: its outputs become constants and it does not run. */
+static mq_status fold(fb *b, const mq_node *n, const int *ip, const int *op, int *folded)
+{
+    const mq_tensor *in[64];
+    mq_tensor *out[64], tmp[64];
+    *folded = 0;
+    if (!n->def || !n->def->forward || n->def->nondeterministic || n->n_hidden_in || n->n_in > 64 || n->n_out > 64)
+        return MQ_OK;
+    for (int k = 0; k < n->n_in; k++) {
+        in[k] = ip[k] >= 0 ? &b->g->tensors[ip[k]] : NULL;
+        if (in[k] && (!in[k]->data || in[k]->rank < 0)) return MQ_OK;
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        out[k] = NULL;
+        if (op[k] < 0) continue;
+        tmp[k] = b->g->tensors[op[k]];
+        tmp[k].data = NULL;
+        out[k] = &tmp[k];
+    }
+    mq_status st = mq_exec_node(n, in, out, b->err);
+    for (int k = 0; st == MQ_OK && k < n->n_out; k++) {
+        if (!out[k]) continue;
+        size_t nb = mq_nbytes(&tmp[k]);
+        void *d = mq_arena_alloc(b->g->arena, nb ? nb : 1);
+        if (!d) st = mq_fail(b->err, MQ_ERR_NOMEM, "out of memory folding constants");
+        else if (nb) memcpy(d, tmp[k].data, nb);
+        mq_tensor *t = &b->g->tensors[op[k]];
+        t->dtype = tmp[k].dtype;
+        mq_tensor_set_shape(t, tmp[k].rank, tmp[k].dims);
+        t->data = d;
+        t->is_const = 1;
+    }
+    for (int k = 0; k < n->n_out; k++)
+        if (out[k]) mq_free(tmp[k].data);
+    *folded = st == MQ_OK;
+    return st;
+}
+
 static mq_status emit_nodes(fb *b, const mq_graph *s, const int *map, int depth)
 {
     if (depth > MAX_DEPTH) return mq_fail(b->err, MQ_ERR_LIMIT, "control flow nested deeper than %d", MAX_DEPTH);
@@ -445,11 +569,11 @@ static mq_status emit_nodes(fb *b, const mq_graph *s, const int *map, int depth)
         if (!node_runs(s, n)) continue;
         if (is_control(n)) {
             if (!strcmp(n->op_type, "If")) MQ_TRY(emit_if(b, n, map, depth));
-            else if (!strcmp(n->op_type, "Loop")) MQ_TRY(emit_loop(b, n, map, depth));
+            else if (!strcmp(n->op_type, "Loop")) MQ_TRY(emit_loop(b, s, n, map, depth));
             else MQ_TRY(emit_scan(b, n, map, depth));
             continue;
         }
-        int in[64], out[64], *ip = in, *op = out, idx;
+        int in[64], out[64], *ip = in, *op = out, idx = -1; /* -1: set by add_node (gcc -O3 cannot see it) */
         if (n->n_in > 64 || n->n_out > 64) {
             ip = mq_arena_array(b->g->arena, (size_t)n->n_in + 1, sizeof(int));
             op = mq_arena_array(b->g->arena, (size_t)n->n_out + 1, sizeof(int));
@@ -457,6 +581,9 @@ static mq_status emit_nodes(fb *b, const mq_graph *s, const int *map, int depth)
         }
         for (int k = 0; k < n->n_in; k++) ip[k] = n->in[k] >= 0 ? map[n->in[k]] : -1;
         for (int k = 0; k < n->n_out; k++) op[k] = n->out[k] >= 0 ? map[n->out[k]] : -1;
+        int folded;
+        MQ_TRY(fold(b, n, ip, op, &folded));
+        if (folded) continue;
         MQ_TRY(add_node(b, n, n->def, n->n_in, ip, n->n_out, op, &idx));
         mq_node *f = &b->g->nodes[idx];
         f->attrs = n->attrs;

@@ -130,7 +130,8 @@ mq_status mq_mqd_write(const mq_program *p, void **buf, size_t *len, mq_err *err
 
     /* header and section table */
     memcpy(b, MQR_FMT_MAGIC, 4);
-    put32(b + 4, MQR_FMT_VERSION);
+    /* version 2 unless a tensor has a data-dependent shape, so such models still load on older runtimes */
+    put32(b + 4, p->n_bounded ? MQR_FMT_VERSION : MQR_FMT_VERSION_STATIC);
     put32(b + 8, MQR_FMT_FLAG_LE);
     put32(b + 12, MQR_FMT_HEADER_BYTES);
     put32(b + 16, (uint32_t)l.total);
@@ -165,7 +166,7 @@ mq_status mq_mqd_write(const mq_program *p, void **buf, size_t *len, mq_err *err
         put32(r + 8, (uint32_t)x->rank);
         put32(r + 12, (uint32_t)x->loc);
         put32(r + 16, where);
-        put32(r + 20, 0);
+        put32(r + 20, x->shape >= 0 ? (uint32_t)x->shape + 1 : 0);
         for (int d = 0; d < x->rank; d++) put32(r + 24 + 4 * (size_t)d, (uint32_t)x->dims[d]);
     }
 

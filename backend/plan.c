@@ -168,6 +168,7 @@ static mq_status plan_run(const mq_graph *g, const mq_plan_opts *o, mq_plan *pla
             int t = n->out[k];
             if (t < 0 || t >= nt || first[t] != i || plan->index[t] >= 0) continue;
             const mq_tensor *x = &g->tensors[t];
+            if (x->rank < 0 && o->bounds && o->bounds[t].rank >= 0) x = &o->bounds[t];
             if (x->rank < 0) {
                 st = mq_node_fail(err, n, MQ_ERR_SHAPE,
                                   "output '%s' has a shape known only at run time (it depends on values, "

@@ -18,6 +18,9 @@ typedef struct mq_plan_opts {
      * after the loop is kept from the first). */
     int n_loops;
     const int *loop_first, *loop_last;
+    /* Data-dependent shapes: per tensor id, the largest shape a tensor of rank -1 can take (rank >= 0),
+     * planned at that size; NULL or rank -1: none (such a tensor is an error). */
+    const mq_tensor *bounds;
 } mq_plan_opts;
 
 #define MQ_PLAN_DEFAULT_ALIGN 16

@@ -68,6 +68,8 @@ typedef struct builder {
     const mq_flat *flat;       /* control flow: g is flat->g; NULL without */
     int *prog_of;              /* graph tensor id -> program tensor index, -1 */
     int cap_tensors, cap_weights;
+    mq_tensor *bounds;         /* per graph tensor id: the upper bound of a data-dependent shape, or rank -1 */
+    int n_extra;               /* actual-dims outputs of all steps (one per bounded output) */
 } builder;
 
 static mq_status describe(builder *b, int gid, mq_prog_tensor *pt, mq_err *err)
@@ -77,6 +79,8 @@ static mq_status describe(builder *b, int gid, mq_prog_tensor *pt, mq_err *err)
     memset(pt, 0, sizeof *pt);
     pt->name = nm;
     pt->graph_id = gid;
+    pt->shape = -1;
+    if (t->rank < 0 && b->bounds[gid].rank >= 0) t = &b->bounds[gid]; /* planned at its upper bound */
     if (t->rank < 0)
         return mq_fail(err, MQ_ERR_SHAPE, "tensor '%s' has a shape known only at run time: no static program", nm);
     if (t->rank > MQR_MAX_RANK) return mq_fail(err, MQ_ERR_LIMIT, "tensor '%s' has rank %d > %d", nm, t->rank, MQR_MAX_RANK);
@@ -144,8 +148,9 @@ static mq_status tensor_of(builder *b, int gid, int *out, mq_err *err)
     return MQ_OK;
 }
 
-/* A new step for node i with its index lists allocated (filled in build step 3). */
-static mq_status new_step(builder *b, int i, const char *kernel, int n_p, mq_prog_step **out, mq_err *err)
+/* A new step for node i with its index lists allocated (filled in build step 3); n_extra: actual-dims
+ * outputs after the node's outputs (bounded outputs, mq_kcall.bounded). */
+static mq_status new_step(builder *b, int i, const char *kernel, int n_p, int n_extra, mq_prog_step **out, mq_err *err)
 {
     const mq_node *n = &b->g->nodes[i];
     mq_program *p = b->p;
@@ -156,10 +161,10 @@ static mq_status new_step(builder *b, int i, const char *kernel, int n_p, mq_pro
     s->kernel = kernel;
     s->n_p = n_p;
     s->n_in = n->n_in;
-    s->n_out = n->n_out;
+    s->n_out = n->n_out + n_extra;
     s->p = mq_arena_array(p->mem, (size_t)n_p + 1, sizeof(int32_t));
     s->in = mq_arena_array(p->mem, (size_t)n->n_in + 1, sizeof(int));
-    s->out = mq_arena_array(p->mem, (size_t)n->n_out + 1, sizeof(int));
+    s->out = mq_arena_array(p->mem, (size_t)s->n_out + 1, sizeof(int));
     if (!s->p || !s->in || !s->out) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
     *out = s;
     return MQ_OK;
@@ -170,7 +175,7 @@ static mq_status control_step(builder *b, int i, mq_err *err)
 {
     mq_prog_step *s;
     int kind = b->flat->kind[i] == MQ_FLAT_IF ? MQ_STEP_IF : MQ_STEP_LOOP;
-    MQ_TRY(new_step(b, i, NULL, kind == MQ_STEP_IF ? 2 : 3, &s, err));
+    MQ_TRY(new_step(b, i, NULL, kind == MQ_STEP_IF ? 2 : 3, 0, &s, err));
     s->kind = kind;
     return MQ_OK;
 }
@@ -202,6 +207,48 @@ static mq_status control_params(builder *b, mq_err *err)
     return MQ_OK;
 }
 
+/* The actual-dims outputs of step s (after node n's outputs, one per bounded output): int32 [rank]
+ * tensors in their own region after the planned tensors (p->tensor_bytes grows), so they never share
+ * bytes with anything. */
+static mq_status shape_slots(builder *b, mq_prog_step *s, const mq_node *n, mq_err *err)
+{
+    mq_program *p = b->p;
+    for (int k = 0, j = n->n_out; j < s->n_out; k++) {
+        if (k >= n->n_out || k >= MQ_KCALL_MAX_BOUND)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "program: more actual-dims outputs than bounded outputs");
+        int gid = n->out[k];
+        if (!((s->bounded >> k) & 1u)) continue; /* a static output: no slot */
+        if (gid < 0) { /* an absent bounded output: its slot is omitted too */
+            s->out[j++] = -1;
+            continue;
+        }
+        mq_prog_tensor *yt = &p->tensors[s->out[k]];
+        if (p->n_tensors >= b->cap_tensors) return mq_fail(err, MQ_ERR_LIMIT, "program: too many tensors");
+        mq_prog_tensor *pt = &p->tensors[p->n_tensors];
+        memset(pt, 0, sizeof *pt);
+        size_t l = strlen(yt->name) + 8;
+        char *nm = mq_arena_alloc(p->mem, l);
+        if (!nm) return mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
+        snprintf(nm, l, "%s:dims", yt->name);
+        pt->name = nm;
+        pt->graph_id = -1;
+        pt->dtype = MQR_I32;
+        pt->rank = 1;
+        pt->dims[0] = yt->rank;
+        pt->bytes = 4 * (size_t)yt->rank;
+        pt->loc = MQ_LOC_ARENA;
+        pt->shape = -1;
+        p->tensor_bytes = (p->tensor_bytes + 3) & ~(size_t)3;
+        pt->offset = p->tensor_bytes;
+        if (mq_add_size(p->tensor_bytes, pt->bytes, &p->tensor_bytes))
+            return mq_fail(err, MQ_ERR_LIMIT, "program: arena size overflows");
+        yt->shape = p->n_tensors;
+        s->out[j++] = p->n_tensors++;
+        p->n_bounded++;
+    }
+    return MQ_OK;
+}
+
 /* Lower one node into a step; MQ_ERR_UNSUPPORTED goes to the report, other failures stop. */
 static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
 {
@@ -217,12 +264,27 @@ static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
     if (n->n_in > MAX_NODE_IO || n->n_out > MAX_NODE_IO)
         return mq_node_fail(err, n, MQ_ERR_LIMIT, "more than %d inputs or outputs", MAX_NODE_IO);
     const mq_tensor *in[MAX_NODE_IO + 1], *out[MAX_NODE_IO + 1];
-    /* a shape known only at run time (it depends on values) has no static program: reported with the rest */
+    /* a shape known only at run time (it depends on values) has no static program: reported with the
+     * rest; but an output may have a data-dependent shape with a static upper bound (mq_kcall.bounded),
+     * which only graph outputs may carry: no node reads such a tensor */
+    unsigned dyn_out = 0;
     for (int k = 0; k < n->n_in + n->n_out; k++) {
         int id = k < n->n_in ? n->in[k] : n->out[k - n->n_in];
         const mq_tensor *t = id >= 0 ? &g->tensors[id] : NULL;
         if (k < n->n_in) in[k] = t;
         else out[k - n->n_in] = t;
+        if (t && t->rank < 0 && k < n->n_in && b->bounds[id].rank >= 0) {
+            mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED,
+                         "input '%s' has a data-dependent shape (only an upper bound is known when compiling); "
+                         "only a graph output may have one, no node may read it",
+                         t->name);
+            report_add(rep, e.msg);
+            return MQ_OK;
+        }
+        if (t && t->rank < 0 && k >= n->n_in && k - n->n_in < MQ_KCALL_MAX_BOUND && n->def->bounded_out) {
+            dyn_out |= 1u << (k - n->n_in);
+            continue;
+        }
         if (t && t->rank < 0) {
             mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED, "%s '%s' has a shape known only at run time (no static program)",
                          k < n->n_in ? "input" : "output", t->name);
@@ -251,11 +313,38 @@ static mq_status lower_node(builder *b, int i, report *rep, mq_err *err)
     }
     if (kc.n_p < 0 || kc.n_p > MQR_MAX_PARAMS)
         return mq_node_fail(err, n, MQ_ERR_INVALID, "lower gave %d parameters", kc.n_p);
+    int n_extra = 0;
+    for (int k = 0; k < n->n_out && k < MQ_KCALL_MAX_BOUND; k++) {
+        const mq_tensor *t = out[k];
+        int bnd = (kc.bounded >> k) & 1u;
+        if ((dyn_out >> k) & 1u && !bnd) {
+            mq_node_fail(&e, n, MQ_ERR_UNSUPPORTED, "output '%s' has a shape known only at run time (no static program)",
+                         t->name);
+            report_add(rep, e.msg);
+            return MQ_OK;
+        }
+        if (!bnd) continue;
+        if (t && t->rank >= 0)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "lower bounds output '%s', whose shape is static", t->name);
+        n_extra++;
+        if (!t) continue;
+        mq_tensor *bt = &b->bounds[n->out[k]];
+        if (kc.bound_rank[k] < 1 || kc.bound_rank[k] > MQR_MAX_RANK)
+            return mq_node_fail(err, n, MQ_ERR_INVALID, "lower gave output '%s' a bound of rank %d", t->name,
+                                kc.bound_rank[k]);
+        bt->dtype = t->dtype;
+        bt->rank = kc.bound_rank[k];
+        for (int d = 0; d < bt->rank; d++) bt->dims[d] = kc.bound[k][d];
+    }
+    if (kc.bounded >> (n->n_out < MQ_KCALL_MAX_BOUND ? n->n_out : MQ_KCALL_MAX_BOUND))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "lower bounds an output the node does not have");
+    b->n_extra += n_extra;
     if (kc.scratch_bytes > UINT32_MAX)
         return mq_node_fail(err, n, MQ_ERR_LIMIT, "scratch of %zu bytes", kc.scratch_bytes);
     mq_program *p = b->p;
     mq_prog_step *s;
-    MQ_TRY(new_step(b, i, kc.kernel, kc.n_p, &s, err));
+    MQ_TRY(new_step(b, i, kc.kernel, kc.n_p, n_extra, &s, err));
+    s->bounded = kc.bounded;
     s->scratch_bytes = kc.scratch_bytes;
     if (kc.n_p) memcpy(s->p, kc.p, sizeof(int32_t) * (size_t)kc.n_p);
     if (kc.scratch_bytes > p->scratch_bytes) p->scratch_bytes = kc.scratch_bytes;
@@ -343,6 +432,7 @@ static mq_status build(builder *b, mq_err *err)
         po.loop_first = b->flat->loop_first;
         po.loop_last = b->flat->loop_last;
     }
+    po.bounds = b->bounds;
     MQ_TRY(mq_plan_memory(g, &po, &b->plan, err));
     p->align = b->plan.align;
     p->tensor_bytes = b->plan.arena_bytes;
@@ -351,9 +441,9 @@ static mq_status build(builder *b, mq_err *err)
     p->plan_inplace = b->plan.n_inplace;
 
     /* 3. tensors: graph inputs first (program tensor k is input k), then steps' in order, then outputs */
-    b->cap_tensors = g->n_tensors;
+    b->cap_tensors = g->n_tensors + b->n_extra;
     b->cap_weights = g->n_tensors;
-    p->tensors = mq_arena_array(p->mem, (size_t)g->n_tensors + 1, sizeof *p->tensors);
+    p->tensors = mq_arena_array(p->mem, (size_t)b->cap_tensors + 1, sizeof *p->tensors);
     p->weights = mq_arena_array(p->mem, (size_t)g->n_tensors + 1, sizeof *p->weights);
     p->inputs = mq_arena_array(p->mem, (size_t)g->n_inputs + 1, sizeof(int));
     p->outputs = mq_arena_array(p->mem, (size_t)g->n_outputs + 1, sizeof(int));
@@ -367,6 +457,7 @@ static mq_status build(builder *b, mq_err *err)
         const mq_node *n = &g->nodes[st_->node];
         for (int k = 0; k < n->n_in; k++) MQ_TRY(tensor_of(b, n->in[k], &st_->in[k], err));
         for (int k = 0; k < n->n_out; k++) MQ_TRY(tensor_of(b, n->out[k], &st_->out[k], err));
+        MQ_TRY(shape_slots(b, st_, n, err));
     }
     for (int k = 0; k < g->n_outputs; k++) MQ_TRY(tensor_of(b, g->outputs[k], &p->outputs[k], err));
     MQ_TRY(mq_program_fuse(p, err)); /* activations into the step before them (backend/fuse.h) */
@@ -405,13 +496,18 @@ mq_status mq_program_build(const mq_graph *g, const mq_program_opts *opts, mq_pr
     }
     p->mem = mq_arena_new();
     b.prog_of = mq_malloc(sizeof(int) * ((size_t)b.g->n_tensors + 1));
-    if (!p->mem || !b.prog_of) {
+    b.bounds = mq_calloc((size_t)b.g->n_tensors + 1, sizeof *b.bounds);
+    if (!p->mem || !b.prog_of || !b.bounds) {
         st = mq_fail(err, MQ_ERR_NOMEM, "out of memory building the program");
     } else {
-        for (int t = 0; t < b.g->n_tensors; t++) b.prog_of[t] = -1;
+        for (int t = 0; t < b.g->n_tensors; t++) {
+            b.prog_of[t] = -1;
+            b.bounds[t].rank = -1;
+        }
         st = build(&b, err);
     }
     mq_free(b.prog_of);
+    mq_free(b.bounds);
     mq_plan_free(&b.plan);
     if (st != MQ_OK) mq_program_free(p);
     return st;

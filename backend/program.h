@@ -30,6 +30,11 @@ typedef struct mq_prog_tensor {
     mq_loc loc;
     int index;                 /* INPUT/OUTPUT: graph input/output number; WEIGHT: index in weights[] */
     size_t offset;             /* ARENA: byte offset (a multiple of the plan's alignment); else 0 */
+    /* A data-dependent shape (NonZero, Compress, Unique, NonMaxSuppression output): dims are the upper
+     * bound the bytes are planned for, and `shape` is the program tensor (int32 [rank], arena) where
+     * the producing kernel writes the actual dims; -1 for a static tensor. Only graph outputs have one
+     * (mq_program_build refuses any node reading such a tensor). */
+    int shape;
 } mq_prog_tensor;
 
 /* A constant a step reads (or a constant graph output), stored once. */
@@ -62,6 +67,8 @@ typedef struct mq_prog_step {
     int n_in, n_out;
     int *in, *out;
     size_t scratch_bytes;
+    unsigned bounded;          /* bit k: node output k has a data-dependent shape; out[] then holds, after
+                                * the node's outputs, its actual-dims tensor (mq_prog_tensor.shape) */
 } mq_prog_step;
 
 typedef struct mq_program_opts {
@@ -92,7 +99,8 @@ typedef struct mq_program {
                                 * caller's buffer itself (MQ_LOC_OUTPUT, index k), or an arena
                                 * tensor, an input or a weight that is copied out */
     size_t align;
-    size_t tensor_bytes;       /* the plan's peak */
+    size_t tensor_bytes;       /* the plan's peak, then the actual-dims slots of bounded tensors */
+    int n_bounded;             /* tensors with a data-dependent shape (mq_prog_tensor.shape >= 0) */
     size_t scratch_offset;     /* tensor_bytes rounded up to align */
     size_t scratch_bytes;      /* max scratch_bytes of all steps */
     size_t arena_bytes;

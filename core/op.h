@@ -27,7 +27,16 @@ typedef struct mq_kcall {
     int32_t p[MQR_MAX_PARAMS];
     int n_p;
     size_t scratch_bytes;
+    /* Data-dependent output shapes (NonZero, Compress, Unique, NonMaxSuppression): lower is called with
+     * such outputs at rank -1 and, for each, sets bit k of `bounded` and bound_rank[k], bound[k] to
+     * output k's largest dims (k < MQ_KCALL_MAX_BOUND). The kernel then takes, after the node's outputs,
+     * one int32 [rank] output per bounded output (in order) where it writes the actual dims; the data
+     * is written compactly for those dims (docs/C_BACKEND.md, "Data-dependent output shapes"). */
+    unsigned bounded;
+    int bound_rank[4];
+    int64_t bound[4][MQR_MAX_RANK];
 } mq_kcall;
+#define MQ_KCALL_MAX_BOUND 4
 typedef mq_status (*mq_lower_fn)(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                                  mq_kcall *kc, mq_err *err);
 
@@ -51,6 +60,7 @@ typedef struct mq_op_def {
      * can freeze them (`maqdc --const`). Data inputs, even those read as a whole, are not in it. */
     uint32_t static_in;
     unsigned nondeterministic : 1; /* never fold at import (Random*, Bernoulli) */
+    unsigned bounded_out : 1;      /* lower bounds outputs whose shapes depend on values (mq_kcall.bounded) */
     mq_infer_fn infer;
     mq_forward_fn forward;
     /* Bitmask of inputs whose buffer output 0 may reuse (in-place) when this node is that input's

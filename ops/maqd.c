@@ -11,6 +11,13 @@
 
 static const mq_dtype types_f32[] = {MQ_F32, MQ_UNDEFINED};
 
+/* Keeps a loop in a function of its own, where the compiler vectorizes it (inlined, GCC 12 does not). */
+#if defined(__GNUC__)
+#define MQ_NOINLINE __attribute__((noinline))
+#else
+#define MQ_NOINLINE
+#endif
+
 /* ---- numeric helpers ------------------------------------------------------------------------------ */
 
 float mq_maqd_round_level(float v, int n) { return mqk_maqd_round_level(v, n); }
@@ -255,7 +262,10 @@ static mq_status lbn_lower(const mq_node *n, const mq_tensor *const *in, const m
     return MQ_OK;
 }
 
-static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+/* The forward; training mode also leaves the batch statistics in saved (when not NULL): mean, biased and
+ * unbiased variance of X over all its elements. */
+static mq_status lbn_forward_saving(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, double *saved,
+                                    mq_err *err)
 {
     int training = 0;
     MQ_TRY(training_attr(n, &training, err));
@@ -267,6 +277,11 @@ static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     double mu, ss; /* statistics of this batch over every element */
     mq_maqd_stats(xs, total, &mu, &ss);
     double bvar = total ? ss / (double)total : 0, uvar = total > 1 ? ss / (double)(total - 1) : bvar;
+    if (saved) {
+        saved[0] = mu;
+        saved[1] = bvar;
+        saved[2] = uvar;
+    }
     double m = mq_attr_float(n, "momentum", 0.1f);
     double run_mu = ((const float *)in[3]->data)[0], run_var = ((const float *)in[4]->data)[0];
     if (n->n_out > 1 && out[1]) ((float *)out[1]->data)[0] = (float)((1 - m) * run_mu + m * mu);
@@ -276,9 +291,47 @@ static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
+static mq_status lbn_forward(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    return lbn_forward_saving(n, in, out, NULL, err);
+}
+
+mq_status mq_maqd_lbn_forward_saved(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                    double saved[3], mq_err *err)
+{
+    return lbn_forward_saving(n, in, out, saved, err);
+}
+
+/* One row of LayerBatchNorm's backward sums: the sum of g and of g x over S values, four partial sums each
+ * (lane j takes the elements k = j mod 4, the remainder goes to lane 0), added into a[4] and b[4]. Written
+ * so that the compiler vectorizes it; the order of the additions is fixed. */
+MQ_NOINLINE static void lbn_row_sums(size_t S, const float *restrict xp, const float *restrict gp, double *restrict a,
+                         double *restrict b)
+{
+    double sa[4], sb[4];
+    for (int j = 0; j < 4; j++) {
+        sa[j] = a[j];
+        sb[j] = b[j];
+    }
+    size_t k = 0;
+    for (; k + 4 <= S; k += 4)
+        for (int j = 0; j < 4; j++) {
+            sa[j] += gp[k + j];
+            sb[j] += (double)gp[k + j] * xp[k + j];
+        }
+    for (; k < S; k++) {
+        sa[0] += gp[k];
+        sb[0] += (double)gp[k] * xp[k];
+    }
+    for (int j = 0; j < 4; j++) {
+        a[j] = sa[j];
+        b[j] = sb[j];
+    }
+}
+
 /* Backward: exact, through the batch statistics in training mode (they depend on X). */
-static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-                              const float *const *dout, float *const *din, mq_err *err)
+static mq_status lbn_backward_saved(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                    const float *const *dout, float *const *din, const double *saved, mq_err *err)
 {
     MQ_TRY(mq_grad_need_f32(n, in[0], err));
     (void)out;
@@ -288,7 +341,10 @@ static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, cons
     int training = mq_attr_int(n, "training", 0) != 0;
     double eps = mq_attr_float(n, "epsilon", 1e-5f);
     double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
-    if (training) { /* the forward's statistics, recomputed the same way */
+    if (training && saved) { /* the forward's statistics */
+        mu = saved[0];
+        var = saved[1];
+    } else if (training) { /* the forward's statistics, recomputed the same way */
         double ss;
         mq_maqd_stats(xs, total, &mu, &ss);
         var = total ? ss / (double)total : 0;
@@ -298,19 +354,7 @@ static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, cons
     double sum_dxh = 0, sum_dxh_xh = 0, dmu_run = 0, dvar_run = 0;
     for (size_t c = 0; c < C; c++) {
         double a[4] = {0}, b[4] = {0};
-        for (size_t i = 0; i < N; i++) {
-            const float *xp = xs + (i * C + c) * S, *gp = gy + (i * C + c) * S;
-            size_t k = 0;
-            for (; k + 4 <= S; k += 4)
-                for (int j = 0; j < 4; j++) {
-                    a[j] += gp[k + j];
-                    b[j] += (double)gp[k + j] * xp[k + j];
-                }
-            for (; k < S; k++) {
-                a[0] += gp[k];
-                b[0] += (double)gp[k] * xp[k];
-            }
-        }
+        for (size_t i = 0; i < N; i++) lbn_row_sums(S, xs + (i * C + c) * S, gy + (i * C + c) * S, a, b);
         double sg = (a[0] + a[1]) + (a[2] + a[3]), sgx = ((b[0] + b[1]) + (b[2] + b[3]) - mu * sg) * inv;
         if (din[1]) din[1][c] = (float)sgx;
         if (din[2]) din[2][c] = (float)sg;
@@ -337,6 +381,18 @@ static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, cons
         }
     }
     return MQ_OK;
+}
+
+static mq_status lbn_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              const float *const *dout, float *const *din, mq_err *err)
+{
+    return lbn_backward_saved(n, in, out, dout, din, NULL, err);
+}
+
+mq_status mq_maqd_lbn_backward_saved(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                     const float *const *dout, float *const *din, const double saved[3], mq_err *err)
+{
+    return lbn_backward_saved(n, in, out, dout, din, saved, err);
 }
 
 static const mq_op_def op_lbn = {.op_type = "LayerBatchNorm", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,

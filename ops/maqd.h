@@ -3,6 +3,8 @@
 #ifndef MQ_OPS_MAQD_H
 #define MQ_OPS_MAQD_H
 
+#include "core/op.h"
+
 #include <stddef.h>
 
 #define MQ_MAQD_DOMAIN "ai.maqd"
@@ -33,6 +35,15 @@ double mq_maqd_optimal_step(int n);
  * order is fixed, so results are reproducible). LayerBatchNorm's batch statistics (forward, backward and
  * the trainer's running statistics all use this). */
 void mq_maqd_stats(const float *x, size_t n, double *mean, double *ssd);
+/* LayerBatchNorm's forward and backward rule with the batch statistics kept in between (what PyTorch's
+ * batch norm saves for its backward): in training mode the forward writes saved[0..2] = mean, biased and
+ * unbiased variance of X over all its elements (mq_maqd_stats), and the backward takes them instead of
+ * recomputing them from X (saved NULL: recompute, as the op's own backward). Eval mode ignores saved. The
+ * trainer uses them to read X once per step instead of three times; results are the same bit for bit. */
+mq_status mq_maqd_lbn_forward_saved(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out,
+                                    double saved[3], mq_err *err);
+mq_status mq_maqd_lbn_backward_saved(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                     const float *const *dout, float *const *din, const double saved[3], mq_err *err);
 /* E[(X - SRC_n(X; delta))^2] for X ~ N(0, 1) (the objective of mq_maqd_optimal_step). */
 double mq_maqd_src_mse_normal(int n, double delta);
 

@@ -143,7 +143,9 @@ static mq_status qlayer_lower(const mq_node *n, const mq_tensor *const *in, cons
     kc->p[MQK_QL_WOFF] = (int32_t)g.woff;
     kc->p[MQK_QL_ACC64] = (int32_t)g.acc64;
     kc->n_p = MQK_QL_NP;
-    kc->scratch_bytes = mqk_qint_layer_scratch((int32_t)g.fan, (int32_t)plane, (int)g.acc64);
+    int64_t scratch = mqk_qint_layer_scratch(g.fan, plane, g.acc64 || in[0]->dtype == MQ_I32, (int)g.bits);
+    if (scratch > UINT32_MAX) return mq_node_fail(err, n, MQ_ERR_LIMIT, "scratch of %lld bytes exceeds uint32", (long long)scratch);
+    kc->scratch_bytes = (uint32_t)scratch;
     return MQ_OK;
 }
 

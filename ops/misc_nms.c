@@ -2,8 +2,8 @@
  * lower box index), suppressing boxes whose IoU exceeds the threshold. Part of the 'misc' family. */
 #include "ops/util.h"
 
-/* No lower: the output's first dimension (the number of selected boxes) depends on the data, and the
- * backends only compile static shapes. */
+/* The output's first dimension (the number of selected boxes) depends on the data: lowered with the
+ * bound batch x classes x min(max_output_boxes_per_class, boxes) (runtime/kernels/shape_dyn.h). */
 
 #include <math.h>
 #include <string.h>
@@ -167,5 +167,42 @@ static mq_status nms_forward(const mq_node *n, const mq_tensor *const *in, mq_te
     return MQ_OK;
 }
 
+static mq_status nms_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
+                           mq_err *err)
+{
+    const mq_tensor *boxes = in[0], *scores = in[1], *mx = n->n_in > 2 ? in[2] : NULL;
+    if (boxes->dtype != MQ_F32 || scores->dtype != MQ_F32)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "boxes and scores of dtype %s (the kernel takes float32)",
+                            mq_dtype_name(boxes->dtype != MQ_F32 ? boxes->dtype : scores->dtype));
+    for (int i = 3; i < n->n_in; i++)
+        if (in[i] && (in[i]->dtype != MQ_F32 || mq_numel(in[i]) > 1))
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "input %d must be a float32 with one value", i);
+    int64_t max_out = 0;
+    if (mx && mq_numel(mx) > 0) {
+        if (!mx->data)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                                "max_output_boxes_per_class '%s' is known only at run time: the output's bound needs it",
+                                mx->name);
+        if (mq_numel(mx) != 1) return mq_node_fail(err, n, MQ_ERR_SHAPE, "input 2 must hold one value");
+        max_out = mq_load_i64(mx->data, mx->dtype, 0);
+    }
+    int64_t per = max_out < 0 ? 0 : max_out < boxes->dims[1] ? max_out : boxes->dims[1];
+    int64_t rows = boxes->dims[0] * scores->dims[1] * per;
+    if (rows > INT32_MAX / 3 || (uint64_t)boxes->dims[1] * 12 > UINT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_LIMIT, "%lld selected boxes at most: too many for the kernel", (long long)rows);
+    if (out[0]->rank >= 0) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output with a static shape");
+    kc->kernel = "sh_nms";
+    kc->p[0] = mq_attr_int(n, "center_point_box", 0) != 0;
+    kc->p[1] = (int32_t)per;
+    kc->n_p = 2;
+    kc->scratch_bytes = 12 * (size_t)boxes->dims[1];
+    kc->bounded = 1;
+    kc->bound_rank[0] = 2;
+    kc->bound[0][0] = rows;
+    kc->bound[0][1] = 3;
+    return MQ_OK;
+}
+
 const mq_op_def mq_def_nms = {.op_type = "NonMaxSuppression", .domain = "", .since = 10, .until = 0, .min_in = 2,
-                              .max_in = 5, .min_out = 1, .max_out = 1, .infer = nms_infer, .forward = nms_forward};
+                              .max_in = 5, .min_out = 1, .max_out = 1, .static_in = 1u << 2, .infer = nms_infer,
+                              .forward = nms_forward, .lower = nms_lower, .bounded_out = 1};

@@ -76,15 +76,16 @@ static mq_status pool_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
 static mq_status pool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                             mq_kcall *kc, mq_err *err, int kind)
 {
-    if (in[0]->dtype != MQ_F32)
-        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32 only)",
-                            mq_dtype_name(in[0]->dtype));
     const mq_tensor *ind = n->n_out > 1 ? out[1] : NULL;
+    int dt8 = kind == KIND_MAX && !ind && (in[0]->dtype == MQ_U8 || in[0]->dtype == MQ_I8);
+    if (in[0]->dtype != MQ_F32 && !dt8)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "dtype %s has no runtime kernel (float32; MaxPool: int8, uint8)",
+                            mq_dtype_name(in[0]->dtype));
     if (ind && ind->dtype != MQ_I64) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Indices must be int64");
     mqk_pool_params p;
     int64_t dims[MQ_MAX_RANK];
     MQ_TRY(pool_geometry(n, in[0], kind, &p, dims, err));
-    kc->kernel = "pool_f32";
+    kc->kernel = dt8 ? "maxpool_8" : "pool_f32";
     kc->p[0] = kind == KIND_MAX ? MQK_POOL_MAX : kind == KIND_AVG ? MQK_POOL_AVG : MQK_POOL_LP;
     kc->p[1] = p.nd;
     for (int i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
@@ -188,21 +189,32 @@ static mq_status pool_backward(const mq_node *n, const mq_tensor *const *in, con
     int64_t in_sp = g.in[0] * g.in[1] * g.in[2], out_sp = g.out[0] * g.out[1] * g.out[2];
     const float *xs = x->data, *ys = y->data, *gy = dout[0];
     float *dx = din[0];
-    memset(dx, 0, sizeof(float) * (size_t)(planes * in_sp));
     if (kind == 0 && g.in[0] == 1 && g.k[1] == 2 && g.k[2] == 2 && g.s[1] == 2 && g.s[2] == 2 && g.d[1] == 1 &&
         g.d[2] == 1 && g.pb[1] == 0 && g.pb[2] == 0 && 2 * g.out[1] <= g.in[1] && 2 * g.out[2] <= g.in[2]) {
-        /* 2x2 windows with stride 2 inside the image: the loop below, unrolled */
+        /* 2x2 windows with stride 2 inside the image: every input is in at most one window, so each window
+         * writes its four gradients: g to the first tap equal to the maximum (the loop below's order), 0 to
+         * the others; g + 0.0f is what the loop's 0 += g gives (a -0.0 gradient becomes +0.0). Only inputs
+         * outside every window (an odd last row or column) need clearing first. */
+        int64_t W = g.in[2], OW = g.out[2];
+        if (2 * g.out[1] != g.in[1] || 2 * OW != W) memset(dx, 0, sizeof(float) * (size_t)(planes * in_sp));
         for (int64_t pl = 0; pl < planes; pl++)
-            for (int64_t oh = 0; oh < g.out[1]; oh++)
-                for (int64_t ow = 0; ow < g.out[2]; ow++) {
-                    int64_t o = pl * out_sp + oh * g.out[2] + ow, e = pl * in_sp + 2 * oh * g.in[2] + 2 * ow;
-                    int64_t r = g.in[2];
-                    float yv = ys[o];
-                    e = xs[e] == yv ? e : xs[e + 1] == yv ? e + 1 : xs[e + r] == yv ? e + r : xs[e + r + 1] == yv ? e + r + 1 : -1;
-                    if (e >= 0) dx[e] += gy[o];
+            for (int64_t oh = 0; oh < g.out[1]; oh++) {
+                const float *restrict x0 = xs + pl * in_sp + 2 * oh * W, *restrict x1 = x0 + W;
+                const float *restrict yr = ys + pl * out_sp + oh * OW, *restrict gr = gy + pl * out_sp + oh * OW;
+                float *restrict d0 = dx + pl * in_sp + 2 * oh * W, *restrict d1 = d0 + W;
+                for (int64_t ow = 0; ow < OW; ow++) {
+                    float yv = yr[ow], gv = gr[ow] + 0.0f;
+                    int e0 = x0[2 * ow] == yv, e1 = x0[2 * ow + 1] == yv, e2 = x1[2 * ow] == yv;
+                    int t1 = (!e0) & e1, t2 = (!(e0 | e1)) & e2, t3 = (!(e0 | e1 | e2)) & (x1[2 * ow + 1] == yv);
+                    d0[2 * ow] = e0 ? gv : 0.0f;
+                    d0[2 * ow + 1] = t1 ? gv : 0.0f;
+                    d1[2 * ow] = t2 ? gv : 0.0f;
+                    d1[2 * ow + 1] = t3 ? gv : 0.0f;
                 }
+            }
         return MQ_OK;
     }
+    memset(dx, 0, sizeof(float) * (size_t)(planes * in_sp));
     for (int64_t pl = 0; pl < planes; pl++) {
         const float *xp = xs + pl * in_sp;
         float *dxp = dx + pl * in_sp;

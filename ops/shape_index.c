@@ -351,7 +351,7 @@ const mq_op_def mq_shape_op_OneHot = {
     .static_in = 2u, .infer = onehot_infer, .forward = mq_forward_lowered, .lower = onehot_lower};
 
 /* ---- NonZero ------------------------------------------------------------------------------------- */
-/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
+/* The output shape depends on the input values: lowered with a bound (nonzero_lower, below). */
 
 static int elem_nonzero(const void *data, mq_dtype dt, size_t esz, int64_t i)
 {
@@ -406,12 +406,48 @@ static mq_status nonzero_forward(const mq_node *n, const mq_tensor *const *in, m
     return MQ_OK;
 }
 
+/* Data-dependent outputs (kernels of runtime/kernels/shape_dyn.h): output k is planned at the bound
+ * `dims` (rank r) and the kernel writes its actual dims. The node runs only when the values are not
+ * known at compile time, so its outputs are at rank -1 here. */
+static mq_status dyn_bound(const mq_node *n, const mq_tensor *const *out, int k, int r, const int64_t *dims,
+                           mq_kcall *kc, mq_err *err)
+{
+    if (!out[k]) {
+        kc->bounded |= 1u << k; /* an absent output: its actual-dims slot is omitted too */
+        return MQ_OK;
+    }
+    if (out[k]->rank >= 0)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "output '%s' has a static shape but the kernel writes a bounded one",
+                            out[k]->name);
+    kc->bounded |= 1u << k;
+    kc->bound_rank[k] = r;
+    for (int d = 0; d < r; d++) kc->bound[k][d] = dims[d];
+    return MQ_OK;
+}
+
+/* The bound of a copy of x compressed along axis (-1: flattened): x's dims, or [numel(x)]. */
+static mq_status dyn_bound_like(const mq_node *n, const mq_tensor *const *out, int k, const mq_tensor *x, int axis,
+                                mq_kcall *kc, mq_err *err)
+{
+    int64_t ne = mq_numel(x);
+    return axis < 0 ? dyn_bound(n, out, k, 1, &ne, kc, err) : dyn_bound(n, out, k, x->rank, x->dims, kc, err);
+}
+
+static mq_status nonzero_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
+{
+    int64_t dims[2] = {in[0]->rank > 0 ? in[0]->rank : 1, mq_numel(in[0])};
+    kc->kernel = "sh_nonzero";
+    kc->n_p = 0;
+    return dyn_bound(n, out, 0, 2, dims, kc, err);
+}
+
 const mq_op_def mq_shape_op_NonZero = {
     .op_type = "NonZero", .domain = "", .since = 9, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
-    .infer = nonzero_infer, .forward = nonzero_forward};
+    .infer = nonzero_infer, .forward = nonzero_forward, .lower = nonzero_lower, .bounded_out = 1};
 
 /* ---- Compress ------------------------------------------------------------------------------------ */
-/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
+/* The output shape depends on the condition's values: lowered with a bound (compress_lower). */
 
 /* The selected count along the axis (or over the flattened input when has_axis is 0). */
 static mq_status compress_count(const mq_node *n, const mq_tensor *x, const mq_tensor *c, int64_t dim,
@@ -484,12 +520,28 @@ static mq_status compress_forward(const mq_node *n, const mq_tensor *const *in, 
     return MQ_OK;
 }
 
+static mq_status compress_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                mq_kcall *kc, mq_err *err)
+{
+    const mq_attr *a = mq_attr_get(n, "axis");
+    int axis = -1;
+    if (a) {
+        if (in[0]->rank == 0) return mq_node_fail(err, n, MQ_ERR_SHAPE, "axis given for a scalar");
+        MQ_TRY(mq_axis(n, a->i, in[0]->rank, &axis, err));
+    }
+    if (in[1]->rank != 1) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "condition of rank %d (the kernel takes 1-D)", in[1]->rank);
+    kc->kernel = "sh_compress";
+    kc->p[0] = axis;
+    kc->n_p = 1;
+    return dyn_bound_like(n, out, 0, in[0], axis, kc, err);
+}
+
 const mq_op_def mq_shape_op_Compress = {
     .op_type = "Compress", .domain = "", .since = 9, .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
-    .infer = compress_infer, .forward = compress_forward};
+    .infer = compress_infer, .forward = compress_forward, .lower = compress_lower, .bounded_out = 1};
 
 /* ---- Unique -------------------------------------------------------------------------------------- */
-/* Host only, no lower: the output shape depends on the input values, so no static program holds it. */
+/* The output shapes depend on the values: lowered with bounds (unique_lower). */
 
 typedef struct uniq_ctx {
     const void *data;
@@ -673,6 +725,24 @@ static mq_status unique_forward(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
+static mq_status unique_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                              mq_kcall *kc, mq_err *err)
+{
+    uniq_ctx u = {0};
+    int axis = -1;
+    MQ_TRY(uniq_setup(n, in[0], &u, &axis, err));
+    if ((uint64_t)u.A * 16 > UINT32_MAX) return mq_node_fail(err, n, MQ_ERR_LIMIT, "%lld slices: scratch beyond 4 GiB", (long long)u.A);
+    kc->kernel = "sh_unique";
+    kc->p[0] = mq_attr_int(n, "sorted", 1) != 0;
+    kc->p[1] = axis;
+    kc->p[2] = n->n_out;
+    kc->n_p = 3;
+    kc->scratch_bytes = 16 * (size_t)u.A;
+    MQ_TRY(dyn_bound_like(n, out, 0, in[0], axis, kc, err));
+    for (int k = 1; k < n->n_out; k++) MQ_TRY(dyn_bound(n, out, k, 1, &u.A, kc, err));
+    return MQ_OK;
+}
+
 const mq_op_def mq_shape_op_Unique = {
     .op_type = "Unique", .domain = "", .since = 11, .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 4,
-    .infer = unique_infer, .forward = unique_forward};
+    .infer = unique_infer, .forward = unique_forward, .lower = unique_lower, .bounded_out = 1};

@@ -463,7 +463,7 @@ static mq_status norm(lw *L, const mq_node *n, mq_err *err)
 /* Clip(0, m-1) of Floor(k acc + b), or ActQuant: the thresholds, and codes with scale `scale`. */
 static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scale, mq_err *err)
 {
-    int t;
+    int t = -1; /* set by the add below (gcc -O3 cannot see it) */
     const char *base = L->g->tensors[n->out[0]].name;
     MQ_TRY(new_tensor(L, base, ".codes", &t, err));
     MQ_TRY(finish_layer(L, &L->layers[layer], m, t, err));
@@ -494,7 +494,7 @@ static mq_status clip_bounds(const mq_graph *g, const mq_node *n, double *lo, do
 static mq_status on_codes(lw *L, const mq_node *n, const char *op, const mq_node *attrs, mq_err *err)
 {
     rep r = L->rep[n->in[0]];
-    int t, ins[8];
+    int t = -1, ins[8];
     if (n->n_in > 8) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "too many inputs");
     MQ_TRY(new_tensor(L, L->g->tensors[n->out[0]].name, ".codes", &t, err));
     for (int k = 0; k < n->n_in; k++) ins[k] = n->in[k];
@@ -591,7 +591,7 @@ static mq_status lower(lw *L, const mq_int_opts *o, mq_err *err)
         if (zero >= 0 && zero <= 32768 && 255L * mul - zero <= 32767) break;
     }
     if (mul < 1) return mq_fail(err, MQ_ERR_UNSUPPORTED, "input mean %g x scale %g outside 0..128 pixels", M, S);
-    int in = g->inputs[0], qin;
+    int in = g->inputs[0], qin = -1;
     MQ_TRY(new_tensor(L, g->tensors[in].name, ".q16", &qin, err));
     mq_node *qn;
     MQ_TRY(new_node(L, "QInput", 0, 1, g->tensors[in].name, 1, &in, qin, NULL, &qn, err));

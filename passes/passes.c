@@ -94,15 +94,15 @@ const char *mq_pass_unique_name(mq_graph *g, const char *base, const char *suffi
     return mq_arena_strdup(g->arena, buf);
 }
 
-mq_status mq_pass_add_f32_const(mq_graph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
-                                const float *data, int *id, mq_err *err)
+mq_status mq_pass_add_const(mq_graph *g, const char *base, const char *suffix, mq_dtype dt, int rank,
+                            const int64_t *dims, const void *data, int *id, mq_err *err)
 {
     const char *name = mq_pass_unique_name(g, base, suffix);
     if (!name) return mq_fail(err, MQ_ERR_NOMEM, "out of memory adding a constant");
     int t = mq_graph_tensor(g, name);
     if (t < 0) return mq_fail(err, MQ_ERR_LIMIT, "no room for constant '%s' (reserve first)", name);
     mq_tensor *tt = &g->tensors[t];
-    tt->dtype = MQ_F32;
+    tt->dtype = dt;
     mq_tensor_set_shape(tt, rank, dims);
     size_t nb = mq_nbytes(tt);
     tt->data = mq_arena_alloc(g->arena, nb ? nb : 1);
@@ -112,6 +112,12 @@ mq_status mq_pass_add_f32_const(mq_graph *g, const char *base, const char *suffi
     tt->producer = -1;
     *id = t;
     return MQ_OK;
+}
+
+mq_status mq_pass_add_f32_const(mq_graph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
+                                const float *data, int *id, mq_err *err)
+{
+    return mq_pass_add_const(g, base, suffix, MQ_F32, rank, dims, data, id, err);
 }
 
 static int same_domain(const char *a, const char *b)

@@ -70,6 +70,9 @@ const char *mq_pass_unique_name(mq_graph *g, const char *base, const char *suffi
 /* Add a float32 constant (data copied into the arena) under a unique name; *id receives its id. */
 mq_status mq_pass_add_f32_const(mq_graph *g, const char *base, const char *suffix, int rank, const int64_t *dims,
                                 const float *data, int *id, mq_err *err);
+/* The same for any dtype (data: the tensor's bytes). */
+mq_status mq_pass_add_const(mq_graph *g, const char *base, const char *suffix, mq_dtype dt, int rank,
+                            const int64_t *dims, const void *data, int *id, mq_err *err);
 /* Make sure g imports the domain (opset_import entry added if absent). */
 mq_status mq_pass_use_domain(mq_graph *g, const char *domain, int64_t version, mq_err *err);
 /* consumers[t] = number of node inputs reading tensor t, plus one if t is a graph output; producer[t]

@@ -9,7 +9,7 @@
 #include "runtime/mqr_kernel.h"
 
 #define MAQDRT_VERSION_MAJOR 0
-#define MAQDRT_VERSION_MINOR 3
+#define MAQDRT_VERSION_MINOR 4
 
 const char *mqr_version(void);
 
@@ -109,6 +109,10 @@ typedef struct mqr_io_info {
     int32_t rank;
     int32_t dims[MQR_MAX_RANK];
     size_t bytes;                 /* element count * element size */
+    /* 1: a data-dependent shape (NonZero, Compress, Unique, NonMaxSuppression outputs): dims and bytes are
+     * its upper bound (give that much room); after mqr_run, mqr_output_dims gives the actual dims and
+     * the first (product of them) elements of the output buffer hold the values, row-major. 0: static. */
+    int32_t bounded;
 } mqr_io_info;
 
 uint32_t mqr_input_count(const mqr_model *m);
@@ -116,6 +120,11 @@ uint32_t mqr_output_count(const mqr_model *m);
 /* MQR_E_ARG if k is out of range. */
 mqr_status mqr_input_info(const mqr_model *m, uint32_t k, mqr_io_info *info);
 mqr_status mqr_output_info(const mqr_model *m, uint32_t k, mqr_io_info *info);
+
+/* After mqr_run(m, arena, ...): the actual dims of graph output k (rank from mqr_output_info), read from
+ * the arena, so call it before the arena is used again. A static output's dims are its declared ones;
+ * a bounded one's are at most its bound. MQR_E_ARG for a bad k, NULL or misaligned pointer. */
+mqr_status mqr_output_dims(const mqr_model *m, const void *arena, uint32_t k, int32_t dims[MQR_MAX_RANK]);
 
 /* Bytes per element of a dtype the runtime knows; 0 otherwise. */
 size_t mqr_dtype_size(int32_t dtype);

@@ -6,7 +6,8 @@
 #include <stdint.h>
 
 #define MQR_FMT_MAGIC "MQD1"
-#define MQR_FMT_VERSION 2u        /* 2: control steps (IF, LOOP) */
+#define MQR_FMT_VERSION 3u        /* 2: control steps (IF, LOOP); 3: data-dependent shapes (mqr_fmt_tensor.shape) */
+#define MQR_FMT_VERSION_STATIC 2u /* also read: a file without data-dependent shapes is written as version 2 */
 #define MQR_FMT_FLAG_LE 1u            /* bit 0: little-endian (the only byte order defined) */
 #define MQR_FMT_HEADER_BYTES 32u
 #define MQR_FMT_SECTION_BYTES 16u
@@ -63,7 +64,9 @@ typedef struct mqr_fmt_tensor {
     uint32_t rank;   /* 0..MQR_MAX_RANK */
     uint32_t loc;    /* MQR_LOC_* */
     uint32_t where;  /* input/output index, or byte offset (weights, arena) */
-    uint32_t reserved; /* 0 */
+    uint32_t shape;  /* 0: dims are the shape. Version 3, k + 1: a data-dependent shape; dims are its upper
+                      * bound and tensor k (int32 [rank], arena) holds the actual dims after the step that
+                      * writes both (docs/MQD_FORMAT.md). Version 2: always 0 */
     int32_t dims[8]; /* first rank used, each >= 0; the rest 0 */
 } mqr_fmt_tensor;   /* 56 bytes */
 
@@ -95,5 +98,11 @@ typedef struct mqr_fmt_plan {
     uint32_t scratch_bytes;  /* the largest scratch any step asks for */
     uint32_t reserved;       /* 0 */
 } mqr_fmt_plan;
+
+/* The actual dims of tensor descriptor d after a run (d's dims when static; a data-dependent shape's
+ * slot clamped into [0, bound]). Shared by mqr_run and mqr_output_dims. */
+struct mqr_model;
+void mqr_actual_dims(const struct mqr_model *m, const uint8_t *arena, const mqr_fmt_tensor *d,
+                     int32_t dims[8]);
 
 #endif

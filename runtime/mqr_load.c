@@ -86,6 +86,7 @@ static int host_is_le(void)
 /* The section table's result: where each section lies. */
 typedef struct sections {
     uint32_t off[MQR_SEC_LAST + 1], size[MQR_SEC_LAST + 1];
+    uint32_t version;
 } sections;
 
 static mqr_status check_header(const uint8_t *b, size_t len, sections *s)
@@ -96,10 +97,11 @@ static mqr_status check_header(const uint8_t *b, size_t len, sections *s)
     if (len < MQR_FMT_HEADER_BYTES) return MQR_E_TRUNCATED;
     memcpy(&h, b, sizeof h);
     if (memcmp(h.magic, MQR_FMT_MAGIC, 4) != 0) return MQR_E_MAGIC;
-    if (h.version != MQR_FMT_VERSION || h.flags != MQR_FMT_FLAG_LE || h.header_bytes != MQR_FMT_HEADER_BYTES ||
+    if ((h.version != MQR_FMT_VERSION && h.version != MQR_FMT_VERSION_STATIC) || h.flags != MQR_FMT_FLAG_LE || h.header_bytes != MQR_FMT_HEADER_BYTES ||
         h.reserved != 0)
         return MQR_E_VERSION;
     if (h.total_bytes > len) return MQR_E_TRUNCATED;
+    s->version = h.version;
     /* the checksum: the last 4 bytes, over everything before them */
     if (h.total_bytes < MQR_FMT_HEADER_BYTES + 4) return MQR_E_SECTION;
     if (mqr_crc32(0, b, h.total_bytes - 4) != rd32(b + h.total_bytes - 4)) return MQR_E_CHECKSUM;
@@ -143,7 +145,7 @@ static mqr_status tensor_bytes(const mqr_fmt_tensor *t, uint64_t *bytes)
     uint64_t ne = 1;
     uint32_t d;
     size_t es = mqr_dtype_size((int32_t)t->dtype);
-    if (t->dtype > 0x7fffffffu || es == 0 || t->rank > MQR_MAX_RANK || t->reserved) return MQR_E_TENSOR;
+    if (t->dtype > 0x7fffffffu || es == 0 || t->rank > MQR_MAX_RANK) return MQR_E_TENSOR;
     for (d = 0; d < 8; d++) {
         if (d >= t->rank) {
             if (t->dims[d] != 0) return MQR_E_TENSOR;
@@ -164,7 +166,22 @@ static void read_tensor(const mqr_model *m, uint32_t i, mqr_fmt_tensor *t)
 
 static uint32_t io_index(const mqr_model *m, uint32_t k) { return rd32(m->io + 8 + 4 * (size_t)k); }
 
-static mqr_status check_tensors(const mqr_model *m, uint32_t weights_len)
+/* A data-dependent shape (version 3, field shape = k + 1): the tensor has rank >= 1 and lives in the arena
+ * or the caller's output; tensor k is static, int32, [rank], in the arena, and not itself that tensor. */
+static mqr_status check_shape_link(const mqr_model *m, uint32_t i, const mqr_fmt_tensor *t, uint32_t version)
+{
+    mqr_fmt_tensor s;
+    if (t->shape == 0) return MQR_OK;
+    if (version < 3 || t->shape > m->n_tensors || t->shape - 1 == i || t->rank < 1 ||
+        (t->loc != MQR_LOC_ARENA && t->loc != MQR_LOC_OUTPUT))
+        return MQR_E_TENSOR;
+    read_tensor(m, t->shape - 1, &s);
+    if (s.shape != 0 || s.dtype != MQR_I32 || s.rank != 1 || s.dims[0] != (int32_t)t->rank || s.loc != MQR_LOC_ARENA)
+        return MQR_E_TENSOR;
+    return MQR_OK;
+}
+
+static mqr_status check_tensors(const mqr_model *m, uint32_t weights_len, uint32_t version)
 {
     uint32_t i;
     for (i = 0; i < m->n_tensors; i++) {
@@ -174,6 +191,7 @@ static mqr_status check_tensors(const mqr_model *m, uint32_t weights_len)
         read_tensor(m, i, &t);
         if (!string_ok(m, t.name)) return MQR_E_STRING;
         st = tensor_bytes(&t, &bytes);
+        if (st == MQR_OK) st = check_shape_link(m, i, &t, version);
         if (st != MQR_OK) return st;
         switch (t.loc) {
         case MQR_LOC_INPUT:
@@ -235,6 +253,15 @@ static int arena_apart(const mqr_model *m, const mqr_fmt_step *s, const mqr_fmt_
             return 0;
     }
     return 1;
+}
+
+/* 1 if tensor t is one of step s's outputs. */
+static int step_writes(const mqr_model *m, const mqr_fmt_step *s, uint32_t t)
+{
+    uint32_t j;
+    for (j = 0; j < s->n_out; j++)
+        if (rd32(m->indices + 4 * ((size_t)s->out_first + j)) == t) return 1;
+    return 0;
 }
 
 /* A control step's own fields (its sub-program ranges are check_ranges'): IF reads one bool element
@@ -328,6 +355,11 @@ static mqr_status check_steps(mqr_model *m, uint32_t n_params, uint32_t n_indice
             if (t == MQR_FMT_NONE) continue;
             if (t >= m->n_tensors) return MQR_E_STEP;
             read_tensor(m, t, &d);
+            /* a data-dependent shape is only a graph output: no step reads it (kernels' checks prove
+             * their accesses for the bound dims, which a smaller actual shape would not keep) */
+            if (j < s.n_in && d.shape) return MQR_E_STEP;
+            /* the step writing it writes its actual dims too */
+            if (j >= s.n_in && d.shape && !step_writes(m, &s, d.shape - 1)) return MQR_E_STEP;
             /* steps write only the arena and the caller's outputs */
             if (j >= s.n_in && d.loc != MQR_LOC_ARENA && d.loc != MQR_LOC_OUTPUT) return MQR_E_STEP;
             if (j >= s.n_in && d.loc == MQR_LOC_ARENA && !arena_apart(m, &s, &d)) return MQR_E_STEP;
@@ -475,7 +507,7 @@ mqr_status mqr_load(mqr_model *m, const void *buf, size_t len)
     }
     if (st == MQR_OK) st = check_io(m, s.size[MQR_SEC_IO]);
     if (st == MQR_OK) st = check_plan(m, b + s.off[MQR_SEC_PLAN], s.size[MQR_SEC_PLAN]);
-    if (st == MQR_OK) st = check_tensors(m, s.size[MQR_SEC_WEIGHTS]);
+    if (st == MQR_OK) st = check_tensors(m, s.size[MQR_SEC_WEIGHTS], s.version);
     if (st == MQR_OK) st = check_steps(m, s.size[MQR_SEC_PARAMS] / 4, s.size[MQR_SEC_INDICES] / 4);
     if (st == MQR_OK) st = check_calls(m);
     if (st == MQR_OK) st = place_work(m);
@@ -514,6 +546,7 @@ static mqr_status io_info(const mqr_model *m, uint32_t k, mqr_io_info *info)
     info->rank = (int32_t)t.rank;
     for (d = 0; d < MQR_MAX_RANK; d++) info->dims[d] = d < t.rank ? t.dims[d] : 0;
     info->bytes = (size_t)bytes;
+    info->bounded = t.shape != 0;
     return MQR_OK;
 }
 
@@ -527,4 +560,13 @@ mqr_status mqr_output_info(const mqr_model *m, uint32_t k, mqr_io_info *info)
 {
     if (!m || !info || !m->buf || k >= m->n_outputs) return MQR_E_ARG;
     return io_info(m, m->n_inputs + k, info);
+}
+
+mqr_status mqr_output_dims(const mqr_model *m, const void *arena, uint32_t k, int32_t dims[MQR_MAX_RANK])
+{
+    mqr_fmt_tensor t;
+    if (!m || !m->buf || !dims || k >= m->n_outputs || !arena || ((uintptr_t)arena & 15u)) return MQR_E_ARG;
+    read_tensor(m, io_index(m, m->n_inputs + k), &t);
+    mqr_actual_dims(m, (const uint8_t *)arena, &t, dims);
+    return MQR_OK;
 }

@@ -41,6 +41,21 @@ static size_t bytes_of(const mqr_tensor *r)
     return (size_t)mqr_numel(r) * mqr_dtype_size(r->dtype);
 }
 
+void mqr_actual_dims(const mqr_model *m, const uint8_t *arena, const mqr_fmt_tensor *d, int32_t dims[MQR_MAX_RANK])
+{
+    mqr_fmt_tensor s;
+    uint32_t k;
+    for (k = 0; k < MQR_MAX_RANK; k++) dims[k] = k < d->rank ? d->dims[k] : 0;
+    if (!d->shape) return;
+    memcpy(&s, m->tensors + (size_t)(d->shape - 1) * sizeof s, sizeof s); /* int32 [rank] in the arena (load) */
+    for (k = 0; k < d->rank; k++) {
+        int32_t v;
+        memcpy(&v, arena + s.where + 4 * (size_t)k, 4);
+        /* the slot's bytes are the kernel's, or stale if it did not run: keep them inside the bound */
+        dims[k] = v < 0 ? 0 : v > d->dims[k] ? d->dims[k] : v;
+    }
+}
+
 /* Steps [first, end): kernel calls, and control steps over the steps after them. Recursion is as deep
  * as the control steps nest (at most MQR_MAX_NEST, checked at load). */
 static mqr_status run_range(const mqr_model *m, uint8_t *a, const void *const *inputs, void *const *outputs,
@@ -114,6 +129,7 @@ mqr_status mqr_run(const mqr_model *m, void *arena, const void *const *inputs, v
         memcpy(&d, m->tensors + (size_t)t * sizeof d, sizeof d);
         if (d.loc == MQR_LOC_OUTPUT && d.where == i) continue;
         bind(m, t, a, inputs, outputs, &src);
+        mqr_actual_dims(m, a, &d, src.dims); /* a data-dependent shape: only the actual elements */
         if (bytes_of(&src)) memmove(outputs[i], src.data, bytes_of(&src));
     }
     return MQR_OK;

@@ -36,8 +36,12 @@ seeds() {
       cp "$here"/tests/fuzz/seeds/mqd/* "$d.tmp/"
       local maqdc="$bdir/maqdc"
       [ -x "$here/build/maqdc" ] && maqdc="$here/build/maqdc"
+      # plus the data-dependent output shapes (bounded outputs, .mqd version 3) and unrolled loops
       for m in "$here"/models/fashion_cnn.onnx "$here"/tests/data/frontend/good_add.onnx \
-               $(find "$conf/node" -name model.onnx -size -2k | sort | head -n 300); do
+               "$here"/tests/data/mqd/*.onnx \
+               $(find "$conf/node" -name model.onnx -size -2k | sort | head -n 300) \
+               $(find "$conf/node" -path '*nonzero*/model.onnx' -o -path '*unique*/model.onnx' \
+                   -o -path '*compress*/model.onnx' -o -path '*loop11*/model.onnx' | sort); do
         "$maqdc" "$m" -o "$d.tmp/$(echo "$m" | tr / _).mqd" >/dev/null 2>&1 || true
       done ;;
     idx)

@@ -8,7 +8,9 @@
 #include "frontend/onnx_import.h"
 #include "frontend/tensor_io.h"
 #include "passes/int_lower.h"
+#include "passes/int_onnx.h"
 #include "runtime/maqdrt.h"
+#include "train/train.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -64,7 +66,9 @@ void maqdc_usage_compile(FILE *f)
                "  --int             lower a fine-tuned MaQD model to integers first (docs/INTEGER.md): uint8 input,\n"
                "                    packed weight codes, thresholds, float logits out\n"
                "  --scale S --mean M --std D   with --int: the float input the model was trained on is\n"
-               "                    (p / S - M) / D of the uint8 input p (255, 0, 1; as `maqdc finetune`)\n");
+               "                    (p / S - M) / D of the uint8 input p (255, 0, 1; as `maqdc finetune`)\n"
+               "  -o OUT.onnx --int  the integer program as standard ONNX (ConvInteger/MatMulInteger on uint8\n"
+               "                    weight digits, thresholds counted with GreaterOrEqual): the same codes\n");
 }
 
 /* ---- compile ----------------------------------------------------------------------------------- */
@@ -219,13 +223,15 @@ int maqdc_compile(int argc, char **argv)
         return 2;
     }
     /* the output kinds: one branch each (the C emitter adds ".c") */
-    enum { OUT_MQD, OUT_C } kind;
+    enum { OUT_MQD, OUT_C, OUT_ONNX } kind;
     if (ends_with(out, ".mqd")) {
         kind = OUT_MQD;
+    } else if (ends_with(out, ".onnx") && to_int) {
+        kind = OUT_ONNX;
     } else if (ends_with(out, ".c")) {
         kind = OUT_C;
     } else {
-        fprintf(stderr, "maqdc: %s: unknown output kind (use .mqd or .c)\n", out);
+        fprintf(stderr, "maqdc: %s: unknown output kind (use .mqd or .c, or .onnx with --int)\n", out);
         return 2;
     }
     if (c_opts && kind != OUT_C) {
@@ -262,6 +268,15 @@ int maqdc_compile(int argc, char **argv)
         printf("%s: integer program: %d layers (%d quantized, %d with wide integer weights), packed weights %zu bytes, "
                "thresholds %zu bytes\n",
                model, istat.layers, istat.exact_layers, istat.wide_layers, istat.weight_bytes, istat.threshold_bytes);
+        if (kind == OUT_ONNX) { /* standard ops (passes/int_onnx.c), the fine-tuning export's writer */
+            if (mq_int_to_onnx(res.graph, &err) != MQ_OK || mq_graph_export_onnx(res.graph, out, &err) != MQ_OK) {
+                fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));
+                goto done;
+            }
+            printf("%s -> %s: the integer program as standard ONNX, %d nodes\n", model, out, res.graph->n_nodes);
+            rc = 0;
+            goto done;
+        }
     }
     if (mq_program_build(res.graph, &popts, &prog, &err) != MQ_OK) {
         /* the unsupported-nodes report: a header line naming the file, then one line per node */
@@ -271,6 +286,7 @@ int maqdc_compile(int argc, char **argv)
     switch (kind) {
     case OUT_MQD: rc = write_mqd(model, &prog, out); break;
     case OUT_C: rc = write_c(model, &prog, out, c_prefix, c_arena_caller, c_main); break;
+    case OUT_ONNX: break; /* written above */
     }
 done:
     mq_program_free(&prog);
@@ -383,7 +399,9 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
         mqr_io_info info;
         mqr_output_info(&m, k, &info);
         mq_tensor t = {.name = info.name, .dtype = (mq_dtype)info.dtype, .rank = info.rank, .data = outs[k]};
-        for (int d = 0; d < info.rank; d++) t.dims[d] = info.dims[d];
+        int32_t actual[MQR_MAX_RANK];
+        mqr_output_dims(&m, arena, k, actual); /* a data-dependent shape: the actual dims */
+        for (int d = 0; d < info.rank; d++) t.dims[d] = actual[d];
         char path[4096];
         int pl = snprintf(path, sizeof path, "%s/output_%u.pb", out_dir, (unsigned)k);
         if (pl < 0 || (size_t)pl >= sizeof path) {
@@ -400,7 +418,9 @@ int maqdc_run_mqd(const char *model, int n_inputs, const char *const *inputs, co
         mqr_io_info info;
         mqr_output_info(&m, k, &info);
         mq_tensor t = {.dtype = (mq_dtype)info.dtype, .rank = info.rank};
-        for (int d = 0; d < info.rank; d++) t.dims[d] = info.dims[d];
+        int32_t actual[MQR_MAX_RANK];
+        mqr_output_dims(&m, arena, k, actual);
+        for (int d = 0; d < info.rank; d++) t.dims[d] = actual[d];
         char sh[256];
         printf("%s: %s %s -> %s/output_%u.pb\n", info.name, mq_dtype_name(t.dtype), mq_shape_str(&t, sh, sizeof sh),
                out_dir, (unsigned)k);

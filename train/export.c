@@ -374,12 +374,13 @@ static mq_status build(ex *e, Onnx__ModelProto *model, mq_err *err)
     e->inited = mq_arena_alloc(e->a, (size_t)nt + 1);
     e->made = mq_arena_alloc(e->a, (size_t)nt + 1);
     if (!e->value || !e->inited || !e->made) return mq_fail(err, MQ_ERR_NOMEM, "export: out of memory");
-    for (int t = 0; t < nt; t++) e->value[t] = tr->param_of[t] >= 0 ? tr->params[tr->param_of[t]].w : g->tensors[t].data;
+    for (int t = 0; t < nt; t++)
+        e->value[t] = tr && tr->param_of[t] >= 0 ? tr->params[tr->param_of[t]].w : g->tensors[t].data;
     for (int i = 0; i < g->n_inputs; i++) e->made[g->inputs[i]] = 1;
     /* WeightQuant: w_q computed now and stored under the quantizer's output name. */
     for (int i = 0; i < g->n_nodes; i++) {
         const mq_node *n = &g->nodes[i];
-        if (!tr->run[i] || !is_op(n, MQ_MAQD_DOMAIN, "WeightQuant")) continue;
+        if (!tr || !tr->run[i] || !is_op(n, MQ_MAQD_DOMAIN, "WeightQuant")) continue;
         mq_tensor w = g->tensors[n->in[0]], y;
         memset(&y, 0, sizeof y);
         y.name = g->tensors[n->out[0]].name;
@@ -399,7 +400,7 @@ static mq_status build(ex *e, Onnx__ModelProto *model, mq_err *err)
     }
     for (int i = 0; i < g->n_nodes; i++) {
         const mq_node *n = &g->nodes[i];
-        if (!tr->run[i] || is_op(n, MQ_MAQD_DOMAIN, "WeightQuant")) continue;
+        if ((tr && !tr->run[i]) || is_op(n, MQ_MAQD_DOMAIN, "WeightQuant")) continue;
         if (is_op(n, MQ_MAQD_DOMAIN, "ActQuant")) MQ_TRY(emit_actquant(e, n, err));
         else if (is_op(n, MQ_MAQD_DOMAIN, "LayerBatchNorm")) {
             if (n->n_out > 1) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "export of training outputs");
@@ -469,12 +470,12 @@ static mq_status build(ex *e, Onnx__ModelProto *model, mq_err *err)
     return MQ_OK;
 }
 
-mq_status mq_trainer_export_onnx(const mq_trainer *tr, const char *path, mq_err *err)
+static mq_status export_graph(const mq_trainer *tr, const mq_graph *g, const char *path, mq_err *err)
 {
     ex e;
     memset(&e, 0, sizeof e);
     e.tr = tr;
-    e.g = tr->g;
+    e.g = g;
     e.a = mq_arena_new();
     if (!e.a) return mq_fail(err, MQ_ERR_NOMEM, "export: out of memory");
     Onnx__ModelProto model = ONNX__MODEL_PROTO__INIT;
@@ -492,4 +493,14 @@ mq_status mq_trainer_export_onnx(const mq_trainer *tr, const char *path, mq_err 
     }
     mq_arena_free(e.a);
     return st;
+}
+
+mq_status mq_trainer_export_onnx(const mq_trainer *tr, const char *path, mq_err *err)
+{
+    return export_graph(tr, tr->g, path, err);
+}
+
+mq_status mq_graph_export_onnx(const mq_graph *g, const char *path, mq_err *err)
+{
+    return export_graph(NULL, g, path, err);
 }

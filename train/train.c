@@ -105,6 +105,8 @@ void mq_trainer_free(mq_trainer *tr)
     mq_free(tr->pcount);
     mq_free(tr->pbatches);
     mq_free(tr->lbn_acc);
+    mq_free(tr->lbn_saved);
+    mq_free(tr->lbn_saved_ok);
     mq_train_parallel_free(tr);
     mq_free(tr->params);
     mq_free(tr->param_of);
@@ -272,8 +274,11 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
         tr->pcount = mq_calloc(nn, sizeof(size_t));
         tr->pbatches = mq_calloc(nn, sizeof(int));
         tr->lbn_acc = mq_calloc(3 * nn, sizeof(double));
+        tr->lbn_saved = mq_calloc(3 * nn, sizeof(double));
+        tr->lbn_saved_ok = mq_calloc(nn, 1);
         if (!tr->vals || !tr->grads || !tr->needs || !tr->owned || !tr->run || !tr->samples || !tr->n_samples ||
-            !tr->psum || !tr->psq || !tr->pmu || !tr->pvar || !tr->pcount || !tr->pbatches || !tr->lbn_acc)
+            !tr->psum || !tr->psq || !tr->pmu || !tr->pvar || !tr->pcount || !tr->pbatches || !tr->lbn_acc ||
+            !tr->lbn_saved || !tr->lbn_saved_ok)
             st = mq_fail(err, MQ_ERR_NOMEM, "out of memory");
     }
     if (st == MQ_OK) {
@@ -361,9 +366,15 @@ static void update_running_stats(mq_trainer *tr, int node)
         }
         return;
     }
-    double mu, ss;
-    mq_maqd_stats(xs, total, &mu, &ss);
-    double uvar = total > 1 ? ss / (double)(total - 1) : 0;
+    double mu, uvar;
+    if (tr->lbn_saved_ok[node]) { /* the forward's batch statistics */
+        mu = tr->lbn_saved[3 * (size_t)node];
+        uvar = tr->lbn_saved[3 * (size_t)node + 2];
+    } else {
+        double ss;
+        mq_maqd_stats(xs, total, &mu, &ss);
+        uvar = total > 1 ? ss / (double)(total - 1) : 0;
+    }
     double *acc = tr->lbn_acc + 3 * (size_t)node;
     acc[0] += mu;
     acc[1] += uvar;
@@ -428,6 +439,29 @@ static mq_status probe_lbn(mq_trainer *tr, int node, mq_err *err)
     return MQ_OK;
 }
 
+/* A LayerBatchNorm node in training mode, as mq_exec_node_with runs a node (inference, outputs from the pool),
+ * through mq_maqd_lbn_forward_saved: its batch statistics stay for the running statistics and the backward. */
+static mq_status lbn_exec_saved(mq_trainer *tr, int node, const mq_tensor *const *in, mq_tensor *const *out,
+                                mq_err *err)
+{
+    const mq_node *n = &tr->g->nodes[node];
+    MQ_TRY(n->def->infer(n, in, out, err));
+    mq_status st = MQ_OK;
+    for (int k = 0; k < n->n_out; k++)
+        if (out[k]) {
+            out[k]->data = st == MQ_OK ? mq_pool_get(&tr->pool, mq_nbytes(out[k]), 0) : NULL;
+            if (!out[k]->data && st == MQ_OK) st = mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for output %d", k);
+        }
+    if (st == MQ_OK) st = mq_maqd_lbn_forward_saved(n, in, out, tr->lbn_saved + 3 * (size_t)node, err);
+    tr->lbn_saved_ok[node] = st == MQ_OK;
+    for (int k = 0; st != MQ_OK && k < n->n_out; k++)
+        if (out[k]) {
+            mq_pool_put(&tr->pool, out[k]->data);
+            out[k]->data = NULL;
+        }
+    return st;
+}
+
 mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, mq_err *err)
 {
     mq_graph *g = tr->g;
@@ -445,6 +479,7 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
     if (xin->rank < 1) return mq_fail(err, MQ_ERR_SHAPE, "the model input has no known shape");
     xin->dims[0] = n;
     xin->data = (void *)(uintptr_t)x;
+    memset(tr->lbn_saved_ok, 0, (size_t)g->n_nodes);
     for (int i = 0; i < g->n_nodes; i++) {
         if (!tr->run[i]) continue;
         const mq_node *nd = &g->nodes[i];
@@ -466,6 +501,8 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
             out[0]->data = mq_pool_get(&tr->pool, nb, 0);
             if (!out[0]->data) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
             memcpy(out[0]->data, in[0]->data, nb);
+        } else if (training && is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm")) {
+            MQ_TRY(lbn_exec_saved(tr, i, in, out, err));
         } else {
             mq_exec_alloc pa = mq_pool_exec_alloc(&tr->pool, nd);
             MQ_TRY(mq_exec_node_with(nd, in, out, &pa, err));
@@ -542,7 +579,10 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
                 if (!din[k]) st = mq_fail(err, MQ_ERR_NOMEM, "out of memory for gradients");
             }
         }
-        if (st == MQ_OK) st = fn(n, in, out, dout, din, err);
+        if (st == MQ_OK && tr->lbn_saved_ok[i]) /* LayerBatchNorm: with the forward's batch statistics */
+            st = mq_maqd_lbn_backward_saved(n, in, out, dout, din, tr->lbn_saved + 3 * (size_t)i, err);
+        else if (st == MQ_OK)
+            st = fn(n, in, out, dout, din, err);
         for (int k = 0; k < n->n_in; k++) {
             if (!din[k]) continue;
             if (st == MQ_OK) add_grad(tr, n->in[k], din[k]);

@@ -117,5 +117,7 @@ mq_status mq_trainer_resume(mq_trainer *tr, const char *path, int *found, int *e
 /* The fine-tuned model as standard ONNX, written atomically: WeightQuant folded into stored w_q,
  * ActQuant as Div, Add 0.5, Floor, Clip, Mul, LayerBatchNorm as its eval per-channel Mul and Add. */
 mq_status mq_trainer_export_onnx(const mq_trainer *tr, const char *path, mq_err *err);
+/* A graph of standard ONNX ops with constant initializers (e.g. passes/int_onnx.c's) written the same way. */
+mq_status mq_graph_export_onnx(const mq_graph *g, const char *path, mq_err *err);
 
 #endif

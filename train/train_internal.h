@@ -47,6 +47,8 @@ struct mq_trainer {
     /* forward modes */
     int lbn_stats;        /* 1: add each LBN's batch mean and variance to lbn_acc (see mq_train_lbn_commit) */
     double *lbn_acc;      /* per node: sum of batch means, of unbiased batch variances, number of batches */
+    double *lbn_saved;    /* per node: the last training forward's LBN batch statistics (mq_maqd_lbn_forward_saved) */
+    unsigned char *lbn_saved_ok; /* per node: lbn_saved holds this forward's statistics */
     struct mq_parallel *par; /* data-parallel step buffers (train/parallel.c) */
     int aq_as_relu;       /* calibration: ActQuant acts as ReLU and its inputs are sampled */
     int aq_sample;        /* with aq_as_relu: collect the samples below */

@@ -10,6 +10,7 @@
     X(matmul_f32, "kernels/gemm.c")                                                                \
     X(matmul_integer, "kernels/gemm_int.c")                                                        \
     X(pool_f32, "kernels/pool.c")                                                                  \
+    X(maxpool_8, "kernels/pool.c")                                                                 \
     X(global_pool_f32, "kernels/pool.c")                                                           \
     X(maxunpool_f32, "kernels/pool.c")                                                             \
     X(batchnorm_f32, "kernels/norm.c")                                                             \

@@ -22,6 +22,10 @@
     X(sh_trilu, "kernels/shape_misc.c")                                                            \
     X(sh_revseq, "kernels/shape_misc.c")                                                           \
     X(sh_stack_get, "kernels/shape_stack.c")                                                       \
-    X(sh_stack_put, "kernels/shape_stack.c")
+    X(sh_stack_put, "kernels/shape_stack.c")                                                       \
+    X(sh_nonzero, "kernels/shape_dyn.c")                                                           \
+    X(sh_compress, "kernels/shape_dyn.c")                                                          \
+    X(sh_unique, "kernels/shape_dyn.c")                                                            \
+    X(sh_nms, "kernels/shape_dyn.c")
 
 #endif

@@ -224,29 +224,86 @@ void mqk_pool_f32(const mqk_pool_params *p, int kind, const float *x, float *y, 
     }
 }
 
+/* The geometry of a pool_f32 / maxpool_8 call: sizes from the tensors, the rest from p[1..17, 19]. */
+static void pool_params_of(const mqr_call *c, mqk_pool_params *p)
+{
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    int i;
+    p->nd = c->p[1];
+    p->batch = x->dims[0];
+    p->channels = x->dims[1];
+    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
+        int sp = i < p->nd;
+        p->in_size[i] = sp ? x->dims[2 + i] : 1;
+        p->out_size[i] = sp ? y->dims[2 + i] : 1;
+        p->kernel[i] = c->p[2 + i];
+        p->stride[i] = c->p[5 + i];
+        p->pad_begin[i] = c->p[8 + i];
+        p->pad_end[i] = c->p[11 + i];
+        p->dilation[i] = c->p[14 + i];
+    }
+    p->count_include_pad = c->p[17];
+    p->p = mqr_p_f32(c->p[19]);
+}
+
 void mqk_k_pool_f32(const mqr_call *c)
 {
     mqk_pool_params p;
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
-    int i;
-    p.nd = c->p[1];
-    p.batch = x->dims[0];
-    p.channels = x->dims[1];
-    for (i = 0; i < MQK_POOL_MAX_SPATIAL; i++) {
-        int sp = i < p.nd;
-        p.in_size[i] = sp ? x->dims[2 + i] : 1;
-        p.out_size[i] = sp ? y->dims[2 + i] : 1;
-        p.kernel[i] = c->p[2 + i];
-        p.stride[i] = c->p[5 + i];
-        p.pad_begin[i] = c->p[8 + i];
-        p.pad_end[i] = c->p[11 + i];
-        p.dilation[i] = c->p[14 + i];
-    }
-    p.count_include_pad = c->p[17];
-    p.p = mqr_p_f32(c->p[19]);
+    pool_params_of(c, &p);
     mqk_pool_f32(&p, c->p[0], (const float *)x->data, (float *)y->data,
                  c->n_out > 1 && c->out[1].rank >= 0 ? (int64_t *)c->out[1].data : 0, c->p[18]);
 }
+
+/* maxpool_8: the generic max loop of mqk_pool_f32 on int8 / uint8 values (exact: no arithmetic). */
+#define MQK_MAXPOOL_8(T, x8, y8)                                                                      \
+    for (plane = 0; plane < planes; plane++) {                                                     \
+        const T *xi = (const T *)x8 + plane * in_sp;                                               \
+        for (od = 0; od < g.out[0]; od++) {                                                        \
+            int32_t d0, d1, bd = od * g.s[0] - g.pb[0];                                            \
+            (void)tap_range(od, g.s[0], g.pb[0], g.pe[0], g.d[0], g.in[0], g.k[0], &d0, &d1);      \
+            for (oh = 0; oh < g.out[1]; oh++) {                                                    \
+                int32_t h0, h1, bh = oh * g.s[1] - g.pb[1];                                        \
+                (void)tap_range(oh, g.s[1], g.pb[1], g.pe[1], g.d[1], g.in[1], g.k[1], &h0, &h1);  \
+                for (ow = 0; ow < g.out[2]; ow++, o++) {                                           \
+                    int32_t w0, w1, bw = ow * g.s[2] - g.pb[2];                                    \
+                    T best = 0;                                                                    \
+                    int found = 0;                                                                 \
+                    (void)tap_range(ow, g.s[2], g.pb[2], g.pe[2], g.d[2], g.in[2], g.k[2], &w0, &w1); \
+                    for (kd = d0; kd < d1; kd++)                                                   \
+                        for (kh = h0; kh < h1; kh++) {                                             \
+                            const T *xr = xi + ((size_t)(bd + kd * g.d[0]) * (size_t)g.in[1] +     \
+                                                (size_t)(bh + kh * g.d[1])) * (size_t)g.in[2];     \
+                            for (kw = w0; kw < w1; kw++) {                                         \
+                                T v = xr[bw + kw * g.d[2]];                                        \
+                                if (!found || v > best) best = v;                                  \
+                                found = 1;                                                         \
+                            }                                                                      \
+                        }                                                                          \
+                    ((T *)y8)[o] = best;                                                           \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+    }
+
+void mqk_k_maxpool_8(const mqr_call *c)
+{
+    mqk_pool_params p;
+    pool3 g;
+    const mqr_tensor *x = &c->in[0], *y = &c->out[0];
+    size_t plane, planes, in_sp, o = 0;
+    int32_t od, oh, ow, kd, kh, kw;
+    pool_params_of(c, &p);
+    pool_expand(&p, &g);
+    planes = (size_t)x->dims[0] * (size_t)x->dims[1];
+    in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
+    if (x->dtype == MQR_U8) {
+        MQK_MAXPOOL_8(uint8_t, x->data, y->data)
+    } else {
+        MQK_MAXPOOL_8(int8_t, x->data, y->data)
+    }
+}
+#undef MQK_MAXPOOL_8
 
 void mqk_k_global_pool_f32(const mqr_call *c)
 {
@@ -314,19 +371,22 @@ void mqk_k_maxunpool_f32(const mqr_call *c)
  * every int32 position tap_range computes; the product of the kernel sizes fits int32 (the padded
  * tap count); entries past nd are exactly kernel 1, stride 1, pads 0, dilation 1. Taps are clipped
  * to the input, so any output size stays in bounds. p[17], p[18] 0/1; p[19] (Lp exponent) > 0. */
-int mqk_c_pool_f32(const mqr_call *c, uint32_t scratch_bytes)
+/* pool_f32 (dt 0: float32, every kind, optional indices) and maxpool_8 (dt 1: int8 or uint8, max
+ * only, no indices): the same parameters and geometry. */
+static int pool_check(const mqr_call *c, int dt8)
 {
     const mqr_tensor *x, *y;
-    int32_t kind, nd, i;
+    int32_t kind, nd, i, dt;
     int64_t kprod = 1;
-    (void)scratch_bytes;
-    if (!mqk_nc_counts(c, 1, 1, 1, 2, 20)) return MQR_CHECK_BAD;
+    if (!mqk_nc_counts(c, 1, 1, 1, dt8 ? 1 : 2, 20)) return MQR_CHECK_BAD;
     x = &c->in[0];
     y = &c->out[0];
     kind = c->p[0];
     nd = c->p[1];
+    dt = dt8 ? x->dtype : MQR_F32;
+    if (dt8 && ((dt != MQR_U8 && dt != MQR_I8) || kind != MQK_POOL_MAX)) return MQR_CHECK_BAD;
     if (kind < MQK_POOL_MAX || kind > MQK_POOL_LP || nd < 1 || nd > MQK_POOL_MAX_SPATIAL) return MQR_CHECK_BAD;
-    if (mqk_nc_tensor(x, MQR_F32, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, MQR_F32, nd + 2, nd + 2) < 0 ||
+    if (mqk_nc_tensor(x, dt, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, dt, nd + 2, nd + 2) < 0 ||
         y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1])
         return MQR_CHECK_BAD;
     if (!mqk_nc_absent(c->out, c->n_out, 1) &&
@@ -351,6 +411,18 @@ int mqk_c_pool_f32(const mqr_call *c, uint32_t scratch_bytes)
     if (kprod > INT32_MAX || !mqk_nc_bool(c->p[17]) || !mqk_nc_bool(c->p[18]) || !(mqr_p_f32(c->p[19]) > 0.0f))
         return MQR_CHECK_BAD;
     return MQR_CHECK_OK;
+}
+
+int mqk_c_pool_f32(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    return pool_check(c, 0);
+}
+
+int mqk_c_maxpool_8(const mqr_call *c, uint32_t scratch_bytes)
+{
+    (void)scratch_bytes;
+    return pool_check(c, 1);
 }
 
 /* global_pool_f32: x float32 of rank >= 2, y float32 of dims[0]*dims[1] values, kind in range. */

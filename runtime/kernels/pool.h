@@ -33,6 +33,9 @@ typedef struct mqk_pool_params {
  * p[11..13] pad_end, p[14..16] dilation (entries past nd unused), p[17] count_include_pad,
  * p[18] storage_order, p[19] Lp exponent (f32 bits). */
 void mqk_k_pool_f32(const mqr_call *c);
+/* Kernel maxpool_8 (MaxPool on int8 / uint8, no indices): pool_f32's parameters (p[0] MQK_POOL_MAX;
+ * p[17..19] unused but in range), x and y of the same 8-bit dtype. A window with no valid tap gives 0. */
+void mqk_k_maxpool_8(const mqr_call *c);
 /* Kernel global_pool_f32 (GlobalMax/Average/LpPool): in[0] x [batch, channels, spatial...] (rank >= 2),
  * out[0] y [batch, channels, 1...]. p[0] kind (MQK_POOL_*), p[1] Lp exponent (f32 bits). */
 void mqk_k_global_pool_f32(const mqr_call *c);

@@ -39,12 +39,16 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
     mqk_conv3 g;
-    int32_t i, od, oh, ow, kd, kh, kw;
+    int32_t i, od, oh, ow, kd, kh, kw, fast22;
     size_t in_sp, out_sp, plane, planes;
     mqk_qint_window(c, c->p[0], c->p + 1, c->p + 4, c->p + 7, c->p + 10, &g);
     in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
     out_sp = (size_t)g.out[0] * (size_t)g.out[1] * (size_t)g.out[2];
     planes = (size_t)x->dims[0] * (size_t)x->dims[1];
+    /* the usual 2 x 2 window with every window inside the input: no tap tests */
+    fast22 = g.k[0] == 1 && g.k[1] == 2 && g.k[2] == 2 && g.p[1] == 0 && g.p[2] == 0 && g.d[1] == 1 && g.d[2] == 1 &&
+             (int64_t)(g.out[1] - 1) * g.s[1] + 2 <= g.in[1] && (int64_t)(g.out[2] - 1) * g.s[2] + 2 <= g.in[2] &&
+             g.p[0] == 0 && (int64_t)(g.out[0] - 1) * g.s[0] + 1 <= g.in[0];
     for (plane = 0; plane < planes; plane++) {
         const uint8_t *xp = (const uint8_t *)x->data + plane * in_sp;
         uint8_t *yp = (uint8_t *)y->data + plane * out_sp;
@@ -53,6 +57,14 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
                 for (ow = 0; ow < g.out[2]; ow++) {
                     uint8_t best = 0;
                     int32_t lo[3], hi[3], o[3];
+                    if (fast22) {
+                        const uint8_t *r0 = xp + ((size_t)(od * g.s[0]) * (size_t)g.in[1] + (size_t)(oh * g.s[1])) * (size_t)g.in[2] +
+                                            (size_t)ow * (size_t)g.s[2];
+                        const uint8_t *r1 = r0 + g.in[2];
+                        uint8_t a = r0[0] > r0[1] ? r0[0] : r0[1], b = r1[0] > r1[1] ? r1[0] : r1[1];
+                        yp[((size_t)od * (size_t)g.out[1] + (size_t)oh) * (size_t)g.out[2] + (size_t)ow] = a > b ? a : b;
+                        continue;
+                    }
                     o[0] = od, o[1] = oh, o[2] = ow;
                     for (i = 0; i < 3; i++) tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
                     for (kd = lo[0]; kd < hi[0]; kd++) {

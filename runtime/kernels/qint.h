@@ -34,9 +34,40 @@ enum {
  *   y = k[o] * acc + b[o]. acc[o] = sum_i q[o, i] * x[i] over the taps inside the input (padding
  *   contributes 0), in int32 or int64 (wrapping: the compiler proves it cannot overflow for the
  *   model's input range).
- * Scratch: mqk_qint_layer_scratch() bytes: one output plane of accumulators and one channel's weights. */
+ * Thresholds are nondecreasing along t (the compiler's are): the count is found by binary search (for
+ *   thresholds out of order y is still some count in 0..T).
+ * Method: output positions in tiles of mqk_qint_layer_ptile() (about MQK_QL_COL_BUDGET bytes of
+ *   im2col); per tile the window of every position is copied into the scratch as one row of
+ *   mqk_qint_ks(fan_in) values (int16 for uint8/int16 x with int32 accumulators, else int32), weights
+ *   are unpacked MQK_QL_MR output channels at a time, and each (channel, position) accumulator is the
+ *   dot product of two contiguous rows: SSE2/AVX2 pmaddwd when the compiler targets them, a portable
+ *   C loop otherwise, the same integers either way (the sums are exact, or wrap the same in both).
+ * Scratch: mqk_qint_layer_scratch() bytes. */
 void mqk_k_qint_layer(const mqr_call *c);
-size_t mqk_qint_layer_scratch(int32_t fan_in, int32_t out_plane, int acc64);
+#define MQK_QL_COL_BUDGET 32768 /* im2col bytes aimed at per position tile (part of the scratch contract) */
+#define MQK_QL_MR 4             /* output channels unpacked together */
+/* The padded fan-in: rows of the im2col tile and of the unpacked weights (zeros past fan_in). */
+static inline int64_t mqk_qint_ks(int64_t fan_in) { return fan_in > 0 ? (fan_in + 7) / 8 * 8 : 8; }
+/* The positions of one tile: the plane cut into equal tiles of at most budget / row bytes (>= 1).
+ * wide: int32 im2col values (int64 accumulators, or int32 x). */
+static inline int64_t mqk_qint_layer_ptile(int64_t fan_in, int64_t out_plane, int wide)
+{
+    int64_t row = mqk_qint_ks(fan_in) * (wide ? 4 : 2), most = MQK_QL_COL_BUDGET / row, tiles;
+    if (most < 1) most = 1;
+    if (out_plane < 1) return 1;
+    tiles = (out_plane + most - 1) / most;
+    return (out_plane + tiles - 1) / tiles;
+}
+/* Scratch bytes: the byte-decoding table (int32 accumulators with 1, 2, 4 or 8 bits), the unpacked
+ * weights (wide: one channel's int32 and MQK_QL_MR rows of int16), the im2col tile (an even number of rows). fan_in and out_plane <= INT32_MAX. */
+static inline int64_t mqk_qint_layer_scratch(int64_t fan_in, int64_t out_plane, int wide, int bits)
+{
+    int64_t ks = mqk_qint_ks(fan_in), pt = mqk_qint_layer_ptile(fan_in, out_plane, wide);
+    int64_t rows = (pt + 1) / 2 * 2;
+    if (wide) return ks * 4 + MQK_QL_MR * ks * 2 + rows * ks * 4;
+    return ((bits == 1 || bits == 2 || bits == 4 || bits == 8) ? 256 * (8 / bits) * 2 : 0) + MQK_QL_MR * ks * 2 +
+           rows * ks * 2;
+}
 /* The window of a qint call: spatial sizes from x (in[0]) and y (out[0]) of rank nd + 2 (nd 0: one
  * position), kernel, stride, pad_begin, dilation from the parameter slices; padded to 3 dims. */
 static inline void mqk_qint_window(const mqr_call *c, int32_t nd, const int32_t *kernel, const int32_t *stride,

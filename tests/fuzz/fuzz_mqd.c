@@ -102,8 +102,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* exactly mqr_arena_size bytes (posix_memalign: ASan knows the requested size) */
     if (ok && mqr_arena_size(&m) <= RUN_CAP && work_bound(&m) <= WORK_CAP &&
-        !posix_memalign(&arena, 16, mqr_arena_size(&m) ? mqr_arena_size(&m) : 1))
+        !posix_memalign(&arena, 16, mqr_arena_size(&m) ? mqr_arena_size(&m) : 1)) {
         (void)mqr_run(&m, arena, (const void *const *)ins, outs);
+        for (uint32_t k = 0; k < no; k++) { /* data-dependent shapes: the actual dims stay inside the bound */
+            mqr_io_info info;
+            int32_t dims[MQR_MAX_RANK];
+            if (mqr_output_info(&m, k, &info) != MQR_OK || mqr_output_dims(&m, arena, k, dims) != MQR_OK) abort();
+            for (int32_t d = 0; d < info.rank; d++)
+                if (dims[d] < 0 || dims[d] > info.dims[d]) abort();
+        }
+    }
     free(arena);
     for (uint32_t k = 0; ins && k < ni; k++) free(ins[k]);
     for (uint32_t k = 0; outs && k < no; k++) free(outs[k]);

@@ -13,7 +13,9 @@ expect() { # expect CODE PATTERN CMD...: exit code CODE and PATTERN in stderr
     [ "$rc" = "$code" ] || { echo "exit $rc (want $code): $*"; cat err.txt; exit 1; }
     grep -q "$pat" err.txt || { echo "no '$pat' in:"; cat err.txt; exit 1; }
 }
-for out in x.mqd x.c; do
+expect 2 "unknown output kind" "$MAQDC" "$SRC/models/fashion_cnn.onnx" -o x.onnx # ONNX out: only with --int
+[ ! -e x.onnx ] || { echo "x.onnx written without --int"; exit 1; }
+for out in x.mqd x.c x.onnx; do
     expect 1 "node '/features/features.2/Relu' (Relu): no integer form" "$MAQDC" "$SRC/models/fashion_cnn.onnx" -o $out --int
     [ ! -e $out ] || { echo "$out written on failure"; exit 1; }
 done

@@ -439,6 +439,16 @@ static void test_pool(void **state)
     k.out[0] = F(5, 1, 1, 2, 2, 2);
     k.n_in = 1, k.n_out = 1;
     sweep(&k);
+    /* max 2-D on uint8 and on int8 (maxpool_8): k 2, s 1, pads 0/1: out 5 */
+    for (int dt = 0; dt < 2; dt++) {
+        memset(&k, 0, sizeof k);
+        k.kernel = "maxpool_8";
+        set_p(&k, 20, MQK_POOL_MAX, 2, 2, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, mqr_f32_bits(2.0f));
+        k.in[0] = T(dt ? MQR_I8 : MQR_U8, 4, 1, 3, 5, 5, 0);
+        k.out[0] = T(dt ? MQR_I8 : MQR_U8, 4, 1, 3, 5, 5, 0);
+        k.n_in = 1, k.n_out = 1;
+        sweep(&k);
+    }
     for (int kind = MQK_POOL_MAX; kind <= MQK_POOL_LP; kind++) {
         memset(&k, 0, sizeof k);
         k.kernel = "global_pool_f32";
@@ -769,7 +779,7 @@ static void test_qint(void **state)
     set_p(&k, MQK_QL_NP, 2, 2, 2, 2, 1, 1, 1, 0, 1, 1, 1, 3, 3, 1, 2, 1, 1, 0);
     k.in[0] = T(MQR_U8, 4, 1, 4, 5, 5, 0), k.in[1] = T(MQR_U8, 2, 4, 5, 0, 0, 0), k.in[2] = T(MQR_I32, 2, 4, 3, 0, 0, 0);
     k.out[0] = T(MQR_U8, 4, 1, 4, 3, 3, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = 9 * 4 + 18 * 2;
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(18, 9, 0, 2);
     sweep(&k);
     /* dense on int16 values, 15-bit codes (6 x 15 bits = 12 bytes), float out k, b [2, O] */
     memset(&k, 0, sizeof k);
@@ -777,7 +787,7 @@ static void test_qint(void **state)
     set_p(&k, MQK_QL_NP, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 15, 1, 16383, 0);
     k.in[0] = T(MQR_I16, 2, 2, 6, 0, 0, 0), k.in[1] = T(MQR_U8, 2, 3, 12, 0, 0, 0), k.in[2] = F(2, 2, 3, 0, 0, 0);
     k.out[0] = F(2, 2, 3, 0, 0, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = 4 + 6 * 2;
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(6, 1, 0, 15);
     sweep(&k);
     /* the wide form: 24-bit codes, int64 accumulators and thresholds (conv 2-D on int16, 2 x 2 kernel,
      * fan-in 4 x 24 bits = 12 bytes), stride 1, no pad: out 3 x 3 */
@@ -786,7 +796,7 @@ static void test_qint(void **state)
     set_p(&k, MQK_QL_NP, 2, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 2, 2, 1, 24, 1, 8388607, 1);
     k.in[0] = T(MQR_I16, 4, 1, 1, 4, 4, 0), k.in[1] = T(MQR_U8, 2, 2, 12, 0, 0, 0), k.in[2] = T(MQR_I64, 2, 2, 3, 0, 0, 0);
     k.out[0] = T(MQR_U8, 4, 1, 2, 3, 3, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = 9 * 8 + 4 * 4;
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(4, 9, 1, 24);
     sweep(&k);
     /* conv 1-D on int32 sums, 1-bit codes (q = 2c - 1), pad 1, dilation 2 */
     memset(&k, 0, sizeof k);
@@ -794,7 +804,7 @@ static void test_qint(void **state)
     set_p(&k, MQK_QL_NP, 1, 1, 1, 1, 1, 2, 0, 0, 2, 1, 1, 3, 1, 1, 1, 2, 1, 0);
     k.in[0] = T(MQR_I32, 3, 1, 2, 7, 0, 0), k.in[1] = T(MQR_U8, 2, 2, 1, 0, 0, 0), k.in[2] = T(MQR_I32, 2, 2, 1, 0, 0, 0);
     k.out[0] = T(MQR_U8, 3, 1, 2, 7, 0, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = 7 * 4 + 6 * 2;
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(6, 7, 1, 1); /* int32 x: wide im2col */
     sweep(&k);
     /* max pooling on codes, 2x2 stride 2 with ceil-mode size (3 from 5) */
     memset(&k, 0, sizeof k);

@@ -45,6 +45,7 @@ typedef struct kcase {
     int32_t n_p, p[MQR_MAX_PARAMS];
     int32_t n_in, n_out;
     tdesc in[MAXT], out[MAXT];
+    uint32_t scratch; /* bytes of scratch the call gets (allocated exactly when the check accepts) */
 } kcase;
 
 typedef struct stats {
@@ -203,7 +204,7 @@ static int try_case(const kcase *k, const char *what, stats *st)
         }
     }
     mqr_call c = {k->p, k->n_p, ti, k->n_in, to, k->n_out, NULL};
-    r = k->check(&c, 0);
+    r = k->check(&c, k->scratch);
     assert_true(r == MQR_CHECK_OK || r == MQR_CHECK_BAD);
     if (r == MQR_CHECK_BAD) {
         st->refused++;
@@ -239,7 +240,11 @@ static int try_case(const kcase *k, const char *what, stats *st)
         }
         m->data = bufs[i];
     }
+    void *scratch = k->scratch ? alloc_exact(k->scratch) : NULL;
+    c.scratch = scratch;
     k->fn(&c);
+    if (scratch) guard_ok(scratch, k->scratch, what);
+    free(scratch);
     for (int i = 0; i < n_t; i++) {
         if (big[i]) {
             unmap_exact(bufs[i], sizes[i]);
@@ -328,6 +333,12 @@ static void mutate_all(const kcase *base, stats *st)
         k.n_p--;
         snprintf(what, sizeof what, "%s: n_p - 1", base->name);
         try_case(&k, what, st);
+    }
+    if (base->scratch > 0) { /* one byte less scratch than the kernel needs */
+        k = *base;
+        k.scratch--;
+        snprintf(what, sizeof what, "%s: scratch - 1", base->name);
+        assert_int_equal(try_case(&k, what, st), MQR_CHECK_BAD);
     }
     for (int side = 0; side < 2; side++) {
         const int n = side ? base->n_out : base->n_in;
@@ -440,88 +451,112 @@ static void mutate_all(const kcase *base, stats *st)
 
 static const kcase cases[] = {
     /* Reshape [2,3] -> [3,2] (the shape input not read) */
-    {KERNEL(sh_copy), 0, {0}, 2, 1, {T(MQR_F32, 2, 2, 3), T(MQR_I64, 1, 2)}, {T(MQR_F32, 2, 3, 2)}},
+    {KERNEL(sh_copy), 0, {0}, 2, 1, {T(MQR_F32, 2, 2, 3), T(MQR_I64, 1, 2)}, {T(MQR_F32, 2, 3, 2)}, 0},
     /* Flatten, bytes */
-    {KERNEL(sh_copy), 0, {0}, 1, 1, {T(MQR_U8, 3, 2, 3, 4)}, {T(MQR_U8, 2, 2, 12)}},
+    {KERNEL(sh_copy), 0, {0}, 1, 1, {T(MQR_U8, 3, 2, 3, 4)}, {T(MQR_U8, 2, 2, 12)}, 0},
     /* Transpose [2,3,4] perm (2,0,1): out [4,2,3], strides (1,12,4) */
-    {KERNEL(sh_strided), 8, {3, 0, 4, 2, 3, 1, 12, 4}, 1, 1, {T(MQR_F32, 3, 2, 3, 4)}, {T(MQR_F32, 3, 4, 2, 3)}},
+    {KERNEL(sh_strided), 8, {3, 0, 4, 2, 3, 1, 12, 4}, 1, 1, {T(MQR_F32, 3, 2, 3, 4)}, {T(MQR_F32, 3, 4, 2, 3)}, 0},
     /* Slice [5,4] int16 rows 4..0 step -2, cols 1..2: dims (3,2), strides (-8,1), offset 17 */
     {KERNEL(sh_strided), 6, {2, 17, 3, 2, -8, 1}, 3, 1, {T(MQR_I16, 2, 5, 4), T(MQR_I64, 1, 2), T(MQR_I64, 1, 2)},
-     {T(MQR_I16, 2, 3, 2)}},
+     {T(MQR_I16, 2, 3, 2)}, 0},
     /* Expand [3,1] -> [3,4]: stride 0 */
-    {KERNEL(sh_strided), 6, {2, 0, 3, 4, 1, 0}, 2, 1, {T(MQR_I64, 2, 3, 1), T(MQR_I64, 1, 2)}, {T(MQR_I64, 2, 3, 4)}},
+    {KERNEL(sh_strided), 6, {2, 0, 3, 4, 1, 0}, 2, 1, {T(MQR_I64, 2, 3, 1), T(MQR_I64, 1, 2)}, {T(MQR_I64, 2, 3, 4)}, 0},
     /* one element (rank-0 view) at offset 3 */
-    {KERNEL(sh_strided), 2, {0, 3}, 1, 1, {T(MQR_F64, 2, 2, 2)}, {T(MQR_F64, 0, 0)}},
+    {KERNEL(sh_strided), 2, {0, 3}, 1, 1, {T(MQR_F64, 2, 2, 2)}, {T(MQR_F64, 0, 0)}, 0},
     /* an empty view */
-    {KERNEL(sh_strided), 4, {1, 0, 0, 1}, 1, 1, {T(MQR_F32, 2, 2, 2)}, {T(MQR_F32, 2, 0, 2)}},
+    {KERNEL(sh_strided), 4, {1, 0, 0, 1}, 1, 1, {T(MQR_F32, 2, 2, 2)}, {T(MQR_F32, 2, 0, 2)}, 0},
     /* Concat axis 1: [2,3] + [2,1] + [2,0] = [2,4] */
     {KERNEL(sh_concat), 1, {1}, 3, 1, {T(MQR_F32, 2, 2, 3), T(MQR_F32, 2, 2, 1), T(MQR_F32, 2, 2, 0)},
-     {T(MQR_F32, 2, 2, 4)}},
+     {T(MQR_F32, 2, 2, 4)}, 0},
     /* Split [5,2] int8 axis 0 into (2, 0, 3), with a constant split input */
     {KERNEL(sh_split), 5, {0, 3, 2, 0, 3}, 2, 3, {T(MQR_I8, 2, 5, 2), T(MQR_I64, 1, 3)},
-     {T(MQR_I8, 2, 2, 2), T(MQR_I8, 2, 0, 2), T(MQR_I8, 2, 3, 2)}},
+     {T(MQR_I8, 2, 2, 2), T(MQR_I8, 2, 0, 2), T(MQR_I8, 2, 3, 2)}, 0},
     /* Split [2,6] axis 1 into (2, 4), the first output omitted */
-    {KERNEL(sh_split), 4, {1, 2, 2, 4}, 1, 2, {T(MQR_F32, 2, 2, 6)}, {OMIT, T(MQR_F32, 2, 2, 4)}},
+    {KERNEL(sh_split), 4, {1, 2, 2, 4}, 1, 2, {T(MQR_F32, 2, 2, 6)}, {OMIT, T(MQR_F32, 2, 2, 4)}, 0},
     /* Pad constant [2,3] begins (1,-1), ends (1,1): out [4,3], value 7 */
-    {KERNEL(sh_pad), 7, {MQK_PAD_CONSTANT, 2, 1, -1, 7, 0, 0}, 1, 1, {T(MQR_I32, 2, 2, 3)}, {T(MQR_I32, 2, 4, 3)}},
+    {KERNEL(sh_pad), 7, {MQK_PAD_CONSTANT, 2, 1, -1, 7, 0, 0}, 1, 1, {T(MQR_I32, 2, 2, 3)}, {T(MQR_I32, 2, 4, 3)}, 0},
     /* Pad constant from in[2] (opset 11): [3] float begins 2: out [6] */
     {KERNEL(sh_pad), 6, {MQK_PAD_CONSTANT, 1, 2, 0, 0, 1}, 3, 1,
-     {T(MQR_F32, 1, 3), T(MQR_I64, 1, 2), T(MQR_F32, 0, 0)}, {T(MQR_F32, 1, 6)}},
+     {T(MQR_F32, 1, 3), T(MQR_I64, 1, 2), T(MQR_F32, 0, 0)}, {T(MQR_F32, 1, 6)}, 0},
     /* Pad reflect [3,4] begins (2,1), ends (1,2): out [6,7] */
     {KERNEL(sh_pad), 7, {MQK_PAD_REFLECT, 2, 2, 1, 0, 0, 0}, 2, 1, {T(MQR_F32, 2, 3, 4), T(MQR_I64, 1, 4)},
-     {T(MQR_F32, 2, 6, 7)}},
+     {T(MQR_F32, 2, 6, 7)}, 0},
     /* Pad edge [2,3] begins (1,4) ends (2,0): out [5,7] */
-    {KERNEL(sh_pad), 7, {MQK_PAD_EDGE, 2, 1, 4, 0, 0, 0}, 1, 1, {T(MQR_U16, 2, 2, 3)}, {T(MQR_U16, 2, 5, 7)}},
+    {KERNEL(sh_pad), 7, {MQK_PAD_EDGE, 2, 1, 4, 0, 0, 0}, 1, 1, {T(MQR_U16, 2, 2, 3)}, {T(MQR_U16, 2, 5, 7)}, 0},
     /* Pad wrap [2,3] begins (3,-1) ends (0,5): out [5,7] */
-    {KERNEL(sh_pad), 7, {MQK_PAD_WRAP, 2, 3, -1, 0, 0, 0}, 1, 1, {T(MQR_I64, 2, 2, 3)}, {T(MQR_I64, 2, 5, 7)}},
+    {KERNEL(sh_pad), 7, {MQK_PAD_WRAP, 2, 3, -1, 0, 0, 0}, 1, 1, {T(MQR_I64, 2, 2, 3)}, {T(MQR_I64, 2, 5, 7)}, 0},
     /* Pad of a scalar */
-    {KERNEL(sh_pad), 5, {MQK_PAD_CONSTANT, 0, 0, 0, 0}, 1, 1, {T(MQR_F32, 0, 0)}, {T(MQR_F32, 0, 0)}},
+    {KERNEL(sh_pad), 5, {MQK_PAD_CONSTANT, 0, 0, 0, 0}, 1, 1, {T(MQR_F32, 0, 0)}, {T(MQR_F32, 0, 0)}, 0},
     /* Gather [3,4] axis 1, run-time indices [2,2] -> [3,2,2] */
-    {KERNEL(sh_gather), 1, {1}, 2, 1, {T(MQR_F32, 2, 3, 4), T(MQR_I64, 2, 2, 2)}, {T(MQR_F32, 3, 3, 2, 2)}},
+    {KERNEL(sh_gather), 1, {1}, 2, 1, {T(MQR_F32, 2, 3, 4), T(MQR_I64, 2, 2, 2)}, {T(MQR_F32, 3, 3, 2, 2)}, 0},
     /* Gather [4,2] axis 0, constant int32 indices [3] -> [3,2] */
-    {KERNEL(sh_gather), 1, {0}, 2, 1, {T(MQR_U8, 2, 4, 2), K(MQR_I32, 1, 3, VALS(3, -4, 0), 3)}, {T(MQR_U8, 2, 3, 2)}},
+    {KERNEL(sh_gather), 1, {0}, 2, 1, {T(MQR_U8, 2, 4, 2), K(MQR_I32, 1, 3, VALS(3, -4, 0), 3)}, {T(MQR_U8, 2, 3, 2)}, 0},
     /* Gather of a scalar index: [5] -> [] */
-    {KERNEL(sh_gather), 1, {0}, 2, 1, {T(MQR_I64, 1, 5), K(MQR_I64, 0, 1, VALS(-1), 0)}, {T(MQR_I64, 0, 0)}},
+    {KERNEL(sh_gather), 1, {0}, 2, 1, {T(MQR_I64, 1, 5), K(MQR_I64, 0, 1, VALS(-1), 0)}, {T(MQR_I64, 0, 0)}, 0},
     /* GatherElements [3,4] axis 0, indices [5,3] */
-    {KERNEL(sh_gather_elems), 1, {0}, 2, 1, {T(MQR_F32, 2, 3, 4), T(MQR_I64, 2, 5, 3)}, {T(MQR_F32, 2, 5, 3)}},
+    {KERNEL(sh_gather_elems), 1, {0}, 2, 1, {T(MQR_F32, 2, 3, 4), T(MQR_I64, 2, 5, 3)}, {T(MQR_F32, 2, 5, 3)}, 0},
     {KERNEL(sh_gather_elems), 1, {1}, 2, 1, {T(MQR_I16, 2, 3, 4), K(MQR_I32, 2, 4, VALS(0, 3, -1, -4), 2, 2)},
-     {T(MQR_I16, 2, 2, 2)}},
+     {T(MQR_I16, 2, 2, 2)}, 0},
     /* GatherND [2,3,4] batch_dims 1, indices [2,5,1] -> [2,5,4] */
-    {KERNEL(sh_gather_nd), 1, {1}, 2, 1, {T(MQR_F32, 3, 2, 3, 4), T(MQR_I64, 3, 2, 5, 1)}, {T(MQR_F32, 3, 2, 5, 4)}},
+    {KERNEL(sh_gather_nd), 1, {1}, 2, 1, {T(MQR_F32, 3, 2, 3, 4), T(MQR_I64, 3, 2, 5, 1)}, {T(MQR_F32, 3, 2, 5, 4)}, 0},
     /* GatherND [3,4] batch_dims 0, constant indices [3,2] -> [3] */
     {KERNEL(sh_gather_nd), 1, {0}, 2, 1, {T(MQR_F64, 2, 3, 4), K(MQR_I64, 2, 6, VALS(0, 1, 2, 3, -1, -4), 3, 2)},
-     {T(MQR_F64, 1, 3)}},
+     {T(MQR_F64, 1, 3)}, 0},
     /* ScatterElements [3,4] axis 1 add, indices and updates [2,3] */
     {KERNEL(sh_scatter_elems), 2, {1, MQK_SCAT_ADD}, 3, 1, {T(MQR_F32, 2, 3, 4), T(MQR_I64, 2, 2, 3), T(MQR_F32, 2, 2, 3)},
-     {T(MQR_F32, 2, 3, 4)}},
+     {T(MQR_F32, 2, 3, 4)}, 0},
     {KERNEL(sh_scatter_elems), 2, {0, MQK_SCAT_NONE}, 3, 1,
-     {T(MQR_I32, 2, 3, 4), K(MQR_I32, 2, 4, VALS(2, 0, -1, 1), 1, 4), T(MQR_I32, 2, 1, 4)}, {T(MQR_I32, 2, 3, 4)}},
+     {T(MQR_I32, 2, 3, 4), K(MQR_I32, 2, 4, VALS(2, 0, -1, 1), 1, 4), T(MQR_I32, 2, 1, 4)}, {T(MQR_I32, 2, 3, 4)}, 0},
     /* ScatterND [4,3], indices [2,1], updates [2,3] */
     {KERNEL(sh_scatter_nd), 1, {MQK_SCAT_NONE}, 3, 1, {T(MQR_F32, 2, 4, 3), T(MQR_I64, 2, 2, 1), T(MQR_F32, 2, 2, 3)},
-     {T(MQR_F32, 2, 4, 3)}},
+     {T(MQR_F32, 2, 4, 3)}, 0},
     {KERNEL(sh_scatter_nd), 1, {MQK_SCAT_MAX}, 3, 1,
-     {T(MQR_I64, 2, 4, 3), K(MQR_I64, 2, 4, VALS(0, 2, -1, 1), 2, 2), T(MQR_I64, 1, 2)}, {T(MQR_I64, 2, 4, 3)}},
+     {T(MQR_I64, 2, 4, 3), K(MQR_I64, 2, 4, VALS(0, 2, -1, 1), 2, 2), T(MQR_I64, 1, 2)}, {T(MQR_I64, 2, 4, 3)}, 0},
     /* ConstantOfShape -> [2,3] int32 of 7 */
-    {KERNEL(sh_fill), 2, {7, 0}, 1, 1, {T(MQR_I64, 1, 2)}, {T(MQR_I32, 2, 2, 3)}},
+    {KERNEL(sh_fill), 2, {7, 0}, 1, 1, {T(MQR_I64, 1, 2)}, {T(MQR_I32, 2, 2, 3)}, 0},
     /* Shape of [2,3,4] */
-    {KERNEL(sh_values), 4, {3, 2, 3, 4}, 1, 1, {T(MQR_F32, 3, 2, 3, 4)}, {T(MQR_I64, 1, 3)}},
+    {KERNEL(sh_values), 4, {3, 2, 3, 4}, 1, 1, {T(MQR_F32, 3, 2, 3, 4)}, {T(MQR_I64, 1, 3)}, 0},
     /* Size of [2,3] */
-    {KERNEL(sh_values), 2, {1, 6}, 1, 1, {T(MQR_F32, 2, 2, 3)}, {T(MQR_I64, 0, 0)}},
+    {KERNEL(sh_values), 2, {1, 6}, 1, 1, {T(MQR_F32, 2, 2, 3)}, {T(MQR_I64, 0, 0)}, 0},
     /* EyeLike [3,4] float, k 1 */
-    {KERNEL(sh_eyelike), 3, {1, 0x3f800000, 0}, 1, 1, {T(MQR_F32, 2, 3, 4)}, {T(MQR_F32, 2, 3, 4)}},
+    {KERNEL(sh_eyelike), 3, {1, 0x3f800000, 0}, 1, 1, {T(MQR_F32, 2, 3, 4)}, {T(MQR_F32, 2, 3, 4)}, 0},
     /* Range float [5], int64 [4] */
-    {KERNEL(sh_range), 0, {0}, 3, 1, {T(MQR_F32, 0, 0), T(MQR_F32, 0, 0), T(MQR_F32, 0, 0)}, {T(MQR_F32, 1, 5)}},
-    {KERNEL(sh_range), 0, {0}, 3, 1, {T(MQR_I64, 1, 1), T(MQR_I64, 1, 1), T(MQR_I64, 1, 1)}, {T(MQR_I64, 1, 4)}},
+    {KERNEL(sh_range), 0, {0}, 3, 1, {T(MQR_F32, 0, 0), T(MQR_F32, 0, 0), T(MQR_F32, 0, 0)}, {T(MQR_F32, 1, 5)}, 0},
+    {KERNEL(sh_range), 0, {0}, 3, 1, {T(MQR_I64, 1, 1), T(MQR_I64, 1, 1), T(MQR_I64, 1, 1)}, {T(MQR_I64, 1, 4)}, 0},
     /* OneHot indices [2,3] axis 1 depth 5 -> [2,5,3] */
-    {KERNEL(sh_onehot), 1, {1}, 3, 1, {T(MQR_I64, 2, 2, 3), T(MQR_F32, 0, 0), T(MQR_F32, 1, 2)}, {T(MQR_F32, 3, 2, 5, 3)}},
-    {KERNEL(sh_onehot), 1, {0}, 3, 1, {T(MQR_F32, 1, 4), T(MQR_I64, 1, 1), T(MQR_I8, 1, 2)}, {T(MQR_I8, 2, 3, 4)}},
+    {KERNEL(sh_onehot), 1, {1}, 3, 1, {T(MQR_I64, 2, 2, 3), T(MQR_F32, 0, 0), T(MQR_F32, 1, 2)}, {T(MQR_F32, 3, 2, 5, 3)}, 0},
+    {KERNEL(sh_onehot), 1, {0}, 3, 1, {T(MQR_F32, 1, 4), T(MQR_I64, 1, 1), T(MQR_I8, 1, 2)}, {T(MQR_I8, 2, 3, 4)}, 0},
     /* Trilu [2,3,4] upper, k from the parameter; lower with a run-time k */
-    {KERNEL(sh_trilu), 2, {1, 0}, 1, 1, {T(MQR_F32, 3, 2, 3, 4)}, {T(MQR_F32, 3, 2, 3, 4)}},
-    {KERNEL(sh_trilu), 2, {0, 0}, 2, 1, {T(MQR_I16, 2, 4, 3), T(MQR_I64, 0, 0)}, {T(MQR_I16, 2, 4, 3)}},
+    {KERNEL(sh_trilu), 2, {1, 0}, 1, 1, {T(MQR_F32, 3, 2, 3, 4)}, {T(MQR_F32, 3, 2, 3, 4)}, 0},
+    {KERNEL(sh_trilu), 2, {0, 0}, 2, 1, {T(MQR_I16, 2, 4, 3), T(MQR_I64, 0, 0)}, {T(MQR_I16, 2, 4, 3)}, 0},
     /* ReverseSequence [4,3,2] time 0 batch 1, run-time lengths; [3,4] batch 0 time 1, constant lengths */
-    {KERNEL(sh_revseq), 2, {1, 0}, 2, 1, {T(MQR_F32, 3, 4, 3, 2), T(MQR_I64, 1, 3)}, {T(MQR_F32, 3, 4, 3, 2)}},
+    {KERNEL(sh_revseq), 2, {1, 0}, 2, 1, {T(MQR_F32, 3, 4, 3, 2), T(MQR_I64, 1, 3)}, {T(MQR_F32, 3, 4, 3, 2)}, 0},
     {KERNEL(sh_revseq), 2, {0, 1}, 2, 1, {T(MQR_I32, 2, 3, 4), K(MQR_I32, 1, 3, VALS(4, 0, 2), 3)},
-     {T(MQR_I32, 2, 3, 4)}},
+     {T(MQR_I32, 2, 3, 4)}, 0},
+    /* data-dependent shapes (shape_dyn.h): outputs at their bound, then int32 [rank] actual dims */
+    /* NonZero [2,3] float -> [2, <= 6]; a bool scalar -> [1, <= 1] */
+    {KERNEL(sh_nonzero), 0, {0}, 1, 2, {T(MQR_F32, 2, 2, 3)}, {T(MQR_I64, 2, 2, 6), T(MQR_I32, 1, 2)}, 0},
+    {KERNEL(sh_nonzero), 0, {0}, 1, 2, {T(MQR_BOOL, 0, 0)}, {T(MQR_I64, 2, 1, 1), T(MQR_I32, 1, 2)}, 0},
+    /* Compress [2,3] axis 1 with 4 conditions -> [2, <= 3]; int16 [2,3] flattened with 5 -> [<= 6] */
+    {KERNEL(sh_compress), 1, {1}, 2, 2, {T(MQR_F32, 2, 2, 3), T(MQR_BOOL, 1, 4)}, {T(MQR_F32, 2, 2, 3), T(MQR_I32, 1, 2)}, 0},
+    {KERNEL(sh_compress), 1, {-1}, 2, 2, {T(MQR_I16, 2, 2, 3), T(MQR_BOOL, 1, 5)}, {T(MQR_I16, 1, 6), T(MQR_I32, 1, 1)}, 0},
+    /* Unique of 6 floats, sorted, four outputs; of [2,3,2] int32 along axis 1, first occurrence order, two
+     * outputs; of 4 bytes with indices omitted */
+    {KERNEL(sh_unique), 3, {1, -1, 4}, 1, 8, {T(MQR_F32, 2, 2, 3)},
+     {T(MQR_F32, 1, 6), T(MQR_I64, 1, 6), T(MQR_I64, 1, 6), T(MQR_I64, 1, 6), T(MQR_I32, 1, 1), T(MQR_I32, 1, 1),
+      T(MQR_I32, 1, 1), T(MQR_I32, 1, 1)},
+     96},
+    {KERNEL(sh_unique), 3, {0, 1, 2}, 1, 4, {T(MQR_I32, 3, 2, 3, 2)},
+     {T(MQR_I32, 3, 2, 3, 2), T(MQR_I64, 1, 3), T(MQR_I32, 1, 3), T(MQR_I32, 1, 1)}, 48},
+    {KERNEL(sh_unique), 3, {1, -1, 3}, 1, 6, {T(MQR_U8, 1, 4)},
+     {T(MQR_U8, 1, 4), OMIT, T(MQR_I64, 1, 4), T(MQR_I32, 1, 1), OMIT, T(MQR_I32, 1, 1)}, 64},
+    /* NonMaxSuppression: 2 batches, 2 classes, 3 boxes, at most 2 per class -> [<= 8, 3]; thresholds at run
+     * time (the score threshold empty) */
+    {KERNEL(sh_nms), 2, {0, 2}, 5, 2,
+     {T(MQR_F32, 3, 2, 3, 4), T(MQR_F32, 3, 2, 2, 3), T(MQR_I64, 1, 1), T(MQR_F32, 1, 1), T(MQR_F32, 1, 0)},
+     {T(MQR_I64, 2, 8, 3), T(MQR_I32, 1, 2)}, 36},
+    {KERNEL(sh_nms), 2, {1, 5}, 2, 2, {T(MQR_F32, 3, 1, 4, 4), T(MQR_F32, 3, 1, 1, 4)},
+     {T(MQR_I64, 2, 4, 3), T(MQR_I32, 1, 2)}, 48},
 };
 
 #define N_CASES ((int)(sizeof cases / sizeof cases[0]))

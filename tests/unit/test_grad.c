@@ -105,6 +105,8 @@ static const gcase cases[] = {
      {IS("kernel_shape", 2, k33), IS("strides", 2, s22), IS("pads", 4, p1111)}},
     {"MaxPool 2x2", "", "MaxPool", 12, 1, 1, {{4, {2, 2, 4, 4}, GEN_SPACED, 1}}, 2,
      {IS("kernel_shape", 2, k22), IS("strides", 2, s22)}},
+    {"MaxPool 2x2, odd sizes", "", "MaxPool", 12, 1, 1, {{4, {2, 2, 5, 7}, GEN_SPACED, 1}}, 2,
+     {IS("kernel_shape", 2, k22), IS("strides", 2, s22)}},
     {"MaxPool 1-D dilations", "", "MaxPool", 12, 1, 1, {{3, {2, 2, 9}, GEN_SPACED, 1}}, 4,
      {IS("kernel_shape", 1, k3), IS("strides", 1, s2), IS("pads", 2, p11), IS("dilations", 1, d2)}},
     {"AveragePool", "", "AveragePool", 11, 1, 1, {{4, {1, 2, 5, 5}, 0, 1}}, 3,
@@ -142,6 +144,9 @@ static const gcase cases[] = {
      {{4, {2, 3, 2, 2}, 0, 1}, {1, {3}, 0, 1}, {1, {3}, 0, 1}, {1, {3}, 0, 1}, {1, {3}, GEN_POS, 1}}},
     {"LayerBatchNorm training", MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, 5, 1,
      {{3, {3, 2, 4}, 0, 1, {0}, -2, 2}, {1, {2}, 0, 1}, {1, {2}, 0, 1}, {1, {1}, 0, 0}, {1, {1}, GEN_POS, 0}}, 1,
+     {I("training", 1)}},
+    {"LayerBatchNorm training, rows of 7", MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, 5, 1,
+     {{3, {2, 3, 7}, 0, 1, {0}, -2, 2}, {1, {3}, 0, 1}, {1, {3}, 0, 1}, {1, {1}, 0, 0}, {1, {1}, GEN_POS, 0}}, 1,
      {I("training", 1)}},
     {"LayerBatchNorm eval", MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, 5, 1,
      {{4, {2, 3, 2, 2}, 0, 1}, {1, {3}, 0, 1}, {1, {3}, 0, 1}, {1, {1}, 0, 1}, {1, {1}, GEN_POS, 1}}},
@@ -487,6 +492,62 @@ static void test_weightquant_surrogate(void **state)
     for (int i = 0; i < 8; i++) assert_true(fabsf(dw2[i] - ref[i]) <= 1e-6f * (1 + fabsf(ref[i])));
 }
 
+/* LayerBatchNorm with the statistics kept from forward to backward (what the trainer does): the forward
+ * leaves the batch mean and variances (hand values), the backward given them writes the same gradients,
+ * bit for bit, as the op's rule, which recomputes them from X. */
+static void test_lbn_saved_statistics(void **state)
+{
+    (void)state;
+    /* X (2, 2, 2) = 1..8: mean 4.5, biased variance 5.25 (sum of squared deviations 42 / 8), unbiased 6 */
+    float xv[8] = {1, 2, 3, 4, 5, 6, 7, 8}, gamma[2] = {1.5f, -0.5f}, beta[2] = {0.25f, 1}, rm[1] = {0}, rv[1] = {1};
+    float y[8], gy[8] = {0.3f, -1, 2, 0.5f, -0.25f, 1, -2, 0.75f}, dx1[8], dx2[8], dg1[2], dg2[2], db1[2], db2[2];
+    int64_t d3[3] = {2, 2, 2}, d1[1] = {2}, d0[1] = {1};
+    mq_tensor t[6];
+    memset(t, 0, sizeof t);
+    for (int i = 0; i < 6; i++) t[i].dtype = MQ_F32;
+    mq_tensor_set_shape(&t[0], 3, d3);
+    mq_tensor_set_shape(&t[1], 1, d1);
+    mq_tensor_set_shape(&t[2], 1, d1);
+    mq_tensor_set_shape(&t[3], 1, d0);
+    mq_tensor_set_shape(&t[4], 1, d0);
+    mq_tensor_set_shape(&t[5], 3, d3);
+    t[0].data = xv;
+    t[1].data = gamma;
+    t[2].data = beta;
+    t[3].data = rm;
+    t[4].data = rv;
+    t[5].data = y;
+    mq_attr a[1] = {{.name = "training", .type = MQ_ATTR_INT, .i = 1}};
+    mq_node n;
+    memset(&n, 0, sizeof n);
+    n.op_type = "LayerBatchNorm";
+    n.domain = MQ_MAQD_DOMAIN;
+    n.opset = 1;
+    n.n_in = 5;
+    n.n_out = 1;
+    n.attrs = a;
+    n.n_attr = 1;
+    n.def = mq_op_find(MQ_MAQD_DOMAIN, "LayerBatchNorm", 1, NULL);
+    assert_non_null(n.def);
+    const mq_tensor *in[5] = {&t[0], &t[1], &t[2], &t[3], &t[4]};
+    mq_tensor *out[1] = {&t[5]};
+    double saved[3] = {0, 0, 0};
+    mq_err e;
+    mq_err_clear(&e);
+    assert_int_equal(mq_maqd_lbn_forward_saved(&n, in, out, saved, &e), MQ_OK);
+    assert_true(saved[0] == 4.5 && saved[1] == 5.25 && saved[2] == 6.0);
+    /* y[0] = gamma[0] (1 - 4.5) / sqrt(5.25 + 1e-5) + beta[0] */
+    assert_true(fabs(y[0] - (1.5 * -3.5 / sqrt(5.25 + 1e-5) + 0.25)) < 1e-6);
+    const mq_tensor *outc[1] = {&t[5]};
+    const float *dout[1] = {gy};
+    float *din1[5] = {dx1, dg1, db1, NULL, NULL}, *din2[5] = {dx2, dg2, db2, NULL, NULL};
+    assert_int_equal(mq_op_backward(n.def)(&n, in, outc, dout, din1, &e), MQ_OK);
+    assert_int_equal(mq_maqd_lbn_backward_saved(&n, in, outc, dout, din2, saved, &e), MQ_OK);
+    assert_memory_equal(dx1, dx2, sizeof dx1);
+    assert_memory_equal(dg1, dg2, sizeof dg1);
+    assert_memory_equal(db1, db2, sizeof db1);
+}
+
 static void test_unknown_op_has_no_rule(void **state)
 {
     (void)state;
@@ -504,6 +565,7 @@ int main(void)
         cmocka_unit_test(test_ws_backward),
         cmocka_unit_test(test_actquant_surrogates),
         cmocka_unit_test(test_weightquant_surrogate),
+        cmocka_unit_test(test_lbn_saved_statistics),
         cmocka_unit_test(test_unknown_op_has_no_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

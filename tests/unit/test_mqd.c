@@ -278,21 +278,24 @@ static void test_round_trips(void **state)
     assert_int_equal(n_round_trips_run, (int)(sizeof round_trips / sizeof round_trips[0])); /* none left out */
 }
 
+static void import_named(const char *name, int conformance, conf_model *cm);
+
 /* ---- the unsupported report ---------------------------------------------------------------------- */
 
 static void test_unsupported_report(void **state)
 {
     (void)state;
-    /* NonZero has a data-dependent output shape: never a runtime kernel; the graph is dynamic */
+    /* a data-dependent shape may only reach graph outputs: the node reading one is named, with why */
     conf_model cm;
-    if (!conf_load("test_nonzero_example", &cm)) skip();
+    import_named("dyn_consumed", 0, &cm);
     mq_program p;
     mq_err err = {0};
     mq_status st = mq_program_build(cm.res.graph, NULL, &p, &err);
-    assert_int_not_equal(st, MQ_OK);
-    assert_non_null(strstr(err.msg, "NonZero"));
+    assert_int_equal(st, MQ_ERR_UNSUPPORTED);
+    assert_non_null(strstr(err.msg, "1 node(s) cannot be compiled"));
+    assert_non_null(strstr(err.msg, "node 'transpose' (Transpose): input 'nz' has a data-dependent shape"));
     mq_program_free(&p); /* safe after failure */
-    conf_free(&cm);
+    mq_import_result_free(&cm.res);
 }
 
 /* ---- load-time checks and corruption ------------------------------------------------------------- */
@@ -300,7 +303,7 @@ static void test_unsupported_report(void **state)
 /* Small models with weights, several steps, constant and run-time indices (tests/data/mqd/, made by
  * make_fuzz_models.py), plus conformance models. Between them the common kernels: conv, gemm, relu,
  * add with broadcast, maxpool, reshape, transpose, concat, gather, softmax, reduce_mean, resize. */
-static const char *const fuzz_files[] = {"fuzz_cnn", "fuzz_shape", "fuzz_gather_dyn"};
+static const char *const fuzz_files[] = {"fuzz_cnn", "fuzz_shape", "fuzz_gather_dyn", "dyn_outputs"};
 static const char *const fuzz_conf[] = {"test_shape", "test_relu", "test_add_bcast", "test_if", "test_scan9_sum"};
 
 /* A graph imported from tests/data/mqd/NAME.onnx or the conformance folder. */
@@ -789,6 +792,152 @@ static void test_control_plan(void **state)
 
 /* ---- argument checks ----------------------------------------------------------------------------- */
 
+/* ---- data-dependent output shapes (NonZero, Compress, Unique: tests/data/mqd/dyn_outputs.onnx) ------ */
+
+/* Tensor descriptor i of a valid image (TENSORS section). */
+static uint8_t *tensor_rec(uint8_t *img, uint32_t i)
+{
+    return img + section_off(img, MQR_SEC_TENSORS) + sizeof(mqr_fmt_tensor) * (size_t)i;
+}
+
+/* The tensor index of graph output k (IO section). */
+static uint32_t output_tensor(const uint8_t *img, uint32_t k)
+{
+    uint32_t io = section_off(img, MQR_SEC_IO), n_in, t;
+    memcpy(&n_in, img + io, 4);
+    memcpy(&t, img + io + 8 + 4 * (n_in + k), 4);
+    return t;
+}
+
+/* Set field `off` (a u32) of tensor descriptor i, recompute the CRC, load. */
+static mqr_status load_with_field(const uint8_t *bytes, size_t len, uint32_t i, uint32_t off, uint32_t v)
+{
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    memcpy(tensor_rec(img, i) + off, &v, 4);
+    recrc(img, len);
+    mqr_status st = mqr_load(&m, img, len);
+    free(img);
+    return st;
+}
+
+static void test_bounded_outputs(void **state)
+{
+    (void)state;
+    conf_model cm;
+    import_named("dyn_outputs", 0, &cm);
+    void *bytes = NULL;
+    size_t len = 0;
+    mq_err err = {0};
+    assert_int_equal(compile(cm.res.graph, &bytes, &len, &err), MQ_OK);
+    uint32_t version;
+    memcpy(&version, (uint8_t *)bytes + 4, 4);
+    assert_int_equal(version, 3); /* data-dependent shapes: version 3 */
+    uint8_t *img = exact_copy(bytes, len);
+    mqr_model m;
+    assert_int_equal(load_verbose("dyn_outputs", &m, img, len), MQR_OK);
+    /* the values numpy gives: np.nonzero, np.compress(axis=1), np.unique with index, inverse, counts */
+    const float x[6] = {1, 0, 2, 2, -0.0f, 1};
+    const uint8_t cond[3] = {1, 0, 1};
+    const int64_t nz[8] = {0, 0, 1, 1, 0, 2, 0, 2}, ui[3] = {1, 0, 2}, uv[6] = {1, 0, 2, 2, 0, 1}, uc[3] = {2, 2, 2};
+    const float cz[4] = {1, 2, 2, 1}, u[3] = {0, 1, 2};
+    const int32_t want_dims[7][2] = {{2, 4}, {2, 3}, {2, 2}, {3}, {3}, {6}, {3}};
+    const int32_t want_bound[7][2] = {{2, 6}, {2, 3}, {2, 3}, {6}, {6}, {6}, {6}};
+    const void *want[7] = {nz, x, cz, u, ui, uv, uc};
+    mq_tensor in[2] = {{.dtype = MQ_F32, .rank = 2, .dims = {2, 3}, .data = (void *)x},
+                       {.dtype = MQ_BOOL, .rank = 1, .dims = {3}, .data = (void *)cond}};
+    void *outs[MAX_IO] = {0};
+    const void *ins[2] = {x, cond};
+    for (uint32_t k = 0; k < 7; k++) {
+        mqr_io_info info;
+        assert_int_equal(mqr_output_info(&m, k, &info), MQR_OK);
+        assert_int_equal(info.bounded, k != 1);
+        for (int d = 0; d < info.rank; d++) assert_int_equal(info.dims[d], want_bound[k][d]);
+        outs[k] = malloc(info.bytes);
+        memset(outs[k], 0x5a, info.bytes);
+    }
+    size_t an = mqr_arena_size(&m);
+    uint8_t *arena = aligned_alloc(16, (an + 15) / 16 * 16);
+    memset(arena, 0xa5, an);
+    assert_int_equal(mqr_run(&m, arena, ins, (void *const *)outs), MQR_OK);
+    for (uint32_t k = 0; k < 7; k++) {
+        mqr_io_info info;
+        int32_t dims[MQR_MAX_RANK];
+        size_t n = 1;
+        mqr_output_info(&m, k, &info);
+        assert_int_equal(mqr_output_dims(&m, arena, k, dims), MQR_OK);
+        for (int d = 0; d < info.rank; d++) {
+            assert_int_equal(dims[d], want_dims[k][d]);
+            n *= (size_t)dims[d];
+        }
+        assert_memory_equal(outs[k], want[k], n * mqr_dtype_size(info.dtype));
+    }
+    /* a slot holding garbage (as after a step that did not run) is kept inside the bound */
+    uint32_t t0 = output_tensor(img, 0), slot;
+    mqr_fmt_tensor d0, ds;
+    memcpy(&d0, tensor_rec(img, t0), sizeof d0);
+    assert_true(d0.shape > 0);
+    slot = d0.shape - 1;
+    memcpy(&ds, tensor_rec(img, slot), sizeof ds);
+    int32_t huge[2] = {INT32_MAX, -5}, dims[MQR_MAX_RANK];
+    memcpy(arena + ds.where, huge, sizeof huge);
+    assert_int_equal(mqr_output_dims(&m, arena, 0, dims), MQR_OK);
+    assert_int_equal(dims[0], 2);
+    assert_int_equal(dims[1], 0);
+    assert_int_equal(mqr_run(&m, arena, ins, (void *const *)outs), MQR_OK); /* the kernel writes it again */
+    assert_int_equal(mqr_output_dims(&m, arena, 0, dims), MQR_OK);
+    assert_int_equal(dims[1], 4);
+    assert_int_equal(mqr_output_dims(&m, arena, 7, dims), MQR_E_ARG);
+    assert_int_equal(mqr_output_dims(&m, arena + 1, 0, dims), MQR_E_ARG);
+    assert_int_equal(mqr_output_dims(&m, arena, 0, NULL), MQR_E_ARG);
+    (void)in;
+    /* hostile links: to itself, past the tensors, to a float tensor, to a tensor of the wrong length; a
+     * link in a version 2 file */
+    uint32_t r = output_tensor(img, 1);
+    assert_int_equal(load_with_field(bytes, len, t0, 20, t0 + 1), MQR_E_TENSOR);
+    assert_int_equal(load_with_field(bytes, len, t0, 20, m.n_tensors + 1), MQR_E_TENSOR);
+    assert_int_equal(load_with_field(bytes, len, t0, 20, r + 1), MQR_E_TENSOR);
+    assert_int_equal(load_with_field(bytes, len, slot, 24, 3), MQR_E_TENSOR);
+    {
+        uint8_t *v2 = exact_copy(bytes, len);
+        uint32_t two = 2;
+        memcpy(v2 + 4, &two, 4);
+        recrc(v2, len);
+        assert_int_equal(mqr_load(&m, v2, len), MQR_E_TENSOR);
+        free(v2);
+    }
+    /* a step that reads a bounded tensor: the NonZero step given its own output as input */
+    {
+        uint8_t *bad = exact_copy(bytes, len);
+        mqr_fmt_step s;
+        uint32_t st_off = section_off(bad, MQR_SEC_STEPS), ix = section_off(bad, MQR_SEC_INDICES), i;
+        for (i = 0;; i++) {
+            uint32_t t;
+            memcpy(&s, bad + st_off + sizeof s * i, sizeof s);
+            memcpy(&t, bad + ix + 4 * (size_t)s.out_first, 4);
+            if (t == t0) break;
+        }
+        memcpy(bad + ix + 4 * (size_t)s.in_first, &t0, 4);
+        recrc(bad, len);
+        assert_int_equal(mqr_load(&m, bad, len), MQR_E_STEP);
+        free(bad);
+    }
+    for (int k = 0; k < 7; k++) free(outs[k]);
+    free(arena);
+    free(img);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
+
+    /* a model without them stays version 2 (older runtimes load it) */
+    import_named("fuzz_cnn", 0, &cm);
+    assert_int_equal(compile(cm.res.graph, &bytes, &len, &err), MQ_OK);
+    memcpy(&version, (uint8_t *)bytes + 4, 4);
+    assert_int_equal(version, 2);
+    mq_free(bytes);
+    mq_import_result_free(&cm.res);
+
+}
+
 static void test_arguments(void **state)
 {
     (void)state;
@@ -823,6 +972,7 @@ int main(void)
         cmocka_unit_test(test_control_plan),
         cmocka_unit_test(test_unsupported_report),
         cmocka_unit_test(test_check_refuses),
+        cmocka_unit_test(test_bounded_outputs),
         cmocka_unit_test(test_corruption),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,14 +52,14 @@ static void test_conv_thresholds(void **state)
     int32_t dx[4] = {1, 1, 2, 2}, dw[2] = {1, 1}, dt[2] = {1, 3}, dy[4] = {1, 1, 1, 1};
     layer_p(p, 2, 2, 2, 1, 0, 2, 1, 1, 0);
     mqr_tensor in[3] = {T(MQR_U8, 4, dx, x), T(MQR_U8, 2, dw, w), T(MQR_I32, 2, dt, thr)}, out = T(MQR_U8, 4, dy, y);
-    run("qint_layer", p, MQK_QL_NP, in, 3, &out, mqk_qint_layer_scratch(4, 1, 0));
+    run("qint_layer", p, MQK_QL_NP, in, 3, &out, (uint32_t)mqk_qint_layer_scratch(4, 1, 0, 2));
     assert_int_equal(y[0], 2); /* acc 4 reaches 3 and 4, not 5 */
     /* float out: 0.5 * 4 + 1 = 3 */
     float kb[2] = {0.5f, 1.0f}, yf[1];
     int32_t dkb[2] = {2, 1};
     in[2] = T(MQR_F32, 2, dkb, kb);
     out = T(MQR_F32, 4, dy, yf);
-    run("qint_layer", p, MQK_QL_NP, in, 3, &out, mqk_qint_layer_scratch(4, 1, 0));
+    run("qint_layer", p, MQK_QL_NP, in, 3, &out, (uint32_t)mqk_qint_layer_scratch(4, 1, 0, 2));
     assert_true(yf[0] == 3.0f);
 }
 
@@ -73,7 +73,7 @@ static void test_conv_padding(void **state)
     int32_t p[MQK_QL_NP], dx[4] = {1, 1, 2, 2}, dw[2] = {1, 1}, dkb[2] = {2, 1}, dy[4] = {1, 1, 2, 2};
     layer_p(p, 2, 2, 2, 2, 1, 2, 1, 1, 0);
     mqr_tensor in[3] = {T(MQR_U8, 4, dx, x), T(MQR_U8, 2, dw, w), T(MQR_F32, 2, dkb, kb)}, out = T(MQR_F32, 4, dy, y);
-    run("qint_layer", p, MQK_QL_NP, in, 3, &out, mqk_qint_layer_scratch(4, 4, 0));
+    run("qint_layer", p, MQK_QL_NP, in, 3, &out, (uint32_t)mqk_qint_layer_scratch(4, 4, 0, 2));
     assert_true(y[0] == 0.0f && y[1] == 1.0f && y[2] == -2.0f && y[3] == 3.0f);
 }
 
@@ -87,7 +87,7 @@ static void test_dense_binary_and_wide(void **state)
     int32_t p[MQK_QL_NP], dx[2] = {1, 3}, dw[2] = {1, 1}, dkb[2] = {2, 1}, dy[2] = {1, 1};
     layer_p(p, 0, 1, 1, 1, 0, 1, 2, 1, 0);
     mqr_tensor in[3] = {T(MQR_I16, 2, dx, x), T(MQR_U8, 2, dw, w), T(MQR_F32, 2, dkb, kb)}, out = T(MQR_F32, 2, dy, y);
-    run("qint_layer", p, MQK_QL_NP, in, 3, &out, mqk_qint_layer_scratch(3, 1, 0));
+    run("qint_layer", p, MQK_QL_NP, in, 3, &out, (uint32_t)mqk_qint_layer_scratch(3, 1, 0, 1));
     assert_true(y[0] == 112.0f);
     /* 24-bit codes into int64: q = [8388607, -8388607] (c = 2^24 - 2 = FE FF FF, then 00 00 00),
      * x = [30000, 1]: acc = 8388607 * 29999 = 251649821393 (beyond int32) */
@@ -98,7 +98,7 @@ static void test_dense_binary_and_wide(void **state)
     layer_p(p, 0, 1, 1, 1, 0, 24, 1, 8388607, 1);
     mqr_tensor in2[3] = {T(MQR_I16, 2, dx2, x2), T(MQR_U8, 2, dw2, w2), T(MQR_I64, 2, dt, thr)};
     out = T(MQR_U8, 2, dy, code);
-    run("qint_layer", p, MQK_QL_NP, in2, 3, &out, mqk_qint_layer_scratch(2, 1, 1));
+    run("qint_layer", p, MQK_QL_NP, in2, 3, &out, (uint32_t)mqk_qint_layer_scratch(2, 1, 1, 24));
     assert_int_equal(code[0], 1); /* exactly the first threshold, one below the second */
 }
 

@@ -105,3 +105,29 @@ write("scan_rev",
       [helper.make_tensor_value_info("s", TensorProto.FLOAT, [2]),
        helper.make_tensor_value_info("rows2", TensorProto.FLOAT, [3, 2])],
       [init("two", np.array(2, np.float32))])
+
+# Data-dependent output shapes (docs/C_BACKEND.md): NonZero, Compress (run-time condition) and Unique to
+# graph outputs, beside a static output
+write("dyn_outputs",
+      [helper.make_node("NonZero", ["x"], ["nz"], name="nonzero"),
+       helper.make_node("Relu", ["x"], ["r"], name="relu"),
+       helper.make_node("Compress", ["x", "cond"], ["cz"], name="compress", axis=1),
+       helper.make_node("Unique", ["x"], ["u", "ui", "uv", "uc"], name="unique", sorted=1)],
+      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3]),
+       helper.make_tensor_value_info("cond", TensorProto.BOOL, [3])],
+      [helper.make_tensor_value_info("nz", TensorProto.INT64, [2, None]),
+       helper.make_tensor_value_info("r", TensorProto.FLOAT, [2, 3]),
+       helper.make_tensor_value_info("cz", TensorProto.FLOAT, [2, None]),
+       helper.make_tensor_value_info("u", TensorProto.FLOAT, [None]),
+       helper.make_tensor_value_info("ui", TensorProto.INT64, [None]),
+       helper.make_tensor_value_info("uv", TensorProto.INT64, [None]),
+       helper.make_tensor_value_info("uc", TensorProto.INT64, [None])],
+      [])
+
+# ... and NonZero read by another node: refused (only graph outputs may have such a shape)
+write("dyn_consumed",
+      [helper.make_node("NonZero", ["x"], ["nz"], name="nonzero"),
+       helper.make_node("Transpose", ["nz"], ["y"], name="transpose")],
+      [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+      [helper.make_tensor_value_info("y", TensorProto.INT64, [None, 2])],
+      [])
