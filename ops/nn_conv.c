@@ -201,17 +201,17 @@ static mq_status conv_forward32(const mq_node *n, const mq_tensor *const *in, mq
         if (g.w.k[i] != 1 || g.w.s[i] != 1 || g.w.pb[i] != 0 || g.w.pe[i] != 0) direct = 0;
     float *col = NULL;
     int32_t out_rows = mqk_conv_out_rows(p), tile = out_rows;
+    size_t W = (size_t)p->out_size[p->nd - 1]; /* output positions per row */
     if (!direct) {
         /* im2col of a tile of output rows at a time: at most host_col_bytes() of columns (one row at
          * least), so the scratch stays bounded for large images or kernels */
-        size_t row_bytes = rows * (size_t)(out_sp / (size_t)(out_rows ? out_rows : 1)) * sizeof(float);
+        size_t row_bytes = mqk_conv_scratch_bytes(p, MQK_CONV_IM2COL, 1);
         size_t t = row_bytes ? host_col_bytes() / row_bytes : (size_t)out_rows;
         tile = t < 1 ? 1 : t > (size_t)out_rows ? out_rows : (int32_t)t;
         size_t bytes = mqk_conv_scratch_bytes(p, MQK_CONV_IM2COL, tile);
         col = mq_malloc(bytes);
         if (!col) return mq_node_fail(err, n, MQ_ERR_NOMEM, "out of memory for im2col (%zu bytes)", bytes);
     }
-    size_t W = out_sp / (size_t)(out_rows ? out_rows : 1); /* output positions per row */
     for (int32_t bi = 0; bi < p->batch; bi++)
         for (int32_t gi = 0; gi < p->group; gi++) {
             const float *xg = x + ((size_t)bi * (size_t)p->in_ch + (size_t)gi * cg) * in_sp;
