@@ -62,7 +62,7 @@ static mq_status emit(cv *S, const char *op, const char *base, const char *suffi
 
 static mq_status cast(cv *S, int x, mq_dtype to, const char *base, const char *suffix, int *out, mq_err *err)
 {
-    mq_node *n;
+    mq_node *n = NULL;
     MQ_TRY(emit(S, "Cast", base, suffix, 1, &x, out, &n, err));
     return mq_pass_set_attr_int(S->g, n, "to", to, err);
 }
@@ -198,7 +198,7 @@ static mq_status accumulate(cv *S, const mq_node *n, const char *base, int32_t *
         st = constant(S, base, ".wdigit", MQ_U8, (int)wrank, wd, dig, &wid, err);
         for (int k = 0; st == MQ_OK && k < nu; k++) {
             int ins[4] = {u[k], wid, S->zp0, S->zp128}, y = -1;
-            mq_node *nn;
+            mq_node *nn = NULL;
             st = emit(S, dense ? "MatMulInteger" : "ConvInteger", base, ".acc32", 4, ins, &y, &nn, err);
             if (st == MQ_OK && !dense) st = copy_attrs(S, nn, n, conv_attrs, err);
             if (st == MQ_OK && *is32) {

@@ -2,6 +2,16 @@
  * codes, and the plane sums of global average pooling. */
 #include "runtime/kernels/qint.h"
 
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__)
+#include <immintrin.h>
+#define QP_SSE2 1
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#define QP_AVX512 1
+#endif
+#endif
+
 void mqk_k_qint_input_u8(const mqr_call *c)
 {
     const uint8_t *x = (const uint8_t *)c->in[0].data;
@@ -35,6 +45,50 @@ static void tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_
     *hi = (int32_t)h;
 }
 
+#if defined(QP_SSE2)
+/* One output row of the 2 x 2, stride (., 2) window: y[o] = max(r0[2o], r0[2o + 1], r1[2o], r1[2o + 1])
+ * for o < n; the maximum of the two rows, then of each even/odd byte pair as 16-bit lanes. Reads only
+ * the row's 2n bytes. */
+static void pool22_row(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t n)
+{
+    size_t o = 0;
+#if defined(QP_AVX512)
+    for (; o < n; o += 16) {
+        size_t len = n - o < 16 ? n - o : 16;
+        __mmask32 in = (__mmask32)(len == 16 ? 0xFFFFFFFFu : (1u << (2 * len)) - 1u);
+        __m256i m = _mm256_max_epu8(_mm256_maskz_loadu_epi8(in, r0 + 2 * o), _mm256_maskz_loadu_epi8(in, r1 + 2 * o));
+        m = _mm256_max_epi16(_mm256_and_si256(m, _mm256_set1_epi16(0xFF)), _mm256_srli_epi16(m, 8));
+        _mm_mask_storeu_epi8(y + o, (__mmask16)((1u << len) - 1u), _mm256_cvtepi16_epi8(m));
+    }
+#else
+    for (; o < n; o += 8) {
+        size_t len = n - o < 8 ? n - o : 8;
+        __m128i a, b, m;
+        if (len == 8) {
+            a = _mm_loadu_si128((const __m128i *)(const void *)(r0 + 2 * o));
+            b = _mm_loadu_si128((const __m128i *)(const void *)(r1 + 2 * o));
+        } else { /* the row's last bytes through a buffer: nothing past the row is read */
+            uint8_t t0[16] = {0}, t1[16] = {0};
+            memcpy(t0, r0 + 2 * o, 2 * len);
+            memcpy(t1, r1 + 2 * o, 2 * len);
+            a = _mm_loadu_si128((const __m128i *)(const void *)t0);
+            b = _mm_loadu_si128((const __m128i *)(const void *)t1);
+        }
+        m = _mm_max_epu8(a, b);
+        m = _mm_max_epi16(_mm_and_si128(m, _mm_set1_epi16(0xFF)), _mm_srli_epi16(m, 8));
+        m = _mm_packus_epi16(m, m);
+        if (len == 8) {
+            _mm_storel_epi64((__m128i *)(void *)(y + o), m);
+        } else {
+            uint8_t t[16];
+            _mm_storeu_si128((__m128i *)(void *)t, m);
+            memcpy(y + o, t, len);
+        }
+    }
+#endif
+}
+#endif
+
 void mqk_k_qint_maxpool_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
@@ -49,6 +103,21 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
     fast22 = g.k[0] == 1 && g.k[1] == 2 && g.k[2] == 2 && g.p[1] == 0 && g.p[2] == 0 && g.d[1] == 1 && g.d[2] == 1 &&
              (int64_t)(g.out[1] - 1) * g.s[1] + 2 <= g.in[1] && (int64_t)(g.out[2] - 1) * g.s[2] + 2 <= g.in[2] &&
              g.p[0] == 0 && (int64_t)(g.out[0] - 1) * g.s[0] + 1 <= g.in[0];
+#if defined(QP_SSE2)
+    if (fast22 && g.s[2] == 2) { /* whole output rows at once */
+        size_t rows = planes * (size_t)g.out[0] * (size_t)g.out[1], r, ow = (size_t)g.out[2];
+        const uint8_t *x0 = (const uint8_t *)x->data;
+        uint8_t *y0 = (uint8_t *)y->data;
+        od = oh = 0;
+        plane = 0;
+        for (r = 0; r < rows; r++) {
+            const uint8_t *r0 = x0 + plane * in_sp + ((size_t)(od * g.s[0]) * (size_t)g.in[1] + (size_t)(oh * g.s[1])) * (size_t)g.in[2];
+            pool22_row(r0, r0 + g.in[2], y0 + r * ow, ow);
+            if (++oh == g.out[1] && (oh = 0, ++od == g.out[0])) od = 0, plane++;
+        }
+        return;
+    }
+#endif
     for (plane = 0; plane < planes; plane++) {
         const uint8_t *xp = (const uint8_t *)x->data + plane * in_sp;
         uint8_t *yp = (uint8_t *)y->data + plane * out_sp;
@@ -119,7 +188,15 @@ void mqk_k_qint_sum_u8(const mqr_call *c)
     for (p = 0; p < planes; p++) {
         const uint8_t *xp = (const uint8_t *)x->data + p * sp;
         uint32_t s = 0;
-        for (i = 0; i < sp; i++) s += xp[i];
+        i = 0;
+#if defined(QP_SSE2)
+        { /* sums of 16 bytes at a time (psadbw against zero) */
+            __m128i a = _mm_setzero_si128();
+            for (; i + 16 <= sp; i += 16) a = _mm_add_epi64(a, _mm_sad_epu8(_mm_loadu_si128((const __m128i *)(const void *)(xp + i)), _mm_setzero_si128()));
+            s = (uint32_t)_mm_cvtsi128_si32(a) + (uint32_t)_mm_cvtsi128_si32(_mm_srli_si128(a, 8));
+        }
+#endif
+        for (; i < sp; i++) s += xp[i];
         if (y->dtype == MQR_I16) ((int16_t *)y->data)[p] = (int16_t)s;
         else ((int32_t *)y->data)[p] = (int32_t)s;
     }

@@ -8,6 +8,10 @@
 #if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__)
 #include <immintrin.h>
 #define QL_SSE2 1
+/* AVX-512 (F, BW, VL): position-vector kernels (16 output positions per register, see ql_v512 below) */
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#define QL_AVX512 1
+#endif
 #endif
 
 /* The geometry of one call. */
@@ -62,6 +66,13 @@ static void ql_setup(const mqr_call *c, ql_geom *q)
                 else *(w + i) = *e;                                                                \
             }                                                                                      \
             for (j = 0; i < g->fan; i++, j++) w[i] = lut[(size_t)*row * per + j];                  \
+        } else if (g->bits % 8 == 0) { /* 8, 16, 24 bits: whole bytes, LSB first */               \
+            int32_t nb = g->bits / 8, b;                                                           \
+            for (; i < g->fan; i++, row += nb) {                                                   \
+                uint32_t v = 0;                                                                    \
+                for (b = nb - 1; b >= 0; b--) v = v << 8 | row[b];                                 \
+                w[i] = (WT##_t)(g->wmul * (int32_t)v - g->woff);                                   \
+            }                                                                                      \
         } else {                                                                                   \
             uint32_t buf = 0, mask = (1u << g->bits) - 1u;                                         \
             int32_t have = 0;                                                                      \
@@ -339,10 +350,437 @@ static void ql_run32(const mqr_call *c, const ql_geom *g)
             }
 }
 
+#if defined(QL_AVX512)
+/* ---- AVX-512: 16 output positions per register --------------------------------------------------
+ * The im2col tile is stored transposed, [fan / G][positions][G] (G = 4 uint8 codes, or 2 int16 values
+ * of the wide first layer), so one 64-byte load holds G fan-in values of 16 consecutive positions and
+ * one broadcast dword holds G weights of one channel: vpdpbusd (VNNI, uint8 x int8 -> int32, not
+ * saturating) or vpmaddwd sums exactly what the portable loop sums. The thresholds are counted for 16
+ * positions at once and the codes stored contiguously (positions are consecutive in [N, O, plane]).
+ * The tile uses the scratch of the int16 path: positions up to 2 x its rows (qint.h). */
+
+/* A dword from memory (weights) without an aliasing cast. */
+static inline int32_t ql_ld32(const void *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The positions of a transposed tile: at most cap, the plane cut into equal tiles. */
+static size_t ql_vtile(size_t out_sp, size_t cap)
+{
+    size_t tiles = (out_sp + cap - 1) / cap;
+    return (out_sp + tiles - 1) / tiles;
+}
+
+/* The outputs o (stride s) whose input o * s + off lies in [0, n): [*lo, *hi). */
+static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
+{
+    int64_t l, h;
+    if (s == 1) /* no division (once per tap and fan-in group) */
+        l = off >= 0 ? 0 : -(int64_t)off, h = (int64_t)n - off;
+    else
+        l = off >= 0 ? 0 : ((int64_t)-off + s - 1) / s, h = n - (int64_t)off <= 0 ? 0 : ((int64_t)n - off + s - 1) / s;
+    *lo = (int32_t)l;
+    *hi = (int32_t)(h > l ? h : l);
+}
+
+/* Transposed im2col of positions [p0, p0 + np) (image n, group grp) into col[(k / G * ptv + q) * G + k %
+ * G] (k < ks; zeros past fan_in and for taps outside the input). G = 4: uint8 x into uint8; G = 2: int16
+ * x into int16. Unit stride along the last dim: each output row's run of a tap is a masked load of 16
+ * consecutive inputs (the lane masks precomputed per tap when whole rows of up to 64 positions are
+ * in the tile); else one value at a time. */
+#define QL_VCOL(NAME, XT, G, LOADV, WIDEN)                                                             \
+    static void NAME(const mqr_call *c, const ql_geom *g, int32_t n, int32_t grp, size_t p0, size_t np,  \
+                     size_t ptv, XT *col)                                                              \
+    {                                                                                                  \
+        const mqk_conv3 *c3 = &g->c3;                                                                  \
+        const XT *xg = (const XT *)c->in[0].data + ((size_t)n * (size_t)g->in_ch + (size_t)grp * (size_t)g->cg) * g->in_sp; \
+        size_t OW = (size_t)c3->out[2], k0, r;                                                         \
+        ptrdiff_t W = c3->in[2], HW = (ptrdiff_t)c3->in[1] * c3->in[2];                                \
+        int32_t ci = 0, kd = 0, kh = 0, kw = 0, j, oh, od, ch;                                         \
+        for (k0 = 0; k0 < g->ks; k0 += G) {                                                            \
+            /* the G taps of this fan-in group: offset of the tap of output (0, 0, 0) from xg, the      \
+             * output rows (od, oh) whose tap row is inside, lane masks of whole rows */               \
+            ptrdiff_t off[G];                                                                          \
+            int32_t tw[G], dlo[G], dhi[G], hlo[G], hhi[G];                                             \
+            uint32_t mrow[G][4];                                                                       \
+            XT *cg = col + k0 * ptv;                                                                   \
+            for (j = 0; j < G; j++) {                                                                  \
+                int32_t td = kd * c3->d[0] - c3->p[0], th = kh * c3->d[1] - c3->p[1];                  \
+                tw[j] = kw * c3->d[2] - c3->p[2];                                                      \
+                off[j] = (ptrdiff_t)ci * (ptrdiff_t)g->in_sp + td * HW + th * W + tw[j];               \
+                ql_span(td, c3->s[0], c3->in[0], &dlo[j], &dhi[j]);                                    \
+                ql_span(th, c3->s[1], c3->in[1], &hlo[j], &hhi[j]);                                    \
+                if (k0 + (size_t)j >= g->fan) dlo[j] = dhi[j] = 0; /* past fan_in: never inside */      \
+                for (ch = 0; ch < 4; ch++) {                                                           \
+                    int64_t o = 16 * (int64_t)ch, s0 = o + tw[j], lo = s0 < 0 ? -s0 : 0, hi = (int64_t)c3->in[2] - s0; \
+                    if (hi > (int64_t)OW - o) hi = (int64_t)OW - o;                                    \
+                    if (hi > 16) hi = 16;                                                              \
+                    mrow[j][ch] = lo < hi ? (uint32_t)(((1u << (hi - lo)) - 1u) << lo) : 0;            \
+                }                                                                                      \
+                if (k0 + (size_t)j < g->fan && ++kw == c3->k[2]) {                                     \
+                    kw = 0;                                                                            \
+                    if (++kh == c3->k[1]) {                                                            \
+                        kh = 0;                                                                        \
+                        if (++kd == c3->k[0]) kd = 0, ci++;                                            \
+                    }                                                                                  \
+                }                                                                                      \
+            }                                                                                          \
+            r = p0 / OW;                                                                               \
+            oh = (int32_t)(r % (size_t)c3->out[1]), od = (int32_t)(r / (size_t)c3->out[1]);            \
+            for (; r * OW < p0 + np; r++) {                                                            \
+                size_t a = r * OW < p0 ? p0 - r * OW : 0, b = (r + 1) * OW > p0 + np ? p0 + np - r * OW : OW; \
+                ptrdiff_t rb = (ptrdiff_t)od * c3->s[0] * HW + (ptrdiff_t)oh * c3->s[1] * W;           \
+                int inside[G];                                                                         \
+                _Pragma("GCC unroll 4")                                                                \
+                for (j = 0; j < G; j++) inside[j] = od >= dlo[j] && od < dhi[j] && oh >= hlo[j] && oh < hhi[j]; \
+                if (c3->s[2] == 1 && OW <= 64 && a == 0 && b == OW) {                                  \
+                    for (ch = 0; ch < 4 && 16 * (size_t)ch < OW; ch++) {                               \
+                        size_t len = OW - 16 * (size_t)ch < 16 ? OW - 16 * (size_t)ch : 16;            \
+                        __m512i d = _mm512_setzero_si512();                                            \
+                        _Pragma("GCC unroll 4")                                                        \
+                        for (j = 0; j < G; j++)                                                        \
+                            if (inside[j] && mrow[j][ch])                                              \
+                                d = _mm512_or_si512(d, _mm512_slli_epi32(WIDEN(LOADV(mrow[j][ch], xg + off[j] + rb + 16 * ch)), 32 / G * j)); \
+                        _mm512_mask_storeu_epi32(cg + (r * OW + 16 * (size_t)ch - p0) * G, (__mmask16)((1u << len) - 1u), d); \
+                    }                                                                                  \
+                } else if (c3->s[2] == 1) {                                                            \
+                    size_t o;                                                                          \
+                    for (o = a; o < b; o += 16) {                                                      \
+                        size_t len = b - o < 16 ? b - o : 16;                                          \
+                        __m512i d = _mm512_setzero_si512();                                            \
+                        for (j = 0; j < G; j++) {                                                      \
+                            /* lanes l < len with 0 <= o + l + tw < in: lo <= l < hi */                  \
+                            int64_t s0 = (int64_t)o + tw[j], lo = s0 < 0 ? -s0 : 0, hi = (int64_t)c3->in[2] - s0; \
+                            uint32_t m;                                                                \
+                            if (!inside[j]) continue;                                                  \
+                            if (hi > (int64_t)len) hi = (int64_t)len;                                  \
+                            if (lo >= hi) continue;                                                    \
+                            m = (uint32_t)(((1u << (hi - lo)) - 1u) << lo);                            \
+                            d = _mm512_or_si512(d, _mm512_slli_epi32(WIDEN(LOADV(m, xg + off[j] + rb + (ptrdiff_t)o)), 32 / G * j)); \
+                        }                                                                              \
+                        _mm512_mask_storeu_epi32(cg + (r * OW + o - p0) * G, (__mmask16)((1u << len) - 1u), d); \
+                    }                                                                                  \
+                } else {                                                                               \
+                    size_t o;                                                                          \
+                    for (o = a; o < b; o++)                                                            \
+                        for (j = 0; j < G; j++) {                                                      \
+                            int64_t iw = (int64_t)o * c3->s[2] + tw[j];                                \
+                            cg[(r * OW + o - p0) * G + (size_t)j] =                                    \
+                                inside[j] && iw >= 0 && iw < c3->in[2] ? xg[off[j] + rb + (ptrdiff_t)o * c3->s[2]] : 0; \
+                        }                                                                              \
+                }                                                                                      \
+                if (++oh == c3->out[1]) oh = 0, od++;                                                  \
+            }                                                                                          \
+        }                                                                                              \
+    }
+/* The same for "same" 2-D windows with unit strides (one input row per output row, out width = in
+ * width): the input of tap (kh, kw) for positions p.. is x[p + th W + tw ..], 16 positions per masked
+ * load whatever rows they span; the lane masks of each kernel row and column are computed once per 16
+ * positions. 0 if the window is not of that kind (the caller uses the general form). */
+#define QL_VCOLF(NAME, XT, G, LOADV, WIDEN)                                                              \
+    static int NAME(const mqr_call *c, const ql_geom *g, int32_t n, int32_t grp, size_t p0, size_t np,   \
+                    size_t ptv, XT *col)                                                                 \
+    {                                                                                                    \
+        const mqk_conv3 *c3 = &g->c3;                                                                    \
+        const XT *xg = (const XT *)c->in[0].data + ((size_t)n * (size_t)g->in_ch + (size_t)grp * (size_t)g->cg) * g->in_sp; \
+        ptrdiff_t W = c3->in[2], offh[16], offw[16];                                                     \
+        size_t q, k0;                                                                                    \
+        int32_t j, l, i;                                                                                 \
+        if (c3->in[0] != 1 || c3->out[0] != 1 || c3->k[0] != 1 || c3->s[1] != 1 || c3->s[2] != 1 ||      \
+            c3->out[2] != c3->in[2] || c3->k[1] > 16 || c3->k[2] > 16)                                   \
+            return 0;                                                                                    \
+        for (i = 0; i < c3->k[1]; i++) offh[i] = (ptrdiff_t)(i * c3->d[1] - c3->p[1]) * W;               \
+        for (i = 0; i < c3->k[2]; i++) offw[i] = i * c3->d[2] - c3->p[2];                                \
+        for (q = 0; q < np; q += 16) {                                                                   \
+            int32_t len = np - q < 16 ? (int32_t)(np - q) : 16, oh[16] = {0}, ow[16] = {0}, ci = 0, kh = 0, kw = 0; \
+            uint32_t mh[16], mw[16];                                                                     \
+            const XT *xq = xg + p0 + q;                                                                  \
+            oh[0] = (int32_t)((p0 + q) / (size_t)W), ow[0] = (int32_t)((p0 + q) % (size_t)W);             \
+            for (l = 1; l < len; l++) /* (no division per lane) */                                       \
+                ow[l] = ow[l - 1] + 1 == W ? 0 : ow[l - 1] + 1, oh[l] = oh[l - 1] + (ow[l] == 0);         \
+            { /* lanes whose kernel row i / column i is inside: -t <= oh < H - t */                      \
+                __m512i vh = _mm512_loadu_si512((const void *)oh), vw = _mm512_loadu_si512((const void *)ow); \
+                __mmask16 live = (__mmask16)((1u << len) - 1u);                                          \
+                for (i = 0; i < c3->k[1]; i++) {                                                         \
+                    int32_t t = i * c3->d[1] - c3->p[1];                                                 \
+                    mh[i] = _mm512_mask_cmplt_epi32_mask(_mm512_mask_cmpge_epi32_mask(live, vh, _mm512_set1_epi32(-t)), vh, \
+                                                         _mm512_set1_epi32(c3->in[1] - t));               \
+                }                                                                                        \
+                for (i = 0; i < c3->k[2]; i++)                                                           \
+                    mw[i] = _mm512_mask_cmplt_epi32_mask(_mm512_mask_cmpge_epi32_mask(live, vw, _mm512_set1_epi32((int32_t)-offw[i])), \
+                                                         vw, _mm512_set1_epi32((int32_t)(W - offw[i]))); \
+            }                                                                                            \
+            for (k0 = 0; k0 < g->ks; k0 += G) {                                                          \
+                __m512i d = _mm512_setzero_si512();                                                      \
+                _Pragma("GCC unroll 4")                                                                  \
+                for (j = 0; j < G; j++) {                                                                \
+                    uint32_t m;                                                                          \
+                    if (k0 + (size_t)j >= g->fan) break;                                                 \
+                    m = mh[kh] & mw[kw];                                                                 \
+                    if (m) d = _mm512_or_si512(d, _mm512_slli_epi32(WIDEN(LOADV(m, xq + (ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw])), 32 / G * j)); \
+                    if (++kw == c3->k[2] && (kw = 0, ++kh == c3->k[1])) kh = 0, ci++;                    \
+                }                                                                                        \
+                _mm512_mask_storeu_epi32(col + k0 * ptv + q * G, (__mmask16)((1u << len) - 1u), d);      \
+            }                                                                                            \
+        }                                                                                                \
+        return 1;                                                                                        \
+    }
+/* masked loads; the address of a masked-off lane is never accessed (it may lie before the row) */
+#define QL_LD8(M, P) _mm_maskz_loadu_epi8((__mmask16)(M), (const void *)(P))
+#define QL_LD16(M, P) _mm256_maskz_loadu_epi16((__mmask16)(M), (const void *)(P))
+QL_VCOL(ql_vcol_i16, int16_t, 2, QL_LD16, _mm512_cvtepu16_epi32)
+QL_VCOLF(ql_vcolf_i16, int16_t, 2, QL_LD16, _mm512_cvtepu16_epi32)
+
+#if defined(__AVX512VNNI__)
+QL_UNPACK(int8)
+QL_VCOL(ql_vcol_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
+QL_VCOLF(ql_vcolf_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
+
+/* Codes of 16 positions from their accumulators: the number of thresholds t (n of them) <= acc, stored
+ * to the `valid` lanes of y. */
+static inline void ql_vput32(__m512i acc, const int32_t *t, int32_t n, __mmask16 valid, uint8_t *y)
+{
+    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    int32_t i;
+    for (i = 0; i < n; i++) cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpge_epi32_mask(acc, _mm512_set1_epi32(t[i])), cnt, one);
+    _mm512_mask_cvtepi32_storeu_epi8(y, valid, cnt);
+}
+
+/* Row m's codes decoded to int8 (the weights of the VNNI path): 1, 2 and 4 bits 16 code bytes at a time
+ * (each byte spread over the lanes of its codes, masked, then decoded by a 16-entry byte shuffle), other
+ * widths by ql_unpack_int8; zeros from fan_in to ks. */
+static void ql_unpack8(const ql_geom *g, const uint8_t *row, const int8_t *lut, int8_t *w)
+{
+    int8_t tab[16];
+    size_t i = 0, step;
+    int32_t c;
+    if (g->bits != 1 && g->bits != 2 && g->bits != 4) {
+        ql_unpack_int8(g, row, lut, w);
+        return;
+    }
+    for (c = 0; c < 16; c++) tab[c] = (int8_t)(g->wmul * (c & ((1 << g->bits) - 1)) - g->woff);
+    step = 16 * (size_t)(8 / g->bits);
+    for (; i < g->fan; i += step) { /* the last block: only the row's bytes are read, fan_in codes written */
+        size_t left = g->fan - i, nb = (left * (size_t)g->bits + 7) / 8;
+        __m128i b = _mm_maskz_loadu_epi8((__mmask16)(nb >= 16 ? 0xFFFFu : (1u << nb) - 1u),
+                                         (const void *)(row + i / (size_t)(8 / g->bits)));
+        __mmask64 keep = left >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1u;
+        if (g->bits == 2) {
+            __m512i d = _mm512_cvtepu8_epi32(b);
+            d = _mm512_or_si512(_mm512_or_si512(d, _mm512_slli_epi32(d, 6)), _mm512_or_si512(_mm512_slli_epi32(d, 12), _mm512_slli_epi32(d, 18)));
+            d = _mm512_and_si512(d, _mm512_set1_epi8(3));
+            _mm512_mask_storeu_epi8((void *)(w + i), keep, _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)tab)), d));
+        } else if (g->bits == 4) {
+            __m256i d = _mm256_cvtepu8_epi16(b);
+            d = _mm256_and_si256(_mm256_or_si256(d, _mm256_slli_epi16(d, 4)), _mm256_set1_epi8(15));
+            _mm256_mask_storeu_epi8((void *)(w + i), (__mmask32)keep,
+                                    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tab)), d));
+        } else {
+            const __m512i sel = _mm512_set1_epi64((long long)0x8040201008040201ULL);
+            int h;
+            for (h = 0; h < 2 && 64 * (size_t)h < left; h++) {
+                __m512i d = _mm512_cvtepu8_epi64(h ? _mm_srli_si128(b, 8) : b);
+                d = _mm512_or_si512(d, _mm512_slli_epi64(d, 8));
+                d = _mm512_or_si512(d, _mm512_slli_epi64(d, 16));
+                d = _mm512_or_si512(d, _mm512_slli_epi64(d, 32));
+                _mm512_mask_storeu_epi8((void *)(w + i + 64 * (size_t)h),
+                                        h ? (left - 64 >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (left - 64)) - 1u) : keep,
+                                        _mm512_mask_blend_epi8(_mm512_test_epi8_mask(d, sel), _mm512_set1_epi8(tab[0]), _mm512_set1_epi8(tab[1])));
+            }
+        }
+    }
+    for (i = g->fan; i < g->ks; i++) w[i] = 0;
+}
+
+/* uint8 codes x, weights -128 <= q <= 127 (int8): the VNNI path. */
+static int ql_vnni_ok(const ql_geom *g)
+{
+    int64_t top = (int64_t)g->wmul * (((int64_t)1 << g->bits) - 1) - g->woff;
+    return g->xdt == MQR_U8 && !g->wide && top <= 127 && g->woff <= 128;
+}
+
+/* Accumulators of 4 weight rows (int8, stride ks) by NV vectors of 16 positions (tile columns q0 .., the
+ * lanes of mask[v]): acc[r * 64 + 16 v + l]. Not inlined: in a function of its own the 4 x NV
+ * accumulators stay in registers. */
+#define QL_VNNI_KERNEL(NAME, NV)                                                                        \
+    __attribute__((noinline)) static void NAME(const int8_t *w, size_t ks, const uint8_t *col, size_t ptv, size_t q0, \
+                                               const __mmask16 *mask, int32_t *acc)                     \
+    {                                                                                                   \
+        __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00; \
+        __m512i a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00; \
+        const uint8_t *cp = col + q0 * 4;                                                               \
+        const int nv = NV;                                                                              \
+        size_t k;                                                                                       \
+        for (k = 0; k < ks; k += 4, cp += ptv * 4) {                                                    \
+            __m512i x0 = _mm512_maskz_loadu_epi32(mask[0], cp), x1 = x0, x2 = x0, x3 = x0, b;           \
+            if (nv > 1) x1 = _mm512_maskz_loadu_epi32(mask[1], cp + 64);                                \
+            if (nv > 2) x2 = _mm512_maskz_loadu_epi32(mask[2], cp + 128);                               \
+            if (nv > 3) x3 = _mm512_maskz_loadu_epi32(mask[3], cp + 192);                               \
+            QL_VNNI_ROW(0, w + k, a00, a01, a02, a03)                                                    \
+            QL_VNNI_ROW(1, w + ks + k, a10, a11, a12, a13)                                               \
+            QL_VNNI_ROW(2, w + 2 * ks + k, a20, a21, a22, a23)                                           \
+            QL_VNNI_ROW(3, w + 3 * ks + k, a30, a31, a32, a33)                                           \
+        }                                                                                               \
+        QL_VNNI_ST(0, a00, a01, a02, a03) QL_VNNI_ST(1, a10, a11, a12, a13)                             \
+        QL_VNNI_ST(2, a20, a21, a22, a23) QL_VNNI_ST(3, a30, a31, a32, a33)                             \
+    }
+#define QL_VNNI_ROW(R, WP, A0, A1, A2, A3)                                                              \
+    b = _mm512_set1_epi32(ql_ld32(WP));                                                                 \
+    A0 = _mm512_dpbusd_epi32(A0, x0, b);                                                                \
+    if (nv > 1) A1 = _mm512_dpbusd_epi32(A1, x1, b);                                                    \
+    if (nv > 2) A2 = _mm512_dpbusd_epi32(A2, x2, b);                                                    \
+    if (nv > 3) A3 = _mm512_dpbusd_epi32(A3, x3, b);
+#define QL_VNNI_ST(R, A0, A1, A2, A3)                                                                   \
+    _mm512_storeu_si512((void *)(acc + (R) * 64), A0);                                                  \
+    if (nv > 1) _mm512_storeu_si512((void *)(acc + (R) * 64 + 16), A1);                                 \
+    if (nv > 2) _mm512_storeu_si512((void *)(acc + (R) * 64 + 32), A2);                                 \
+    if (nv > 3) _mm512_storeu_si512((void *)(acc + (R) * 64 + 48), A3);
+QL_VNNI_KERNEL(ql_vnni_4x1, 1)
+QL_VNNI_KERNEL(ql_vnni_4x2, 2)
+QL_VNNI_KERNEL(ql_vnni_4x3, 3)
+QL_VNNI_KERNEL(ql_vnni_4x4, 4)
+
+static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
+{
+    int8_t *lut = NULL, *wb;
+    uint8_t *col;
+    size_t ptv = ql_vtile(g->out_sp, (g->pt + 1) / 2 * 4), p0, q0, q;
+    int32_t n, grp, m0, r, v;
+    char *s = (char *)c->scratch;
+    if (g->bits == 8) { /* (1, 2 and 4 bits: ql_unpack8 decodes without a table) */
+        size_t per = 1, b;
+        lut = (int8_t *)s;
+        for (b = 0; b < 256; b++)
+            for (q = 0; q < per; q++)
+                lut[b * per + q] = (int8_t)(g->wmul * (int32_t)((b >> (q * (size_t)g->bits)) & ((1u << g->bits) - 1u)) - g->woff);
+        s += 256 * per;
+    }
+    wb = (int8_t *)s;
+    col = (uint8_t *)(wb + MQK_QL_MR * g->ks);
+    for (n = 0; n < g->batch; n++)
+        for (grp = 0; grp < c->p[MQK_QL_GROUP]; grp++)
+            for (p0 = 0; p0 < g->out_sp; p0 += ptv) {
+                size_t np = g->out_sp - p0 < ptv ? g->out_sp - p0 : ptv;
+                if (!ql_vcolf_u8(c, g, n, grp, p0, np, np, col)) ql_vcol_u8(c, g, n, grp, p0, np, np, col);
+                for (m0 = grp * g->mg; m0 < (grp + 1) * g->mg; m0 += MQK_QL_MR) {
+                    int32_t mr = (grp + 1) * g->mg - m0 < MQK_QL_MR ? (grp + 1) * g->mg - m0 : MQK_QL_MR;
+                    ql_sink sk[MQK_QL_MR];
+                    for (r = 0; r < MQK_QL_MR; r++) {
+                        if (r >= mr) {
+                            memset(wb + (size_t)r * g->ks, 0, g->ks);
+                            continue;
+                        }
+                        ql_unpack8(g, (const uint8_t *)c->in[1].data + (size_t)(m0 + r) * g->rowb, lut, wb + (size_t)r * g->ks);
+                        ql_sink_init(c, g, n, m0 + r, p0, &sk[r]);
+                    }
+                    for (q0 = 0; q0 < np; q0 += 64) {
+                        int32_t acc[MQK_QL_MR * 64];
+                        __mmask16 mask[4];
+                        for (v = 0; v < 4; v++) {
+                            size_t at = q0 + 16 * (size_t)v, left = at < np ? np - at : 0;
+                            mask[v] = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
+                        }
+                        if (!mask[1]) ql_vnni_4x1(wb, g->ks, col, np, q0, mask, acc);
+                        else if (!mask[2]) ql_vnni_4x2(wb, g->ks, col, np, q0, mask, acc);
+                        else if (!mask[3]) ql_vnni_4x3(wb, g->ks, col, np, q0, mask, acc);
+                        else ql_vnni_4x4(wb, g->ks, col, np, q0, mask, acc);
+                        for (r = 0; r < mr; r++) {
+                            if (!sk[r].y8) {
+                                for (q = q0; q < np && q < q0 + 64; q++) ql_put(&sk[r], q, acc[r * 64 + (int32_t)(q - q0)]);
+                                continue;
+                            }
+                            for (v = 0; v < 4 && mask[v]; v++)
+                                ql_vput32(_mm512_loadu_si512((const void *)(acc + r * 64 + v * 16)), sk[r].t32, sk[r].n_thr,
+                                          mask[v], sk[r].y8 + q0 + 16 * (size_t)v);
+                        }
+                    }
+                }
+            }
+}
+#endif
+
+/* The wide first layer (ql_split_ok) on int16 x: q = 4096 hi + lo per weight, two int32 sums per
+ * position (vpmaddwd of int16 pairs, exact for ks <= 24), acc = 4096 sum(hi x) + sum(lo x) in int64. */
+static void ql_run_wide16(const mqr_call *c, const ql_geom *g)
+{
+    int32_t *wq = (int32_t *)c->scratch, whi[12], wlo[12];
+    int16_t *col = (int16_t *)(void *)(wq + g->ks);
+    size_t ptv = ql_vtile(g->out_sp, (g->pt + 1) / 2 * 4), p0, q0, q, k, k2 = g->ks / 2;
+    int32_t n, grp, m;
+    for (n = 0; n < g->batch; n++)
+        for (grp = 0; grp < c->p[MQK_QL_GROUP]; grp++)
+            for (p0 = 0; p0 < g->out_sp; p0 += ptv) {
+                size_t np = g->out_sp - p0 < ptv ? g->out_sp - p0 : ptv;
+                if (!ql_vcolf_i16(c, g, n, grp, p0, np, np, col)) ql_vcol_i16(c, g, n, grp, p0, np, np, col);
+                for (m = grp * g->mg; m < (grp + 1) * g->mg; m++) {
+                    ql_sink sk;
+                    ql_unpack_int32(g, (const uint8_t *)c->in[1].data + (size_t)m * g->rowb, NULL, wq);
+                    for (k = 0; k < k2; k++) {
+                        int32_t l0 = (int32_t)(((uint32_t)wq[2 * k] & 0xFFFu) ^ 0x800u) - 0x800;
+                        int32_t l1 = (int32_t)(((uint32_t)wq[2 * k + 1] & 0xFFFu) ^ 0x800u) - 0x800;
+                        int32_t h0 = (wq[2 * k] - l0) / 4096, h1 = (wq[2 * k + 1] - l1) / 4096;
+                        whi[k] = (int32_t)(((uint32_t)h0 & 0xFFFFu) | (uint32_t)h1 << 16);
+                        wlo[k] = (int32_t)(((uint32_t)l0 & 0xFFFFu) | (uint32_t)l1 << 16);
+                    }
+                    ql_sink_init(c, g, n, m, p0, &sk);
+                    for (q0 = 0; q0 < np; q0 += 16) {
+                        size_t left = np - q0;
+                        __mmask16 valid = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
+                        __m512i hi = _mm512_setzero_si512(), lo = hi, a0, a1, one = _mm512_set1_epi32(1);
+                        __m512i c0 = _mm512_setzero_si512();
+                        const int16_t *cp = col + q0 * 2;
+                        for (k = 0; k < k2; k++, cp += np * 2) {
+                            __m512i x = _mm512_maskz_loadu_epi32(valid, (const void *)cp);
+#if defined(__AVX512VNNI__)
+                            hi = _mm512_dpwssd_epi32(hi, x, _mm512_set1_epi32(whi[k]));
+                            lo = _mm512_dpwssd_epi32(lo, x, _mm512_set1_epi32(wlo[k]));
+#else
+                            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(x, _mm512_set1_epi32(whi[k])));
+                            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(x, _mm512_set1_epi32(wlo[k])));
+#endif
+                        }
+                        a0 = _mm512_add_epi64(_mm512_slli_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(hi)), 12),
+                                              _mm512_cvtepi32_epi64(_mm512_castsi512_si256(lo)));
+                        a1 = _mm512_add_epi64(_mm512_slli_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(hi, 1)), 12),
+                                              _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(lo, 1)));
+                        if (!sk.y8) {
+                            int64_t a[16];
+                            _mm512_storeu_si512((void *)a, a0);
+                            _mm512_storeu_si512((void *)(a + 8), a1);
+                            for (q = 0; q < left && q < 16; q++) ql_put(&sk, q0 + q, a[q]);
+                            continue;
+                        }
+                        for (k = 0; k < (size_t)sk.n_thr; k++) { /* both halves' masks, one count */
+                            __m512i t = _mm512_set1_epi64(sk.t64[k]);
+                            __mmask16 ge = (__mmask16)(_mm512_cmpge_epi64_mask(a0, t) | (uint32_t)_mm512_cmpge_epi64_mask(a1, t) << 8);
+                            c0 = _mm512_mask_add_epi32(c0, ge, c0, one);
+                        }
+                        _mm512_mask_cvtepi32_storeu_epi8(sk.y8 + q0, valid, c0);
+                    }
+                }
+            }
+}
+#endif
+
 void mqk_k_qint_layer(const mqr_call *c)
 {
     ql_geom g;
     ql_setup(c, &g);
+#if defined(QL_AVX512)
+#if defined(__AVX512VNNI__)
+    if (ql_vnni_ok(&g)) {
+        ql_run_vnni(c, &g);
+        return;
+    }
+#endif
+    if (ql_split_ok(&g, c->p[MQK_QL_ACC64]) && g.xdt == MQR_I16) {
+        ql_run_wide16(c, &g);
+        return;
+    }
+#endif
     if (ql_split_ok(&g, c->p[MQK_QL_ACC64])) ql_run16(c, &g, 1);
     else if (g.wide) ql_run32(c, &g);
     else ql_run16(c, &g, 0);
