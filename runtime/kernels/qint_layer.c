@@ -387,7 +387,7 @@ static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
 }
 
 /* Transposed im2col of positions [p0, p0 + np) (image n, group grp) into col[(k / G * ptv + q) * G + k %
- * G] (k < ks; zeros past fan_in and for taps outside the input). G = 4: uint8 x into uint8; G = 2: int16
+ * G] (k < fan_in rounded up to G; zeros past fan_in and for taps outside). G = 4: uint8 x into uint8; G = 2: int16
  * x into int16. Unit stride along the last dim: each output row's run of a tap is a masked load of 16
  * consecutive inputs (the lane masks precomputed per tap when whole rows of up to 64 positions are
  * in the tile); else one value at a time. */
@@ -400,7 +400,7 @@ static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
         size_t OW = (size_t)c3->out[2], k0, r;                                                         \
         ptrdiff_t W = c3->in[2], HW = (ptrdiff_t)c3->in[1] * c3->in[2];                                \
         int32_t ci = 0, kd = 0, kh = 0, kw = 0, j, oh, od, ch;                                         \
-        for (k0 = 0; k0 < g->ks; k0 += G) {                                                            \
+        for (k0 = 0; k0 < g->fan; k0 += G) {                                                           \
             /* the G taps of this fan-in group: offset of the tap of output (0, 0, 0) from xg, the      \
              * output rows (od, oh) whose tap row is inside, lane masks of whole rows */               \
             ptrdiff_t off[G];                                                                          \
@@ -480,7 +480,7 @@ static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
  * width): the input of tap (kh, kw) for positions p.. is x[p + th W + tw ..], 16 positions per masked
  * load whatever rows they span; the lane masks of each kernel row and column are computed once per 16
  * positions. 0 if the window is not of that kind (the caller uses the general form). */
-#define QL_VCOLF(NAME, XT, G, LOADV, WIDEN)                                                              \
+#define QL_VCOLF(NAME, XT, G, VT, LOADV, PACK)                                                              \
     static int NAME(const mqr_call *c, const ql_geom *g, int32_t n, int32_t grp, size_t p0, size_t np,   \
                     size_t ptv, XT *col)                                                                 \
     {                                                                                                    \
@@ -513,16 +513,16 @@ static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
                     mw[i] = _mm512_mask_cmplt_epi32_mask(_mm512_mask_cmpge_epi32_mask(live, vw, _mm512_set1_epi32((int32_t)-offw[i])), \
                                                          vw, _mm512_set1_epi32((int32_t)(W - offw[i]))); \
             }                                                                                            \
-            for (k0 = 0; k0 < g->ks; k0 += G) {                                                          \
-                __m512i d = _mm512_setzero_si512();                                                      \
+            for (k0 = 0; k0 < g->fan; k0 += G) {                                                         \
+                VT v[G];                                                                                 \
+                __m512i d;                                                                               \
                 _Pragma("GCC unroll 4")                                                                  \
-                for (j = 0; j < G; j++) {                                                                \
-                    uint32_t m;                                                                          \
-                    if (k0 + (size_t)j >= g->fan) break;                                                 \
-                    m = mh[kh] & mw[kw];                                                                 \
-                    if (m) d = _mm512_or_si512(d, _mm512_slli_epi32(WIDEN(LOADV(m, xq + (ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw])), 32 / G * j)); \
+                for (j = 0; j < G; j++) { /* past fan_in: mask 0, a zero vector */                        \
+                    uint32_t m = k0 + (size_t)j < g->fan ? mh[kh] & mw[kw] : 0;                          \
+                    v[j] = LOADV(m, xq + (ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw]);     \
                     if (++kw == c3->k[2] && (kw = 0, ++kh == c3->k[1])) kh = 0, ci++;                    \
                 }                                                                                        \
+                d = PACK(v);                                                                             \
                 _mm512_mask_storeu_epi32(col + k0 * ptv + q * G, (__mmask16)((1u << len) - 1u), d);      \
             }                                                                                            \
         }                                                                                                \
@@ -532,12 +532,25 @@ static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
 #define QL_LD8(M, P) _mm_maskz_loadu_epi8((__mmask16)(M), (const void *)(P))
 #define QL_LD16(M, P) _mm256_maskz_loadu_epi16((__mmask16)(M), (const void *)(P))
 QL_VCOL(ql_vcol_i16, int16_t, 2, QL_LD16, _mm512_cvtepu16_epi32)
-QL_VCOLF(ql_vcolf_i16, int16_t, 2, QL_LD16, _mm512_cvtepu16_epi32)
+/* 16 positions x 2 taps interleaved: dword l = (v0[l], v1[l]) */
+static inline __m512i ql_pack_i16(const __m256i *v)
+{
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5,
+                                         20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(idx, _mm512_inserti64x4(_mm512_castsi256_si512(v[0]), v[1], 1));
+}
+QL_VCOLF(ql_vcolf_i16, int16_t, 2, __m256i, QL_LD16, ql_pack_i16)
 
 #if defined(__AVX512VNNI__)
 QL_UNPACK(int8)
 QL_VCOL(ql_vcol_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
-QL_VCOLF(ql_vcolf_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
+/* 16 positions x 4 taps interleaved: dword l = (v0[l], v1[l], v2[l], v3[l]) */
+static inline __m512i ql_pack_u8(const __m128i *v)
+{
+    return _mm512_or_si512(_mm512_or_si512(_mm512_cvtepu8_epi32(v[0]), _mm512_slli_epi32(_mm512_cvtepu8_epi32(v[1]), 8)),
+                           _mm512_or_si512(_mm512_slli_epi32(_mm512_cvtepu8_epi32(v[2]), 16), _mm512_slli_epi32(_mm512_cvtepu8_epi32(v[3]), 24)));
+}
+QL_VCOLF(ql_vcolf_u8, uint8_t, 4, __m128i, QL_LD8, ql_pack_u8)
 
 /* Codes of 16 positions from their accumulators: the number of thresholds t (n of them) <= acc, stored
  * to the `valid` lanes of y. */
@@ -606,15 +619,15 @@ static int ql_vnni_ok(const ql_geom *g)
  * lanes of mask[v]): acc[r * 64 + 16 v + l]. Not inlined: in a function of its own the 4 x NV
  * accumulators stay in registers. */
 #define QL_VNNI_KERNEL(NAME, NV)                                                                        \
-    __attribute__((noinline)) static void NAME(const int8_t *w, size_t ks, const uint8_t *col, size_t ptv, size_t q0, \
-                                               const __mmask16 *mask, int32_t *acc)                     \
+    __attribute__((noinline)) static void NAME(const int8_t *w, size_t ks, size_t kq, const uint8_t *col, size_t ptv, \
+                                               size_t q0, const __mmask16 *mask, int32_t *acc)          \
     {                                                                                                   \
         __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00; \
         __m512i a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00; \
         const uint8_t *cp = col + q0 * 4;                                                               \
         const int nv = NV;                                                                              \
         size_t k;                                                                                       \
-        for (k = 0; k < ks; k += 4, cp += ptv * 4) {                                                    \
+        for (k = 0; k < kq; k += 4, cp += ptv * 4) { /* kq: fan_in rounded up to 4 */                   \
             __m512i x0 = _mm512_maskz_loadu_epi32(mask[0], cp), x1 = x0, x2 = x0, x3 = x0, b;           \
             if (nv > 1) x1 = _mm512_maskz_loadu_epi32(mask[1], cp + 64);                                \
             if (nv > 2) x2 = _mm512_maskz_loadu_epi32(mask[2], cp + 128);                               \
@@ -683,10 +696,10 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                             size_t at = q0 + 16 * (size_t)v, left = at < np ? np - at : 0;
                             mask[v] = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
                         }
-                        if (!mask[1]) ql_vnni_4x1(wb, g->ks, col, np, q0, mask, acc);
-                        else if (!mask[2]) ql_vnni_4x2(wb, g->ks, col, np, q0, mask, acc);
-                        else if (!mask[3]) ql_vnni_4x3(wb, g->ks, col, np, q0, mask, acc);
-                        else ql_vnni_4x4(wb, g->ks, col, np, q0, mask, acc);
+                        if (!mask[1]) ql_vnni_4x1(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
+                        else if (!mask[2]) ql_vnni_4x2(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
+                        else if (!mask[3]) ql_vnni_4x3(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
+                        else ql_vnni_4x4(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
                         for (r = 0; r < mr; r++) {
                             if (!sk[r].y8) {
                                 for (q = q0; q < np && q < q0 + 64; q++) ql_put(&sk[r], q, acc[r * 64 + (int32_t)(q - q0)]);
@@ -702,13 +715,63 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 }
 #endif
 
+/* Codes of one channel of the wide split layer over a tile (np positions, col [K2][np][2]): per 16
+ * positions hi = sum(whi x), lo = sum(wlo x) (int32, exact), acc = 4096 hi + lo = 4096 A + L with
+ * A = hi + (lo >> 12), L = lo & 4095; against T = 4096 Th + Tl (0 <= Tl < 4096): acc >= T iff A > Th, or
+ * A = Th and L >= Tl, all in int32 lanes (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
+ * always). K2C: the number of weight pairs when a compile-time constant (weights kept in registers), 0
+ * for any k2 <= 12. */
+#define QL_WIDE_FN(NAME, K2C)                                                                          \
+    __attribute__((noinline)) static void NAME(const int16_t *col, size_t np, size_t k2, const int32_t *whi,   \
+                                               const int32_t *wlo, const int64_t *t, int32_t n_thr, uint8_t *y) \
+    {                                                                                                  \
+        const size_t kk = K2C ? K2C : k2;                                                              \
+        const __m512i one = _mm512_set1_epi32(1), low = _mm512_set1_epi32(4095);                       \
+        __m512i wh[12], wl[12];                                                                        \
+        int32_t th[255], tl[255], i;                                                                   \
+        size_t q0, k;                                                                                  \
+        for (k = 0; k < kk; k++) wh[k] = _mm512_set1_epi32(whi[k]), wl[k] = _mm512_set1_epi32(wlo[k]);  \
+        for (i = 0; i < n_thr; i++) {                                                                  \
+            int64_t r = (int64_t)((uint64_t)t[i] & 4095u), h = (t[i] - r) / 4096;                       \
+            th[i] = h > INT32_MAX ? INT32_MAX : h < INT32_MIN ? INT32_MIN : (int32_t)h;                \
+            tl[i] = h > INT32_MAX ? 4095 : h < INT32_MIN ? 0 : (int32_t)r;                             \
+        }                                                                                              \
+        for (q0 = 0; q0 < np; q0 += 16) {                                                              \
+            size_t left = np - q0;                                                                     \
+            __mmask16 valid = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);                   \
+            __m512i hi = _mm512_setzero_si512(), lo = hi, cnt = hi, a, l;                              \
+            const int16_t *cp = col + q0 * 2;                                                          \
+            for (k = 0; k < kk; k++, cp += np * 2) {                                                   \
+                __m512i x = _mm512_maskz_loadu_epi32(valid, (const void *)cp);                         \
+                hi = QL_DPWSSD(hi, x, wh[k]);                                                          \
+                lo = QL_DPWSSD(lo, x, wl[k]);                                                          \
+            }                                                                                          \
+            a = _mm512_add_epi32(hi, _mm512_srai_epi32(lo, 12));                                       \
+            l = _mm512_and_si512(lo, low);                                                             \
+            for (i = 0; i < n_thr; i++) {                                                              \
+                __m512i h = _mm512_set1_epi32(th[i]);                                                  \
+                __mmask16 ge = _mm512_mask_cmpge_epi32_mask(_mm512_cmpeq_epi32_mask(a, h), l, _mm512_set1_epi32(tl[i])) | \
+                               _mm512_cmpgt_epi32_mask(a, h);                                          \
+                cnt = _mm512_mask_add_epi32(cnt, ge, cnt, one);                                        \
+            }                                                                                          \
+            _mm512_mask_cvtepi32_storeu_epi8(y + q0, valid, cnt);                                      \
+        }                                                                                              \
+    }
+#if defined(__AVX512VNNI__)
+#define QL_DPWSSD(A, X, W) _mm512_dpwssd_epi32(A, X, W)
+#else
+#define QL_DPWSSD(A, X, W) _mm512_add_epi32(A, _mm512_madd_epi16(X, W))
+#endif
+QL_WIDE_FN(ql_wide_k5, 5)
+QL_WIDE_FN(ql_wide_any, 0)
+
 /* The wide first layer (ql_split_ok) on int16 x: q = 4096 hi + lo per weight, two int32 sums per
  * position (vpmaddwd of int16 pairs, exact for ks <= 24), acc = 4096 sum(hi x) + sum(lo x) in int64. */
 static void ql_run_wide16(const mqr_call *c, const ql_geom *g)
 {
     int32_t *wq = (int32_t *)c->scratch, whi[12], wlo[12];
     int16_t *col = (int16_t *)(void *)(wq + g->ks);
-    size_t ptv = ql_vtile(g->out_sp, (g->pt + 1) / 2 * 4), p0, q0, q, k, k2 = g->ks / 2;
+    size_t ptv = ql_vtile(g->out_sp, (g->pt + 1) / 2 * 4), p0, q0, q, k, k2 = (g->fan + 1) / 2;
     int32_t n, grp, m;
     for (n = 0; n < g->batch; n++)
         for (grp = 0; grp < c->p[MQK_QL_GROUP]; grp++)
@@ -726,39 +789,31 @@ static void ql_run_wide16(const mqr_call *c, const ql_geom *g)
                         wlo[k] = (int32_t)(((uint32_t)l0 & 0xFFFFu) | (uint32_t)l1 << 16);
                     }
                     ql_sink_init(c, g, n, m, p0, &sk);
-                    for (q0 = 0; q0 < np; q0 += 16) {
+                    if (sk.y8) {
+                        if (k2 == 5) ql_wide_k5(col, np, k2, whi, wlo, sk.t64, sk.n_thr, sk.y8);
+                        else ql_wide_any(col, np, k2, whi, wlo, sk.t64, sk.n_thr, sk.y8);
+                        continue;
+                    }
+                    for (q0 = 0; q0 < np; q0 += 16) { /* float out */
                         size_t left = np - q0;
                         __mmask16 valid = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
-                        __m512i hi = _mm512_setzero_si512(), lo = hi, a0, a1, one = _mm512_set1_epi32(1);
-                        __m512i c0 = _mm512_setzero_si512();
+                        __m512i hi = _mm512_setzero_si512(), lo = hi, a0, a1;
                         const int16_t *cp = col + q0 * 2;
                         for (k = 0; k < k2; k++, cp += np * 2) {
                             __m512i x = _mm512_maskz_loadu_epi32(valid, (const void *)cp);
-#if defined(__AVX512VNNI__)
-                            hi = _mm512_dpwssd_epi32(hi, x, _mm512_set1_epi32(whi[k]));
-                            lo = _mm512_dpwssd_epi32(lo, x, _mm512_set1_epi32(wlo[k]));
-#else
-                            hi = _mm512_add_epi32(hi, _mm512_madd_epi16(x, _mm512_set1_epi32(whi[k])));
-                            lo = _mm512_add_epi32(lo, _mm512_madd_epi16(x, _mm512_set1_epi32(wlo[k])));
-#endif
+                            hi = QL_DPWSSD(hi, x, _mm512_set1_epi32(whi[k]));
+                            lo = QL_DPWSSD(lo, x, _mm512_set1_epi32(wlo[k]));
                         }
                         a0 = _mm512_add_epi64(_mm512_slli_epi64(_mm512_cvtepi32_epi64(_mm512_castsi512_si256(hi)), 12),
                                               _mm512_cvtepi32_epi64(_mm512_castsi512_si256(lo)));
                         a1 = _mm512_add_epi64(_mm512_slli_epi64(_mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(hi, 1)), 12),
                                               _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(lo, 1)));
-                        if (!sk.y8) {
+                        {
                             int64_t a[16];
                             _mm512_storeu_si512((void *)a, a0);
                             _mm512_storeu_si512((void *)(a + 8), a1);
                             for (q = 0; q < left && q < 16; q++) ql_put(&sk, q0 + q, a[q]);
-                            continue;
                         }
-                        for (k = 0; k < (size_t)sk.n_thr; k++) { /* both halves' masks, one count */
-                            __m512i t = _mm512_set1_epi64(sk.t64[k]);
-                            __mmask16 ge = (__mmask16)(_mm512_cmpge_epi64_mask(a0, t) | (uint32_t)_mm512_cmpge_epi64_mask(a1, t) << 8);
-                            c0 = _mm512_mask_add_epi32(c0, ge, c0, one);
-                        }
-                        _mm512_mask_cvtepi32_storeu_epi8(sk.y8 + q0, valid, c0);
                     }
                 }
             }

@@ -223,6 +223,9 @@ static void sweep_case(const lcase *L)
                 int64_t tmp = t[k];
                 t[k] = t[k - 1], t[k - 1] = tmp;
             }
+        /* the compiler's "always" and "never" thresholds (beyond the accumulator's range) */
+        if (o == 0 && L->n_thr) t[0] = L->acc64 ? INT64_MIN : INT32_MIN;
+        if (o == 1 && L->n_thr) t[L->n_thr - 1] = L->acc64 ? INT64_MAX : INT32_MAX;
         for (int j = 0; j < L->n_thr; j++) t32[(size_t)o * (size_t)L->n_thr + (size_t)j] = (int32_t)t[j];
         kb[o] = (float)(1 + o % 3) * 0.25f; /* k, b exact in binary: no rounding differences */
         kb[L->O + o] = (float)(o % 5) - 2.0f;
