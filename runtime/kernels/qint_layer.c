@@ -615,46 +615,61 @@ static int ql_vnni_ok(const ql_geom *g)
     return g->xdt == MQR_U8 && !g->wide && top <= 127 && g->woff <= 128;
 }
 
-/* Accumulators of 4 weight rows (int8, stride ks) by NV vectors of 16 positions (tile columns q0 .., the
- * lanes of mask[v]): acc[r * 64 + 16 v + l]. Not inlined: in a function of its own the 4 x NV
- * accumulators stay in registers. */
-#define QL_VNNI_KERNEL(NAME, NV)                                                                        \
+/* Accumulators of 4 weight rows (int8, stride ks) by NV vectors of 16 positions and, with TY, one more of
+ * at most 8 positions in a 256-bit register (half the work of a full one) (tile columns q0 .., the lanes
+ * of mask[v]): acc[r * 64 + 16 v + l]. Not inlined: in a function of its own the accumulators stay in
+ * registers. */
+#define QL_VNNI_KERNEL(NAME, NV, TY)                                                                    \
     __attribute__((noinline)) static void NAME(const int8_t *w, size_t ks, size_t kq, const uint8_t *col, size_t ptv, \
                                                size_t q0, const __mmask16 *mask, int32_t *acc)          \
     {                                                                                                   \
         __m512i a00 = _mm512_setzero_si512(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00; \
         __m512i a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00; \
+        __m256i t0 = _mm256_setzero_si256(), t1 = t0, t2 = t0, t3 = t0;                                 \
         const uint8_t *cp = col + q0 * 4;                                                               \
-        const int nv = NV;                                                                              \
+        const int nv = NV, ty = TY;                                                                     \
         size_t k;                                                                                       \
         for (k = 0; k < kq; k += 4, cp += ptv * 4) { /* kq: fan_in rounded up to 4 */                   \
-            __m512i x0 = _mm512_maskz_loadu_epi32(mask[0], cp), x1 = x0, x2 = x0, x3 = x0, b;           \
+            __m512i x0 = _mm512_setzero_si512(), x1 = x0, x2 = x0, x3 = x0, b;                          \
+            __m256i xt = _mm256_setzero_si256();                                                        \
+            if (nv > 0) x0 = _mm512_maskz_loadu_epi32(mask[0], cp);                                     \
             if (nv > 1) x1 = _mm512_maskz_loadu_epi32(mask[1], cp + 64);                                \
             if (nv > 2) x2 = _mm512_maskz_loadu_epi32(mask[2], cp + 128);                               \
             if (nv > 3) x3 = _mm512_maskz_loadu_epi32(mask[3], cp + 192);                               \
-            QL_VNNI_ROW(0, w + k, a00, a01, a02, a03)                                                    \
-            QL_VNNI_ROW(1, w + ks + k, a10, a11, a12, a13)                                               \
-            QL_VNNI_ROW(2, w + 2 * ks + k, a20, a21, a22, a23)                                           \
-            QL_VNNI_ROW(3, w + 3 * ks + k, a30, a31, a32, a33)                                           \
+            if (ty) xt = _mm256_maskz_loadu_epi32((__mmask8)mask[NV], cp + 64 * NV);                    \
+            QL_VNNI_ROW(w + k, a00, a01, a02, a03, t0)                                                   \
+            QL_VNNI_ROW(w + ks + k, a10, a11, a12, a13, t1)                                              \
+            QL_VNNI_ROW(w + 2 * ks + k, a20, a21, a22, a23, t2)                                          \
+            QL_VNNI_ROW(w + 3 * ks + k, a30, a31, a32, a33, t3)                                          \
         }                                                                                               \
-        QL_VNNI_ST(0, a00, a01, a02, a03) QL_VNNI_ST(1, a10, a11, a12, a13)                             \
-        QL_VNNI_ST(2, a20, a21, a22, a23) QL_VNNI_ST(3, a30, a31, a32, a33)                             \
+        QL_VNNI_ST(0, a00, a01, a02, a03, t0) QL_VNNI_ST(1, a10, a11, a12, a13, t1)                     \
+        QL_VNNI_ST(2, a20, a21, a22, a23, t2) QL_VNNI_ST(3, a30, a31, a32, a33, t3)                     \
     }
-#define QL_VNNI_ROW(R, WP, A0, A1, A2, A3)                                                              \
+#define QL_VNNI_ROW(WP, A0, A1, A2, A3, T)                                                              \
     b = _mm512_set1_epi32(ql_ld32(WP));                                                                 \
-    A0 = _mm512_dpbusd_epi32(A0, x0, b);                                                                \
+    if (nv > 0) A0 = _mm512_dpbusd_epi32(A0, x0, b);                                                    \
     if (nv > 1) A1 = _mm512_dpbusd_epi32(A1, x1, b);                                                    \
     if (nv > 2) A2 = _mm512_dpbusd_epi32(A2, x2, b);                                                    \
-    if (nv > 3) A3 = _mm512_dpbusd_epi32(A3, x3, b);
-#define QL_VNNI_ST(R, A0, A1, A2, A3)                                                                   \
-    _mm512_storeu_si512((void *)(acc + (R) * 64), A0);                                                  \
+    if (nv > 3) A3 = _mm512_dpbusd_epi32(A3, x3, b);                                                    \
+    if (ty) T = _mm256_dpbusd_epi32(T, xt, _mm512_castsi512_si256(b));
+#define QL_VNNI_ST(R, A0, A1, A2, A3, T)                                                                \
+    if (nv > 0) _mm512_storeu_si512((void *)(acc + (R) * 64), A0);                                      \
     if (nv > 1) _mm512_storeu_si512((void *)(acc + (R) * 64 + 16), A1);                                 \
     if (nv > 2) _mm512_storeu_si512((void *)(acc + (R) * 64 + 32), A2);                                 \
-    if (nv > 3) _mm512_storeu_si512((void *)(acc + (R) * 64 + 48), A3);
-QL_VNNI_KERNEL(ql_vnni_4x1, 1)
-QL_VNNI_KERNEL(ql_vnni_4x2, 2)
-QL_VNNI_KERNEL(ql_vnni_4x3, 3)
-QL_VNNI_KERNEL(ql_vnni_4x4, 4)
+    if (nv > 3) _mm512_storeu_si512((void *)(acc + (R) * 64 + 48), A3);                                 \
+    if (ty) _mm256_storeu_si256((__m256i *)(void *)(acc + (R) * 64 + 16 * nv), T);
+QL_VNNI_KERNEL(ql_vnni_4x1, 1, 0)
+QL_VNNI_KERNEL(ql_vnni_4x2, 2, 0)
+QL_VNNI_KERNEL(ql_vnni_4x3, 3, 0)
+QL_VNNI_KERNEL(ql_vnni_4x4, 4, 0)
+QL_VNNI_KERNEL(ql_vnni_4x0h, 0, 1)
+QL_VNNI_KERNEL(ql_vnni_4x1h, 1, 1)
+QL_VNNI_KERNEL(ql_vnni_4x2h, 2, 1)
+QL_VNNI_KERNEL(ql_vnni_4x3h, 3, 1)
+typedef void (*ql_vnni_fn)(const int8_t *, size_t, size_t, const uint8_t *, size_t, size_t, const __mmask16 *, int32_t *);
+/* [vectors - 1][last vector within 8 lanes] */
+static const ql_vnni_fn ql_vnni_kernels[4][2] = {{ql_vnni_4x1, ql_vnni_4x0h}, {ql_vnni_4x2, ql_vnni_4x1h},
+                                                 {ql_vnni_4x3, ql_vnni_4x2h}, {ql_vnni_4x4, ql_vnni_4x3h}};
 
 static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 {
@@ -696,10 +711,8 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                             size_t at = q0 + 16 * (size_t)v, left = at < np ? np - at : 0;
                             mask[v] = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
                         }
-                        if (!mask[1]) ql_vnni_4x1(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
-                        else if (!mask[2]) ql_vnni_4x2(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
-                        else if (!mask[3]) ql_vnni_4x3(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
-                        else ql_vnni_4x4(wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
+                        for (v = 1; v < 4 && mask[v]; v++) continue; /* v vectors */
+                        ql_vnni_kernels[v - 1][!(mask[v - 1] & 0xFF00u)](wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
                         for (r = 0; r < mr; r++) {
                             if (!sk[r].y8) {
                                 for (q = q0; q < np && q < q0 + 64; q++) ql_put(&sk[r], q, acc[r * 64 + (int32_t)(q - q0)]);

@@ -16,6 +16,9 @@
 #if defined(MAQD_EXPECT_VNNI) && !(defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__))
 #error "test_qint_native must be compiled with AVX-512 VNNI, BW and VL"
 #endif
+#if defined(MAQD_EXPECT_AVX512) && (defined(__AVX512VNNI__) || !defined(__AVX512BW__) || !defined(__AVX512VL__))
+#error "test_qint_avx512 must be compiled with AVX-512 BW and VL, without VNNI"
+#endif
 
 static mqr_tensor T(int32_t dt, int32_t rank, const int32_t *dims, void *data)
 {
@@ -300,6 +303,8 @@ static void test_layer_sweep(void **state)
         /* no padding (not the "same" form): rows of 23 and 88 positions split across tiles */
         {2, 1, 40, 3, 1, {9, 25, 1}, {3, 3, 1}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
         {2, 1, 40, 3, 1, {5, 90, 1}, {3, 3, 1}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
+        /* 40 positions: two full vectors and one of 8 */
+        {2, 1, 3, 5, 1, {5, 8, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
         /* float out (k, b) */
         {2, 1, 8, 6, 1, {7, 7, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 0, 0, 3},
         /* 1-D and 3-D convolutions, dense */
