@@ -42,7 +42,13 @@ enum {
  *   are unpacked MQK_QL_MR output channels at a time, and each (channel, position) accumulator is the
  *   dot product of two contiguous rows: SSE2/AVX2 pmaddwd when the compiler targets them, a portable
  *   C loop otherwise, the same integers either way (the sums are exact, or wrap the same in both).
- * Scratch: mqk_qint_layer_scratch() bytes. */
+ *   Compiled for AVX-512 (F, BW, VL; qint_layer.c) the tile is stored transposed instead, 16 positions
+ *   per register: with VNNI the uint8-code layers whose weights fit int8 use vpdpbusd (uint8 x int8 ->
+ *   int32, not saturating: the same sums), and the wide first layer (int16 x, fan_in <= 24) uses
+ *   vpmaddwd / vpdpwssd on its split weights; thresholds are counted 16 positions at a time (the number
+ *   of thresholds <= acc, which is the binary search's answer for nondecreasing thresholds). Tiles of
+ *   up to twice the rows above, within the same scratch.
+ * Scratch: mqk_qint_layer_scratch() bytes (the same for every path). */
 void mqk_k_qint_layer(const mqr_call *c);
 #define MQK_QL_COL_BUDGET 32768 /* im2col bytes aimed at per position tile (part of the scratch contract) */
 #define MQK_QL_MR 4             /* output channels unpacked together */

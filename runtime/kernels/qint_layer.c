@@ -1,6 +1,7 @@
 /* qint_layer.c: the integer Conv / Gemm kernel of lowered MaQD models (qint.h): im2col of the codes in
  * position tiles, packed weight codes unpacked a few output channels at a time, integer dot products
- * (pmaddwd on SSE2/AVX2, portable C elsewhere), thresholds by binary search or an affine float out. */
+ * (pmaddwd on SSE2/AVX2, portable C elsewhere; AVX-512 VNNI over 16 positions per register when
+ * compiled for it), thresholds by binary search or an affine float out. */
 #include "runtime/kernels/qint.h"
 
 #include <string.h>
