@@ -387,6 +387,14 @@ static void ql_span(int32_t off, int32_t s, int32_t n, int32_t *lo, int32_t *hi)
     *hi = (int32_t)(h > l ? h : l);
 }
 
+/* The low bytes of 16 int32 lanes as 16 bytes, by two shuffles: a masked store of vpmovdb's result is
+ * folded by the compiler into vpmovdb to memory, which is slow on some CPUs (AMD Zen 4). */
+static inline __m128i ql_bytes32(__m512i v)
+{
+    const __m512i pick = _mm512_set4_epi32(-1, -1, -1, 0x0C080400), lanes = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 12, 8, 4, 0);
+    return _mm512_castsi512_si128(_mm512_permutexvar_epi32(lanes, _mm512_shuffle_epi8(v, pick)));
+}
+
 /* Transposed im2col of positions [p0, p0 + np) (image n, group grp) into col[(k / G * ptv + q) * G + k %
  * G] (k < fan_in rounded up to G; zeros past fan_in and for taps outside). G = 4: uint8 x into uint8; G = 2: int16
  * x into int16. Unit stride along the last dim: each output row's run of a tap is a masked load of 16
@@ -559,8 +567,8 @@ static inline void ql_vput32(__m512i acc, const int32_t *t, int32_t n, __mmask16
 {
     __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
     int32_t i;
-    for (i = 0; i < n; i++) cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpge_epi32_mask(acc, _mm512_set1_epi32(t[i])), cnt, one);
-    _mm512_mask_cvtepi32_storeu_epi8(y, valid, cnt);
+    for (i = 0; i < n; i++) cnt = _mm512_add_epi32(cnt, _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(acc, _mm512_set1_epi32(t[i])), one));
+    _mm_mask_storeu_epi8(y, valid, ql_bytes32(cnt));
 }
 
 /* Row m's codes decoded to int8 (the weights of the VNNI path): 1, 2 and 4 bits 16 code bytes at a time
@@ -766,9 +774,9 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                 __m512i h = _mm512_set1_epi32(th[i]);                                                  \
                 __mmask16 ge = _mm512_mask_cmpge_epi32_mask(_mm512_cmpeq_epi32_mask(a, h), l, _mm512_set1_epi32(tl[i])) | \
                                _mm512_cmpgt_epi32_mask(a, h);                                          \
-                cnt = _mm512_mask_add_epi32(cnt, ge, cnt, one);                                        \
+                cnt = _mm512_add_epi32(cnt, _mm512_maskz_mov_epi32(ge, one)); /* (no merge: a short chain) */ \
             }                                                                                          \
-            _mm512_mask_cvtepi32_storeu_epi8(y + q0, valid, cnt);                                      \
+            _mm_mask_storeu_epi8(y + q0, valid, ql_bytes32(cnt));                                      \
         }                                                                                              \
     }
 #if defined(__AVX512VNNI__)
