@@ -532,7 +532,8 @@ static inline __m128i ql_bytes32(__m512i v)
                     if (++kw == c3->k[2] && (kw = 0, ++kh == c3->k[1])) kh = 0, ci++;                    \
                 }                                                                                        \
                 d = PACK(v);                                                                             \
-                _mm512_mask_storeu_epi32(col + k0 * ptv + q * G, (__mmask16)((1u << len) - 1u), d);      \
+                if (len == 16) _mm512_storeu_si512((void *)(col + k0 * ptv + q * G), d);                 \
+                else _mm512_mask_storeu_epi32(col + k0 * ptv + q * G, (__mmask16)((1u << len) - 1u), d); \
             }                                                                                            \
         }                                                                                                \
         return 1;                                                                                        \
@@ -585,32 +586,34 @@ static void ql_unpack8(const ql_geom *g, const uint8_t *row, const int8_t *lut, 
     }
     for (c = 0; c < 16; c++) tab[c] = (int8_t)(g->wmul * (c & ((1 << g->bits) - 1)) - g->woff);
     step = 16 * (size_t)(8 / g->bits);
-    for (; i < g->fan; i += step) { /* the last block: only the row's bytes are read, fan_in codes written */
+    for (; i < g->fan; i += step, row += 16) { /* the last block: only the row's bytes are read, fan_in codes written */
         size_t left = g->fan - i, nb = (left * (size_t)g->bits + 7) / 8;
-        __m128i b = _mm_maskz_loadu_epi8((__mmask16)(nb >= 16 ? 0xFFFFu : (1u << nb) - 1u),
-                                         (const void *)(row + i / (size_t)(8 / g->bits)));
+        __m128i b = nb >= 16 ? _mm_loadu_si128((const __m128i *)(const void *)row) : _mm_maskz_loadu_epi8((__mmask16)((1u << nb) - 1u), (const void *)row);
         __mmask64 keep = left >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1u;
         if (g->bits == 2) {
             __m512i d = _mm512_cvtepu8_epi32(b);
             d = _mm512_or_si512(_mm512_or_si512(d, _mm512_slli_epi32(d, 6)), _mm512_or_si512(_mm512_slli_epi32(d, 12), _mm512_slli_epi32(d, 18)));
-            d = _mm512_and_si512(d, _mm512_set1_epi8(3));
-            _mm512_mask_storeu_epi8((void *)(w + i), keep, _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)tab)), d));
+            d = _mm512_shuffle_epi8(_mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(const void *)tab)), _mm512_and_si512(d, _mm512_set1_epi8(3)));
+            if (left >= 64) _mm512_storeu_si512((void *)(w + i), d); /* (full blocks unmasked) */
+            else _mm512_mask_storeu_epi8((void *)(w + i), keep, d);
         } else if (g->bits == 4) {
             __m256i d = _mm256_cvtepu8_epi16(b);
             d = _mm256_and_si256(_mm256_or_si256(d, _mm256_slli_epi16(d, 4)), _mm256_set1_epi8(15));
-            _mm256_mask_storeu_epi8((void *)(w + i), (__mmask32)keep,
-                                    _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tab)), d));
+            d = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(const void *)tab)), d);
+            if (left >= 32) _mm256_storeu_si256((__m256i *)(void *)(w + i), d);
+            else _mm256_mask_storeu_epi8((void *)(w + i), (__mmask32)keep, d);
         } else {
             const __m512i sel = _mm512_set1_epi64((long long)0x8040201008040201ULL);
             int h;
             for (h = 0; h < 2 && 64 * (size_t)h < left; h++) {
+                size_t lh = left - 64 * (size_t)h;
                 __m512i d = _mm512_cvtepu8_epi64(h ? _mm_srli_si128(b, 8) : b);
                 d = _mm512_or_si512(d, _mm512_slli_epi64(d, 8));
                 d = _mm512_or_si512(d, _mm512_slli_epi64(d, 16));
                 d = _mm512_or_si512(d, _mm512_slli_epi64(d, 32));
-                _mm512_mask_storeu_epi8((void *)(w + i + 64 * (size_t)h),
-                                        h ? (left - 64 >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (left - 64)) - 1u) : keep,
-                                        _mm512_mask_blend_epi8(_mm512_test_epi8_mask(d, sel), _mm512_set1_epi8(tab[0]), _mm512_set1_epi8(tab[1])));
+                d = _mm512_mask_blend_epi8(_mm512_test_epi8_mask(d, sel), _mm512_set1_epi8(tab[0]), _mm512_set1_epi8(tab[1]));
+                if (lh >= 64) _mm512_storeu_si512((void *)(w + i + 64 * (size_t)h), d);
+                else _mm512_mask_storeu_epi8((void *)(w + i + 64 * (size_t)h), ((__mmask64)1 << lh) - 1u, d);
             }
         }
     }
