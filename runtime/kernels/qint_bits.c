@@ -1,0 +1,351 @@
+/* qint_bits.c: the integer Conv / Gemm kernel for 2-state (0/1) input codes (qint_bits.h): bit-packed
+ * windows, weight bit-planes, popcount dot products (POPCNT, AVX-512 VPOPCNTDQ or portable SWAR). */
+#include "runtime/kernels/qint_bits.h"
+
+#include <string.h>
+
+#if defined(__GNUC__) && defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__) && !defined(__OPTIMIZE_SIZE__)
+#include <immintrin.h>
+#define QB_VPOPCNT 1
+#endif
+
+/* The geometry of one call. */
+typedef struct qb_geom {
+    mqk_conv3 c3;
+    int32_t batch, in_ch, out_ch, groups, cg, mg, bits, wmul, woff, dense;
+    size_t in_sp, out_sp, ksz, fan, W, rowb, pt, rw, rows;
+} qb_geom;
+
+static void qb_setup(const mqr_call *c, qb_geom *q)
+{
+    const int32_t *p = c->p;
+    int32_t i;
+    mqk_qint_window(c, p[MQK_QL_ND], p + MQK_QL_KERNEL, p + MQK_QL_STRIDE, p + MQK_QL_PAD, p + MQK_QL_DIL, &q->c3);
+    q->in_sp = q->out_sp = 1;
+    for (i = 0; i < 3; i++) {
+        q->in_sp *= (size_t)q->c3.in[i];
+        q->out_sp *= (size_t)q->c3.out[i];
+    }
+    q->ksz = (size_t)q->c3.k[0] * (size_t)q->c3.k[1] * (size_t)q->c3.k[2];
+    q->batch = c->in[0].dims[0];
+    q->in_ch = c->in[0].dims[1];
+    q->out_ch = c->out[0].dims[1];
+    q->groups = p[MQK_QL_GROUP];
+    q->cg = q->in_ch / q->groups;
+    q->mg = q->out_ch / q->groups;
+    q->fan = (size_t)q->cg * q->ksz;
+    q->W = (size_t)mqk_qb_words((int64_t)q->fan);
+    q->bits = p[MQK_QL_BITS];
+    q->wmul = p[MQK_QL_WMUL];
+    q->woff = p[MQK_QL_WOFF];
+    q->rowb = mqk_qint_row_bytes(q->fan, q->bits);
+    q->dense = p[MQK_QL_ND] == 0;
+    q->pt = (size_t)mqk_qb_ptile((int64_t)q->fan, q->dense ? (int64_t)q->batch : (int64_t)q->out_sp);
+    q->rows = (size_t)q->c3.in[0] * (size_t)q->c3.in[1];
+    q->rw = (size_t)mqk_qb_words(mqk_qb_row_bits(q->c3.in[2], q->c3.out[2], q->c3.k[2], q->c3.s[2], q->c3.p[2], q->c3.d[2]));
+}
+
+/* ---- popcount: the same integer on every path ------------------------------------------------------ */
+
+#if defined(__GNUC__) && (defined(__POPCNT__) || defined(__aarch64__))
+#define QB_POPCOUNT(V) ((uint32_t)__builtin_popcountll(V))
+#else
+/* SWAR: bit pairs, nibbles, bytes, then the byte sum by a multiply. */
+static inline uint32_t qb_popcount(uint64_t v)
+{
+    v -= (v >> 1) & 0x5555555555555555u;
+    v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
+    v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+    return (uint32_t)((v * 0x0101010101010101u) >> 56);
+}
+#define QB_POPCOUNT(V) qb_popcount(V)
+#endif
+
+/* ---- packing ----------------------------------------------------------------------------------------- */
+
+/* Appends fields of up to 32 bits to a bit row whose words are MQK_QB_LANES apart. */
+typedef struct qb_writer {
+    uint64_t *dst, cur;
+    int32_t nb;
+} qb_writer;
+
+static inline void qb_put(qb_writer *w, uint64_t v, int32_t len)
+{
+    w->cur |= v << w->nb;
+    w->nb += len;
+    if (w->nb >= 64) {
+        *w->dst = w->cur;
+        w->dst += MQK_QB_LANES;
+        w->nb -= 64;
+        w->cur = w->nb ? v >> (len - w->nb) : 0;
+    }
+}
+
+/* The last word (when partial) and zero words up to `end`. */
+static inline void qb_finish(qb_writer *w, const uint64_t *end)
+{
+    if (w->nb) {
+        *w->dst = w->cur;
+        w->dst += MQK_QB_LANES;
+    }
+    while (w->dst < end) {
+        *w->dst = 0;
+        w->dst += MQK_QB_LANES;
+    }
+}
+
+/* len (<= 32) bits of a packed row from bit s on, the row holding every bit asked for. */
+static inline uint64_t qb_bits(const uint64_t *row, size_t s, int32_t len)
+{
+    size_t o = s & 63;
+    uint64_t v = row[s >> 6] >> o;
+    if (o + (size_t)len > 64) v |= row[(s >> 6) + 1] << (64 - o);
+    return v & ((((uint64_t)1) << len) - 1);
+}
+
+/* Input rows of image n, group grp: row r (channel, depth, height) at xb + r * rw, bit pad + i = code i. */
+static void qb_pack_rows(const mqr_call *c, const qb_geom *g, int32_t n, int32_t grp, uint64_t *xb)
+{
+    const uint8_t *x = (const uint8_t *)c->in[0].data + ((size_t)n * (size_t)g->in_ch + (size_t)grp * (size_t)g->cg) * g->in_sp;
+    size_t r, i, pad = (size_t)g->c3.p[2], in_w = (size_t)g->c3.in[2];
+    memset(xb, 0, (size_t)g->cg * g->rows * g->rw * sizeof *xb);
+    for (r = 0; r < (size_t)g->cg * g->rows; r++, x += in_w) {
+        uint64_t *row = xb + r * g->rw;
+        for (i = 0; i < in_w; i++) row[(pad + i) >> 6] |= (uint64_t)(x[i] & 1u) << ((pad + i) & 63);
+    }
+}
+
+/* The bit rows of positions [p0, p0 + np) into col (lane q of the tile: words at col + q % LANES +
+ * q / LANES * W * LANES), windows in weight order; lanes [np, pt) are zero. pc[q]: the bits set. */
+static void qb_im2col(const qb_geom *g, const uint64_t *xb, size_t p0, size_t np, uint64_t *col, int32_t *pc)
+{
+    const mqk_conv3 *c3 = &g->c3;
+    size_t q, w, blk = g->W * MQK_QB_LANES;
+    int32_t ci, kd, kh, kw = c3->k[2], dw = c3->d[2];
+    for (q = 0; q < g->pt; q++) {
+        uint64_t *lane = col + q / MQK_QB_LANES * blk + q % MQK_QB_LANES;
+        qb_writer wr;
+        size_t p = p0 + q, s;
+        int32_t ow, oh, od, bd, bh;
+        uint32_t cnt = 0;
+        wr.dst = lane, wr.cur = 0, wr.nb = 0;
+        if (q >= np) {
+            qb_finish(&wr, lane + blk);
+            pc[q] = 0;
+            continue;
+        }
+        ow = (int32_t)(p % (size_t)c3->out[2]);
+        oh = (int32_t)(p / (size_t)c3->out[2] % (size_t)c3->out[1]);
+        od = (int32_t)(p / ((size_t)c3->out[2] * (size_t)c3->out[1]));
+        bd = od * c3->s[0] - c3->p[0], bh = oh * c3->s[1] - c3->p[1];
+        s = (size_t)ow * (size_t)c3->s[2]; /* bit of the window's first tap (the row starts at -pad) */
+        for (ci = 0; ci < g->cg; ci++)
+            for (kd = 0; kd < c3->k[0]; kd++) {
+                int32_t id = bd + kd * c3->d[0];
+                for (kh = 0; kh < c3->k[1]; kh++) {
+                    int32_t ih = bh + kh * c3->d[1], t;
+                    const uint64_t *row;
+                    if (id < 0 || id >= c3->in[0] || ih < 0 || ih >= c3->in[1]) {
+                        for (t = 0; t < kw; t += 32) qb_put(&wr, 0, kw - t < 32 ? kw - t : 32);
+                        continue;
+                    }
+                    row = xb + (((size_t)ci * (size_t)c3->in[0] + (size_t)id) * (size_t)c3->in[1] + (size_t)ih) * g->rw;
+                    if (dw == 1) {
+                        for (t = 0; t < kw; t += 32) qb_put(&wr, qb_bits(row, s + (size_t)t, kw - t < 32 ? kw - t : 32), kw - t < 32 ? kw - t : 32);
+                    } else {
+                        for (t = 0; t < kw; t++) qb_put(&wr, qb_bits(row, s + (size_t)t * (size_t)dw, 1), 1);
+                    }
+                }
+            }
+        qb_finish(&wr, lane + blk);
+        for (w = 0; w < g->W; w++) cnt += QB_POPCOUNT(lane[w * MQK_QB_LANES]);
+        pc[q] = (int32_t)cnt;
+    }
+}
+
+/* Dense: image n's K codes as the bit row of lane n % LANES (tile of images [n0, n0 + nn)). */
+static void qb_dense_rows(const mqr_call *c, const qb_geom *g, int32_t n0, int32_t nn, uint64_t *col, int32_t *pc)
+{
+    size_t q, w, blk = g->W * MQK_QB_LANES;
+    for (q = 0; q < g->pt; q++) {
+        uint64_t *lane = col + q / MQK_QB_LANES * blk + q % MQK_QB_LANES;
+        const uint8_t *x = (const uint8_t *)c->in[0].data + ((size_t)n0 + q) * g->fan;
+        qb_writer wr;
+        uint32_t cnt = 0;
+        wr.dst = lane, wr.cur = 0, wr.nb = 0;
+        if (q < (size_t)nn)
+            for (w = 0; w < g->fan; w++) qb_put(&wr, x[w] & 1u, 1);
+        qb_finish(&wr, lane + blk);
+        for (w = 0; w < g->W; w++) cnt += QB_POPCOUNT(lane[w * MQK_QB_LANES]);
+        pc[q] = (int32_t)cnt;
+    }
+}
+
+/* Channel m's stored codes as bits planes: plane b (W words at wp + b * W) holds bit b of every code. */
+static void qb_planes(const qb_geom *g, const uint8_t *row, uint64_t *wp)
+{
+    size_t i, b, nw = g->W * (size_t)g->bits;
+    memset(wp, 0, nw * sizeof *wp);
+    if (g->bits == 1) {
+        for (i = 0; i < g->rowb; i++) wp[i >> 3] |= (uint64_t)row[i] << ((i & 7) * 8);
+        return;
+    }
+    if (g->bits == 2) { /* 4 codes per byte: even bits to plane 0, odd bits to plane 1, by compressing */
+        for (i = 0; i < g->rowb; i++) {
+            uint32_t v = row[i], e = v & 0x55u, o = (v >> 1) & 0x55u;
+            e = (e | (e >> 1)) & 0x33u, e = (e | (e >> 2)) & 0x0Fu;
+            o = (o | (o >> 1)) & 0x33u, o = (o | (o >> 2)) & 0x0Fu;
+            wp[i >> 4] |= (uint64_t)e << ((i & 15) * 4);
+            wp[g->W + (i >> 4)] |= (uint64_t)o << ((i & 15) * 4);
+        }
+        return;
+    }
+    for (i = 0; i < g->fan; i++) {
+        size_t bit = i * (size_t)g->bits;
+        for (b = 0; b < (size_t)g->bits; b++, bit++)
+            if ((row[bit >> 3] >> (bit & 7)) & 1u) wp[b * g->W + (i >> 6)] |= (uint64_t)1 << (i & 63);
+    }
+}
+
+/* Sums of one channel (planes wp) over the MQK_QB_LANES lanes of one block of bit rows: s[j] =
+ * sum_b 2^b popcount(X_j & W_b) modulo 2^32. */
+static void qb_block(const qb_geom *g, const uint64_t *blk, const uint64_t *wp, uint32_t s[MQK_QB_LANES])
+{
+    size_t w, b;
+    int32_t j;
+#if defined(QB_VPOPCNT)
+    __m512i acc = _mm512_setzero_si512();
+    for (b = 0; b < (size_t)g->bits; b++) {
+        __m512i t = _mm512_setzero_si512();
+        for (w = 0; w < g->W; w++) {
+            __m512i x = _mm512_loadu_si512((const void *)(blk + w * MQK_QB_LANES));
+            t = _mm512_add_epi64(t, _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_set1_epi64((long long)wp[b * g->W + w]))));
+        }
+        acc = _mm512_add_epi64(acc, _mm512_sll_epi64(t, _mm_cvtsi32_si128((int)b)));
+    }
+    {
+        uint64_t lanes[MQK_QB_LANES];
+        _mm512_storeu_si512((void *)lanes, acc);
+        for (j = 0; j < MQK_QB_LANES; j++) s[j] = (uint32_t)lanes[j];
+    }
+#else
+    for (j = 0; j < MQK_QB_LANES; j++) s[j] = 0;
+    for (b = 0; b < (size_t)g->bits; b++) {
+        uint32_t t[MQK_QB_LANES] = {0};
+        for (w = 0; w < g->W; w++) {
+            const uint64_t *x = blk + w * MQK_QB_LANES, v = wp[b * g->W + w];
+            for (j = 0; j < MQK_QB_LANES; j++) t[j] += QB_POPCOUNT(x[j] & v);
+        }
+        for (j = 0; j < MQK_QB_LANES; j++) s[j] += t[j] << b;
+    }
+#endif
+}
+
+/* Outputs of channel m for positions [p0, p0 + np) of image n (dense: images [n, n + np), p0 0). */
+static void qb_channel(const mqr_call *c, const qb_geom *g, int32_t n, int32_t m, size_t p0, size_t np,
+                       const uint64_t *col, const int32_t *pc, const uint64_t *wp)
+{
+    size_t q, ystride = g->dense ? (size_t)g->out_ch : 1, at = ((size_t)n * (size_t)g->out_ch + (size_t)m) * g->out_sp + p0;
+    uint8_t *y8 = c->out[0].dtype == MQR_U8 ? (uint8_t *)c->out[0].data + at : NULL;
+    float *yf = y8 ? NULL : (float *)c->out[0].data + at;
+    int32_t n_thr = y8 ? c->in[2].dims[1] : 0;
+    const int32_t *thr = y8 ? (const int32_t *)c->in[2].data + (size_t)m * (size_t)n_thr : NULL;
+    const float *kb = y8 ? NULL : (const float *)c->in[2].data;
+    uint32_t wmul = (uint32_t)g->wmul, woff = (uint32_t)g->woff;
+    for (q = 0; q < np; q += MQK_QB_LANES) {
+        uint32_t s[MQK_QB_LANES];
+        size_t j;
+        qb_block(g, col + q / MQK_QB_LANES * g->W * MQK_QB_LANES, wp, s);
+        for (j = 0; j < MQK_QB_LANES && q + j < np; j++) {
+            int32_t acc = (int32_t)(wmul * s[j] - woff * (uint32_t)pc[q + j]);
+            if (y8) y8[(q + j) * ystride] = (uint8_t)mqk_qint_count(thr, n_thr, acc);
+            else yf[(q + j) * ystride] = kb[m] * (float)acc + kb[g->out_ch + m];
+        }
+    }
+}
+
+void mqk_k_qint_layer_b1(const mqr_call *c)
+{
+    qb_geom g;
+    uint64_t *xb, *col, *wp;
+    int32_t *pc, n, grp, m;
+    size_t p0;
+    qb_setup(c, &g);
+    xb = (uint64_t *)c->scratch;
+    col = g.dense ? xb : xb + (size_t)g.cg * g.rows * g.rw;
+    wp = col + g.pt * g.W;
+    pc = (int32_t *)(void *)(wp + (size_t)g.bits * g.W);
+    if (g.dense) {
+        for (n = 0; n < g.batch; n += (int32_t)g.pt) {
+            int32_t nn = g.batch - n < (int32_t)g.pt ? g.batch - n : (int32_t)g.pt;
+            qb_dense_rows(c, &g, n, nn, col, pc);
+            for (m = 0; m < g.out_ch; m++) {
+                qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.rowb, wp);
+                qb_channel(c, &g, n, m, 0, (size_t)nn, col, pc, wp);
+            }
+        }
+        return;
+    }
+    for (n = 0; n < g.batch; n++)
+        for (grp = 0; grp < g.groups; grp++) {
+            qb_pack_rows(c, &g, n, grp, xb);
+            for (p0 = 0; p0 < g.out_sp; p0 += g.pt) {
+                size_t np = g.out_sp - p0 < g.pt ? g.out_sp - p0 : g.pt;
+                qb_im2col(&g, xb, p0, np, col, pc);
+                for (m = grp * g.mg; m < (grp + 1) * g.mg; m++) {
+                    qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.rowb, wp);
+                    qb_channel(c, &g, n, m, p0, np, col, pc, wp);
+                }
+            }
+        }
+}
+
+/* qint_layer_b1 (qint_bits.h): qint_layer's contract (qint.h) narrowed to uint8 x, acc64 0, bits 1..
+ * MQK_QB_MAX_BITS, int32 thresholds; scratch of mqk_qint_b1_scratch. */
+int mqk_c_qint_layer_b1(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *w, *t, *y;
+    int32_t nd, grp, i, bits, wmul, woff;
+    int64_t fan, out_sp = 1, rows = 1, row_bits = 1, top;
+    if (!mqk_nc_counts(c, 3, 3, 1, 1, MQK_QL_NP)) return MQR_CHECK_BAD;
+    x = &c->in[0], w = &c->in[1], t = &c->in[2], y = &c->out[0];
+    nd = c->p[MQK_QL_ND];
+    grp = c->p[MQK_QL_GROUP];
+    if (nd < 0 || nd > MQK_MAX_SPATIAL || grp < 1 || c->p[MQK_QL_ACC64] != 0) return MQR_CHECK_BAD;
+    if (mqk_nc_tensor(x, MQR_U8, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, 0, nd + 2, nd + 2) < 0) return MQR_CHECK_BAD;
+    if (y->dims[0] != x->dims[0] || x->dims[1] % grp || y->dims[1] % grp || (nd == 0 && grp != 1)) return MQR_CHECK_BAD;
+    fan = x->dims[1] / grp;
+    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
+        int64_t k = c->p[MQK_QL_KERNEL + i], s = c->p[MQK_QL_STRIDE + i], pb = c->p[MQK_QL_PAD + i];
+        int64_t d = c->p[MQK_QL_DIL + i], in = i < nd ? x->dims[2 + i] : 1, out = i < nd ? y->dims[2 + i] : 1;
+        if (i >= nd ? (k != 1 || s != 1 || pb != 0 || d != 1) : (k < 1 || s < 1 || d < 1 || pb < 0))
+            return MQR_CHECK_BAD;
+        /* every tap of every window inside [-pad, row_bits - pad), all in int32 */
+        if (mqk_nc_add(mqk_nc_add(in, mqk_nc_mul(out, s)), mqk_nc_add(pb, mqk_nc_mul(k + 1, d))) > INT32_MAX)
+            return MQR_CHECK_BAD;
+        fan = mqk_nc_mul(fan, k);
+        out_sp = mqk_nc_mul(out_sp, out);
+        if (i + 1 < nd) rows = mqk_nc_mul(rows, in);
+        else if (i + 1 == nd) row_bits = mqk_qb_row_bits(in, out, k, s, pb, d);
+    }
+    if (fan > INT32_MAX || out_sp > INT32_MAX) return MQR_CHECK_BAD;
+    bits = c->p[MQK_QL_BITS];
+    wmul = c->p[MQK_QL_WMUL];
+    woff = c->p[MQK_QL_WOFF];
+    top = (int64_t)wmul * (((int64_t)1 << (bits > 0 && bits <= MQK_QB_MAX_BITS ? bits : 1)) - 1) - woff;
+    if (bits < 1 || bits > MQK_QB_MAX_BITS || (wmul != 1 && wmul != 2) || woff < 0 || woff > 32767 || top > 32767)
+        return MQR_CHECK_BAD;
+    if (mqk_nc_tensor(w, MQR_U8, 2, 2) < 0 || w->dims[0] != y->dims[1] ||
+        w->dims[1] != (int64_t)mqk_qint_row_bytes((size_t)fan, bits))
+        return MQR_CHECK_BAD;
+    if (y->dtype == MQR_U8) {
+        if (mqk_nc_tensor(t, MQR_I32, 2, 2) < 0 || t->dims[0] != y->dims[1] || t->dims[1] < 1 || t->dims[1] > 255)
+            return MQR_CHECK_BAD;
+    } else if (y->dtype != MQR_F32 || mqk_nc_tensor(t, MQR_F32, 2, 2) < 0 || t->dims[0] != 2 || t->dims[1] != y->dims[1]) {
+        return MQR_CHECK_BAD;
+    }
+    return mqk_qint_b1_scratch(x->dims[1] / grp, rows, row_bits, fan, nd == 0 ? x->dims[0] : out_sp, bits, nd == 0) <=
+                   (int64_t)scratch_bytes
+               ? MQR_CHECK_OK
+               : MQR_CHECK_BAD;
+}
