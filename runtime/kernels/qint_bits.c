@@ -4,9 +4,12 @@
 
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__) && !defined(__OPTIMIZE_SIZE__)
+/* x86 with GCC >= 8 or clang: the popcount instructions chosen at run time by what the CPU has (each
+ * function compiled for its target), unless built for size or with MQK_QB_PORTABLE (tests). */
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && !defined(__OPTIMIZE_SIZE__) &&               \
+    !defined(MQK_QB_PORTABLE) && (defined(__clang__) || __GNUC__ >= 8)
 #include <immintrin.h>
-#define QB_VPOPCNT 1
+#define QB_DISPATCH 1
 #endif
 
 /* The geometry of one call. */
@@ -47,18 +50,18 @@ static void qb_setup(const mqr_call *c, qb_geom *q)
 
 /* ---- popcount: the same integer on every path ------------------------------------------------------ */
 
-#if defined(__GNUC__) && (defined(__POPCNT__) || defined(__aarch64__))
-#define QB_POPCOUNT(V) ((uint32_t)__builtin_popcountll(V))
-#else
 /* SWAR: bit pairs, nibbles, bytes, then the byte sum by a multiply. */
-static inline uint32_t qb_popcount(uint64_t v)
+static inline uint32_t qb_popcount_swar(uint64_t v)
 {
     v -= (v >> 1) & 0x5555555555555555u;
     v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
     v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
     return (uint32_t)((v * 0x0101010101010101u) >> 56);
 }
-#define QB_POPCOUNT(V) qb_popcount(V)
+#if defined(__GNUC__) && (defined(__POPCNT__) || defined(__aarch64__)) && !defined(MQK_QB_PORTABLE)
+#define QB_POPCOUNT(V) ((uint32_t)__builtin_popcountll(V))
+#else
+#define QB_POPCOUNT(V) qb_popcount_swar(V)
 #endif
 
 /* ---- packing ----------------------------------------------------------------------------------------- */
@@ -115,13 +118,25 @@ static void qb_pack_rows(const mqr_call *c, const qb_geom *g, int32_t n, int32_t
     }
 }
 
+/* len (<= 32) taps of a row from tap t on, the window's first tap at bit s, taps dw bits apart. */
+static inline uint64_t qb_taps(const uint64_t *row, size_t s, int32_t t, int32_t len, int32_t dw)
+{
+    uint64_t v = 0;
+    int32_t j;
+    if (dw == 1) return qb_bits(row, s + (size_t)t, len);
+    for (j = 0; j < len; j++) v |= qb_bits(row, s + (size_t)(t + j) * (size_t)dw, 1) << j;
+    return v;
+}
+
 /* The bit rows of positions [p0, p0 + np) into col (lane q of the tile: words at col + q % LANES +
- * q / LANES * W * LANES), windows in weight order; lanes [np, pt) are zero. pc[q]: the bits set. */
+ * q / LANES * W * LANES), windows in weight order; lanes [np, pt) are zero. pc[q]: the bits set. A
+ * window of at most 32 taps per channel is gathered into one field first (the kernel rows' offsets
+ * found once per position), a larger one row by row in fields of up to 32 taps. */
 static void qb_im2col(const qb_geom *g, const uint64_t *xb, size_t p0, size_t np, uint64_t *col, int32_t *pc)
 {
     const mqk_conv3 *c3 = &g->c3;
-    size_t q, w, blk = g->W * MQK_QB_LANES;
-    int32_t ci, kd, kh, kw = c3->k[2], dw = c3->d[2];
+    size_t q, w, blk = g->W * MQK_QB_LANES, chan = g->rows * g->rw, none = (size_t)-1, off[32];
+    int32_t ci, r, t, kw = c3->k[2], dw = c3->d[2], nr = c3->k[0] * c3->k[1], small = g->ksz <= 32;
     for (q = 0; q < g->pt; q++) {
         uint64_t *lane = col + q / MQK_QB_LANES * blk + q % MQK_QB_LANES;
         qb_writer wr;
@@ -139,24 +154,42 @@ static void qb_im2col(const qb_geom *g, const uint64_t *xb, size_t p0, size_t np
         od = (int32_t)(p / ((size_t)c3->out[2] * (size_t)c3->out[1]));
         bd = od * c3->s[0] - c3->p[0], bh = oh * c3->s[1] - c3->p[1];
         s = (size_t)ow * (size_t)c3->s[2]; /* bit of the window's first tap (the row starts at -pad) */
-        for (ci = 0; ci < g->cg; ci++)
-            for (kd = 0; kd < c3->k[0]; kd++) {
-                int32_t id = bd + kd * c3->d[0];
-                for (kh = 0; kh < c3->k[1]; kh++) {
-                    int32_t ih = bh + kh * c3->d[1], t;
-                    const uint64_t *row;
-                    if (id < 0 || id >= c3->in[0] || ih < 0 || ih >= c3->in[1]) {
-                        for (t = 0; t < kw; t += 32) qb_put(&wr, 0, kw - t < 32 ? kw - t : 32);
-                        continue;
-                    }
-                    row = xb + (((size_t)ci * (size_t)c3->in[0] + (size_t)id) * (size_t)c3->in[1] + (size_t)ih) * g->rw;
-                    if (dw == 1) {
-                        for (t = 0; t < kw; t += 32) qb_put(&wr, qb_bits(row, s + (size_t)t, kw - t < 32 ? kw - t : 32), kw - t < 32 ? kw - t : 32);
-                    } else {
-                        for (t = 0; t < kw; t++) qb_put(&wr, qb_bits(row, s + (size_t)t * (size_t)dw, 1), 1);
-                    }
+        for (r = 0; small && r < nr; r++) { /* kernel row r = (kd, kh): its input row's offset in a channel */
+            int32_t id = bd + r / c3->k[1] * c3->d[0], ih = bh + r % c3->k[1] * c3->d[1];
+            off[r] = id < 0 || id >= c3->in[0] || ih < 0 || ih >= c3->in[1] ? none : ((size_t)id * (size_t)c3->in[1] + (size_t)ih) * g->rw;
+        }
+        if (small && g->rw == 1 && dw == 1) { /* rows of one word: a window row is one shift */
+            uint64_t keep[32];
+            for (r = 0; r < nr; r++) {
+                keep[r] = off[r] == none ? 0 : (((uint64_t)1) << kw) - 1;
+                off[r] = off[r] == none ? 0 : off[r];
+            }
+            for (ci = 0; ci < g->cg; ci++) {
+                const uint64_t *base = xb + (size_t)ci * chan;
+                uint64_t code = 0;
+                for (r = 0; r < nr; r++) code |= ((base[off[r]] >> s) & keep[r]) << (r * kw);
+                qb_put(&wr, code, (int32_t)g->ksz);
+            }
+        }
+        for (ci = 0; ci < g->cg && !(small && g->rw == 1 && dw == 1); ci++) {
+            const uint64_t *base = xb + (size_t)ci * chan;
+            if (small) {
+                uint64_t code = 0;
+                for (r = 0; r < nr; r++)
+                    if (off[r] != none) code |= qb_taps(base + off[r], s, 0, kw, dw) << (r * kw);
+                qb_put(&wr, code, (int32_t)g->ksz);
+                continue;
+            }
+            for (r = 0; r < nr; r++) {
+                int32_t id = bd + r / c3->k[1] * c3->d[0], ih = bh + r % c3->k[1] * c3->d[1];
+                int in = id >= 0 && id < c3->in[0] && ih >= 0 && ih < c3->in[1];
+                const uint64_t *row = in ? base + ((size_t)id * (size_t)c3->in[1] + (size_t)ih) * g->rw : NULL;
+                for (t = 0; t < kw; t += 32) {
+                    int32_t len = kw - t < 32 ? kw - t : 32;
+                    qb_put(&wr, row ? qb_taps(row, s, t, len, dw) : 0, len);
                 }
             }
+        }
         qb_finish(&wr, lane + blk);
         for (w = 0; w < g->W; w++) cnt += QB_POPCOUNT(lane[w * MQK_QB_LANES]);
         pc[q] = (int32_t)cnt;
@@ -181,25 +214,47 @@ static void qb_dense_rows(const mqr_call *c, const qb_geom *g, int32_t n0, int32
     }
 }
 
-/* Channel m's stored codes as bits planes: plane b (W words at wp + b * W) holds bit b of every code. */
+/* Up to 8 bytes from p (n of them, LSB first) as one word: a plain load on little-endian hosts. */
+static inline uint64_t qb_load(const uint8_t *p, size_t n)
+{
+    uint64_t v = 0;
+    size_t i;
+    if (n >= 8)
+        return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+               (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+    for (i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The even bits of v packed into the low 32 bits (bit 2i -> bit i). */
+static inline uint64_t qb_even(uint64_t v)
+{
+    v &= 0x5555555555555555u;
+    v = (v | (v >> 1)) & 0x3333333333333333u;
+    v = (v | (v >> 2)) & 0x0F0F0F0F0F0F0F0Fu;
+    v = (v | (v >> 4)) & 0x00FF00FF00FF00FFu;
+    v = (v | (v >> 8)) & 0x0000FFFF0000FFFFu;
+    return (v | (v >> 16)) & 0xFFFFFFFFu;
+}
+
+/* Channel m's stored codes as bit-planes: plane b (W words at wp + b * W) holds bit b of every code. */
 static void qb_planes(const qb_geom *g, const uint8_t *row, uint64_t *wp)
 {
-    size_t i, b, nw = g->W * (size_t)g->bits;
-    memset(wp, 0, nw * sizeof *wp);
-    if (g->bits == 1) {
-        for (i = 0; i < g->rowb; i++) wp[i >> 3] |= (uint64_t)row[i] << ((i & 7) * 8);
+    size_t i, b, w, nw = g->W * (size_t)g->bits;
+    if (g->bits == 1) { /* the packed row is the plane */
+        for (w = 0; w < g->W; w++) wp[w] = qb_load(row + w * 8, g->rowb - w * 8);
         return;
     }
-    if (g->bits == 2) { /* 4 codes per byte: even bits to plane 0, odd bits to plane 1, by compressing */
-        for (i = 0; i < g->rowb; i++) {
-            uint32_t v = row[i], e = v & 0x55u, o = (v >> 1) & 0x55u;
-            e = (e | (e >> 1)) & 0x33u, e = (e | (e >> 2)) & 0x0Fu;
-            o = (o | (o >> 1)) & 0x33u, o = (o | (o >> 2)) & 0x0Fu;
-            wp[i >> 4] |= (uint64_t)e << ((i & 15) * 4);
-            wp[g->W + (i >> 4)] |= (uint64_t)o << ((i & 15) * 4);
+    if (g->bits == 2) { /* 32 codes per 8 bytes: even bits to plane 0, odd bits to plane 1 */
+        for (w = 0; w < g->W; w++) {
+            size_t at = w * 16;
+            uint64_t lo = qb_load(row + at, g->rowb - at), hi = at + 8 < g->rowb ? qb_load(row + at + 8, g->rowb - at - 8) : 0;
+            wp[w] = qb_even(lo) | qb_even(hi) << 32;
+            wp[g->W + w] = qb_even(lo >> 1) | qb_even(hi >> 1) << 32;
         }
         return;
     }
+    memset(wp, 0, nw * sizeof *wp);
     for (i = 0; i < g->fan; i++) {
         size_t bit = i * (size_t)g->bits;
         for (b = 0; b < (size_t)g->bits; b++, bit++)
@@ -207,60 +262,84 @@ static void qb_planes(const qb_geom *g, const uint8_t *row, uint64_t *wp)
     }
 }
 
-/* Sums of one channel (planes wp) over the MQK_QB_LANES lanes of one block of bit rows: s[j] =
- * sum_b 2^b popcount(X_j & W_b) modulo 2^32. */
-static void qb_block(const qb_geom *g, const uint64_t *blk, const uint64_t *wp, uint32_t s[MQK_QB_LANES])
+/* Sums of one channel (planes wp) for the nblk blocks of MQK_QB_LANES bit rows at col: s[q] =
+ * sum_b 2^b popcount(X_q & W_b) modulo 2^32, with popcount POP. */
+typedef void (*qb_sums_fn)(const qb_geom *g, const uint64_t *col, size_t nblk, const uint64_t *wp, uint32_t *s);
+#define QB_SUMS(NAME, ATTR, POP)                                                                   \
+    static ATTR void NAME(const qb_geom *g, const uint64_t *col, size_t nblk, const uint64_t *wp, uint32_t *s) \
+    {                                                                                              \
+        size_t w, b, k;                                                                            \
+        int32_t j;                                                                                 \
+        for (k = 0; k < nblk; k++, col += g->W * MQK_QB_LANES, s += MQK_QB_LANES) {                \
+            for (j = 0; j < MQK_QB_LANES; j++) s[j] = 0;                                           \
+            for (b = 0; b < (size_t)g->bits; b++) {                                                \
+                uint32_t t[MQK_QB_LANES] = {0};                                                    \
+                for (w = 0; w < g->W; w++) {                                                       \
+                    const uint64_t *x = col + w * MQK_QB_LANES, v = wp[b * g->W + w];               \
+                    for (j = 0; j < MQK_QB_LANES; j++) t[j] += (uint32_t)POP(x[j] & v);            \
+                }                                                                                  \
+                for (j = 0; j < MQK_QB_LANES; j++) s[j] += t[j] << b;                              \
+            }                                                                                      \
+        }                                                                                          \
+    }
+QB_SUMS(qb_sums_c, , QB_POPCOUNT)
+
+#if defined(QB_DISPATCH)
+QB_SUMS(qb_sums_popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
+
+#if !defined(MQK_QB_NO_AVX512)
+/* AVX-512 VPOPCNTDQ: the 8 lanes of a block in one register. */
+static __attribute__((target("avx512f,avx512vpopcntdq"))) void qb_sums_vpopcnt(const qb_geom *g, const uint64_t *col,
+                                                                               size_t nblk, const uint64_t *wp, uint32_t *s)
 {
-    size_t w, b;
-    int32_t j;
-#if defined(QB_VPOPCNT)
-    __m512i acc = _mm512_setzero_si512();
-    for (b = 0; b < (size_t)g->bits; b++) {
-        __m512i t = _mm512_setzero_si512();
-        for (w = 0; w < g->W; w++) {
-            __m512i x = _mm512_loadu_si512((const void *)(blk + w * MQK_QB_LANES));
-            t = _mm512_add_epi64(t, _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_set1_epi64((long long)wp[b * g->W + w]))));
+    size_t w, b, k;
+    for (k = 0; k < nblk; k++, col += g->W * MQK_QB_LANES, s += MQK_QB_LANES) {
+        __m512i acc = _mm512_setzero_si512();
+        for (b = 0; b < (size_t)g->bits; b++) {
+            __m512i t = _mm512_setzero_si512();
+            for (w = 0; w < g->W; w++) {
+                __m512i x = _mm512_loadu_si512((const void *)(col + w * MQK_QB_LANES));
+                t = _mm512_add_epi64(t, _mm512_popcnt_epi64(_mm512_and_si512(x, _mm512_set1_epi64((long long)wp[b * g->W + w]))));
+            }
+            acc = _mm512_add_epi64(acc, _mm512_sll_epi64(t, _mm_cvtsi32_si128((int)b)));
         }
-        acc = _mm512_add_epi64(acc, _mm512_sll_epi64(t, _mm_cvtsi32_si128((int)b)));
+        _mm256_storeu_si256((__m256i *)(void *)s, _mm512_cvtepi64_epi32(acc)); /* the low 32 bits of each */
     }
-    {
-        uint64_t lanes[MQK_QB_LANES];
-        _mm512_storeu_si512((void *)lanes, acc);
-        for (j = 0; j < MQK_QB_LANES; j++) s[j] = (uint32_t)lanes[j];
-    }
-#else
-    for (j = 0; j < MQK_QB_LANES; j++) s[j] = 0;
-    for (b = 0; b < (size_t)g->bits; b++) {
-        uint32_t t[MQK_QB_LANES] = {0};
-        for (w = 0; w < g->W; w++) {
-            const uint64_t *x = blk + w * MQK_QB_LANES, v = wp[b * g->W + w];
-            for (j = 0; j < MQK_QB_LANES; j++) t[j] += QB_POPCOUNT(x[j] & v);
-        }
-        for (j = 0; j < MQK_QB_LANES; j++) s[j] += t[j] << b;
-    }
+}
 #endif
+#endif
+
+/* The sums function for this CPU: VPOPCNTDQ, POPCNT, else the portable one (MQK_QB_NO_AVX512: never
+ * VPOPCNTDQ; tests). */
+static qb_sums_fn qb_pick(void)
+{
+#if defined(QB_DISPATCH)
+    __builtin_cpu_init();
+#if !defined(MQK_QB_NO_AVX512)
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq")) return qb_sums_vpopcnt;
+#endif
+    if (__builtin_cpu_supports("popcnt")) return qb_sums_popcnt;
+#endif
+    return qb_sums_c;
 }
 
-/* Outputs of channel m for positions [p0, p0 + np) of image n (dense: images [n, n + np), p0 0). */
+/* Outputs of channel m for positions [p0, p0 + np) of image n (dense: images [n, n + np), p0 0); sums:
+ * the tile's sums, scratch. */
 static void qb_channel(const mqr_call *c, const qb_geom *g, int32_t n, int32_t m, size_t p0, size_t np,
-                       const uint64_t *col, const int32_t *pc, const uint64_t *wp)
+                       const uint64_t *col, const int32_t *pc, const uint64_t *wp, qb_sums_fn sums_fn, uint32_t *sums)
 {
     size_t q, ystride = g->dense ? (size_t)g->out_ch : 1, at = ((size_t)n * (size_t)g->out_ch + (size_t)m) * g->out_sp + p0;
-    uint8_t *y8 = c->out[0].dtype == MQR_U8 ? (uint8_t *)c->out[0].data + at : NULL;
-    float *yf = y8 ? NULL : (float *)c->out[0].data + at;
-    int32_t n_thr = y8 ? c->in[2].dims[1] : 0;
-    const int32_t *thr = y8 ? (const int32_t *)c->in[2].data + (size_t)m * (size_t)n_thr : NULL;
-    const float *kb = y8 ? NULL : (const float *)c->in[2].data;
     uint32_t wmul = (uint32_t)g->wmul, woff = (uint32_t)g->woff;
-    for (q = 0; q < np; q += MQK_QB_LANES) {
-        uint32_t s[MQK_QB_LANES];
-        size_t j;
-        qb_block(g, col + q / MQK_QB_LANES * g->W * MQK_QB_LANES, wp, s);
-        for (j = 0; j < MQK_QB_LANES && q + j < np; j++) {
-            int32_t acc = (int32_t)(wmul * s[j] - woff * (uint32_t)pc[q + j]);
-            if (y8) y8[(q + j) * ystride] = (uint8_t)mqk_qint_count(thr, n_thr, acc);
-            else yf[(q + j) * ystride] = kb[m] * (float)acc + kb[g->out_ch + m];
-        }
+    sums_fn(g, col, (np + MQK_QB_LANES - 1) / MQK_QB_LANES, wp, sums);
+    if (c->out[0].dtype == MQR_U8) {
+        uint8_t *y = (uint8_t *)c->out[0].data + at;
+        int32_t n_thr = c->in[2].dims[1];
+        const int32_t *thr = (const int32_t *)c->in[2].data + (size_t)m * (size_t)n_thr;
+        for (q = 0; q < np; q++) y[q * ystride] = (uint8_t)mqk_qint_count(thr, n_thr, (int32_t)(wmul * sums[q] - woff * (uint32_t)pc[q]));
+    } else {
+        float *y = (float *)c->out[0].data + at, k = ((const float *)c->in[2].data)[m];
+        float b = ((const float *)c->in[2].data)[g->out_ch + m];
+        for (q = 0; q < np; q++) y[q * ystride] = k * (float)(int32_t)(wmul * sums[q] - woff * (uint32_t)pc[q]) + b;
     }
 }
 
@@ -270,18 +349,21 @@ void mqk_k_qint_layer_b1(const mqr_call *c)
     uint64_t *xb, *col, *wp;
     int32_t *pc, n, grp, m;
     size_t p0;
+    qb_sums_fn sums_fn = qb_pick();
+    uint32_t *sums;
     qb_setup(c, &g);
     xb = (uint64_t *)c->scratch;
     col = g.dense ? xb : xb + (size_t)g.cg * g.rows * g.rw;
     wp = col + g.pt * g.W;
     pc = (int32_t *)(void *)(wp + (size_t)g.bits * g.W);
+    sums = (uint32_t *)(pc + g.pt);
     if (g.dense) {
         for (n = 0; n < g.batch; n += (int32_t)g.pt) {
             int32_t nn = g.batch - n < (int32_t)g.pt ? g.batch - n : (int32_t)g.pt;
             qb_dense_rows(c, &g, n, nn, col, pc);
             for (m = 0; m < g.out_ch; m++) {
                 qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.rowb, wp);
-                qb_channel(c, &g, n, m, 0, (size_t)nn, col, pc, wp);
+                qb_channel(c, &g, n, m, 0, (size_t)nn, col, pc, wp, sums_fn, sums);
             }
         }
         return;
@@ -294,7 +376,7 @@ void mqk_k_qint_layer_b1(const mqr_call *c)
                 qb_im2col(&g, xb, p0, np, col, pc);
                 for (m = grp * g.mg; m < (grp + 1) * g.mg; m++) {
                     qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.rowb, wp);
-                    qb_channel(c, &g, n, m, p0, np, col, pc, wp);
+                    qb_channel(c, &g, n, m, p0, np, col, pc, wp, sums_fn, sums);
                 }
             }
         }
