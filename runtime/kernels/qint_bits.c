@@ -12,40 +12,23 @@
 #define QB_DISPATCH 1
 #endif
 
-/* The geometry of one call. */
+/* The geometry of one call: qint.h's, then the bit rows: W words per window, pt positions per tile, input
+ * rows (rows per channel, rw words each). */
 typedef struct qb_geom {
-    mqk_conv3 c3;
-    int32_t batch, in_ch, out_ch, groups, cg, mg, bits, wmul, woff, dense;
-    size_t in_sp, out_sp, ksz, fan, W, rowb, pt, rw, rows;
+    mqk_qint_geom q;
+    int32_t dense;
+    size_t W, pt, rw, rows;
 } qb_geom;
 
-static void qb_setup(const mqr_call *c, qb_geom *q)
+static void qb_setup(const mqr_call *c, qb_geom *g)
 {
-    const int32_t *p = c->p;
-    int32_t i;
-    mqk_qint_window(c, p[MQK_QL_ND], p + MQK_QL_KERNEL, p + MQK_QL_STRIDE, p + MQK_QL_PAD, p + MQK_QL_DIL, &q->c3);
-    q->in_sp = q->out_sp = 1;
-    for (i = 0; i < 3; i++) {
-        q->in_sp *= (size_t)q->c3.in[i];
-        q->out_sp *= (size_t)q->c3.out[i];
-    }
-    q->ksz = (size_t)q->c3.k[0] * (size_t)q->c3.k[1] * (size_t)q->c3.k[2];
-    q->batch = c->in[0].dims[0];
-    q->in_ch = c->in[0].dims[1];
-    q->out_ch = c->out[0].dims[1];
-    q->groups = p[MQK_QL_GROUP];
-    q->cg = q->in_ch / q->groups;
-    q->mg = q->out_ch / q->groups;
-    q->fan = (size_t)q->cg * q->ksz;
-    q->W = (size_t)mqk_qb_words((int64_t)q->fan);
-    q->bits = p[MQK_QL_BITS];
-    q->wmul = p[MQK_QL_WMUL];
-    q->woff = p[MQK_QL_WOFF];
-    q->rowb = mqk_qint_row_bytes(q->fan, q->bits);
-    q->dense = p[MQK_QL_ND] == 0;
-    q->pt = (size_t)mqk_qb_ptile((int64_t)q->fan, q->dense ? (int64_t)q->batch : (int64_t)q->out_sp);
-    q->rows = (size_t)q->c3.in[0] * (size_t)q->c3.in[1];
-    q->rw = (size_t)mqk_qb_words(mqk_qb_row_bits(q->c3.in[2], q->c3.out[2], q->c3.k[2], q->c3.s[2], q->c3.p[2], q->c3.d[2]));
+    const mqk_conv3 *c3 = &g->q.c3;
+    mqk_qint_geom_setup(c, &g->q);
+    g->W = (size_t)mqk_qb_words((int64_t)g->q.fan);
+    g->dense = c->p[MQK_QL_ND] == 0;
+    g->pt = (size_t)mqk_qb_ptile((int64_t)g->q.fan, g->dense ? (int64_t)g->q.batch : (int64_t)g->q.out_sp);
+    g->rows = (size_t)c3->in[0] * (size_t)c3->in[1];
+    g->rw = (size_t)mqk_qb_words(mqk_qb_row_bits(c3->in[2], c3->out[2], c3->k[2], c3->s[2], c3->p[2], c3->d[2]));
 }
 
 /* ---- popcount: the same integer on every path ------------------------------------------------------ */
@@ -109,10 +92,10 @@ static inline uint64_t qb_bits(const uint64_t *row, size_t s, int32_t len)
 /* Input rows of image n, group grp: row r (channel, depth, height) at xb + r * rw, bit pad + i = code i. */
 static void qb_pack_rows(const mqr_call *c, const qb_geom *g, int32_t n, int32_t grp, uint64_t *xb)
 {
-    const uint8_t *x = (const uint8_t *)c->in[0].data + ((size_t)n * (size_t)g->in_ch + (size_t)grp * (size_t)g->cg) * g->in_sp;
-    size_t r, i, pad = (size_t)g->c3.p[2], in_w = (size_t)g->c3.in[2];
-    memset(xb, 0, (size_t)g->cg * g->rows * g->rw * sizeof *xb);
-    for (r = 0; r < (size_t)g->cg * g->rows; r++, x += in_w) {
+    const uint8_t *x = (const uint8_t *)c->in[0].data + ((size_t)n * (size_t)g->q.in_ch + (size_t)grp * (size_t)g->q.cg) * g->q.in_sp;
+    size_t r, i, pad = (size_t)g->q.c3.p[2], in_w = (size_t)g->q.c3.in[2];
+    memset(xb, 0, (size_t)g->q.cg * g->rows * g->rw * sizeof *xb);
+    for (r = 0; r < (size_t)g->q.cg * g->rows; r++, x += in_w) {
         uint64_t *row = xb + r * g->rw;
         for (i = 0; i < in_w; i++) row[(pad + i) >> 6] |= (uint64_t)(x[i] & 1u) << ((pad + i) & 63);
     }
@@ -134,9 +117,9 @@ static inline uint64_t qb_taps(const uint64_t *row, size_t s, int32_t t, int32_t
  * found once per position), a larger one row by row in fields of up to 32 taps. */
 static void qb_im2col(const qb_geom *g, const uint64_t *xb, size_t p0, size_t np, uint64_t *col, int32_t *pc)
 {
-    const mqk_conv3 *c3 = &g->c3;
+    const mqk_conv3 *c3 = &g->q.c3;
     size_t q, w, blk = g->W * MQK_QB_LANES, chan = g->rows * g->rw, none = (size_t)-1, off[32];
-    int32_t ci, r, t, kw = c3->k[2], dw = c3->d[2], nr = c3->k[0] * c3->k[1], small = g->ksz <= 32;
+    int32_t ci, r, t, kw = c3->k[2], dw = c3->d[2], nr = c3->k[0] * c3->k[1], small = g->q.ksz <= 32;
     for (q = 0; q < g->pt; q++) {
         uint64_t *lane = col + q / MQK_QB_LANES * blk + q % MQK_QB_LANES;
         qb_writer wr;
@@ -164,20 +147,20 @@ static void qb_im2col(const qb_geom *g, const uint64_t *xb, size_t p0, size_t np
                 keep[r] = off[r] == none ? 0 : (((uint64_t)1) << kw) - 1;
                 off[r] = off[r] == none ? 0 : off[r];
             }
-            for (ci = 0; ci < g->cg; ci++) {
+            for (ci = 0; ci < g->q.cg; ci++) {
                 const uint64_t *base = xb + (size_t)ci * chan;
                 uint64_t code = 0;
                 for (r = 0; r < nr; r++) code |= ((base[off[r]] >> s) & keep[r]) << (r * kw);
-                qb_put(&wr, code, (int32_t)g->ksz);
+                qb_put(&wr, code, (int32_t)g->q.ksz);
             }
         }
-        for (ci = 0; ci < g->cg && !(small && g->rw == 1 && dw == 1); ci++) {
+        for (ci = 0; ci < g->q.cg && !(small && g->rw == 1 && dw == 1); ci++) {
             const uint64_t *base = xb + (size_t)ci * chan;
             if (small) {
                 uint64_t code = 0;
                 for (r = 0; r < nr; r++)
                     if (off[r] != none) code |= qb_taps(base + off[r], s, 0, kw, dw) << (r * kw);
-                qb_put(&wr, code, (int32_t)g->ksz);
+                qb_put(&wr, code, (int32_t)g->q.ksz);
                 continue;
             }
             for (r = 0; r < nr; r++) {
@@ -202,12 +185,12 @@ static void qb_dense_rows(const mqr_call *c, const qb_geom *g, int32_t n0, int32
     size_t q, w, blk = g->W * MQK_QB_LANES;
     for (q = 0; q < g->pt; q++) {
         uint64_t *lane = col + q / MQK_QB_LANES * blk + q % MQK_QB_LANES;
-        const uint8_t *x = (const uint8_t *)c->in[0].data + ((size_t)n0 + q) * g->fan;
+        const uint8_t *x = (const uint8_t *)c->in[0].data + ((size_t)n0 + q) * g->q.fan;
         qb_writer wr;
         uint32_t cnt = 0;
         wr.dst = lane, wr.cur = 0, wr.nb = 0;
         if (q < (size_t)nn)
-            for (w = 0; w < g->fan; w++) qb_put(&wr, x[w] & 1u, 1);
+            for (w = 0; w < g->q.fan; w++) qb_put(&wr, x[w] & 1u, 1);
         qb_finish(&wr, lane + blk);
         for (w = 0; w < g->W; w++) cnt += QB_POPCOUNT(lane[w * MQK_QB_LANES]);
         pc[q] = (int32_t)cnt;
@@ -240,24 +223,24 @@ static inline uint64_t qb_even(uint64_t v)
 /* Channel m's stored codes as bit-planes: plane b (W words at wp + b * W) holds bit b of every code. */
 static void qb_planes(const qb_geom *g, const uint8_t *row, uint64_t *wp)
 {
-    size_t i, b, w, nw = g->W * (size_t)g->bits;
-    if (g->bits == 1) { /* the packed row is the plane */
-        for (w = 0; w < g->W; w++) wp[w] = qb_load(row + w * 8, g->rowb - w * 8);
+    size_t i, b, w, nw = g->W * (size_t)g->q.bits;
+    if (g->q.bits == 1) { /* the packed row is the plane */
+        for (w = 0; w < g->W; w++) wp[w] = qb_load(row + w * 8, g->q.rowb - w * 8);
         return;
     }
-    if (g->bits == 2) { /* 32 codes per 8 bytes: even bits to plane 0, odd bits to plane 1 */
+    if (g->q.bits == 2) { /* 32 codes per 8 bytes: even bits to plane 0, odd bits to plane 1 */
         for (w = 0; w < g->W; w++) {
             size_t at = w * 16;
-            uint64_t lo = qb_load(row + at, g->rowb - at), hi = at + 8 < g->rowb ? qb_load(row + at + 8, g->rowb - at - 8) : 0;
+            uint64_t lo = qb_load(row + at, g->q.rowb - at), hi = at + 8 < g->q.rowb ? qb_load(row + at + 8, g->q.rowb - at - 8) : 0;
             wp[w] = qb_even(lo) | qb_even(hi) << 32;
             wp[g->W + w] = qb_even(lo >> 1) | qb_even(hi >> 1) << 32;
         }
         return;
     }
     memset(wp, 0, nw * sizeof *wp);
-    for (i = 0; i < g->fan; i++) {
-        size_t bit = i * (size_t)g->bits;
-        for (b = 0; b < (size_t)g->bits; b++, bit++)
+    for (i = 0; i < g->q.fan; i++) {
+        size_t bit = i * (size_t)g->q.bits;
+        for (b = 0; b < (size_t)g->q.bits; b++, bit++)
             if ((row[bit >> 3] >> (bit & 7)) & 1u) wp[b * g->W + (i >> 6)] |= (uint64_t)1 << (i & 63);
     }
 }
@@ -272,7 +255,7 @@ typedef void (*qb_sums_fn)(const qb_geom *g, const uint64_t *col, size_t nblk, c
         int32_t j;                                                                                 \
         for (k = 0; k < nblk; k++, col += g->W * MQK_QB_LANES, s += MQK_QB_LANES) {                \
             for (j = 0; j < MQK_QB_LANES; j++) s[j] = 0;                                           \
-            for (b = 0; b < (size_t)g->bits; b++) {                                                \
+            for (b = 0; b < (size_t)g->q.bits; b++) {                                                \
                 uint32_t t[MQK_QB_LANES] = {0};                                                    \
                 for (w = 0; w < g->W; w++) {                                                       \
                     const uint64_t *x = col + w * MQK_QB_LANES, v = wp[b * g->W + w];               \
@@ -295,7 +278,7 @@ static __attribute__((target("avx512f,avx512vpopcntdq"))) void qb_sums_vpopcnt(c
     size_t w, b, k;
     for (k = 0; k < nblk; k++, col += g->W * MQK_QB_LANES, s += MQK_QB_LANES) {
         __m512i acc = _mm512_setzero_si512();
-        for (b = 0; b < (size_t)g->bits; b++) {
+        for (b = 0; b < (size_t)g->q.bits; b++) {
             __m512i t = _mm512_setzero_si512();
             for (w = 0; w < g->W; w++) {
                 __m512i x = _mm512_loadu_si512((const void *)(col + w * MQK_QB_LANES));
@@ -328,8 +311,8 @@ static qb_sums_fn qb_pick(void)
 static void qb_channel(const mqr_call *c, const qb_geom *g, int32_t n, int32_t m, size_t p0, size_t np,
                        const uint64_t *col, const int32_t *pc, const uint64_t *wp, qb_sums_fn sums_fn, uint32_t *sums)
 {
-    size_t q, ystride = g->dense ? (size_t)g->out_ch : 1, at = ((size_t)n * (size_t)g->out_ch + (size_t)m) * g->out_sp + p0;
-    uint32_t wmul = (uint32_t)g->wmul, woff = (uint32_t)g->woff;
+    size_t q, ystride = g->dense ? (size_t)g->q.out_ch : 1, at = ((size_t)n * (size_t)g->q.out_ch + (size_t)m) * g->q.out_sp + p0;
+    uint32_t wmul = (uint32_t)g->q.wmul, woff = (uint32_t)g->q.woff;
     sums_fn(g, col, (np + MQK_QB_LANES - 1) / MQK_QB_LANES, wp, sums);
     if (c->out[0].dtype == MQR_U8) {
         uint8_t *y = (uint8_t *)c->out[0].data + at;
@@ -338,7 +321,7 @@ static void qb_channel(const mqr_call *c, const qb_geom *g, int32_t n, int32_t m
         for (q = 0; q < np; q++) y[q * ystride] = (uint8_t)mqk_qint_count(thr, n_thr, (int32_t)(wmul * sums[q] - woff * (uint32_t)pc[q]));
     } else {
         float *y = (float *)c->out[0].data + at, k = ((const float *)c->in[2].data)[m];
-        float b = ((const float *)c->in[2].data)[g->out_ch + m];
+        float b = ((const float *)c->in[2].data)[g->q.out_ch + m];
         for (q = 0; q < np; q++) y[q * ystride] = k * (float)(int32_t)(wmul * sums[q] - woff * (uint32_t)pc[q]) + b;
     }
 }
@@ -353,29 +336,29 @@ void mqk_k_qint_layer_b1(const mqr_call *c)
     uint32_t *sums;
     qb_setup(c, &g);
     xb = (uint64_t *)c->scratch;
-    col = g.dense ? xb : xb + (size_t)g.cg * g.rows * g.rw;
+    col = g.dense ? xb : xb + (size_t)g.q.cg * g.rows * g.rw;
     wp = col + g.pt * g.W;
-    pc = (int32_t *)(void *)(wp + (size_t)g.bits * g.W);
+    pc = (int32_t *)(void *)(wp + (size_t)g.q.bits * g.W);
     sums = (uint32_t *)(pc + g.pt);
     if (g.dense) {
-        for (n = 0; n < g.batch; n += (int32_t)g.pt) {
-            int32_t nn = g.batch - n < (int32_t)g.pt ? g.batch - n : (int32_t)g.pt;
+        for (n = 0; n < g.q.batch; n += (int32_t)g.pt) {
+            int32_t nn = g.q.batch - n < (int32_t)g.pt ? g.q.batch - n : (int32_t)g.pt;
             qb_dense_rows(c, &g, n, nn, col, pc);
-            for (m = 0; m < g.out_ch; m++) {
-                qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.rowb, wp);
+            for (m = 0; m < g.q.out_ch; m++) {
+                qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.q.rowb, wp);
                 qb_channel(c, &g, n, m, 0, (size_t)nn, col, pc, wp, sums_fn, sums);
             }
         }
         return;
     }
-    for (n = 0; n < g.batch; n++)
-        for (grp = 0; grp < g.groups; grp++) {
+    for (n = 0; n < g.q.batch; n++)
+        for (grp = 0; grp < g.q.groups; grp++) {
             qb_pack_rows(c, &g, n, grp, xb);
-            for (p0 = 0; p0 < g.out_sp; p0 += g.pt) {
-                size_t np = g.out_sp - p0 < g.pt ? g.out_sp - p0 : g.pt;
+            for (p0 = 0; p0 < g.q.out_sp; p0 += g.pt) {
+                size_t np = g.q.out_sp - p0 < g.pt ? g.q.out_sp - p0 : g.pt;
                 qb_im2col(&g, xb, p0, np, col, pc);
-                for (m = grp * g.mg; m < (grp + 1) * g.mg; m++) {
-                    qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.rowb, wp);
+                for (m = grp * g.q.mg; m < (grp + 1) * g.q.mg; m++) {
+                    qb_planes(&g, (const uint8_t *)c->in[1].data + (size_t)m * g.q.rowb, wp);
                     qb_channel(c, &g, n, m, p0, np, col, pc, wp, sums_fn, sums);
                 }
             }

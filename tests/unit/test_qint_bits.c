@@ -10,17 +10,8 @@
 #include <string.h>
 
 #include "runtime/kernels/qint_bits.h"
+#include "qint_tensor.h"
 
-static mqr_tensor T(int32_t dt, int32_t rank, const int32_t *dims, void *data)
-{
-    mqr_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
-    t.data = data;
-    return t;
-}
 
 /* Check with exactly `scratch` bytes (one byte less must be refused), then run. */
 static void run_b1(const int32_t *p, mqr_tensor *in, mqr_tensor *out, uint32_t scratch)
