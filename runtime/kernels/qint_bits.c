@@ -272,8 +272,8 @@ QB_SUMS(qb_sums_popcnt, __attribute__((target("popcnt"))), __builtin_popcountll)
 
 #if !defined(MQK_QB_NO_AVX512)
 /* AVX-512 VPOPCNTDQ: the 8 lanes of a block in one register. */
-static __attribute__((target("avx512f,avx512vpopcntdq"))) void qb_sums_vpopcnt(const qb_geom *g, const uint64_t *col,
-                                                                               size_t nblk, const uint64_t *wp, uint32_t *s)
+__attribute__((target("avx512f,avx512vpopcntdq")))
+static void qb_sums_vpopcnt(const qb_geom *g, const uint64_t *col, size_t nblk, const uint64_t *wp, uint32_t *s)
 {
     size_t w, b, k;
     for (k = 0; k < nblk; k++, col += g->W * MQK_QB_LANES, s += MQK_QB_LANES) {
