@@ -123,7 +123,7 @@ static void compare_one(int nd, int float_out)
     for (i = 0; i < MQK_MAX_SPATIAL; i++) {
         int32_t k = 1, s = 1, pd = 0, d = 1;
         if (i < nd) {
-            int32_t in = 1 + rnd(nd == 3 ? 5 : 17), span;
+            int32_t in = 1 + rnd(nd == 3 ? 5 : nd == 1 || (i == 1 && rnd(4) == 0) ? 150 : 17), span; /* rows of 1-3 words */
             k = 1 + rnd(nd == 3 ? 3 : nd == 2 && rnd(4) == 0 ? 7 : 5), s = 1 + rnd(3), d = 1 + rnd(2), pd = rnd(3); /* 7x7: > 32 taps */
             span = (k - 1) * d + 1;
             if (in + 2 * pd < span) in = span; /* at least one output */
