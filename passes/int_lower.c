@@ -375,6 +375,7 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     MQ_TRY(mq_pass_set_attr_int(g, nn, "wmul", wmul, err));
     MQ_TRY(mq_pass_set_attr_int(g, nn, "woff", qmax, err));
     MQ_TRY(mq_pass_set_attr_int(g, nn, "acc64", acc64, err));
+    if (ly->in_bound == 1) MQ_TRY(mq_pass_set_attr_int(g, nn, "xmax", 1, err)); /* 0/1 codes: popcount kernel */
     return MQ_OK;
 }
 

@@ -6,6 +6,7 @@
 #define MQR_KERNELS_QINT(X)                                                                        \
     X(qint_input_u8, "kernels/qint.c")                                                             \
     X(qint_layer, "kernels/qint_layer.c")                                                          \
+    X(qint_layer_b1, "kernels/qint_bits.c")                                                        \
     X(qint_maxpool_u8, "kernels/qint.c")                                                           \
     X(qint_sum_u8, "kernels/qint.c")
 

@@ -97,6 +97,37 @@ static inline void mqk_qint_window(const mqr_call *c, int32_t nd, const int32_t 
 /* The packed row length of n codes of `bits` bits. */
 static inline size_t mqk_qint_row_bytes(size_t n, int bits) { return (n * (size_t)bits + 7) / 8; }
 
+/* What a Conv / dense call of the qint_layer contract describes (its kernels share this setup): the
+ * window, plane sizes, channels per group, fan-in, the code decoding. */
+typedef struct mqk_qint_geom {
+    mqk_conv3 c3;
+    int32_t batch, in_ch, out_ch, groups, cg, mg, bits, wmul, woff;
+    size_t in_sp, out_sp, ksz, fan, rowb;
+} mqk_qint_geom;
+static inline void mqk_qint_geom_setup(const mqr_call *c, mqk_qint_geom *q)
+{
+    const int32_t *p = c->p;
+    int32_t i;
+    mqk_qint_window(c, p[MQK_QL_ND], p + MQK_QL_KERNEL, p + MQK_QL_STRIDE, p + MQK_QL_PAD, p + MQK_QL_DIL, &q->c3);
+    q->in_sp = q->out_sp = 1;
+    for (i = 0; i < 3; i++) {
+        q->in_sp *= (size_t)q->c3.in[i];
+        q->out_sp *= (size_t)q->c3.out[i];
+    }
+    q->ksz = (size_t)q->c3.k[0] * (size_t)q->c3.k[1] * (size_t)q->c3.k[2];
+    q->batch = c->in[0].dims[0];
+    q->in_ch = c->in[0].dims[1];
+    q->out_ch = c->out[0].dims[1];
+    q->groups = p[MQK_QL_GROUP];
+    q->cg = q->in_ch / q->groups;
+    q->mg = q->out_ch / q->groups;
+    q->fan = (size_t)q->cg * q->ksz;
+    q->bits = p[MQK_QL_BITS];
+    q->wmul = p[MQK_QL_WMUL];
+    q->woff = p[MQK_QL_WOFF];
+    q->rowb = mqk_qint_row_bytes(q->fan, q->bits);
+}
+
 /* Kernel qint_input_u8: x uint8 -> y int16 of the same shape, y = x * p[0] - p[1] (p[0] in 1..128,
  * the result within int16 for every x). The 8-bit input of the first layer: the model's normalization
  * becomes a fixed-point zero point (docs/INTEGER.md). */

@@ -20,16 +20,7 @@
 #error "test_qint_avx512 must be compiled with AVX-512 BW and VL, without VNNI"
 #endif
 
-static mqr_tensor T(int32_t dt, int32_t rank, const int32_t *dims, void *data)
-{
-    mqr_tensor t;
-    memset(&t, 0, sizeof t);
-    t.dtype = dt;
-    t.rank = rank;
-    for (int i = 0; i < rank; i++) t.dims[i] = dims[i];
-    t.data = data;
-    return t;
-}
+#include "qint_tensor.h"
 
 /* Check, then run kernel `name` (scratch of exactly the declared size). */
 static void run(const char *name, const int32_t *p, int32_t n_p, mqr_tensor *in, int32_t n_in, mqr_tensor *out,

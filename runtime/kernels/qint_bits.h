@@ -1,0 +1,63 @@
+/* qint_bits.h: the popcount (bit-serial) form of qint_layer for layers on 2-state (0/1) input codes:
+ * bit-packed windows, weight codes split into bit-planes, acc = sum_b 2^b popcount(x & W_b) (docs/INTEGER.md). */
+#ifndef MQK_QINT_BITS_H
+#define MQK_QINT_BITS_H
+
+#include "runtime/kernels/qint.h"
+
+/* Kernel qint_layer_b1: qint_layer (qint.h: the same parameters, inputs, weight packing and output) for
+ * x uint8 codes 0 / 1 (only bit 0 of each code is read), int32 accumulators (acc64 0), bits 1..
+ * MQK_QB_MAX_BITS. The result equals qint_layer's on such x, integer for integer:
+ *   acc[o] = wmul * sum_b 2^b popcount(X & W_b[o]) - woff * popcount(X)
+ * with X the window's input bits (0 for padding) and W_b[o] bit b of the channel's stored codes.
+ * Method: per image and group every input row is packed into 64-bit words (the left padding as zero
+ * bits, so a window row is kw bits from bit ow * stride), positions in tiles of MQK_QB_LANES are packed
+ * into im2col bit rows of mqk_qb_words(fan_in) words in weight order (word w of the tile's lane j at
+ * [w * MQK_QB_LANES + j]), each output channel's packed codes are split into planes once per tile, and
+ * each accumulator is a sum of popcounts (the POPCNT instruction or AVX-512 VPOPCNTDQ when the compiler
+ * targets them, a portable SWAR count otherwise: the same integers). Thresholds or k acc + b as qint_layer.
+ * Scratch: mqk_qint_b1_scratch() bytes. */
+void mqk_k_qint_layer_b1(const mqr_call *c);
+#define MQK_QB_MAX_BITS 4  /* wider codes: the general kernel is faster (bits popcounts per word) */
+#define MQK_QB_LANES 8     /* positions packed side by side (one AVX-512 register of words) */
+#define MQK_QB_COL_BUDGET 16384 /* bit-row bytes aimed at per position tile (part of the scratch contract) */
+
+/* 64-bit words of a bit row of n bits (at least one). */
+static inline int64_t mqk_qb_words(int64_t n) { return n > 0 ? (n + 63) / 64 : 1; }
+/* Bits of one packed input row: the left padding, the row, and every bit a window reads (the right
+ * padding). in, out, k, s, pad, d of the last spatial dim (all 1 / 0 for dense). */
+static inline int64_t mqk_qb_row_bits(int64_t in, int64_t out, int64_t k, int64_t s, int64_t pad, int64_t d)
+{
+    int64_t need = (out - 1) * s + (k - 1) * d + 1;
+    return pad + in > need ? pad + in : need;
+}
+/* Positions per tile: a multiple of MQK_QB_LANES, about MQK_QB_COL_BUDGET bytes of bit rows. */
+static inline int64_t mqk_qb_ptile(int64_t fan_in, int64_t out_plane)
+{
+    int64_t most = MQK_QB_COL_BUDGET / (mqk_qb_words(fan_in) * 8 * MQK_QB_LANES), tiles;
+    if (most < 1) most = 1;
+    if (out_plane < 1) out_plane = 1;
+    tiles = (out_plane + most * MQK_QB_LANES - 1) / (most * MQK_QB_LANES);
+    return ((out_plane + tiles - 1) / tiles + MQK_QB_LANES - 1) / MQK_QB_LANES * MQK_QB_LANES;
+}
+/* Scratch bytes: the packed input rows of one image and group (cg x rows of row_bits; dense: none),
+ * the tile's bit rows, one channel's bit-planes, the tile's popcounts of x and sums (int32 each). rows = the product of the input's
+ * spatial sizes but the last. */
+static inline int64_t mqk_qint_b1_scratch(int64_t cg, int64_t rows, int64_t row_bits, int64_t fan_in, int64_t out_plane,
+                                          int bits, int dense)
+{
+    int64_t W = mqk_qb_words(fan_in), pt = mqk_qb_ptile(fan_in, out_plane);
+    return (dense ? 0 : cg * rows * mqk_qb_words(row_bits) * 8) + pt * W * 8 + (int64_t)bits * W * 8 + pt * 8;
+}
+
+/* The number of thresholds t[0 .. n) (nondecreasing, n >= 1) that a reaches: a branch-free binary search
+ * (for thresholds out of order the result is still some count in 0..n). */
+static inline int32_t mqk_qint_count(const int32_t *t, int32_t n, int32_t a)
+{
+    const int32_t *b = t;
+    for (; n > 1; n -= n / 2)
+        if (b[n / 2] <= a) b += n / 2;
+    return (int32_t)(b - t) + (*b <= a);
+}
+
+#endif
