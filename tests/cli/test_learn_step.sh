@@ -4,13 +4,12 @@
 # training, the MSE-optimal weight step 1.224006 of 3 states, per python3-onnx reading both exports), the
 # weights stay ternary; the exported model gives onnxruntime's predictions under our executor; a learned
 # step without quantizers is a clear error.
-# usage: test_learn_step.sh PATH/TO/maqdc SOURCE_DIR     (needs python3-onnx and bench/ort/node_modules)
+# usage: test_learn_step.sh PATH/TO/maqdc SOURCE_DIR     (needs python3-onnx and bench/ort/node_modules; ctest
+# sets ASAN_OPTIONS/UBSAN_OPTIONS: a sanitizer report exits 86, a failed run)
 set -u
 [ $# -eq 2 ] || { echo "usage: $0 PATH/TO/maqdc SOURCE_DIR" >&2; exit 2; }
 MAQDC=$(readlink -f "$1") SRC=$(readlink -f "$2")
 PY=/usr/bin/python3
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=86}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=86:print_stacktrace=1}
 T=$(mktemp -d "${TMPDIR:-/tmp}/maqdc-lstep.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
 cd "$T" || exit 1
