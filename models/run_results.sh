@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# run_results.sh MAQDC OUTDIR [table|study|all]: reproduces docs/RESULTS.md.
+# run_results.sh MAQDC OUTDIR [table|study|all|lstep]: reproduces docs/RESULTS.md.
 #   table: float and LBN-only accuracy of models/fashion_cnn.onnx, and MaQD fine-tuning at (w,a) = (3,4)
 #          (14 epochs over the 60,000 training images), (2,2), (16,16), (3,2) (10 epochs each): the
 #          committed models/fashion_cnn_w*a*.onnx; accuracy on the 10,000 Fashion-MNIST test images;
 #   study: LBN vs BatchNorm from one seeded random start (models/make_study_start.py), batch 1, 2, 8, 64,
-#          one pass over the same 10,000 training images each.
+#          one pass over the same 10,000 training images each;
+#   lstep: (not in all) the learned activation step (--learn-act-step) against the calibrated one kept
+#          fixed, at (2,2) and (3,4), one epoch each from the same start with the table's recipe.
 # Each run logs to OUTDIR/NAME.log (per-epoch loss, test accuracy, images/s, seconds; then `time -v`) and
 # appends a line to OUTDIR/summary.txt; runs are sequential, one thread each. On a free core the whole
 # thing costs about 85 minutes of CPU (44 epochs of about 110 s); on a loaded machine it takes hours of
@@ -31,9 +33,11 @@ run() { # NAME MODEL TRAIN_IMAGES TRAIN_LABELS finetune-args...
 
 # The study's start and its 10,000-image training subset (seed 7)
 s="$out/study"
-/usr/bin/python3 "$here/models/make_study_start.py" "$s" --seed 7 --count 10000
 si="$s/train-subset-images-idx3-ubyte.gz"
 sl="$s/train-subset-labels-idx1-ubyte.gz"
+if [ "$what" = study ] || [ "$what" = all ]; then
+    /usr/bin/python3 "$here/models/make_study_start.py" "$s" --seed 7 --count 10000
+fi
 
 if [ "$what" = table ] || [ "$what" = all ]; then
     m="$here/models/fashion_cnn.onnx"
@@ -60,6 +64,23 @@ if [ "$what" = study ] || [ "$what" = all ]; then
         for nm in lbn bn; do
             run "study_${nm}_b$b" "$s/cnn_init.onnx" "$si" "$sl" --norm "$nm" --no-quant --epochs 1 --batch "$b" \
                 --lr "$lr" --calib-batches 0 --seed 1
+        done
+    done
+fi
+
+if [ "$what" = lstep ]; then
+    m="$here/models/fashion_cnn.onnx"
+    common=(--batch 64 --optimizer adamw --lr 0.001 --hflip --distill --seed 1 --epochs 1)
+    for wa in 2:2 3:4; do
+        w=${wa%:*} a=${wa#*:}
+        for mode in fixed learned; do
+            extra=()
+            [ "$mode" = learned ] && extra=(--learn-act-step)
+            name="lstep_w${w}a${a}_$mode"
+            run "$name" "$m" "$D/train-images-idx3-ubyte.gz" "$D/train-labels-idx1-ubyte.gz" --w-states "$w" \
+                --a-states "$a" "${common[@]}" "${extra[@]}"
+            "$maqdc" eval "$out/$name.onnx" "${test_set[@]}" "${norm[@]}" > "$out/${name}_eval.log"
+            echo "$name: $(grep '^accuracy' "$out/${name}_eval.log")" | tee -a "$out/summary.txt"
         done
     done
 fi

@@ -33,6 +33,11 @@ void mq_grad_ws_f32(size_t outer, size_t channels, size_t inner, const float *w,
  * 1 if 0 <= x <= (m - 1/2) delta, else 0; sigmoid != 0: sum over k = 1..m-1 of
  * alpha s(alpha (x - t_k) / delta) (1 - s(...)), t_k = (k - 1/2) delta, s the logistic, alpha = 4. */
 float mq_grad_actq_surrogate(float x, int m, float delta, int sigmoid);
+/* One element's term of dL/d(step) of a quantizer y = delta * q(x / delta) (the LSQ form, Esser et al. 2020,
+ * with our surrogates): g = dL/dy, q the clipped level of v = x / delta, s the surrogate dy/dx at x.
+ * y is homogeneous of degree 1 in (x, delta), so x dy/dx + delta dy/d(delta) = y gives
+ * dy/d(delta) = q - v s: round(v) - v inside the straight-through range, the clip level outside. */
+double mq_grad_step_term(float g, float q, float v, float s);
 /* WeightQuant's straight-through mask (MAQD.md section 4): 1 if |w_hat / delta| <= (n-1)/2 + 1/2. */
 int mq_grad_wq_pass(float w_hat, int n, float delta);
 

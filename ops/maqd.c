@@ -74,6 +74,8 @@ float mq_grad_actq_surrogate(float x, int m, float delta, int sigmoid)
     return (float)d;
 }
 
+double mq_grad_step_term(float g, float q, float v, float s) { return (double)g * ((double)q - (double)v * s); }
+
 int mq_grad_wq_pass(float w_hat, int n, float delta) { return fabsf(w_hat / delta) <= 0.5f * (float)(n - 1) + 0.5f; }
 
 static double norm_pdf(double x) { return isinf(x) ? 0 : exp(-0.5 * x * x) * 0.39894228040143267794 /* 1/sqrt(2 pi) */; }
@@ -169,6 +171,28 @@ static mq_status delta_attr(const mq_node *n, float dflt, float *delta, mq_err *
     if (a->type != MQ_ATTR_FLOAT || !(a->f > 0) || isinf(a->f))
         return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'delta' must be a finite float > 0");
     *delta = a->f;
+    return MQ_OK;
+}
+
+/* The step of a quantizer: its optional input 1 when present (the learned step, trainer option
+ * --learn-act-step / --learn-weight-step: one float32 value, finite and > 0), else the attribute 'delta'
+ * (dflt if absent). need_value 0 (inference): a step input of unknown value gives dflt. */
+static mq_status step_of(const mq_node *n, const mq_tensor *const *in, float dflt, int need_value, float *delta,
+                         mq_err *err)
+{
+    const mq_tensor *t = n->n_in > 1 ? in[1] : NULL;
+    if (!t) return delta_attr(n, dflt, delta, err);
+    if (t->dtype != MQ_F32 || (t->rank >= 0 && mq_numel(t) != 1))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "input 1 (the step) must be one float32 value");
+    if (!t->data) {
+        *delta = dflt;
+        return need_value ? mq_node_fail(err, n, MQ_ERR_INVALID, "input 1 (the step) has no value") : MQ_OK;
+    }
+    float d = ((const float *)t->data)[0];
+    if (!(d > 0) || isinf(d))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "the step (input 1, '%s') must be finite and > 0, is %g",
+                            t->name ? t->name : "", (double)d);
+    *delta = d;
     return MQ_OK;
 }
 
@@ -412,7 +436,7 @@ static mq_status wq_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     int states = 2, axis = 0;
     float delta = 1.0f;
     MQ_TRY(states_attr(n, &states, err));
-    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    MQ_TRY(step_of(n, in, 1.0f, 0, &delta, err));
     float eps = mq_attr_float(n, "eps_w", 1e-5f);
     if (!(eps >= 0) || isinf(eps)) return mq_node_fail(err, n, MQ_ERR_INVALID, "attribute 'eps_w' must be >= 0");
     int64_t stdz = mq_attr_int(n, "standardize", 1);
@@ -434,7 +458,7 @@ static mq_status wq_lower(const mq_node *n, const mq_tensor *const *in, const mq
     int states = 2, axis = 0;
     float delta = 1.0f;
     MQ_TRY(states_attr(n, &states, err));
-    MQ_TRY(delta_attr(n, (float)mq_maqd_optimal_step(states), &delta, err));
+    MQ_TRY(step_of(n, in, (float)mq_maqd_optimal_step(states), 1, &delta, err));
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), in[0]->rank, &axis, err));
     kc->kernel = "maqd_weight_quant_f32";
     kc->p[0] = states;
@@ -447,17 +471,19 @@ static mq_status wq_lower(const mq_node *n, const mq_tensor *const *in, const mq
 }
 
 /* Backward (MAQD.md section 4): straight-through where |w_hat / delta| <= (n-1)/2 + 1/2, then exactly
- * through WS. */
+ * through WS. With a step input, also dL/d(step) = sum g (q - v pass), v = w_hat / delta, q the clipped
+ * level (mq_grad_step_term). */
 static mq_status wq_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                              const float *const *dout, float *const *din, mq_err *err)
 {
     MQ_TRY(mq_grad_need_f32(n, in[0], err));
     (void)out;
-    if (!din[0]) return MQ_OK;
+    float *dstep = n->n_in > 1 ? din[1] : NULL;
+    if (!din[0] && !dstep) return MQ_OK;
     int states = 2, axis = 0;
     MQ_TRY(states_attr(n, &states, err));
     float delta = 1.0f;
-    MQ_TRY(delta_attr(n, (float)mq_maqd_optimal_step(states), &delta, err));
+    MQ_TRY(step_of(n, in, (float)mq_maqd_optimal_step(states), 1, &delta, err));
     const mq_tensor *w = in[0];
     MQ_TRY(mq_axis(n, mq_attr_int(n, "axis", 0), w->rank, &axis, err));
     size_t total = prod(w->dims, 0, w->rank), outer = prod(w->dims, 0, axis), inner = prod(w->dims, axis + 1, w->rank);
@@ -471,22 +497,36 @@ static mq_status wq_backward(const mq_node *n, const mq_tensor *const *in, const
         mq_maqd_ws_f32(outer, (size_t)w->dims[axis], inner, ws, eps, what);
         wh = what;
     }
-    float *g = stdz ? what + total : din[0];
-    for (size_t i = 0; i < total; i++) g[i] = mq_grad_wq_pass(wh[i], states, delta) ? dout[0][i] : 0.0f;
-    if (stdz) mq_grad_ws_f32(outer, (size_t)w->dims[axis], inner, ws, g, eps, din[0]);
+    if (dstep) {
+        double sum = 0;
+        for (size_t i = 0; i < total; i++) {
+            float v = wh[i] / delta, h = 0.5f * (float)(states - 1), q = mq_maqd_round_level(v, states);
+            q = q > h ? h : q < -h ? -h : q;
+            sum += mq_grad_step_term(dout[0][i], q, v, (float)mq_grad_wq_pass(wh[i], states, delta));
+        }
+        dstep[0] = (float)sum;
+    }
+    if (din[0]) {
+        float *g = stdz ? what + total : din[0];
+        for (size_t i = 0; i < total; i++) g[i] = mq_grad_wq_pass(wh[i], states, delta) ? dout[0][i] : 0.0f;
+        if (stdz) mq_grad_ws_f32(outer, (size_t)w->dims[axis], inner, ws, g, eps, din[0]);
+    }
     mq_free(what);
     return MQ_OK;
 }
 
+/* Input 1 (optional): the step as a float32 value of one element (a learned step); it replaces 'delta'. */
 static const mq_op_def op_wq = {.op_type = "WeightQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
-                                .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = wq_infer,
-                                .forward = mq_forward_lowered, .lower = wq_lower, .backward = wq_backward};
+                                .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1, .static_in = 2u,
+                                .infer = wq_infer, .forward = mq_forward_lowered, .lower = wq_lower,
+                                .backward = wq_backward};
 
 /* ---- ActQuant ------------------------------------------------------------------------------------- */
 
-/* Input X; y = A_m(x; delta) = delta * clip(round(x / delta), 0, m-1), round ties away from zero (C's
- * roundf). Attributes: states m (2..256, required), delta (1.0 until calibrated), training (0; the
- * forward is the same in both modes, the surrogate gradient differs). */
+/* Input X and (optional) the step: y = A_m(x; delta) = delta * clip(round(x / delta), 0, m-1), round ties
+ * away from zero (C's roundf). Attributes: states m (2..256, required), delta (1.0 until calibrated; input 1,
+ * one float32 value, replaces it: a learned step), training (0; the forward is the same in both modes, the
+ * surrogate gradient differs). */
 static mq_status aq_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
     MQ_TRY(mq_require_input(n, in, 0, err));
@@ -494,7 +534,7 @@ static mq_status aq_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
     int states = 2, training = 0;
     float delta = 1.0f;
     MQ_TRY(states_attr(n, &states, err));
-    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    MQ_TRY(step_of(n, in, 1.0f, 0, &delta, err));
     MQ_TRY(training_attr(n, &training, err));
     mq_set_like(out[0], in[0]);
     return MQ_OK;
@@ -504,12 +544,11 @@ static mq_status aq_infer(const mq_node *n, const mq_tensor *const *in, mq_tenso
 static mq_status aq_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,
                           mq_err *err)
 {
-    (void)in;
     (void)out;
     int states = 2;
     float delta = 1.0f;
     MQ_TRY(states_attr(n, &states, err));
-    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    MQ_TRY(step_of(n, in, 1.0f, 1, &delta, err));
     kc->kernel = "maqd_act_quant_f32";
     kc->p[0] = states;
     kc->p[1] = mqr_f32_bits(delta);
@@ -517,7 +556,34 @@ static mq_status aq_lower(const mq_node *n, const mq_tensor *const *in, const mq
     return MQ_OK;
 }
 
-/* Backward: the surrogate named by the attribute 'surrogate' ("ste" or "sigmoid", MAQD.md section 4). */
+/* dL/d(step) of ActQuant: sum over i of g (q - v s) (mq_grad_step_term), v = x / delta, q = clip(round(v), 0,
+ * m-1) computed as floor(clip(v, 0, m-1) + 1/2) (the same for ties away from zero; exact in double, no libm
+ * call), s the surrogate; eight partial sums in a fixed order, so that the compiler vectorizes the STE loop. */
+MQ_NOINLINE static double aq_step_grad(size_t n, const float *restrict x, const float *restrict g, int states,
+                                       float delta, int sigmoid)
+{
+    const float top = (float)(states - 1), hi = ((float)states - 0.5f) * delta;
+    double acc[8] = {0};
+    size_t i = 0;
+    if (!sigmoid)
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++) {
+                float xi = x[i + j], v = xi / delta, vc = v < 0 ? 0.0f : v > top ? top : v;
+                float q = (float)(int32_t)((double)vc + 0.5), s = ((xi >= 0) & (xi <= hi)) ? 1.0f : 0.0f;
+                acc[j] += (double)g[i + j] * ((double)q - (double)v * s);
+            }
+    for (; i < n; i++) {
+        float xi = x[i], v = xi / delta, vc = v < 0 ? 0.0f : v > top ? top : v;
+        float q = (float)(int32_t)((double)vc + 0.5);
+        float s = sigmoid ? mq_grad_actq_surrogate(xi, states, delta, 1) : ((xi >= 0) & (xi <= hi)) ? 1.0f : 0.0f;
+        acc[0] += mq_grad_step_term(g[i], q, v, s);
+    }
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+/* Backward: the surrogate named by the attribute 'surrogate' ("ste" or "sigmoid", MAQD.md section 4).
+ * With a step input, also dL/d(step) = sum g (q - v s), v = x / delta, q = clip(round(v), 0, m-1), s the
+ * surrogate dy/dx (mq_grad_step_term). */
 static mq_status aq_backward(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                              const float *const *dout, float *const *din, mq_err *err)
 {
@@ -526,14 +592,15 @@ static mq_status aq_backward(const mq_node *n, const mq_tensor *const *in, const
     int states = 2;
     MQ_TRY(states_attr(n, &states, err));
     float delta = 1.0f;
-    MQ_TRY(delta_attr(n, 1.0f, &delta, err));
+    MQ_TRY(step_of(n, in, 1.0f, 1, &delta, err));
     const char *sur = mq_attr_str(n, "surrogate", "ste");
     int sigmoid = strcmp(sur, "sigmoid") == 0;
     if (!sigmoid && strcmp(sur, "ste") != 0)
         return mq_node_fail(err, n, MQ_ERR_INVALID, "unknown surrogate '%s' (ste or sigmoid)", sur);
     const float *restrict x = in[0]->data, *restrict g = dout[0];
-    float *restrict dx = din[0];
+    float *restrict dx = din[0], *dstep = n->n_in > 1 ? din[1] : NULL;
     size_t total = prod(in[0]->dims, 0, in[0]->rank);
+    if (dstep) dstep[0] = (float)aq_step_grad(total, x, g, states, delta, sigmoid);
     if (!dx) return MQ_OK;
     if (!sigmoid) {
         float hi = ((float)states - 0.5f) * delta;
@@ -547,8 +614,8 @@ static mq_status aq_backward(const mq_node *n, const mq_tensor *const *in, const
 }
 
 static const mq_op_def op_aq = {.op_type = "ActQuant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
-                                .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1, .infer = aq_infer,
-                                .forward = mq_forward_lowered, .inplace_in = 1, .lower = aq_lower,
-                                .backward = aq_backward};
+                                .min_in = 1, .max_in = 2, .min_out = 1, .max_out = 1, .static_in = 2u,
+                                .infer = aq_infer, .forward = mq_forward_lowered, .inplace_in = 1,
+                                .lower = aq_lower, .backward = aq_backward};
 
 const mq_op_def *const mq_ops_maqd[] = {&op_lbn, &op_wq, &op_aq, NULL};

@@ -533,6 +533,11 @@ static mq_status visit(lw *L, int i, mq_err *err)
     } else if (is_maqd(n, "ActQuant") && r->kind == R_P) {
         int m = (int)mq_attr_int(n, "states", 2);
         double delta = mq_attr_float(n, "delta", 1.0f);
+        if (n->n_in > 1 && n->in[1] >= 0) { /* a learned step (input 1) */
+            const float *d = mq_pass_is_f32_const(g, n->in[1], 1) ? g->tensors[n->in[1]].data : NULL;
+            if (!d) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "the step (input 1) must be a constant");
+            delta = d[0];
+        }
         qlayer *ly = &L->layers[r->layer];
         if (m < 2 || m > 256 || !(delta > 0)) return mq_node_fail(err, n, MQ_ERR_INVALID, "bad states or delta");
         /* round(z / delta) >= j iff z / delta + 1/2 >= j (ties away from zero, z >= 0 where it matters) */

@@ -53,6 +53,11 @@ mq_status mq_pass_bn_to_lbn(mq_graph *g, const mq_pass_opts *o, mq_err *err);
 /* WeightQuant on Conv/Gemm/MatMul constant weights (first and last quantizable layers exempt unless
  * asked), ActQuant in place of every Relu and every Clip with min 0 (MAQD.md sections 2, 3, 5). */
 mq_status mq_pass_insert_quantizers(mq_graph *g, const mq_pass_opts *o, mq_err *err);
+/* Give every ActQuant (act != 0) and WeightQuant (weight != 0) that has none a step input (input 1): a
+ * float32 [1] constant "<output>.step" holding its step (attribute 'delta'; WeightQuant's default step if
+ * absent), so that the trainer learns it (--learn-act-step, --learn-weight-step). Not in the table: the
+ * trainer calls it. *added (optional): how many inputs were added. */
+mq_status mq_pass_step_inputs(mq_graph *g, int act, int weight, int *added, mq_err *err);
 /* Fold BatchNormalization / eval-mode LayerBatchNorm into the Conv/Gemm producing its input when that
  * output has no other consumer (float deployment). */
 mq_status mq_pass_fold_bn(mq_graph *g, const mq_pass_opts *o, mq_err *err);

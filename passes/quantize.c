@@ -5,6 +5,7 @@
 #include "ops/maqd.h"
 
 #include <fnmatch.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -246,4 +247,37 @@ mq_status mq_pass_insert_quantizers(mq_graph *g, const mq_pass_opts *o, mq_err *
     mq_free(made);
     if (st != MQ_OK) return st;
     return mq_pass_reinfer(g, o->max_elems, err);
+}
+
+static int wants_step(const mq_node *n, int act, int weight)
+{
+    if (!n->domain || strcmp(n->domain, MQ_MAQD_DOMAIN) || n->n_in != 1 || n->n_out < 1 || n->out[0] < 0) return 0;
+    return (act && strcmp(n->op_type, "ActQuant") == 0) || (weight && strcmp(n->op_type, "WeightQuant") == 0);
+}
+
+mq_status mq_pass_step_inputs(mq_graph *g, int act, int weight, int *added, mq_err *err)
+{
+    int count = 0;
+    if (added) *added = 0;
+    for (int i = 0; i < g->n_nodes; i++) count += wants_step(&g->nodes[i], act, weight);
+    if (!count) return MQ_OK;
+    MQ_TRY(mq_pass_reserve(g, count, 0, err));
+    for (int i = 0; i < g->n_nodes; i++) {
+        mq_node *n = &g->nodes[i];
+        if (!wants_step(n, act, weight)) continue;
+        float d = 1.0f;
+        if (strcmp(n->op_type, "ActQuant") == 0) d = mq_attr_float(n, "delta", MQ_PASS_DEFAULT_DELTA_A);
+        else d = mq_attr_float(n, "delta", (float)mq_maqd_optimal_step((int)mq_attr_int(n, "states", 0)));
+        if (!(d > 0) || isinf(d)) return mq_node_fail(err, n, MQ_ERR_INVALID, "the step must be finite and > 0");
+        int64_t one = 1;
+        int t = -1, *ins = mq_arena_array(g->arena, 2, sizeof(int));
+        if (!ins) return mq_fail(err, MQ_ERR_NOMEM, "out of memory adding a step input");
+        MQ_TRY(mq_pass_add_f32_const(g, g->tensors[n->out[0]].name, ".step", 1, &one, &d, &t, err));
+        ins[0] = n->in[0];
+        ins[1] = t;
+        n->in = ins;
+        n->n_in = 2;
+        if (added) (*added)++;
+    }
+    return MQ_OK;
 }

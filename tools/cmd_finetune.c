@@ -32,6 +32,8 @@ static void usage_finetune(FILE *f)
             "  --surrogate ste|sigmoid  activation surrogate gradient (ste)\n"
             "  --quant-first --quant-last   also quantize the first / last layer's weights\n"
             "  --override PATTERN=W:A   per-layer states (W, A: 2..256, '-' default, 'f' float); repeatable\n"
+            "  --learn-act-step         learn each activation step (LSQ gradient, after calibration; not the default)\n"
+            "  --learn-weight-step      learn each weight step (LSQ gradient; default: the MSE-optimal step)\n"
             "  --no-quant               no quantizers: float weights and activations (the normalization stays)\n"
             "  --norm lbn|bn            lbn (default): BatchNorm -> LBN; bn: keep BatchNorm (per-channel batch\n"
             "                           statistics in training, running statistics updated as PyTorch does)\n"
@@ -239,7 +241,8 @@ static int cmd_finetune(int argc, char **argv)
             return 0;
         }
         static const char *const flags[] = {"--distill", "--resume", "--quiet", "--quant-first", "--quant-last",
-                                            "--no-quant", "--hflip", NULL};
+                                            "--no-quant", "--hflip", "--learn-act-step",
+                                            "--learn-weight-step", NULL};
         int is_flag = 0;
         for (int k = 0; flags[k]; k++) is_flag |= !strcmp(a, flags[k]);
         if (a[0] == '-' && !is_flag && !v) {
@@ -260,6 +263,8 @@ static int cmd_finetune(int argc, char **argv)
         else if (!strcmp(a, "--quant-first")) o.quant_first = 1;
         else if (!strcmp(a, "--quant-last")) o.quant_last = 1;
         else if (!strcmp(a, "--no-quant")) o.quantize = 0;
+        else if (!strcmp(a, "--learn-act-step")) o.learn_act_step = 1;
+        else if (!strcmp(a, "--learn-weight-step")) o.learn_weight_step = 1;
         else if (!strcmp(a, "--hflip")) hflip = 1;
         else if (!strcmp(a, "--epochs")) { if (NUM(0, 100000)) return 2; o.epochs = (int)d; }
         else if (!strcmp(a, "--batch")) { if (NUM(1, 65536)) return 2; o.batch = (int)d; }

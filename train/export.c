@@ -247,6 +247,11 @@ static mq_status emit_actquant(ex *e, const mq_node *n, mq_err *err)
     MQ_TRY(need_init(e, n->in[0], err));
     int m = (int)mq_attr_int(n, "states", 2);
     float delta = mq_attr_float(n, "delta", 1.0f);
+    if (n->n_in > 1 && n->in[1] >= 0) { /* a learned step (input 1) */
+        const float *d = e->value[n->in[1]];
+        if (!d || !(d[0] > 0)) return mq_node_fail(err, n, MQ_ERR_INVALID, "export: the step has no valid value");
+        delta = d[0];
+    }
     const char *cd = scalar(e, y, "/aq/delta", delta), *ch = scalar(e, y, "/aq/half", 0.5f);
     const char *t1 = name2(e, y, "/aq/div"), *t2 = name2(e, y, "/aq/add"), *t3 = name2(e, y, "/aq/floor"),
                *t4 = name2(e, y, "/aq/clip");
@@ -381,11 +386,16 @@ static mq_status build(ex *e, Onnx__ModelProto *model, mq_err *err)
     for (int i = 0; i < g->n_nodes; i++) {
         const mq_node *n = &g->nodes[i];
         if (!tr || !tr->run[i] || !is_op(n, MQ_MAQD_DOMAIN, "WeightQuant")) continue;
-        mq_tensor w = g->tensors[n->in[0]], y;
+        mq_tensor w = g->tensors[n->in[0]], step, y;
         memset(&y, 0, sizeof y);
+        memset(&step, 0, sizeof step);
         y.name = g->tensors[n->out[0]].name;
         w.data = e->value[n->in[0]];
-        const mq_tensor *in[1] = {&w};
+        if (n->n_in > 1 && n->in[1] >= 0) { /* a learned step */
+            step = g->tensors[n->in[1]];
+            step.data = e->value[n->in[1]];
+        }
+        const mq_tensor *in[2] = {&w, n->n_in > 1 && n->in[1] >= 0 ? &step : NULL};
         mq_tensor *out[1] = {&y};
         MQ_TRY(mq_exec_node(n, in, out, err));
         size_t nb = mq_nbytes(&y);

@@ -144,6 +144,7 @@ static mq_status add_param(mq_trainer *tr, const int *producer, int t, int decay
     p->name = g->tensors[t].name;
     p->n = (size_t)mq_numel(&g->tensors[t]);
     p->decay = decay;
+    p->gscale = 1.0f;
     size_t nb = sizeof(float) * (p->n ? p->n : 1);
     p->w = mq_malloc(nb);
     p->m = mq_calloc(p->n ? p->n : 1, sizeof(float));
@@ -159,6 +160,22 @@ static mq_status add_param(mq_trainer *tr, const int *producer, int t, int decay
     /* The value now lives in the trainer: the graph keeps the tensor as a constant of unknown value,
      * so inference does not fold anything that depends on it. */
     g->tensors[t].data = NULL;
+    return MQ_OK;
+}
+
+/* A quantizer's step (input 1) as a parameter: kept > 0, its gradient scaled as LSQ does (Esser et al. 2020),
+ * by 1 / sqrt(N Q_P): N the elements one sample quantizes (ActQuant: X's count over its batch dimension;
+ * WeightQuant: the weight's count), Q_P the top level (m - 1; (n - 1) / 2). docs/MAQD_CHOICES.md. */
+static mq_status step_param(mq_trainer *tr, const mq_node *n, mq_param *p, mq_err *err)
+{
+    const mq_tensor *x = &tr->g->tensors[n->in[0]];
+    int aq = is_op(n, MQ_MAQD_DOMAIN, "ActQuant"), states = (int)mq_attr_int(n, "states", 0);
+    if (x->rank < 1 || x->dims[0] < 1 || p->n != 1)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "a learned step needs one value and a quantized input of known shape");
+    double count = (double)mq_numel(x) / (double)(aq ? x->dims[0] : 1), top = aq ? states - 1 : 0.5 * (states - 1);
+    if (!(count * top > 0)) return mq_node_fail(err, n, MQ_ERR_INVALID, "bad states for a learned step");
+    p->step = 1;
+    p->gscale = (float)(1.0 / sqrt(count * top));
     return MQ_OK;
 }
 
@@ -189,6 +206,9 @@ static mq_status find_params(mq_trainer *tr, mq_err *err)
         if (is_op(n, "", "Conv") || is_op(n, "", "Gemm") || is_op(n, "", "MatMul")) {
             st = add_param(tr, producer, weight_source(g, producer, mq_node_in(n, 1)), 1, err);
             if (st == MQ_OK && !is_op(n, "", "MatMul")) st = add_param(tr, producer, mq_node_in(n, 2), 0, err);
+        } else if ((is_op(n, MQ_MAQD_DOMAIN, "ActQuant") || is_op(n, MQ_MAQD_DOMAIN, "WeightQuant")) && n->n_in > 1) {
+            st = add_param(tr, producer, n->in[1], 0, err); /* a learned step: no weight decay */
+            if (st == MQ_OK && tr->param_of[n->in[1]] >= 0) st = step_param(tr, n, &tr->params[tr->param_of[n->in[1]]], err);
         } else if (is_op(n, MQ_MAQD_DOMAIN, "LayerBatchNorm") || is_op(n, "", "BatchNormalization")) {
             st = add_param(tr, producer, mq_node_in(n, 1), 0, err);
             if (st == MQ_OK) st = add_param(tr, producer, mq_node_in(n, 2), 0, err);
@@ -251,6 +271,10 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
             n->opset = 15;
     }
     if (st == MQ_OK && op->quantize) st = mq_pass_insert_quantizers(g, &po, err);
+    if (st == MQ_OK && (op->learn_act_step || op->learn_weight_step) && !op->quantize)
+        st = mq_fail(err, MQ_ERR_INVALID, "a learned step needs the quantizers (not with --no-quant)");
+    if (st == MQ_OK && (op->learn_act_step || op->learn_weight_step))
+        st = mq_pass_step_inputs(g, op->learn_act_step, op->learn_weight_step, NULL, err);
     for (int i = 0; st == MQ_OK && i < g->n_nodes; i++)
         if (is_op(&g->nodes[i], MQ_MAQD_DOMAIN, "ActQuant") && strcmp(sur, "ste"))
             st = set_attr_str(g, &g->nodes[i], "surrogate", sur, err);
@@ -686,23 +710,25 @@ void mq_train_apply(mq_trainer *tr, float lr, float *const *grad)
         mq_param *p = &tr->params[i];
         const float *gr = grad[i];
         if (!gr) continue;
-        float wd = p->decay ? o->weight_decay : 0.0f;
+        float wd = p->decay ? o->weight_decay : 0.0f, gs = p->gscale;
         if (o->optimizer == MQ_OPT_SGD) {
             for (size_t k = 0; k < p->n; k++) {
-                float gk = gr[k] + wd * p->w[k];
+                float gk = gs * gr[k] + wd * p->w[k];
                 p->m[k] = o->momentum * p->m[k] + gk;
                 p->w[k] -= lr * p->m[k];
             }
         } else {
             float b1 = o->beta1, b2 = o->beta2;
             for (size_t k = 0; k < p->n; k++) {
+                float gk = gs * gr[k];
                 p->w[k] *= 1.0f - lr * wd;
-                p->m[k] = b1 * p->m[k] + (1 - b1) * gr[k];
-                p->v[k] = b2 * p->v[k] + (1 - b2) * gr[k] * gr[k];
+                p->m[k] = b1 * p->m[k] + (1 - b1) * gk;
+                p->v[k] = b2 * p->v[k] + (1 - b2) * gk * gk;
                 double mh = p->m[k] / bc1, vh = p->v[k] / bc2;
                 p->w[k] -= (float)(lr * mh / (sqrt(vh) + o->adam_eps));
             }
         }
+        if (p->step && !(p->w[0] >= MQ_TRAIN_STEP_MIN)) p->w[0] = MQ_TRAIN_STEP_MIN; /* a step stays > 0 */
     }
 }
 
@@ -981,6 +1007,8 @@ mq_status mq_trainer_calibrate(mq_trainer *tr, mq_dataset *ds, mq_err *err)
         int m = (int)mq_attr_int(n, "states", 2);
         float d = best_delta(tr->samples[i], tr->n_samples[i], m, mq_attr_float(n, "delta", 1.0f));
         st = mq_pass_set_attr_float(g, n, "delta", d, err);
+        int ps = n->n_in > 1 && n->in[1] >= 0 ? tr->param_of[n->in[1]] : -1;
+        if (ps >= 0) tr->params[ps].w[0] = d; /* a learned step starts from the calibrated one */
     }
     for (int i = 0; i < g->n_nodes; i++) {
         mq_free(tr->samples[i]);

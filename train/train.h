@@ -21,6 +21,8 @@ typedef struct mq_train_opts {
     int n_overrides;            /* per-layer "PATTERN=W:A" (passes.h) */
     const char *const *overrides;
     const char *surrogate;      /* ActQuant surrogate: "ste" (default) or "sigmoid" */
+    int learn_act_step;         /* learn each ActQuant's step (MAQD.md 3's option; LSQ gradient, docs/MAQD_CHOICES.md) */
+    int learn_weight_step;      /* learn each WeightQuant's step (MAQD.md 2's option) */
     /* optimization */
     int epochs, batch;          /* defaults 1, 64; batch is global: over all ranks of a data-parallel job */
     int lbn_group;              /* samples per LBN batch-statistics group (one forward/backward each; must divide
@@ -50,7 +52,7 @@ typedef struct mq_trainer mq_trainer;
 /* Build the training graph from an imported float graph (taken over: freed by mq_trainer_free, also on
  * failure): bn_to_lbn (unless o->keep_bn), insert_quantizers (if o->quantize), trainable parameters marked
  * (Conv/Gemm/MatMul weights and biases, LBN or BatchNormalization scale and bias; their values move into the trainer so nothing depending on
- * them is folded). teacher (optional, taken over too): the float model for distillation. */
+ * them is folded; with learn_act_step / learn_weight_step also the quantizers' steps, as their input 1). teacher (optional, taken over too): the float model for distillation. */
 mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o, mq_trainer **out, mq_err *err);
 void mq_trainer_free(mq_trainer *tr);
 const mq_graph *mq_trainer_graph(const mq_trainer *tr);

@@ -25,7 +25,11 @@ typedef struct mq_param {
     float *w, *m, *v;  /* value and optimizer state (momentum / Adam moments), n floats each */
     size_t n;
     int decay;         /* weight decay applies (Conv/Gemm/MatMul weights) */
+    int step;          /* a quantizer's learned step: kept >= MQ_TRAIN_STEP_MIN after every update */
+    float gscale;      /* the gradient is multiplied by this (1; a step: LSQ's 1 / sqrt(count * Q_P)) */
 } mq_param;
+
+#define MQ_TRAIN_STEP_MIN 1e-6f
 
 struct mq_trainer {
     mq_graph *g, *teacher;

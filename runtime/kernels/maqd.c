@@ -148,12 +148,21 @@ static int maqd_ck_states_delta(int32_t states, int32_t delta)
     return states >= 2 && states <= 256 && mqk_ck_finite_f32(delta) && mqr_p_f32(delta) > 0;
 }
 
-/* W float32 of rank >= 1, y like W; states, delta; eps_w finite >= 0; axis < rank; standardize 0/1. */
+/* A quantizer's inputs: x, and optionally its step as a float32 value of one element (a learned step; the
+ * kernel uses p[1], which the lowering read from it). */
+static int maqd_ck_quant_inputs(const mqr_call *c)
+{
+    if (c->n_in == 1) return 1;
+    return c->n_in == 2 && mqk_ck_t(&c->in[1], MQR_F32) && mqk_ck_numel(&c->in[1]) == 1;
+}
+
+/* W float32 of rank >= 1, y like W (an optional step input: maqd_ck_quant_inputs); states, delta; eps_w finite
+ * >= 0; axis < rank; standardize 0/1. */
 int mqk_c_maqd_weight_quant_f32(const mqr_call *c, uint32_t scratch_bytes)
 {
     const mqr_tensor *w;
     (void)scratch_bytes;
-    if (c->n_in != 1 || c->n_out != 1 || c->n_p != 5) return MQR_CHECK_BAD;
+    if (!maqd_ck_quant_inputs(c) || c->n_out != 1 || c->n_p != 5) return MQR_CHECK_BAD;
     w = &c->in[0];
     if (!mqk_ck_t(w, MQR_F32) || w->rank < 1 || !mqk_ck_t(&c->out[0], MQR_F32) || !mqk_ck_same_shape(w, &c->out[0]))
         return MQR_CHECK_BAD;
@@ -163,11 +172,11 @@ int mqk_c_maqd_weight_quant_f32(const mqr_call *c, uint32_t scratch_bytes)
     return MQR_CHECK_OK;
 }
 
-/* x float32, y like x; states, delta. */
+/* x float32, y like x (an optional step input: maqd_ck_quant_inputs); states, delta. */
 int mqk_c_maqd_act_quant_f32(const mqr_call *c, uint32_t scratch_bytes)
 {
     (void)scratch_bytes;
-    if (c->n_in != 1 || c->n_out != 1 || c->n_p != 2) return MQR_CHECK_BAD;
+    if (!maqd_ck_quant_inputs(c) || c->n_out != 1 || c->n_p != 2) return MQR_CHECK_BAD;
     if (!mqk_ck_t(&c->in[0], MQR_F32) || !mqk_ck_t(&c->out[0], MQR_F32) || !mqk_ck_same_shape(&c->in[0], &c->out[0]))
         return MQR_CHECK_BAD;
     return maqd_ck_states_delta(c->p[0], c->p[1]) ? MQR_CHECK_OK : MQR_CHECK_BAD;

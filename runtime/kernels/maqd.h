@@ -26,6 +26,7 @@ void mqk_maqd_lbn_f32(size_t N, size_t C, size_t S, const float *x, const float 
  *   [C], in[2] beta [C], in[3] mu_run, in[4] var_run (one value each). out[0] like X.
  * maqd_weight_quant_f32: p[0] states n, p[1] delta (float bits), p[2] eps_w (float bits), p[3] axis
  *   (normalized), p[4] standardize (0/1). in[0] W; out[0] SRC_n(WS(W)) like W.
- * maqd_act_quant_f32: p[0] states m, p[1] delta (float bits). in[0] X; out[0] A_m(X) like X. */
+ * maqd_act_quant_f32: p[0] states m, p[1] delta (float bits). in[0] X; out[0] A_m(X) like X.
+ * Both may take in[1], a float32 value of one element: the op's learned step, already in p[1] (unread). */
 
 #endif

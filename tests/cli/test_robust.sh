@@ -6,9 +6,10 @@
 #   resume   `maqdc finetune --checkpoint DIR --resume` killed with SIGKILL at random moments and
 #            restarted until it finishes: the model it writes equals, byte for byte, the one of an
 #            uninterrupted run with the same seed
+#   resume_step  the same with the quantizers' steps learned (--learn-act-step --learn-weight-step)
 #   nan      a huge --lr makes the loss NaN/Inf: the run stops with a message naming the step and
 #            suggesting a lower learning rate, writes no model, and the last good checkpoint is kept
-# usage: test_robust.sh PATH/TO/maqdc SOURCE_DIR [limits|kill|resume|nan ...]   (default: all)
+# usage: test_robust.sh PATH/TO/maqdc SOURCE_DIR [limits|kill|resume|resume_step|nan ...]   (default: all)
 set -u
 if [ $# -lt 2 ]; then
     echo "usage: $0 PATH/TO/maqdc SOURCE_DIR [parts...]" >&2
@@ -17,7 +18,7 @@ fi
 MAQDC=$(readlink -f "$1")
 SRC=$(readlink -f "$2")
 shift 2
-PARTS=${*:-limits kill resume nan}
+PARTS=${*:-limits kill resume resume_step nan}
 PY=/usr/bin/python3
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:exitcode=86}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:exitcode=86:print_stacktrace=1}
@@ -118,18 +119,21 @@ np.save('slab.npy', r.integers(0, 10, 2048).astype(np.int64))" || fail "cannot m
 FT_ARGS=(--train-images simg.npy --train-labels slab.npy --epochs 6 --batch 8 --w-states 3 --a-states 4
          --calib-batches 2 --seed 7 --optimizer adamw --quiet)
 
+RESUME_EXTRA=()
 part_resume() {
     make_data
     local m=$SRC/tests/data/cli/small_cnn.onnx t0 t1 dur
     t0=$(now_ms)
-    "$MAQDC" finetune "$m" "${FT_ARGS[@]}" --lr 0.01 -o ref.onnx || { fail "resume: uninterrupted run"; return; }
+    "$MAQDC" finetune "$m" "${FT_ARGS[@]}" "${RESUME_EXTRA[@]}" --lr 0.01 -o ref.onnx ||
+        { fail "resume: uninterrupted run"; return; }
     t1=$(now_ms)
     dur=$((t1 - t0 + 1))
     rm -rf ck && mkdir ck
     local kills=0 resumed=0 runs=0 rc=1
     while [ $runs -lt 60 ]; do
         runs=$((runs + 1))
-        "$MAQDC" finetune "$m" "${FT_ARGS[@]}" --lr 0.01 --checkpoint ck --resume -o out.onnx 2>err.txt &
+        "$MAQDC" finetune "$m" "${FT_ARGS[@]}" "${RESUME_EXTRA[@]}" --lr 0.01 --checkpoint ck --resume -o out.onnx \
+            2>err.txt &
         local pid=$!
         if [ $kills -lt "${RESUME_KILLS:-5}" ]; then
             sleep_rand_ms $((dur / 2))
@@ -146,7 +150,14 @@ part_resume() {
     [ $kills -ge 2 ] || fail "resume: only $kills run(s) killed"
     [ $resumed -ge 1 ] || fail "resume: no run resumed from a checkpoint (kills too early?)"
     cmp -s out.onnx ref.onnx || fail "resume: the resumed run's model differs from the uninterrupted run's"
-    echo "resume: $kills kills, $runs runs ($resumed resumed from a checkpoint); model identical to the uninterrupted run (~${dur} ms)"
+    echo "resume${RESUME_EXTRA[*]:+ ${RESUME_EXTRA[*]}}: $kills kills, $runs runs ($resumed resumed from a checkpoint); model identical to the uninterrupted run (~${dur} ms)"
+}
+
+part_resume_step() {
+    RESUME_EXTRA=(--learn-act-step --learn-weight-step --quant-first)
+    rm -f ref.onnx out.onnx
+    part_resume
+    RESUME_EXTRA=()
 }
 
 part_nan() {

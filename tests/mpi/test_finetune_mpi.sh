@@ -2,7 +2,7 @@
 # test_finetune_mpi.sh MAQDC MPIEXEC SRC WORKDIR: data-parallel fine-tuning (docs/DISTRIBUTED.md) of the
 # example CNN on 240 Fashion-MNIST images: 1 process, then mpirun -np 2 and -np 3 with the same seed and
 # LBN groups; the exported weights agree within RTOL and the models predict the same class for each of
-# 200 test images. Resuming under MPI equals an uninterrupted run bit for bit (same rank count) and within
+# 200 test images; the same with learned quantizer steps (--learn-act-step --learn-weight-step). Resuming under MPI equals an uninterrupted run bit for bit (same rank count) and within
 # RTOL when resumed on another number of ranks. A batch that cannot be shared by the ranks is refused.
 set -euo pipefail
 maqdc="$1" mpiexec="$2" src="$3" work="$4"
@@ -41,6 +41,24 @@ for np in 2 3; do
   $py "$src/tests/mpi/compare_models.py" np1.onnx "np$np.onnx" "$rtol" out1/output_0.pb "out$np/output_0.pb" ||
     fail "-np $np differs from one process"
 done
+
+# learned quantizer steps: their gradients are summed over the ranks like every parameter's
+ls=(--learn-act-step --learn-weight-step)
+"$maqdc" finetune "${common[@]}" "${ls[@]}" --epochs 1 -o ls1.onnx
+predict ls1.onnx outls1
+mpi 2 "$maqdc" finetune "${common[@]}" "${ls[@]}" --epochs 1 -o ls2.onnx
+predict ls2.onnx outls2
+echo "learned steps, -np 2 against one process:"
+$py "$src/tests/mpi/compare_models.py" ls1.onnx ls2.onnx "$rtol" outls1/output_0.pb outls2/output_0.pb ||
+  fail "learned steps: -np 2 differs from one process"
+$py - <<'PY' || fail "learned steps: the activation steps did not move"
+import onnx
+from onnx import numpy_helper
+def aq(f):
+    return {t.name: float(numpy_helper.to_array(t)) for t in onnx.load(f).graph.initializer if t.name.endswith("/aq/delta")}
+a, b = aq("np1.onnx"), aq("ls1.onnx")
+assert a.keys() == b.keys() and a and all(a[k] != b[k] for k in a), (a, b)  # SGD, 10 steps: small moves
+PY
 
 # resume under MPI: 2 epochs straight, or 1 epoch, stop, and resume (rank 0 wrote the checkpoint, every
 # rank reads it from rank 0). A constant learning rate makes the 1-epoch run the 2-epoch run's first half.

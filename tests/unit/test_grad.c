@@ -548,6 +548,205 @@ static void test_lbn_saved_statistics(void **state)
     assert_memory_equal(db1, db2, sizeof db1);
 }
 
+/* ---- learned steps (input 1 of ActQuant / WeightQuant) ------------------------------------------------ */
+
+/* A quantizer node with inputs x and its step (one float32 value). */
+typedef struct qstep {
+    mq_node n;
+    int ids[3];
+    mq_tensor x, step;
+    float d;
+    const mq_tensor *in[2];
+} qstep;
+
+static void qstep_init(qstep *q, const char *op, mq_attr *attrs, int n_attr, int rank, const int64_t *dims, float *xs,
+                       float d)
+{
+    static const int64_t one = 1;
+    memset(q, 0, sizeof *q);
+    q->ids[0] = 0;
+    q->ids[1] = 1;
+    q->ids[2] = 2;
+    q->n.name = "t";
+    q->n.op_type = op;
+    q->n.domain = MQ_MAQD_DOMAIN;
+    q->n.opset = 1;
+    q->n.def = mq_op_find(MQ_MAQD_DOMAIN, op, 1, NULL);
+    assert_non_null(q->n.def);
+    q->n.n_in = 2;
+    q->n.n_out = 1;
+    q->n.in = q->ids;
+    q->n.out = q->ids + 2;
+    q->n.attrs = attrs;
+    q->n.n_attr = n_attr;
+    q->x.name = "x";
+    q->x.dtype = MQ_F32;
+    mq_tensor_set_shape(&q->x, rank, dims);
+    q->x.data = xs;
+    q->d = d;
+    q->step.name = "step";
+    q->step.dtype = MQ_F32;
+    mq_tensor_set_shape(&q->step, 1, &one);
+    q->step.data = &q->d;
+    q->in[0] = &q->x;
+    q->in[1] = &q->step;
+}
+
+/* sum_i g_i y_i with the step at d (the forward). */
+static double qstep_objective(qstep *q, float d, const float *g)
+{
+    float keep = q->d;
+    q->d = d;
+    mq_tensor y;
+    memset(&y, 0, sizeof y);
+    mq_tensor *out[1] = {&y};
+    mq_err e;
+    mq_err_clear(&e);
+    if (mq_exec_node(&q->n, q->in, out, &e) != MQ_OK) fail_msg("forward: %s", e.msg);
+    double s = 0;
+    for (int64_t i = 0; i < mq_numel(&y); i++) s += (double)g[i] * ((float *)y.data)[i];
+    mq_free(y.data);
+    q->d = keep;
+    return s;
+}
+
+/* The rule: dx (may be NULL) and dL/d(step). */
+static void qstep_rule(qstep *q, const float *g, float *dx, float *dstep)
+{
+    const float *dout[1] = {g};
+    float *din[2] = {dx, dstep};
+    const mq_tensor *out[1] = {&q->x};
+    mq_err e;
+    mq_err_clear(&e);
+    if (mq_op_backward(q->n.def)(&q->n, q->in, out, dout, din, &e) != MQ_OK) fail_msg("backward: %s", e.msg);
+}
+
+/* Hand values of dL/d(step) = sum g (q - v s) (ops/grad.h, mq_grad_step_term; LSQ's form). */
+static void test_step_gradient_by_hand(void **state)
+{
+    (void)state;
+    /* ActQuant m = 4, delta = 0.5: v = x / delta = {-2, 0.6, 1.6, 3.2, 10}, q = {0, 1, 2, 3, 3}, straight-
+     * through window 0 <= v <= 3.5: terms {0, 0.4, 0.4, -0.2, 3}; with g = {1, 2, -1, 0.5, 1}: 3.3. */
+    float xa[5] = {-1.0f, 0.3f, 0.8f, 1.6f, 5.0f}, ga[5] = {1, 2, -1, 0.5f, 1}, da = 0, dxa[5];
+    int64_t d5 = 5, d4 = 4, d3 = 3;
+    mq_attr aa[1] = {{.name = "states", .type = MQ_ATTR_INT, .i = 4}};
+    qstep q;
+    qstep_init(&q, "ActQuant", aa, 1, 1, &d5, xa, 0.5f);
+    qstep_rule(&q, ga, dxa, &da);
+    if (fabs(da - 3.3) > 1e-5) fail_msg("ActQuant d/d(step): %.7g, want 3.3", da);
+    assert_true(dxa[0] == 0 && dxa[1] == 2 && dxa[4] == 0); /* the input's rule is unchanged */
+    qstep_rule(&q, ga, NULL, &da); /* the step alone */
+    assert_true(fabs(da - 3.3) < 1e-5);
+    /* WeightQuant, standardize 0, n = 3, delta = 1: w = {0.3, -1.2, 2.0, -0.6}, q = {0, -1, 1, -1}, pass
+     * |v| <= 1.5: {1, 1, 0, 1}; terms {-0.3, 0.2, 1, -0.4}: 0.5 with g = 1. */
+    float w3[4] = {0.3f, -1.2f, 2.0f, -0.6f}, g1[4] = {1, 1, 1, 1}, dw = 0;
+    mq_attr a3[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 3}, {.name = "standardize", .type = MQ_ATTR_INT, .i = 0}};
+    qstep_init(&q, "WeightQuant", a3, 2, 1, &d4, w3, 1.0f);
+    qstep_rule(&q, g1, NULL, &dw);
+    if (fabs(dw - 0.5) > 1e-6) fail_msg("WeightQuant n=3 d/d(step): %.7g, want 0.5", dw);
+    /* n = 2 (levels +-1/2): w = {0.3, -0.8, 1.7}: q = {0.5, -0.5, 0.5 (clipped)}, pass |v| <= 1: {1, 1, 0};
+     * terms {0.2, 0.3, 0.5}; g = {1, 2, 3}: 2.3. */
+    float w2[3] = {0.3f, -0.8f, 1.7f}, g2[3] = {1, 2, 3};
+    mq_attr a2[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 2}, {.name = "standardize", .type = MQ_ATTR_INT, .i = 0}};
+    qstep_init(&q, "WeightQuant", a2, 2, 1, &d3, w2, 1.0f);
+    qstep_rule(&q, g2, NULL, &dw);
+    if (fabs(dw - 2.3) > 1e-6) fail_msg("WeightQuant n=2 d/d(step): %.7g, want 2.3", dw);
+    /* standardize 1, one row {4, 0, 0, 0}: w_hat = {sqrt(3), -1/sqrt(3) x3} (mean 1, std sqrt(3)); n = 2,
+     * delta 1: terms 0.5 (clipped) and 3 x (-1/2 + 1/sqrt(3)): sqrt(3) - 1 in all (eps_w moves it ~1e-5). */
+    float w4[4] = {4, 0, 0, 0};
+    int64_t d14[2] = {1, 4};
+    mq_attr a4[1] = {{.name = "states", .type = MQ_ATTR_INT, .i = 2}};
+    qstep_init(&q, "WeightQuant", a4, 1, 2, d14, w4, 1.0f);
+    qstep_rule(&q, g1, NULL, &dw);
+    if (fabs(dw - (sqrt(3.0) - 1)) > 1e-4) fail_msg("WeightQuant WS d/d(step): %.7g, want %.7g", dw, sqrt(3.0) - 1);
+    /* the step input replaces the attribute; a step <= 0 is an error naming it */
+    mq_attr a5[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 4}, {.name = "delta", .type = MQ_ATTR_FLOAT, .f = 7.0f}};
+    qstep_init(&q, "ActQuant", a5, 2, 1, &d5, xa, 0.5f);
+    float gy[5] = {1, 1, 1, 1, 1};
+    assert_true(fabs(qstep_objective(&q, 0.5f, gy) - (0 + 0.5 + 1.0 + 1.5 + 1.5)) < 1e-6);
+    q.d = 0;
+    mq_tensor y;
+    memset(&y, 0, sizeof y);
+    mq_tensor *out[1] = {&y};
+    mq_err e;
+    mq_err_clear(&e);
+    assert_int_equal(mq_exec_node(&q.n, q.in, out, &e), MQ_ERR_INVALID);
+    assert_non_null(strstr(e.msg, "step"));
+}
+
+/* Central finite differences of sum g y in the step, inputs away from the rounding thresholds (v within 0.05
+ * of a threshold is redrawn, the difference h = 1e-3 delta moves v by at most ~0.01): they give the exact
+ * partial sum g q (round held fixed). The rule adds the straight-through term -sum g v s, and
+ * x dy/dx + delta dy/d(delta) = y (y is homogeneous in x and delta) says it must equal -(1/delta) sum x dL/dx
+ * with the rule's own dL/dx: checked for both surrogates and both quantizers (with and without WS). Where
+ * every input is clipped (s = 0) the rule and the difference must agree directly. */
+static void check_step_fd(const char *op, mq_attr *attrs, int n_attr, float d, float lo, float hi, int all_clipped)
+{
+    enum { N = 24 };
+    float xs[N], g[N], dx[N], dstep = 0;
+    int64_t dims[2] = {4, 6};
+    int aq = strcmp(op, "ActQuant") == 0, states = 0, stdz = 1, even;
+    for (int k = 0; k < n_attr; k++) {
+        if (!strcmp(attrs[k].name, "states")) states = (int)attrs[k].i;
+        if (!strcmp(attrs[k].name, "standardize")) stdz = (int)attrs[k].i;
+    }
+    even = !aq && states % 2 == 0;
+    qstep q;
+    for (int tries = 0;; tries++) {
+        for (int i = 0; i < N; i++) {
+            xs[i] = (float)(lo + (hi - lo) * urand());
+            g[i] = (float)(2 * urand() - 1);
+        }
+        float wh[N];
+        if (!aq && stdz) mq_maqd_ws_f32(1, 4, 6, xs, 1e-5f, wh);
+        else memcpy(wh, xs, sizeof wh);
+        int ok = 1;
+        for (int i = 0; i < N; i++) { /* v away from every threshold: k + 1/2 (odd n, ActQuant) or k (even n) */
+            double v = wh[i] / d, frac = even ? v - floor(v) : v + 0.5 - floor(v + 0.5);
+            if (frac < 0.05 || frac > 0.95) ok = 0;
+        }
+        if (ok) break;
+        if (tries > 1000) fail_msg("%s: no inputs away from the thresholds", op);
+    }
+    qstep_init(&q, op, attrs, n_attr, 2, dims, xs, d);
+    qstep_rule(&q, g, dx, &dstep);
+    double h = 1e-3 * d, fd = (qstep_objective(&q, (float)(d + h), g) - qstep_objective(&q, (float)(d - h), g)) / (2 * h);
+    double ste = 0;
+    if (aq || !stdz)
+        for (int i = 0; i < N; i++) ste += (double)xs[i] * dx[i];
+    else { /* WS: the rule's dx is through WS; the term uses w_hat and the pass mask */
+        float wh[N];
+        mq_maqd_ws_f32(1, 4, 6, xs, 1e-5f, wh);
+        for (int i = 0; i < N; i++) ste += (double)wh[i] * (mq_grad_wq_pass(wh[i], states, d) ? g[i] : 0.0f);
+    }
+    double want = fd - ste / d;
+    if (!(fabs(dstep - want) <= 1e-3 * (1 + fabs(want))))
+        fail_msg("%s: d/d(step) %.7g, finite difference %.7g, straight-through term %.7g", op, dstep, fd, -ste / d);
+    if (all_clipped) {
+        assert_true(fabs(ste) < 1e-12);
+        if (!(fabs(dstep - fd) <= 1e-3 * (1 + fabs(fd)))) fail_msg("%s clipped: %.7g vs %.7g", op, dstep, fd);
+    }
+}
+
+static void test_step_gradient_finite_differences(void **state)
+{
+    (void)state;
+    mq_attr ste[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 4}, S("surrogate", "ste")};
+    mq_attr sig[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 3}, S("surrogate", "sigmoid")};
+    check_step_fd("ActQuant", ste, 2, 0.5f, -0.5f, 2.2f, 0);
+    check_step_fd("ActQuant", sig, 2, 0.7f, -0.5f, 2.5f, 0);
+    check_step_fd("ActQuant", ste, 2, 0.5f, 1.8f, 4.0f, 1);  /* all above (m - 1/2) delta */
+    mq_attr w3[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 3}, {.name = "standardize", .type = MQ_ATTR_INT, .i = 0}};
+    mq_attr w4[2] = {{.name = "states", .type = MQ_ATTR_INT, .i = 4}, {.name = "standardize", .type = MQ_ATTR_INT, .i = 0}};
+    mq_attr w2[1] = {{.name = "states", .type = MQ_ATTR_INT, .i = 2}};
+    mq_attr w16[1] = {{.name = "states", .type = MQ_ATTR_INT, .i = 16}};
+    check_step_fd("WeightQuant", w3, 2, 0.8f, -2.0f, 2.0f, 0);
+    check_step_fd("WeightQuant", w4, 2, 0.6f, -1.5f, 1.5f, 0);
+    check_step_fd("WeightQuant", w3, 2, 0.5f, 0.8f, 2.0f, 1); /* all beyond 1.5 delta */
+    check_step_fd("WeightQuant", w2, 1, 1.3f, -1.0f, 1.0f, 0);
+    check_step_fd("WeightQuant", w16, 1, 0.33f, -1.0f, 1.0f, 0);
+}
+
 static void test_unknown_op_has_no_rule(void **state)
 {
     (void)state;
@@ -566,6 +765,8 @@ int main(void)
         cmocka_unit_test(test_actquant_surrogates),
         cmocka_unit_test(test_weightquant_surrogate),
         cmocka_unit_test(test_lbn_saved_statistics),
+        cmocka_unit_test(test_step_gradient_by_hand),
+        cmocka_unit_test(test_step_gradient_finite_differences),
         cmocka_unit_test(test_unknown_op_has_no_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -554,6 +554,81 @@ static void test_batchnorm_batch1_matches_pytorch(void **state)
     mq_trainer_free(tr);
 }
 
+/* The i-th parameter whose name ends in ".step" (a learned quantizer step), -1 if none. */
+static int step_param(const mq_trainer *tr, int which)
+{
+    for (int i = 0, k = 0; i < mq_trainer_n_params(tr); i++) {
+        const char *nm = NULL;
+        mq_trainer_param(tr, i, &nm, NULL);
+        size_t l = strlen(nm);
+        if (l > 5 && !strcmp(nm + l - 5, ".step") && k++ == which) return i;
+    }
+    return -1;
+}
+
+/* --learn-act-step --learn-weight-step: both steps are parameters (the act step takes the calibrated value,
+ * the weight step starts at MAQD.md's 1.224 for 3 states); weight decay does not touch them: after one SGD
+ * step from the same state, runs with and without decay have the same steps and different weights. */
+static void test_learned_steps(void **state)
+{
+    (void)state;
+    mq_dataset *ds = slice(FMNIST "train-images-idx3-ubyte.gz", FMNIST "train-labels-idx1-ubyte.gz", 256, 32, 1);
+    mq_train_opts o;
+    mlp_opts(&o);
+    o.learn_act_step = o.learn_weight_step = 1;
+    o.momentum = 0;
+    mq_trainer *t[2];
+    float x[32 * 784];
+    int32_t y[32];
+    for (int i = 0; i < 32 * 784; i++) x[i] = (float)((i * 37) % 101) / 50.0f - 1.0f;
+    for (int i = 0; i < 32; i++) y[i] = i % 10;
+    mq_err e;
+    mq_err_clear(&e);
+    float before[2] = {0, 0};
+    for (int k = 0; k < 2; k++) {
+        o.weight_decay = k ? 0.5f : 0.0f;
+        t[k] = mlp_trainer(&o);
+        assert_int_equal(mq_trainer_n_params(t[k]), 8); /* w1, b1, w2, b2, gamma, beta and two steps */
+        int pa = step_param(t[k], 0), pb = step_param(t[k], 1);
+        assert_true(pa >= 0 && pb >= 0);
+        const char *na = NULL;
+        mq_trainer_param(t[k], pa, &na, NULL);
+        int wa = strstr(na, ".wq") != NULL; /* which of the two is the weight step */
+        int pw = wa ? pa : pb, pact = wa ? pb : pa;
+        assert_true(fabsf(mq_trainer_param(t[k], pw, NULL, NULL)[0] - 1.224f) < 1e-3f);
+        if (mq_trainer_calibrate(t[k], ds, &e) != MQ_OK) fail_msg("%s", e.msg);
+        float act = mq_trainer_param(t[k], pact, NULL, NULL)[0];
+        const mq_graph *g = mq_trainer_graph(t[k]);
+        for (int i = 0; i < g->n_nodes; i++)
+            if (!strcmp(g->nodes[i].op_type, "ActQuant")) assert_true(mq_attr_float(&g->nodes[i], "delta", 0) == act);
+        assert_true(act > 0 && act != 1.0f);
+        before[0] = mq_trainer_param(t[k], pa, NULL, NULL)[0];
+        before[1] = mq_trainer_param(t[k], pb, NULL, NULL)[0];
+        double loss = 0;
+        int cor = 0;
+        if (mq_trainer_step(t[k], x, y, 32, 0.05f, &loss, &cor, &e) != MQ_OK) fail_msg("%s", e.msg);
+    }
+    for (int j = 0; j < 2; j++) {
+        float s0 = mq_trainer_param(t[0], step_param(t[0], j), NULL, NULL)[0];
+        float s1 = mq_trainer_param(t[1], step_param(t[1], j), NULL, NULL)[0];
+        assert_true(s0 == s1);          /* no decay on a step */
+        assert_true(s0 != before[j]);   /* but it moved */
+        assert_true(s0 > 0);
+    }
+    int iw = -1;
+    for (int i = 0; i < mq_trainer_n_params(t[0]); i++) {
+        const char *nm = NULL;
+        mq_trainer_param(t[0], i, &nm, NULL);
+        if (!strcmp(nm, "w1")) iw = i;
+    }
+    assert_true(iw >= 0);
+    size_t n0;
+    const float *w0 = mq_trainer_param(t[0], iw, NULL, &n0), *w1 = mq_trainer_param(t[1], iw, NULL, NULL);
+    assert_true(memcmp(w0, w1, sizeof(float) * n0) != 0); /* the weights did decay */
+    for (int k = 0; k < 2; k++) mq_trainer_free(t[k]);
+    mq_data_close(ds);
+}
+
 static void test_bad_options(void **state)
 {
     (void)state;
@@ -571,6 +646,10 @@ static void test_bad_options(void **state)
     mlp_opts(&o);
     o.batch = 0;
     assert_int_equal(mq_trainer_new(make_mlp(), NULL, &o, &tr, &e), MQ_ERR_INVALID);
+    mlp_opts(&o);
+    o.quantize = 0; /* a learned step needs the quantizers */
+    o.learn_act_step = 1;
+    assert_int_equal(mq_trainer_new(make_mlp(), NULL, &o, &tr, &e), MQ_ERR_INVALID);
 }
 
 int main(void)
@@ -583,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_same_seed_same_weights),
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_resume_with_batchnorm),
+        cmocka_unit_test(test_learned_steps),
         cmocka_unit_test(test_cnn_finetune_and_export),
         cmocka_unit_test(test_cnn_finetune_and_export_bn),
     };
