@@ -62,7 +62,7 @@ static mq_status emit(cv *S, const char *op, const char *base, const char *suffi
 
 static mq_status cast(cv *S, int x, mq_dtype to, const char *base, const char *suffix, int *out, mq_err *err)
 {
-    mq_node *n;
+    mq_node *n = NULL;
     MQ_TRY(emit(S, "Cast", base, suffix, 1, &x, out, &n, err));
     return mq_pass_set_attr_int(S->g, n, "to", to, err);
 }
@@ -198,7 +198,7 @@ static mq_status accumulate(cv *S, const mq_node *n, const char *base, int32_t *
         st = constant(S, base, ".wdigit", MQ_U8, (int)wrank, wd, dig, &wid, err);
         for (int k = 0; st == MQ_OK && k < nu; k++) {
             int ins[4] = {u[k], wid, S->zp0, S->zp128}, y = -1;
-            mq_node *nn;
+            mq_node *nn = NULL;
             st = emit(S, dense ? "MatMulInteger" : "ConvInteger", base, ".acc32", 4, ins, &y, &nn, err);
             if (st == MQ_OK && !dense) st = copy_attrs(S, nn, n, conv_attrs, err);
             if (st == MQ_OK && *is32) {
@@ -318,7 +318,7 @@ static mq_status reshape_like(cv *S, const mq_node *n, mq_err *err)
         if (n->n_in > 8) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "too many inputs");
         memcpy(ins, n->in, sizeof(int) * (size_t)n->n_in);
         ins[0] = *tens[k];
-        mq_node *nn;
+        mq_node *nn = NULL;
         const mq_op_def *def = mq_op_find("", n->op_type, OPSET, NULL);
         if (!def || (n->opset < 13 && strstr(n->op_type, "queeze")))
             return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "needs the model at opset >= 13");
@@ -356,7 +356,7 @@ static mq_status visit(cv *S, int i, mq_err *err)
         MQ_TRY(qlayer(S, n, err));
     } else if (maqd && !strcmp(op, "QMaxPool") && x->kind == X_U8) {
         int out = -1;
-        mq_node *nn;
+        mq_node *nn = NULL;
         MQ_TRY(emit(S, "MaxPool", n->name, ".pool", 1, &x->u, &out, &nn, err));
         MQ_TRY(copy_attrs(S, nn, n, pool_attrs, err));
         S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, x->bound};
