@@ -231,6 +231,14 @@ void mq_maqd_stats(const float *x, size_t n, double *mean, double *ssd)
     *ssd = ((q[0] + q[1]) + (q[2] + q[3])) + ((q[4] + q[5]) + (q[6] + q[7]));
 }
 
+void mq_maqd_lbn_batch_stats(const float *x, size_t total, double st[3])
+{
+    double ss;
+    mq_maqd_stats(x, total, &st[0], &ss);
+    st[1] = total ? ss / (double)total : 0;
+    st[2] = total > 1 ? ss / (double)(total - 1) : st[1];
+}
+
 /* Inputs X (N, C, S...), gamma [C], beta [C], mu_run and var_run (one value each: shape [1] or scalar).
  * Attributes epsilon (1e-5), training (0), momentum (0.1, MAQD.md's convention: run = (1-m) run + m batch).
  * Eval (training = 0): y[c] = gamma[c] (x[c] - mu_run) / sqrt(var_run + eps) + beta[c].
@@ -298,14 +306,10 @@ static mq_status lbn_forward_saving(const mq_node *n, const mq_tensor *const *in
     size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
     const float *xs = x->data;
     double eps = mq_attr_float(n, "epsilon", 1e-5f);
-    double mu, ss; /* statistics of this batch over every element */
-    mq_maqd_stats(xs, total, &mu, &ss);
-    double bvar = total ? ss / (double)total : 0, uvar = total > 1 ? ss / (double)(total - 1) : bvar;
-    if (saved) {
-        saved[0] = mu;
-        saved[1] = bvar;
-        saved[2] = uvar;
-    }
+    double st[3]; /* statistics of this batch over every element */
+    mq_maqd_lbn_batch_stats(xs, total, st);
+    double mu = st[0], bvar = st[1], uvar = st[2];
+    if (saved) memcpy(saved, st, sizeof st);
     double m = mq_attr_float(n, "momentum", 0.1f);
     double run_mu = ((const float *)in[3]->data)[0], run_var = ((const float *)in[4]->data)[0];
     if (n->n_out > 1 && out[1]) ((float *)out[1]->data)[0] = (float)((1 - m) * run_mu + m * mu);
@@ -329,8 +333,8 @@ mq_status mq_maqd_lbn_forward_saved(const mq_node *n, const mq_tensor *const *in
 /* One row of LayerBatchNorm's backward sums: the sum of g and of g x over S values, four partial sums each
  * (lane j takes the elements k = j mod 4, the remainder goes to lane 0), added into a[4] and b[4]. Written
  * so that the compiler vectorizes it; the order of the additions is fixed. */
-MQ_NOINLINE static void lbn_row_sums(size_t S, const float *restrict xp, const float *restrict gp, double *restrict a,
-                         double *restrict b)
+MQ_NOINLINE void mq_maqd_lbn_row_sums(size_t S, const float *restrict xp, const float *restrict gp, double *restrict a,
+                                     double *restrict b)
 {
     double sa[4], sb[4];
     for (int j = 0; j < 4; j++) {
@@ -353,32 +357,32 @@ MQ_NOINLINE static void lbn_row_sums(size_t S, const float *restrict xp, const f
     }
 }
 
-/* Backward: exact, through the batch statistics in training mode (they depend on X). */
-static mq_status lbn_backward_saved(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-                                    const float *const *dout, float *const *din, const double *saved, mq_err *err)
+void mq_maqd_lbn_dx_row(size_t S, float p, float q, float r, const float *restrict gp, const float *restrict xp,
+                       float *restrict dp)
 {
-    MQ_TRY(mq_grad_need_f32(n, in[0], err));
-    (void)out;
-    const mq_tensor *x = in[0];
-    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
-    const float *xs = x->data, *gamma = in[1]->data, *gy = dout[0];
-    int training = mq_attr_int(n, "training", 0) != 0;
-    double eps = mq_attr_float(n, "epsilon", 1e-5f);
-    double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
-    if (training && saved) { /* the forward's statistics */
-        mu = saved[0];
-        var = saved[1];
-    } else if (training) { /* the forward's statistics, recomputed the same way */
-        double ss;
-        mq_maqd_stats(xs, total, &mu, &ss);
-        var = total ? ss / (double)total : 0;
-    }
+    for (size_t k = 0; k < S; k++) dp[k] = p * gp[k] + q * xp[k] + r;
+}
+
+void mq_maqd_lbn_backward_planes(size_t N, size_t C, size_t S, const float *gamma, int training, double eps,
+                                 double mu, double var, const mq_lbn_planes *src, double *acc, float *const *din)
+{
     double inv = 1.0 / sqrt(var + eps);
-    /* per channel: sum of gy and of gy * (x - mu) (= sum gy x - mu sum gy), four partial sums each */
+    size_t total = N * C * S;
+    /* per channel: sum of gy and of gy * (x - mu) (= sum gy x - mu sum gy), four partial sums each; with acc,
+     * the planes in memory order (each channel's sums still take its images in order: the same sums) */
+    if (acc) {
+        memset(acc, 0, sizeof(double) * 8 * C);
+        for (size_t i = 0; i < N; i++)
+            for (size_t c = 0; c < C; c++) src->sums(src->ctx, i, c, acc + 8 * c, acc + 8 * c + 4);
+    }
     double sum_dxh = 0, sum_dxh_xh = 0, dmu_run = 0, dvar_run = 0;
     for (size_t c = 0; c < C; c++) {
         double a[4] = {0}, b[4] = {0};
-        for (size_t i = 0; i < N; i++) lbn_row_sums(S, xs + (i * C + c) * S, gy + (i * C + c) * S, a, b);
+        if (acc) {
+            memcpy(a, acc + 8 * c, sizeof a);
+            memcpy(b, acc + 8 * c + 4, sizeof b);
+        } else
+            for (size_t i = 0; i < N; i++) src->sums(src->ctx, i, c, a, b);
         double sg = (a[0] + a[1]) + (a[2] + a[3]), sgx = ((b[0] + b[1]) + (b[2] + b[3]) - mu * sg) * inv;
         if (din[1]) din[1][c] = (float)sgx;
         if (din[2]) din[2][c] = (float)sg;
@@ -389,21 +393,63 @@ static mq_status lbn_backward_saved(const mq_node *n, const mq_tensor *const *in
     }
     if (din[3]) din[3][0] = training ? 0.0f : (float)dmu_run;
     if (din[4]) din[4][0] = training ? 0.0f : (float)dvar_run;
-    if (!din[0]) return MQ_OK;
+    if (!din[0]) return;
     double mean_dxh = total ? sum_dxh / (double)total : 0, mean_dxh_xh = total ? sum_dxh_xh / (double)total : 0;
-    /* dx = inv (gamma g - mean_dxh - xh mean_dxh_xh), xh = (x - mu) inv: per channel p g + q x + r */
-    for (size_t c = 0; c < C; c++) {
-        float p = (float)(inv * gamma[c]), q = 0, r = 0;
-        if (training) {
-            q = (float)(-inv * inv * mean_dxh_xh);
-            r = (float)(inv * (mu * inv * mean_dxh_xh - mean_dxh));
-        }
-        for (size_t i = 0; i < N; i++) {
-            const float *restrict xp = xs + (i * C + c) * S, *restrict gp = gy + (i * C + c) * S;
-            float *restrict dp = din[0] + (i * C + c) * S;
-            for (size_t k = 0; k < S; k++) dp[k] = p * gp[k] + q * xp[k] + r;
-        }
+    /* dx = inv (gamma g - mean_dxh - xh mean_dxh_xh), xh = (x - mu) inv: per channel p g + q x + r; the planes in
+     * memory order (X and dX stream) */
+    float q = 0, r = 0;
+    if (training) {
+        q = (float)(-inv * inv * mean_dxh_xh);
+        r = (float)(inv * (mu * inv * mean_dxh_xh - mean_dxh));
     }
+    for (size_t i = 0; i < N; i++)
+        for (size_t c = 0; c < C; c++) src->dx(src->ctx, i, c, (float)(inv * gamma[c]), q, r, din[0] + (i * C + c) * S);
+}
+
+/* The planes of the op's own backward: X and dL/dY themselves. */
+typedef struct lbn_tensors {
+    const float *x, *g;
+    size_t C, S;
+} lbn_tensors;
+
+static void lbn_tensor_sums(void *ctx, size_t i, size_t c, double a[4], double b[4])
+{
+    const lbn_tensors *t = ctx;
+    size_t o = (i * t->C + c) * t->S;
+    mq_maqd_lbn_row_sums(t->S, t->x + o, t->g + o, a, b);
+}
+
+static void lbn_tensor_dx(void *ctx, size_t i, size_t c, float p, float q, float r, float *dx)
+{
+    const lbn_tensors *t = ctx;
+    size_t o = (i * t->C + c) * t->S;
+    mq_maqd_lbn_dx_row(t->S, p, q, r, t->g + o, t->x + o, dx);
+}
+
+/* Backward: exact, through the batch statistics in training mode (they depend on X). */
+static mq_status lbn_backward_saved(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                    const float *const *dout, float *const *din, const double *saved, mq_err *err)
+{
+    MQ_TRY(mq_grad_need_f32(n, in[0], err));
+    (void)out;
+    const mq_tensor *x = in[0];
+    size_t N = (size_t)x->dims[0], C = (size_t)x->dims[1], S = prod(x->dims, 2, x->rank), total = N * C * S;
+    const float *xs = x->data;
+    int training = mq_attr_int(n, "training", 0) != 0;
+    double eps = mq_attr_float(n, "epsilon", 1e-5f);
+    double mu = ((const float *)in[3]->data)[0], var = ((const float *)in[4]->data)[0];
+    if (training && saved) { /* the forward's statistics */
+        mu = saved[0];
+        var = saved[1];
+    } else if (training) { /* the forward's statistics, recomputed the same way */
+        double st[3];
+        mq_maqd_lbn_batch_stats(xs, total, st);
+        mu = st[0];
+        var = st[1];
+    }
+    lbn_tensors t = {xs, dout[0], C, S};
+    mq_lbn_planes src = {lbn_tensor_sums, lbn_tensor_dx, &t};
+    mq_maqd_lbn_backward_planes(N, C, S, in[1]->data, training, eps, mu, var, &src, NULL, din);
     return MQ_OK;
 }
 

@@ -44,6 +44,29 @@ mq_status mq_maqd_lbn_forward_saved(const mq_node *n, const mq_tensor *const *in
                                     double saved[3], mq_err *err);
 mq_status mq_maqd_lbn_backward_saved(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                                      const float *const *dout, float *const *din, const double saved[3], mq_err *err);
+/* LayerBatchNorm's batch statistics of X (total values): st[0..2] = mean, biased and unbiased variance. */
+void mq_maqd_lbn_batch_stats(const float *x, size_t total, double st[3]);
+/* LayerBatchNorm's backward rule with plane (i, c) of X and dL/dY (S values each) handled by a reader, so a
+ * fused caller can make dL/dY on the fly (train/fuse.c). sums(ctx, i, c, a, b) adds the plane's terms to the
+ * four partial sums of g and of g x as mq_maqd_lbn_row_sums does (same terms, same order: bit for bit);
+ * dx(ctx, i, c, p, q, r, dx) writes the plane's dX = p g + q x + r as mq_maqd_lbn_dx_row does. dX goes image
+ * by image; the sums channel by channel, or with acc (8 C doubles of workspace) image by image (the same sums:
+ * each channel's images in order either way). din as the op's rule (dX, dgamma, dbeta, dmu_run, dvar_run; each may
+ * be NULL). */
+typedef struct mq_lbn_planes {
+    void (*sums)(void *ctx, size_t i, size_t c, double a[4], double b[4]);
+    void (*dx)(void *ctx, size_t i, size_t c, float p, float q, float r, float *dx);
+    void *ctx;
+} mq_lbn_planes;
+void mq_maqd_lbn_backward_planes(size_t N, size_t C, size_t S, const float *gamma, int training, double eps,
+                                 double mu, double var, const mq_lbn_planes *src, double *acc, float *const *din);
+/* The sums of g and of g x over a row of S values, in four partial sums (lane j takes the elements k = j mod 4,
+ * the remainder lane 0), added into a[4] and b[4]. */
+void mq_maqd_lbn_row_sums(size_t S, const float *restrict xp, const float *restrict gp, double *restrict a,
+                          double *restrict b);
+/* dp[k] = p gp[k] + q xp[k] + r for k < S. */
+void mq_maqd_lbn_dx_row(size_t S, float p, float q, float r, const float *restrict gp, const float *restrict xp,
+                        float *restrict dp);
 /* E[(X - SRC_n(X; delta))^2] for X ~ N(0, 1) (the objective of mq_maqd_optimal_step). */
 double mq_maqd_src_mse_normal(int n, double delta);
 

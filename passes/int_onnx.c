@@ -318,7 +318,7 @@ static mq_status reshape_like(cv *S, const mq_node *n, mq_err *err)
         if (n->n_in > 8) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "too many inputs");
         memcpy(ins, n->in, sizeof(int) * (size_t)n->n_in);
         ins[0] = *tens[k];
-        mq_node *nn;
+        mq_node *nn = NULL;
         const mq_op_def *def = mq_op_find("", n->op_type, OPSET, NULL);
         if (!def || (n->opset < 13 && strstr(n->op_type, "queeze")))
             return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "needs the model at opset >= 13");
@@ -356,7 +356,7 @@ static mq_status visit(cv *S, int i, mq_err *err)
         MQ_TRY(qlayer(S, n, err));
     } else if (maqd && !strcmp(op, "QMaxPool") && x->kind == X_U8) {
         int out = -1;
-        mq_node *nn;
+        mq_node *nn = NULL;
         MQ_TRY(emit(S, "MaxPool", n->name, ".pool", 1, &x->u, &out, &nn, err));
         MQ_TRY(copy_attrs(S, nn, n, pool_attrs, err));
         S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, x->bound};

@@ -9,6 +9,7 @@
 #include "ops/maqd.h"
 #include "passes/passes.h"
 #include "train/dist.h"
+#include "train/fuse.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -108,6 +109,7 @@ void mq_trainer_free(mq_trainer *tr)
     mq_free(tr->lbn_saved);
     mq_free(tr->lbn_saved_ok);
     mq_train_parallel_free(tr);
+    mq_fuse_free(tr);
     mq_free(tr->params);
     mq_free(tr->param_of);
     mq_free(tr->buffers);
@@ -325,6 +327,7 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
         }
     }
     if (st == MQ_OK) st = mq_train_parallel_init(tr, err);
+    if (st == MQ_OK) st = mq_fuse_init(tr, err);
     if (st != MQ_OK) {
         mq_trainer_free(tr);
         return st;
@@ -338,6 +341,7 @@ mq_status mq_trainer_new(mq_graph *g, mq_graph *teacher, const mq_train_opts *o,
 void mq_train_release(mq_trainer *tr)
 {
     if (!tr->g || !tr->vals) return;
+    mq_fuse_release(tr);
     for (int t = 0; t < tr->g->n_tensors; t++) {
         if (tr->owned[t]) mq_pool_put(&tr->pool, tr->vals[t].data);
         tr->owned[t] = 0;
@@ -505,7 +509,7 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
     xin->data = (void *)(uintptr_t)x;
     memset(tr->lbn_saved_ok, 0, (size_t)g->n_nodes);
     for (int i = 0; i < g->n_nodes; i++) {
-        if (!tr->run[i]) continue;
+        if (!tr->run[i] || mq_fuse_inside(tr, i)) continue;
         const mq_node *nd = &g->nodes[i];
         if (nd->n_in > MAX_IO || nd->n_out > MAX_IO) return mq_node_fail(err, nd, MQ_ERR_LIMIT, "too many inputs");
         const mq_tensor *in[MAX_IO];
@@ -525,6 +529,8 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
             out[0]->data = mq_pool_get(&tr->pool, nb, 0);
             if (!out[0]->data) return mq_fail(err, MQ_ERR_NOMEM, "out of memory");
             memcpy(out[0]->data, in[0]->data, nb);
+        } else if (training && mq_fuse_starts(tr, i)) { /* LayerBatchNorm -> ActQuant -> pooling at once */
+            MQ_TRY(mq_fuse_forward(tr, i, err));
         } else if (training && is_op(nd, MQ_MAQD_DOMAIN, "LayerBatchNorm")) {
             MQ_TRY(lbn_exec_saved(tr, i, in, out, err));
         } else {
@@ -549,16 +555,15 @@ mq_status mq_train_forward(mq_trainer *tr, const float *x, int n, int training, 
 
 /* ---- backward ----------------------------------------------------------------------------------------- */
 
-static mq_status add_grad(mq_trainer *tr, int t, float *g)
+void mq_train_add_grad(mq_trainer *tr, int t, float *g)
 {
     if (!tr->grads[t]) {
         tr->grads[t] = g;
-        return MQ_OK;
+        return;
     }
     size_t k = (size_t)mq_numel(&tr->vals[t]);
     for (size_t i = 0; i < k; i++) tr->grads[t][i] += g[i];
     mq_pool_put(&tr->pool, g);
-    return MQ_OK;
 }
 
 static float *alloc_floats(mq_trainer *tr, const mq_tensor *t, int zero)
@@ -579,6 +584,10 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && tr->needs[n->in[k]]) any_in = 1;
         if (!any_out || !any_in) continue;
+        if (mq_fuse_ends(tr, i)) { /* the whole fused tail, to dL/d its LayerBatchNorm's inputs */
+            MQ_TRY(mq_fuse_backward(tr, i, err));
+            continue;
+        }
         mq_backward_fn fn = mq_op_backward(n->def);
         if (!fn) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "no backward rule for this op");
         const mq_tensor *in[MAX_IO], *out[MAX_IO];
@@ -609,7 +618,7 @@ static mq_status backward(mq_trainer *tr, mq_err *err)
             st = fn(n, in, out, dout, din, err);
         for (int k = 0; k < n->n_in; k++) {
             if (!din[k]) continue;
-            if (st == MQ_OK) add_grad(tr, n->in[k], din[k]);
+            if (st == MQ_OK) mq_train_add_grad(tr, n->in[k], din[k]);
             else mq_pool_put(&tr->pool, din[k]);
         }
         if (st != MQ_OK) return st;

@@ -54,6 +54,7 @@ struct mq_trainer {
     double *lbn_saved;    /* per node: the last training forward's LBN batch statistics (mq_maqd_lbn_forward_saved) */
     unsigned char *lbn_saved_ok; /* per node: lbn_saved holds this forward's statistics */
     struct mq_parallel *par; /* data-parallel step buffers (train/parallel.c) */
+    struct mq_fuse *fuse;    /* fused layer tails (train/fuse.c) */
     int aq_as_relu;       /* calibration: ActQuant acts as ReLU and its inputs are sampled */
     int aq_sample;        /* with aq_as_relu: collect the samples below */
     float **samples;      /* per node (aq_as_relu): collected post-ReLU values */
@@ -75,6 +76,8 @@ void mq_train_release(mq_trainer *tr);
  * (mean over the n), correct predictions, and dL/dparam in tr->grads until mq_train_release. */
 mq_status mq_train_grad(mq_trainer *tr, const float *x, const int32_t *labels, int n, double *loss, int *correct,
                         mq_err *err);
+/* dL/dt += g (g from the pool; taken, or added and given back). */
+void mq_train_add_grad(mq_trainer *tr, int t, float *g);
 /* The optimizer step with grad[i] the gradient of parameter i (NULL: none, the parameter is left alone). */
 void mq_train_apply(mq_trainer *tr, float lr, float *const *grad);
 

@@ -102,12 +102,10 @@ void mqk_k_maqd_weight_quant_f32(const mqr_call *c)
     for (i = 0; i < total; i++) y[i] = mqk_maqd_src(y[i], states, delta);
 }
 
-void mqk_k_maqd_act_quant_f32(const mqr_call *c)
+void mqk_maqd_actq_f32(size_t n, const float *x, int m, float delta, float *y)
 {
-    const float *x = (const float *)c->in[0].data;
-    float *y = (float *)c->out[0].data, delta = mqr_p_f32(c->p[1]);
-    int32_t n = mqr_numel(&c->in[0]), i, m = c->p[0];
     float top = (float)(m - 1);
+    size_t i;
     /* mqk_maqd_actq(x[i], m, delta) without a libm call per value (so the loop vectorizes), bit for bit:
      * clipping v = x / delta to [0, m-1] before rounding gives the same level (m-1 is an integer); roundf
      * of a non-negative value is its truncation plus (fraction >= 1/2), the fraction being exact; for
@@ -120,6 +118,12 @@ void mqk_k_maqd_act_quant_f32(const mqr_call *c)
         r = fabsf(v) < 0.5f ? copysignf(0.0f, v) : r;
         y[i] = v == v ? delta * r : delta * v;
     }
+}
+
+void mqk_k_maqd_act_quant_f32(const mqr_call *c)
+{
+    mqk_maqd_actq_f32((size_t)mqr_numel(&c->in[0]), (const float *)c->in[0].data, c->p[0], mqr_p_f32(c->p[1]),
+                      (float *)c->out[0].data);
 }
 
 /* x float32 of rank >= 2 [N, C, ...], gamma and beta float32 [C], mu_run and var_run one float32 each, y

@@ -13,6 +13,8 @@ float mqk_maqd_round_level(float v, int n);
 float mqk_maqd_src(float x, int n, float delta);
 /* A_m(x; delta) = delta * clip(roundf(x / delta), 0, m-1). */
 float mqk_maqd_actq(float x, int m, float delta);
+/* y[i] = mqk_maqd_actq(x[i], m, delta) for n values, bit for bit (vectorized). y may equal x. */
+void mqk_maqd_actq_f32(size_t n, const float *x, int m, float delta, float *y);
 /* Weight standardization over w viewed as [outer, channels, inner]: each channel's outer * inner values
  * become (w - mean) / (std + eps), population std, computed in double. out may equal w. */
 void mqk_maqd_ws_f32(size_t outer, size_t channels, size_t inner, const float *w, float eps, float *out);
