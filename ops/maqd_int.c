@@ -3,6 +3,7 @@
 #include "ops/maqd.h"
 #include "ops/nn_internal.h"
 #include "runtime/kernels/qint.h"
+#include "runtime/kernels/qint_merge.h"
 
 #include <string.h>
 
@@ -244,4 +245,41 @@ static const mq_op_def op_qsum = {.op_type = "QSum", .domain = MQ_MAQD_DOMAIN, .
                                   .max_in = 1, .min_out = 1, .max_out = 1, .infer = qsum_infer,
                                   .forward = mq_forward_lowered, .lower = qsum_lower};
 
-const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, NULL};
+/* ---- QAdd: the quantized sum of two integer tensors (residual Add), int64 fixed point --------------- */
+
+/* Inputs a, b: uint8 / int16 / int32 of the same shape [N, O, ...]; p int64 [O, 2 + T] (Ka, Kb, T
+ * thresholds, 1 <= T <= 255). Output uint8 codes (qint_merge.h). */
+static mq_status qadd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    static const mq_dtype types_i64[] = {MQ_I64, MQ_UNDEFINED};
+    for (int i = 0; i < 3; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[2], types_i64, err));
+    const mq_tensor *a = in[0], *b = in[1], *p = in[2];
+    int same = a->rank == b->rank && a->rank >= 2;
+    for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+    if (!same) return mq_node_fail(err, n, MQ_ERR_SHAPE, "operands must have the same shape of rank >= 2");
+    if (p->rank != 2 || p->dims[0] != a->dims[1] || p->dims[1] < 3 || p->dims[1] > 257)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "parameters must be int64 [channels, 2 + 1..255]");
+    mq_set_out(out[0], MQ_U8, a->rank, a->dims);
+    return MQ_OK;
+}
+
+static mq_status qadd_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
+{
+    (void)n;
+    (void)in;
+    (void)out;
+    (void)err;
+    kc->kernel = "qint_add";
+    kc->n_p = 0;
+    return MQ_OK;
+}
+
+static const mq_op_def op_qadd = {.op_type = "QAdd", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0, .min_in = 3,
+                                  .max_in = 3, .min_out = 1, .max_out = 1, .infer = qadd_infer,
+                                  .forward = mq_forward_lowered, .lower = qadd_lower};
+
+const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, NULL};

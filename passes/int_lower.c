@@ -11,11 +11,12 @@
 #include <math.h>
 #include <string.h>
 
-enum { R_FLOAT = 0, R_Q, R_P, R_PF };
+enum { R_FLOAT = 0, R_Q, R_P, R_PF, R_S, R_SF };
 
 /* The integer meaning of a float tensor of the original graph. R_Q: value = scale * code, code in
  * integer tensor t with |code| <= bound. R_P: value = k[o] * acc[o] + b[o] for layer `layer`'s
- * accumulator; R_PF: floor of that. */
+ * accumulator; R_PF: floor of that. R_S: value = ca[o] * A + cb[o] * B + b[o] of two integer tensors
+ * (sum `layer`, a residual Add); R_SF: floor of that. */
 typedef struct rep {
     int kind;
     int t;
@@ -33,7 +34,15 @@ typedef struct qlayer {
     int64_t kernel[3];
     int32_t *q;          /* [O][fan] weight codes */
     double *k, *b;       /* per output channel */
+    mq_dtype xdt;        /* the integer input's dtype */
 } qlayer;
+
+/* A residual sum (R_S): value[o] = c[0][o] * t[0] + c[1][o] * t[1] + b[o], |t[i]| <= bound[i]. */
+typedef struct qsumrep {
+    int t[2], O;
+    int64_t bound[2];
+    double *c[2], *b;
+} qsumrep;
 
 typedef struct lw {
     mq_graph *g;
@@ -42,6 +51,8 @@ typedef struct lw {
     int *consumers;
     qlayer *layers;
     int n_layers;
+    qsumrep *sums;
+    int n_sums;
 } lw;
 
 static int is_default(const mq_node *n) { return !n->domain || !n->domain[0] || !strcmp(n->domain, "ai.onnx"); }
@@ -210,6 +221,7 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
     memset(ly, 0, sizeof *ly);
     ly->node = i;
     ly->x = rx->t;
+    ly->xdt = rx->dt;
     ly->in_bound = rx->bound;
     float *tw = NULL; /* [O][fan] when the weight is stored [K][O] */
     double alpha = 1, beta = 1;
@@ -401,29 +413,40 @@ static mq_status affine(lw *L, const mq_node *n, mq_err *err)
         ro->scale = !strcmp(op, "Mul") ? r->scale * d[0] : r->scale / d[0];
         return MQ_OK;
     }
-    if (r->kind != R_P) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a per-channel affine map of a layer");
-    qlayer *ly = &L->layers[r->layer];
-    double *v = mq_malloc(sizeof(double) * (size_t)ly->O + 8);
+    if (r->kind != R_P && r->kind != R_S)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a per-channel affine map of a layer");
+    /* the map's coefficients (one per integer operand) and its offset */
+    int O = r->kind == R_P ? L->layers[r->layer].O : L->sums[r->layer].O;
+    double *ks[2] = {NULL, NULL}, *bb;
+    if (r->kind == R_P) {
+        ks[0] = L->layers[r->layer].k;
+        bb = L->layers[r->layer].b;
+    } else {
+        ks[0] = L->sums[r->layer].c[0];
+        ks[1] = L->sums[r->layer].c[1];
+        bb = L->sums[r->layer].b;
+    }
+    double *v = mq_malloc(sizeof(double) * (size_t)O + 8);
     if (!v) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     int rank = g->tensors[n->out[0]].rank;
     mq_status st = MQ_OK;
-    if (!per_channel(g, c, rank, ly->O, v) || (!strcmp(op, "Div") && which != 0)) {
+    if (!per_channel(g, c, rank, O, v) || (!strcmp(op, "Div") && which != 0)) {
         st = mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand is not a constant per output channel");
     } else {
-        for (int o = 0; o < ly->O; o++) {
+        for (int o = 0; o < O; o++) {
             if (!strcmp(op, "Mul")) {
-                ly->k[o] *= v[o];
-                ly->b[o] *= v[o];
+                for (int t = 0; t < 2 && ks[t]; t++) ks[t][o] *= v[o];
+                bb[o] *= v[o];
             } else if (!strcmp(op, "Div")) {
-                ly->k[o] /= v[o];
-                ly->b[o] /= v[o];
+                for (int t = 0; t < 2 && ks[t]; t++) ks[t][o] /= v[o];
+                bb[o] /= v[o];
             } else if (!strcmp(op, "Add")) {
-                ly->b[o] += v[o];
+                bb[o] += v[o];
             } else if (which == 0) { /* x - c */
-                ly->b[o] -= v[o];
+                bb[o] -= v[o];
             } else { /* c - x */
-                ly->k[o] = -ly->k[o];
-                ly->b[o] = v[o] - ly->b[o];
+                for (int t = 0; t < 2 && ks[t]; t++) ks[t][o] = -ks[t][o];
+                bb[o] = v[o] - bb[o];
             }
         }
         *ro = *r;
@@ -508,6 +531,162 @@ static mq_status on_codes(lw *L, const mq_node *n, const char *op, const mq_node
     return MQ_OK;
 }
 
+/* ---- residual Add: a sum of two integer tensors ------------------------------------------------------ */
+
+/* One operand of a residual Add as an integer tensor t with per-channel coefficient c[o] and offset
+ * b[o] (value = c t + b), |t| <= bound: codes as they are (c = scale), a pending layer as its int32
+ * accumulator, computed by a standard ConvInteger (uint8 codes q + 128, zero point 128). */
+static mq_status sum_operand(lw *L, const mq_node *n, int which, int O, int *t, int64_t *bound, double *c, double *b,
+                             mq_err *err)
+{
+    mq_graph *g = L->g;
+    const rep *r = &L->rep[n->in[which]];
+    if (r->kind == R_Q) {
+        const mq_tensor *x = &g->tensors[n->in[which]];
+        if (x->rank < 2 || x->dims[1] != O) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d has no channel axis of %d", which, O);
+        *t = r->t;
+        *bound = r->bound;
+        for (int o = 0; o < O; o++) c[o] = r->scale, b[o] = 0;
+        return MQ_OK;
+    }
+    if (r->kind != R_P) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d is neither codes nor a layer's output", which);
+    qlayer *ly = &L->layers[r->layer];
+    const mq_node *src = &g->nodes[ly->node];
+    int64_t qmax = 0;
+    size_t nq = (size_t)ly->O * (size_t)ly->fan;
+    for (size_t i = 0; i < nq; i++) qmax = ly->q[i] > qmax ? ly->q[i] : -ly->q[i] > qmax ? -ly->q[i] : qmax;
+    if (!is_op(src, "Conv") || !ly->exact || qmax > 127 || ly->xdt != MQ_U8 || ly->O != O)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                            "operand %d: only a quantized Conv (weight codes within +-127) on uint8 codes", which);
+    *bound = ly->fan * qmax * ly->in_bound;
+    if (*bound > ACC_LIMIT) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d: the accumulator may overflow int32", which);
+    uint8_t *w = mq_malloc(nq + 1), zp[2] = {128, 0};
+    if (!w) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (size_t i = 0; i < nq; i++) w[i] = (uint8_t)(ly->q[i] + 128);
+    const mq_tensor *wt = &g->tensors[src->in[1]];
+    const char *base = src->name[0] ? src->name : g->tensors[src->out[0]].name;
+    int ins[4] = {ly->x, -1, -1, -1}, acc = -1;
+    int64_t one = 1;
+    mq_status st = new_const(L, base, ".wq8", MQ_U8, wt->rank, wt->dims, w, &ins[1], err);
+    mq_free(w);
+    MQ_TRY(st);
+    MQ_TRY(new_const(L, base, ".xzp", MQ_U8, 0, &one, zp + 1, &ins[2], err));
+    MQ_TRY(new_const(L, base, ".wzp", MQ_U8, 0, &one, zp, &ins[3], err));
+    MQ_TRY(new_tensor(L, base, ".acc", &acc, err));
+    mq_node *nn;
+    MQ_TRY(new_node(L, "ConvInteger", 1, src->opset > 10 ? src->opset : 10, base, 4, ins, acc, src, &nn, err));
+    if (L->st) {
+        L->st->acc_layers++;
+        L->st->weight_bytes += nq;
+    }
+    *t = acc;
+    for (int o = 0; o < O; o++) c[o] = ly->k[o], b[o] = ly->b[o];
+    return MQ_OK;
+}
+
+/* Add of two integer operands (a residual connection): a sum that a quantizer must end. */
+static mq_status residual_add(lw *L, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = L->g;
+    const mq_tensor *y = &g->tensors[n->out[0]];
+    if (y->rank < 2 || y->dims[1] < 1 || y->dims[1] > INT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "a residual Add needs a channel axis");
+    for (int k = 0; k < 2; k++) {
+        const mq_tensor *x = &g->tensors[n->in[k]];
+        int same = x->rank == y->rank;
+        for (int d = 0; same && d < y->rank; d++) same = x->dims[d] == y->dims[d];
+        if (!same) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "residual operands must have the same shape (no broadcasting)");
+    }
+    int O = (int)y->dims[1];
+    qsumrep *s = &L->sums[L->n_sums];
+    memset(s, 0, sizeof *s);
+    s->O = O;
+    for (int k = 0; k < 2; k++) s->c[k] = mq_malloc(sizeof(double) * (size_t)O + 8);
+    s->b = mq_malloc(sizeof(double) * (size_t)O * 2 + 8);
+    L->n_sums++; /* owned now */
+    if (!s->c[0] || !s->c[1] || !s->b) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (int k = 0; k < 2; k++)
+        MQ_TRY(sum_operand(L, n, k, O, &s->t[k], &s->bound[k], s->c[k], s->b + (size_t)k * (size_t)O, err));
+    for (int o = 0; o < O; o++) s->b[o] += s->b[O + o];
+    rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
+    ro->kind = R_S;
+    ro->layer = L->n_sums - 1;
+    return MQ_OK;
+}
+
+/* The quantizer of a sum, code = clip(floor(ca A + cb B + b), 0, m-1), as a QAdd: per channel the
+ * common fixed-point scale 2^-F with F the largest keeping |Ka A| + |Kb B| + |T| <= 2^61, Ka =
+ * round(ca 2^F), Kb = round(cb 2^F), T[j] = ceil((j - b) 2^F): Ka A + Kb B >= T[j] differs from
+ * ca A + cb B + b >= j only within (bound A + bound B) 2^-(F+1) of the threshold. */
+static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double scale, mq_err *err)
+{
+    mq_graph *g = L->g;
+    qsumrep *s = &L->sums[sum];
+    size_t O = (size_t)s->O, row = (size_t)m + 1;
+    int64_t *par = mq_malloc(sizeof(int64_t) * O * row + 8);
+    if (!par) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (size_t o = 0; o < O; o++) {
+        double ca = s->c[0][o], cb = s->c[1][o], b = s->b[o];
+        double span = fabs(ca) * (double)(s->bound[0] > 0 ? s->bound[0] : 1) +
+                      fabs(cb) * (double)(s->bound[1] > 0 ? s->bound[1] : 1) + fabs(b) + m + 1;
+        int e;
+        frexp(span, &e); /* span < 2^e */
+        int F = 61 - e;
+        int64_t *p = par + o * row;
+        p[0] = (int64_t)llround(ldexp(ca, F));
+        p[1] = (int64_t)llround(ldexp(cb, F));
+        for (int j = 1; j < m; j++) p[1 + j] = (int64_t)ceil(ldexp(j - b, F));
+    }
+    int ptid = -1, t = -1;
+    const char *base = g->tensors[n->out[0]].name;
+    int64_t pd[2] = {(int64_t)O, (int64_t)row};
+    mq_status st = new_const(L, base, ".qadd", MQ_I64, 2, pd, par, &ptid, err);
+    mq_free(par);
+    MQ_TRY(st);
+    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
+    int ins[3] = {s->t[0], s->t[1], ptid};
+    mq_node *nn;
+    MQ_TRY(new_node(L, "QAdd", 0, 1, n->name[0] ? n->name : base, 3, ins, t, NULL, &nn, err));
+    if (L->st) {
+        L->st->adds++;
+        L->st->threshold_bytes += O * row * 8;
+    }
+    rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
+    ro->kind = R_Q;
+    ro->t = t;
+    ro->scale = scale;
+    ro->bound = m - 1;
+    ro->dt = MQ_U8;
+    return MQ_OK;
+}
+
+/* Concat of codes with one scale and dtype: the codes concatenate as they are. */
+static mq_status concat_codes(lw *L, const mq_node *n, mq_err *err)
+{
+    const rep *r0 = &L->rep[n->in[0]];
+    int64_t bound = 0;
+    int *ins = mq_arena_array(L->g->arena, (size_t)n->n_in + 1, sizeof(int)), t = -1;
+    if (!ins) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (int k = 0; k < n->n_in; k++) {
+        const rep *r = &L->rep[n->in[k]];
+        if (r->kind != R_Q || r->dt != r0->dt || fabs(r->scale - r0->scale) > 1e-9 * r0->scale)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat of codes with different scales or types (input %d)", k);
+        if (r->bound > bound) bound = r->bound;
+        ins[k] = r->t;
+    }
+    MQ_TRY(new_tensor(L, L->g->tensors[n->out[0]].name, ".codes", &t, err));
+    mq_node *nn;
+    MQ_TRY(new_node(L, "Concat", 1, n->opset, n->name[0] ? n->name : L->g->tensors[n->out[0]].name, n->n_in, ins, t, n,
+                    &nn, err));
+    rep *ro = &L->rep[n->out[0]];
+    *ro = *r0;
+    ro->t = t;
+    ro->bound = bound;
+    return MQ_OK;
+}
+
 static mq_status visit(lw *L, int i, mq_err *err)
 {
     mq_graph *g = L->g;
@@ -517,18 +696,34 @@ static mq_status visit(lw *L, int i, mq_err *err)
     rep *r = &L->rep[n->in[0]];
     int out = n->out[0];
     if (is_op(n, "Conv") || is_op(n, "Gemm") || is_op(n, "MatMul")) MQ_TRY(start_layer(L, i, err));
+    else if (is_op(n, "Add") && n->n_in == 2 && L->rep[n->in[0]].kind != R_FLOAT && L->rep[n->in[1]].kind != R_FLOAT)
+        MQ_TRY(residual_add(L, n, err));
     else if ((is_op(n, "Mul") || is_op(n, "Add") || is_op(n, "Sub") || is_op(n, "Div")) && n->n_in == 2)
         MQ_TRY(affine(L, n, err));
     else if (is_op(n, "BatchNormalization") || is_maqd(n, "LayerBatchNorm")) MQ_TRY(norm(L, n, err));
-    else if (is_op(n, "Floor") && r->kind == R_P) {
+    else if (is_op(n, "Floor") && (r->kind == R_P || r->kind == R_S)) {
         L->rep[out] = *r;
-        L->rep[out].kind = R_PF;
-    } else if (is_op(n, "Clip") && r->kind == R_PF) {
+        L->rep[out].kind = r->kind == R_P ? R_PF : R_SF;
+    } else if (is_op(n, "Clip") && (r->kind == R_PF || r->kind == R_SF)) {
         double lo, hi;
         MQ_TRY(clip_bounds(g, n, &lo, &hi));
         if (lo != 0 || !(hi >= 1 && hi <= 255) || hi != floor(hi))
             return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "the quantizer's Clip must be (0, m-1) with m-1 in 1..255");
-        MQ_TRY(quantize(L, n, r->layer, (int)hi + 1, 1.0, err));
+        if (r->kind == R_SF) MQ_TRY(quantize_sum(L, n, r->layer, (int)hi + 1, 1.0, err));
+        else MQ_TRY(quantize(L, n, r->layer, (int)hi + 1, 1.0, err));
+    } else if (is_maqd(n, "ActQuant") && r->kind == R_S) {
+        int m = (int)mq_attr_int(n, "states", 2);
+        double delta = mq_attr_float(n, "delta", 1.0f);
+        qsumrep *s = &L->sums[r->layer];
+        if (m < 2 || m > 256 || !(delta > 0)) return mq_node_fail(err, n, MQ_ERR_INVALID, "bad states or delta");
+        for (int o = 0; o < s->O; o++) {
+            s->c[0][o] /= delta;
+            s->c[1][o] /= delta;
+            s->b[o] = s->b[o] / delta + 0.5;
+        }
+        MQ_TRY(quantize_sum(L, n, r->layer, m, delta, err));
+    } else if (is_op(n, "Concat") && r->kind == R_Q) {
+        MQ_TRY(concat_codes(L, n, err));
     } else if (is_maqd(n, "ActQuant") && r->kind == R_P) {
         int m = (int)mq_attr_int(n, "states", 2);
         double delta = mq_attr_float(n, "delta", 1.0f);
@@ -568,7 +763,7 @@ static mq_status visit(lw *L, int i, mq_err *err)
     }
     /* a pending map must flow into exactly one node (it has no tensor of its own) */
     int k = L->rep[out].kind;
-    if ((k == R_P || k == R_PF) && L->consumers[out] != 1 && !g->tensors[out].is_output)
+    if ((k == R_P || k == R_PF || k == R_S || k == R_SF) && L->consumers[out] != 1 && !g->tensors[out].is_output)
         return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "the layer's output before its quantizer feeds %d nodes",
                             L->consumers[out]);
     return MQ_OK;
@@ -633,7 +828,8 @@ mq_status mq_int_lower(mq_graph *g, const mq_int_opts *o, mq_int_stats *stats, m
     size_t nt = (size_t)g->n_tensors + 6 * (size_t)g->n_nodes + 16;
     L.rep = mq_calloc(nt, sizeof *L.rep);
     L.layers = mq_calloc((size_t)g->n_nodes + 1, sizeof *L.layers);
-    if (!L.rep || !L.layers) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    L.sums = mq_calloc((size_t)g->n_nodes + 1, sizeof *L.sums);
+    if (!L.rep || !L.layers || !L.sums) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     if (st == MQ_OK) st = lower(&L, o, err);
     for (int i = 0; i < L.n_layers; i++) {
         mq_free(L.layers[i].q);
@@ -641,6 +837,12 @@ mq_status mq_int_lower(mq_graph *g, const mq_int_opts *o, mq_int_stats *stats, m
         mq_free(L.layers[i].b);
     }
     mq_free(L.layers);
+    for (int i = 0; i < L.n_sums; i++) {
+        mq_free(L.sums[i].c[0]);
+        mq_free(L.sums[i].c[1]);
+        mq_free(L.sums[i].b);
+    }
+    mq_free(L.sums);
     mq_free(L.rep);
     mq_free(L.consumers);
     return st;

@@ -18,6 +18,8 @@ typedef struct mq_int_stats {
     int exact_layers;          /* ... whose weights were already on a grid of <= 256 levels (quantized) */
     int wide_layers;           /* ... whose float weights were rounded to wide integers (first/last) */
     int pools, sums;
+    int adds;                  /* QAdd nodes (residual Add + quantizer) */
+    int acc_layers;            /* ConvInteger accumulators feeding them */
     size_t weight_bytes;       /* packed weights */
     size_t threshold_bytes;    /* thresholds and float k, b */
 } mq_int_stats;

@@ -7,6 +7,7 @@
     X(qint_input_u8, "kernels/qint.c")                                                             \
     X(qint_layer, "kernels/qint_layer.c")                                                          \
     X(qint_maxpool_u8, "kernels/qint.c")                                                           \
-    X(qint_sum_u8, "kernels/qint.c")
+    X(qint_sum_u8, "kernels/qint.c")                                                               \
+    X(qint_add, "kernels/qint_merge.c")
 
 #endif

@@ -1,0 +1,18 @@
+/* qint_merge.h: the integer kernels that merge two tensors of a lowered MaQD model (docs/INTEGER.md,
+ * passes/int_lower.c): the residual Add of two integer operands with different scales, quantized. */
+#ifndef MQK_QINT_MERGE_H
+#define MQK_QINT_MERGE_H
+
+#include <stdint.h>
+
+#include "runtime/mqr_kernel.h"
+
+/* Kernel qint_add: the quantizer of a sum of two integer tensors with per-channel coefficients,
+ * compared in int64 fixed point (the common scale 2^-F of passes/int_lower.c).
+ * in[0] a, in[1] b: uint8, int16 or int32, the same shape [N, O, ...] (rank >= 2);
+ * in[2] int64 [O, 2 + T] (T 1..255): per channel Ka, Kb, then T thresholds thr[0..T);
+ * out[0] uint8 of a's shape: y = the number of t with Ka * a + Kb * b >= thr[t], the products and the
+ * sum in int64 arithmetic modulo 2^64 (the compiler proves they do not wrap). No parameters. */
+void mqk_k_qint_add(const mqr_call *c);
+
+#endif
