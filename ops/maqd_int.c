@@ -4,6 +4,7 @@
 #include "ops/nn_internal.h"
 #include "runtime/kernels/qint.h"
 #include "runtime/kernels/qint_merge.h"
+#include "runtime/kernels/qint_pool.h"
 
 #include <string.h>
 
@@ -185,6 +186,20 @@ static mq_status qmaxpool_infer(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
+/* The 13 window parameters of the pooling kernels on codes (qint.h: nd, kernel, stride, pad, dilation). */
+static void pool_params(const nn_window *w, mq_kcall *kc)
+{
+    kc->p[0] = w->nd;
+    for (int i = 0; i < NN_MAX_SPATIAL; i++) {
+        int sp = i < w->nd;
+        kc->p[1 + i] = sp ? (int32_t)w->k[i] : 1;
+        kc->p[4 + i] = sp ? (int32_t)w->s[i] : 1;
+        kc->p[7 + i] = sp ? (int32_t)w->pb[i] : 0;
+        kc->p[10 + i] = sp ? (int32_t)w->d[i] : 1;
+    }
+    kc->n_p = 13;
+}
+
 static mq_status qmaxpool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                                 mq_kcall *kc, mq_err *err)
 {
@@ -193,15 +208,7 @@ static mq_status qmaxpool_lower(const mq_node *n, const mq_tensor *const *in, co
     int64_t dims[MQ_MAX_RANK];
     MQ_TRY(qmaxpool_geometry(n, in[0], &w, dims, err));
     kc->kernel = "qint_maxpool_u8";
-    kc->p[0] = w.nd;
-    for (int i = 0; i < NN_MAX_SPATIAL; i++) {
-        int sp = i < w.nd;
-        kc->p[1 + i] = sp ? (int32_t)w.k[i] : 1;
-        kc->p[4 + i] = sp ? (int32_t)w.s[i] : 1;
-        kc->p[7 + i] = sp ? (int32_t)w.pb[i] : 0;
-        kc->p[10 + i] = sp ? (int32_t)w.d[i] : 1;
-    }
-    kc->n_p = 13;
+    pool_params(&w, kc);
     return MQ_OK;
 }
 
@@ -282,4 +289,37 @@ static const mq_op_def op_qadd = {.op_type = "QAdd", .domain = MQ_MAQD_DOMAIN, .
                                   .max_in = 3, .min_out = 1, .max_out = 1, .infer = qadd_infer,
                                   .forward = mq_forward_lowered, .lower = qadd_lower};
 
-const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, NULL};
+/* ---- QWinSum: AveragePool on uint8 codes without the division (AveragePool's window attributes) ----- */
+
+static mq_status qwinsum_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_u8, err));
+    nn_window w;
+    int64_t dims[MQ_MAX_RANK], dt = mq_attr_int(n, "to", MQ_I32), taps = 255;
+    MQ_TRY(qmaxpool_geometry(n, in[0], &w, dims, err));
+    for (int i = 0; i < w.nd; i++) taps *= w.k[i];
+    if ((dt != MQ_I16 && dt != MQ_I32) || taps > (dt == MQ_I16 ? 32767 : INT32_MAX))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "'to' must be int16 or int32 and hold 255 x the window's taps");
+    mq_set_out(out[0], (mq_dtype)dt, in[0]->rank, dims);
+    return MQ_OK;
+}
+
+static mq_status qwinsum_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
+{
+    (void)out;
+    nn_window w;
+    int64_t dims[MQ_MAX_RANK];
+    MQ_TRY(qmaxpool_geometry(n, in[0], &w, dims, err));
+    kc->kernel = "qint_winsum_u8";
+    pool_params(&w, kc);
+    return MQ_OK;
+}
+
+static const mq_op_def op_qwinsum = {.op_type = "QWinSum", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                     .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+                                     .infer = qwinsum_infer, .forward = mq_forward_lowered,
+                                     .lower = qwinsum_lower};
+
+const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, &op_qwinsum, NULL};

@@ -687,6 +687,37 @@ static mq_status concat_codes(lw *L, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
+/* AveragePool on codes: the window sums (QWinSum), 1 / taps into the scale, exact when every window
+ * divides by the same count: no padding, or count_include_pad; no ceil_mode (partial windows). */
+static mq_status avgpool_codes(lw *L, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = L->g;
+    rep r = L->rep[n->in[0]];
+    int64_t taps = 1, padded = 0;
+    const mq_attr *ks = NULL, *pads = NULL;
+    for (int i = 0; i < n->n_attr; i++) {
+        if (!strcmp(n->attrs[i].name, "kernel_shape")) ks = &n->attrs[i];
+        if (!strcmp(n->attrs[i].name, "pads")) pads = &n->attrs[i];
+    }
+    for (int i = 0; ks && i < ks->n; i++) taps *= ks->ints[i];
+    for (int i = 0; pads && i < pads->n; i++) padded |= pads->ints[i] != 0;
+    const char *ap = mq_attr_str(n, "auto_pad", "NOTSET");
+    if (!ks || taps < 1 || taps > INT32_MAX / 255 || mq_attr_int(n, "ceil_mode", 0) ||
+        (strcmp(ap, "NOTSET") && strcmp(ap, "VALID")) || (padded && !mq_attr_int(n, "count_include_pad", 0)))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                            "AveragePool on codes needs one divisor for every window (no ceil_mode; padding only with count_include_pad)");
+    MQ_TRY(on_codes(L, n, "QWinSum", n, err));
+    mq_node *nn = &g->nodes[g->n_nodes - 1];
+    int wide = taps * 255 > 32767;
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "to", wide ? MQ_I32 : MQ_I16, err));
+    rep *ro = &L->rep[n->out[0]];
+    ro->dt = wide ? MQ_I32 : MQ_I16;
+    ro->scale = r.scale / (double)taps;
+    ro->bound = r.bound * taps;
+    if (L->st) L->st->pools++;
+    return MQ_OK;
+}
+
 static mq_status visit(lw *L, int i, mq_err *err)
 {
     mq_graph *g = L->g;
@@ -754,6 +785,8 @@ static mq_status visit(lw *L, int i, mq_err *err)
         L->rep[out].scale = r->scale / (double)plane;
         L->rep[out].bound = r->bound * plane;
         if (L->st) L->st->sums++;
+    } else if (is_op(n, "AveragePool") && r->kind == R_Q && r->dt == MQ_U8) {
+        MQ_TRY(avgpool_codes(L, n, err));
     } else if ((is_op(n, "Flatten") || is_op(n, "Reshape") || is_op(n, "Squeeze") || is_op(n, "Unsqueeze")) &&
                r->kind == R_Q) {
         MQ_TRY(on_codes(L, n, NULL, n, err));

@@ -390,6 +390,37 @@ static mq_status concat(cv *S, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
+/* QWinSum (AveragePool's window sums): ConvInteger of the codes with a depthwise all-ones kernel
+ * (group = channels, zero points 0), exact in int32. */
+static mq_status winsum(cv *S, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = S->g;
+    const xval *x = &S->x[n->in[0]];
+    const mq_tensor *xt = &g->tensors[n->in[0]];
+    const mq_attr *ks = NULL;
+    for (int i = 0; i < n->n_attr; i++)
+        if (!strcmp(n->attrs[i].name, "kernel_shape")) ks = &n->attrs[i];
+    if (x->kind != X_U8 || !ks || ks->n != xt->rank - 2 || ks->n > 3)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "window sums not on uint8 codes");
+    int64_t wd[5] = {xt->dims[1], 1, 1, 1, 1}, taps = 1;
+    for (int d = 0; d < ks->n; d++) taps *= wd[2 + d] = ks->ints[d];
+    uint8_t *ones = mq_malloc((size_t)(wd[0] * taps) + 1);
+    if (!ones) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
+    memset(ones, 1, (size_t)(wd[0] * taps));
+    int wid, out = -1;
+    mq_status st = constant(S, n->name, ".ones", MQ_U8, 2 + ks->n, wd, ones, &wid, err);
+    mq_free(ones);
+    MQ_TRY(st);
+    int ins[4] = {x->u, wid, S->zp0, S->zp0};
+    mq_node *nn;
+    static const char *const keep[] = {"kernel_shape", "strides", "pads", "dilations", "auto_pad", NULL};
+    MQ_TRY(emit(S, "ConvInteger", n->name, ".winsum", 4, ins, &out, &nn, err));
+    MQ_TRY(copy_attrs(S, nn, n, keep, err));
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "group", wd[0], err));
+    S->x[n->out[0]] = (xval){X_SUM, out, -1, 1, 0, x->bound * taps};
+    return MQ_OK;
+}
+
 /* ---- the other nodes ----------------------------------------------------------------------------------- */
 
 /* A standard node on codes (Flatten, Reshape, ...) applied to xv's tensors. */
@@ -439,6 +470,8 @@ static mq_status visit(cv *S, int i, mq_err *err)
         S->x[n->out[0]] = v;
     } else if (maqd && !strcmp(op, "QLayer")) {
         MQ_TRY(qlayer(S, n, err));
+    } else if (maqd && !strcmp(op, "QWinSum")) {
+        MQ_TRY(winsum(S, n, err));
     } else if (maqd && !strcmp(op, "QAdd")) {
         MQ_TRY(qadd(S, n, err));
     } else if (!maqd && !strcmp(op, "ConvInteger")) {

@@ -23,18 +23,6 @@ int mqk_c_qint_input_u8(const mqr_call *c, uint32_t scratch_bytes)
     return MQR_CHECK_OK;
 }
 
-/* The taps k in [*lo, *hi) of [0, kernel) with 0 <= start + k * d < n (d >= 1): only those are visited,
- * so the work is bounded by the input, whatever the kernel size. */
-static void tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_t *lo, int32_t *hi)
-{
-    int64_t l = start >= 0 ? 0 : ((int64_t)-start + d - 1) / d;
-    int64_t h = n - (int64_t)start <= 0 ? 0 : ((int64_t)n - start + d - 1) / d;
-    if (h > kernel) h = kernel;
-    if (l > h) l = h;
-    *lo = (int32_t)l;
-    *hi = (int32_t)h;
-}
-
 void mqk_k_qint_maxpool_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
@@ -66,7 +54,7 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
                         continue;
                     }
                     o[0] = od, o[1] = oh, o[2] = ow;
-                    for (i = 0; i < 3; i++) tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
+                    for (i = 0; i < 3; i++) mqk_qint_tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
                     for (kd = lo[0]; kd < hi[0]; kd++) {
                         int32_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
                         for (kh = lo[1]; kh < hi[1]; kh++) {
@@ -88,26 +76,8 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
  * tested against the input before it is read); past nd exactly 1, 1, 0, 1. */
 int mqk_c_qint_maxpool_u8(const mqr_call *c, uint32_t scratch_bytes)
 {
-    const mqr_tensor *x, *y;
-    int32_t nd, i;
     (void)scratch_bytes;
-    if (!mqk_nc_counts(c, 1, 1, 1, 1, 13)) return MQR_CHECK_BAD;
-    x = &c->in[0], y = &c->out[0];
-    nd = c->p[0];
-    if (nd < 1 || nd > MQK_MAX_SPATIAL) return MQR_CHECK_BAD;
-    if (mqk_nc_tensor(x, MQR_U8, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, MQR_U8, nd + 2, nd + 2) < 0 ||
-        x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
-        return MQR_CHECK_BAD;
-    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
-        int64_t k = c->p[1 + i], s = c->p[4 + i], pb = c->p[7 + i], d = c->p[10 + i];
-        if (i >= nd) {
-            if (k != 1 || s != 1 || pb != 0 || d != 1) return MQR_CHECK_BAD;
-            continue;
-        }
-        if (k < 1 || s < 1 || pb < 0 || d < 1) return MQR_CHECK_BAD;
-        if (mqk_nc_add(mqk_nc_add(mqk_nc_mul(y->dims[2 + i], s), pb), mqk_nc_mul(k, d)) > INT32_MAX) return MQR_CHECK_BAD;
-    }
-    return MQR_CHECK_OK;
+    return mqk_qint_pool_ok(c, MQR_U8) ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }
 
 void mqk_k_qint_sum_u8(const mqr_call *c)

@@ -827,6 +827,14 @@ static void test_qint(void **state)
     k.in[0] = T(MQR_U8, 4, 1, 1, 4, 4, 0), k.out[0] = T(MQR_I16, 4, 1, 1, 4, 4, 0);
     k.n_in = 1, k.n_out = 1;
     sweep(&k);
+    /* the quantized residual sum of an int32 accumulator and uint8 codes, 3 thresholds */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_add";
+    k.n_p = 0;
+    k.in[0] = T(MQR_I32, 4, 2, 3, 4, 4, 0), k.in[1] = T(MQR_U8, 4, 2, 3, 4, 4, 0), k.in[2] = T(MQR_I64, 2, 3, 5, 0, 0, 0);
+    k.out[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0);
+    k.n_in = 3, k.n_out = 1;
+    sweep(&k);
 }
 
 int main(void)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "runtime/kernels/qint.h"
+#include "runtime/kernels/qint_merge.h"
 
 static mqr_tensor T(int32_t dt, int32_t rank, const int32_t *dims, void *data)
 {
@@ -129,6 +130,24 @@ static void test_pool_sum_input(void **state)
     assert_true(yi[0] == -9335 && yi[1] == 23305 && yi[2] == 9);
 }
 
+static void test_qadd(void **state)
+{
+    (void)state;
+    /* a int32, b uint8, [1, 2, 1, 2] (channel o, position w at 2 o + w). Channel 0: Ka 3, Kb -2,
+     * thresholds 10, 11, 20: 3 * 5 - 2 * 1 = 13 reaches 10 and 11 (2); 3 * -3 - 2 * 2 = -13 none (0).
+     * Channel 1 at a scale of 2^40: (7 + 3) 2^40 reaches 7 2^40, 7 2^40 + 1 and 8 2^40 (3); 0 none. */
+    int32_t a[4] = {5, -3, 7, 0}, d[4] = {1, 2, 1, 2}, dp[2] = {2, 5};
+    uint8_t b[4] = {1, 2, 3, 0}, y[4] = {9, 9, 9, 9};
+    int64_t e = (int64_t)1 << 40, par[10] = {3, -2, 10, 11, 20, e, e, 7 * e, 7 * e + 1, 8 * e};
+    mqr_tensor in[3] = {T(MQR_I32, 4, d, a), T(MQR_U8, 4, d, b), T(MQR_I64, 2, dp, par)}, out = T(MQR_U8, 4, d, y);
+    run("qint_add", NULL, 0, in, 3, &out, 0);
+    assert_true(y[0] == 2 && y[1] == 0 && y[2] == 3 && y[3] == 0);
+    /* the last threshold one unit above the sum: no longer reached */
+    par[9] = 10 * e + 1;
+    run("qint_add", NULL, 0, in, 3, &out, 0);
+    assert_int_equal(y[2], 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +155,7 @@ int main(void)
         cmocka_unit_test(test_conv_padding),
         cmocka_unit_test(test_dense_binary_and_wide),
         cmocka_unit_test(test_pool_sum_input),
+        cmocka_unit_test(test_qadd),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
