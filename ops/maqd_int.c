@@ -322,4 +322,42 @@ static const mq_op_def op_qwinsum = {.op_type = "QWinSum", .domain = MQ_MAQD_DOM
                                      .infer = qwinsum_infer, .forward = mq_forward_lowered,
                                      .lower = qwinsum_lower};
 
-const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, &op_qwinsum, NULL};
+/* ---- QLut: the quantized residual sum by a table (exact) ------------------------------------------- */
+
+/* Inputs e uint8 (a QLayer's count), y uint8 / int16 / int32 (the other operand), the same shape [N, O,
+ * ...]; lut uint8 [O, NY, NE]; attribute lo. Output uint8 lut[o][y - lo][e] (qint_merge.h). */
+static mq_status qlut_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    for (int i = 0; i < 3; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_u8, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[2], types_u8, err));
+    const mq_tensor *e = in[0], *y = in[1], *t = in[2];
+    int same = e->rank == y->rank && e->rank >= 2;
+    for (int d = 0; same && d < e->rank; d++) same = e->dims[d] == y->dims[d];
+    int64_t lo = mq_attr_int(n, "lo", 0);
+    if (!same) return mq_node_fail(err, n, MQ_ERR_SHAPE, "operands must have the same shape of rank >= 2");
+    if (t->rank != 3 || t->dims[0] != e->dims[1] || t->dims[1] < 1 || t->dims[2] < 1 || lo < INT32_MIN || lo > INT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "the table must be uint8 [channels, >= 1, >= 1], lo within int32");
+    mq_set_out(out[0], MQ_U8, e->rank, e->dims);
+    return MQ_OK;
+}
+
+static mq_status qlut_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
+{
+    (void)in;
+    (void)out;
+    (void)err;
+    kc->kernel = "qint_lut";
+    kc->p[0] = (int32_t)mq_attr_int(n, "lo", 0);
+    kc->n_p = 1;
+    return MQ_OK;
+}
+
+static const mq_op_def op_qlut = {.op_type = "QLut", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0, .min_in = 3,
+                                  .max_in = 3, .min_out = 1, .max_out = 1, .infer = qlut_infer,
+                                  .forward = mq_forward_lowered, .lower = qlut_lower};
+
+const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, &op_qwinsum,
+                                            &op_qlut, NULL};

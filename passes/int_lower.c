@@ -9,6 +9,7 @@
 #include "runtime/kernels/qint.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum { R_FLOAT = 0, R_Q, R_P, R_PF, R_S, R_SF };
@@ -37,9 +38,11 @@ typedef struct qlayer {
     mq_dtype xdt;        /* the integer input's dtype */
 } qlayer;
 
-/* A residual sum (R_S): value[o] = c[0][o] * t[0] + c[1][o] * t[1] + b[o], |t[i]| <= bound[i]. */
+/* A residual sum (R_S): value[o] = c[0][o] * t[0] + c[1][o] * t[1] + b[o], |t[i]| <= bound[i] (0 <=
+ * t[i] when nonneg[i]); operand i is the accumulator of layer[i] when >= 0 (made when the sum is
+ * quantized), else the integer tensor t[i]. */
 typedef struct qsumrep {
-    int t[2], O;
+    int t[2], layer[2], nonneg[2], O;
     int64_t bound[2];
     double *c[2], *b;
 } qsumrep;
@@ -282,8 +285,9 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
 /* ---- materializing a layer --------------------------------------------------------------------------- */
 
 /* The QLayer node of a pending layer: thresholds for m_out states (floor semantics: code >= j iff
- * k acc + b >= j), or float output (m_out 0) into tensor `out`. */
-static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err)
+ * k acc + b >= j; or the thresholds `given` [O][m_out - 1], nondecreasing, for the accumulator as it
+ * is), or float output (m_out 0) into tensor `out`. */
+static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given, int out, mq_err *err)
 {
     mq_graph *g = L->g;
     const mq_node *src = &g->nodes[ly->node];
@@ -312,7 +316,9 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     if (m_out) {
         thr = mq_malloc(sizeof(int64_t) * O * (size_t)(m_out - 1) + 8);
         if (!thr) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
-        for (size_t o = 0; o < O; o++) {
+        for (size_t o = 0; given && o < O; o++)
+            for (int j = 1; j < m_out; j++) thr[o * (size_t)(m_out - 1) + (size_t)(j - 1)] = given[o * (size_t)(m_out - 1) + (size_t)(j - 1)];
+        for (size_t o = 0; !given && o < O; o++) {
             double k = ly->k[o], b = ly->b[o];
             if (k < 0) { /* reversed: negate the channel's weights, so acc grows with the value */
                 for (size_t i = 0; i < fan; i++) ly->q[o * fan + i] = -ly->q[o * fan + i];
@@ -489,7 +495,7 @@ static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scal
     int t = -1; /* set by the add below (gcc -O3 cannot see it) */
     const char *base = L->g->tensors[n->out[0]].name;
     MQ_TRY(new_tensor(L, base, ".codes", &t, err));
-    MQ_TRY(finish_layer(L, &L->layers[layer], m, t, err));
+    MQ_TRY(finish_layer(L, &L->layers[layer], m, NULL, t, err));
     rep *ro = &L->rep[n->out[0]];
     ro->kind = R_Q;
     ro->t = t;
@@ -533,45 +539,65 @@ static mq_status on_codes(lw *L, const mq_node *n, const char *op, const mq_node
 
 /* ---- residual Add: a sum of two integer tensors ------------------------------------------------------ */
 
-/* One operand of a residual Add as an integer tensor t with per-channel coefficient c[o] and offset
- * b[o] (value = c t + b), |t| <= bound: codes as they are (c = scale), a pending layer as its int32
- * accumulator, computed by a standard ConvInteger (uint8 codes q + 128, zero point 128). */
-static mq_status sum_operand(lw *L, const mq_node *n, int which, int O, int *t, int64_t *bound, double *c, double *b,
-                             mq_err *err)
+/* The largest |weight code| of a layer. */
+static int64_t layer_qmax(const qlayer *ly)
 {
-    mq_graph *g = L->g;
+    int64_t qmax = 0;
+    for (size_t i = 0; i < (size_t)ly->O * (size_t)ly->fan; i++) {
+        int64_t a = ly->q[i] < 0 ? -(int64_t)ly->q[i] : ly->q[i];
+        if (a > qmax) qmax = a;
+    }
+    return qmax;
+}
+
+/* One operand of a residual Add: value = c t + b, |t| <= bound: codes as they are (c = scale), or a
+ * pending layer's accumulator (c = k, made later: acc_tensor). */
+static mq_status sum_operand(lw *L, const mq_node *n, int which, qsumrep *s, double *b, mq_err *err)
+{
     const rep *r = &L->rep[n->in[which]];
+    int O = s->O;
+    s->layer[which] = -1;
     if (r->kind == R_Q) {
-        const mq_tensor *x = &g->tensors[n->in[which]];
-        if (x->rank < 2 || x->dims[1] != O) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d has no channel axis of %d", which, O);
-        *t = r->t;
-        *bound = r->bound;
-        for (int o = 0; o < O; o++) c[o] = r->scale, b[o] = 0;
+        s->t[which] = r->t;
+        s->bound[which] = r->bound;
+        s->nonneg[which] = r->dt == MQ_U8;
+        for (int o = 0; o < O; o++) s->c[which][o] = r->scale, b[o] = 0;
         return MQ_OK;
     }
     if (r->kind != R_P) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d is neither codes nor a layer's output", which);
     qlayer *ly = &L->layers[r->layer];
+    if (ly->O != O) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d has %d channels, not %d", which, ly->O, O);
+    double bound = (double)ly->fan * (double)layer_qmax(ly) * (double)(ly->in_bound > 0 ? ly->in_bound : 1);
+    if (bound > (double)ACC_LIMIT) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d: the accumulator may overflow int32", which);
+    s->layer[which] = r->layer;
+    s->t[which] = -1;
+    s->bound[which] = (int64_t)bound;
+    s->nonneg[which] = 0;
+    for (int o = 0; o < O; o++) s->c[which][o] = ly->k[o], b[o] = ly->b[o];
+    return MQ_OK;
+}
+
+/* A pending layer's int32 accumulator as a tensor, by a standard ConvInteger (uint8 codes q + 128, zero
+ * point 128) on its uint8 codes. */
+static mq_status acc_tensor(lw *L, const mq_node *n, qlayer *ly, int *t, mq_err *err)
+{
+    mq_graph *g = L->g;
     const mq_node *src = &g->nodes[ly->node];
-    int64_t qmax = 0;
     size_t nq = (size_t)ly->O * (size_t)ly->fan;
-    for (size_t i = 0; i < nq; i++) qmax = ly->q[i] > qmax ? ly->q[i] : -ly->q[i] > qmax ? -ly->q[i] : qmax;
-    if (!is_op(src, "Conv") || !ly->exact || qmax > 127 || ly->xdt != MQ_U8 || ly->O != O)
+    if (!is_op(src, "Conv") || !ly->exact || layer_qmax(ly) > 127 || ly->xdt != MQ_U8)
         return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
-                            "operand %d: only a quantized Conv (weight codes within +-127) on uint8 codes", which);
-    *bound = ly->fan * qmax * ly->in_bound;
-    if (*bound > ACC_LIMIT) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d: the accumulator may overflow int32", which);
+                            "residual operand '%s': only a quantized Conv (weight codes within +-127) on uint8 codes", src->name);
     uint8_t *w = mq_malloc(nq + 1), zp[2] = {128, 0};
     if (!w) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     for (size_t i = 0; i < nq; i++) w[i] = (uint8_t)(ly->q[i] + 128);
     const mq_tensor *wt = &g->tensors[src->in[1]];
     const char *base = src->name[0] ? src->name : g->tensors[src->out[0]].name;
     int ins[4] = {ly->x, -1, -1, -1}, acc = -1;
-    int64_t one = 1;
     mq_status st = new_const(L, base, ".wq8", MQ_U8, wt->rank, wt->dims, w, &ins[1], err);
     mq_free(w);
     MQ_TRY(st);
-    MQ_TRY(new_const(L, base, ".xzp", MQ_U8, 0, &one, zp + 1, &ins[2], err));
-    MQ_TRY(new_const(L, base, ".wzp", MQ_U8, 0, &one, zp, &ins[3], err));
+    MQ_TRY(new_const(L, base, ".xzp", MQ_U8, 0, NULL, zp + 1, &ins[2], err));
+    MQ_TRY(new_const(L, base, ".wzp", MQ_U8, 0, NULL, zp, &ins[3], err));
     MQ_TRY(new_tensor(L, base, ".acc", &acc, err));
     mq_node *nn;
     MQ_TRY(new_node(L, "ConvInteger", 1, src->opset > 10 ? src->opset : 10, base, 4, ins, acc, src, &nn, err));
@@ -580,7 +606,6 @@ static mq_status sum_operand(lw *L, const mq_node *n, int which, int O, int *t, 
         L->st->weight_bytes += nq;
     }
     *t = acc;
-    for (int o = 0; o < O; o++) c[o] = ly->k[o], b[o] = ly->b[o];
     return MQ_OK;
 }
 
@@ -605,8 +630,7 @@ static mq_status residual_add(lw *L, const mq_node *n, mq_err *err)
     s->b = mq_malloc(sizeof(double) * (size_t)O * 2 + 8);
     L->n_sums++; /* owned now */
     if (!s->c[0] || !s->c[1] || !s->b) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
-    for (int k = 0; k < 2; k++)
-        MQ_TRY(sum_operand(L, n, k, O, &s->t[k], &s->bound[k], s->c[k], s->b + (size_t)k * (size_t)O, err));
+    for (int k = 0; k < 2; k++) MQ_TRY(sum_operand(L, n, k, s, s->b + (size_t)k * (size_t)O, err));
     for (int o = 0; o < O; o++) s->b[o] += s->b[O + o];
     rep *ro = &L->rep[n->out[0]];
     memset(ro, 0, sizeof *ro);
@@ -615,7 +639,134 @@ static mq_status residual_add(lw *L, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
-/* The quantizer of a sum, code = clip(floor(ca A + cb B + b), 0, m-1), as a QAdd: per channel the
+#define LUT_MAX_Y 256 /* values of the small operand a table covers */
+
+/* n's output: uint8 codes of m states in tensor t with scale `scale`. */
+static mq_status codes_rep(lw *L, const mq_node *n, int t, int m, double scale)
+{
+    rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
+    ro->kind = R_Q;
+    ro->t = t;
+    ro->scale = scale;
+    ro->bound = m - 1;
+    ro->dt = MQ_U8;
+    return MQ_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The exact form of a quantized sum c_x acc + c_y y + b with operand x a pending layer and y codes
+ * (the identity skip): code >= j iff acc >= T[o, y, j] = ceil((j - b -
+ * c_y y) / c_x) (c_x > 0; for c_x < 0 the channel's weights are negated). The layer counts its
+ * accumulator against U[o] = the distinct T[o, ., .] inside its range (<= 255 of them), giving e; a
+ * table gives code = lut[o][y - lo][e] (QLut). *done = 0 (nothing made) when it does not fit. */
+static mq_status quantize_sum_lut(lw *L, const mq_node *n, qsumrep *s, int x, int m, int out, int *done, mq_err *err)
+{
+    mq_graph *g = L->g;
+    int y = 1 - x, O = s->O;
+    *done = 0;
+    if (s->layer[x] < 0 || s->layer[y] >= 0) return MQ_OK; /* y codes: an accumulator's table grows too large */
+    qlayer *ly = &L->layers[s->layer[x]];
+    int64_t lo = s->nonneg[y] ? 0 : -s->bound[y], hi = s->bound[y], bx = s->bound[x];
+    if (hi - lo + 1 > LUT_MAX_Y || m < 2) return MQ_OK;
+    size_t ny = (size_t)(hi - lo + 1), nt = ny * (size_t)(m - 1), O_ = (size_t)O;
+    /* per (o, y, j): the threshold class (-1 always, 1 never, 0 finite at tv) */
+    int64_t *tv = mq_malloc(sizeof(int64_t) * O_ * nt + 8), *u = mq_malloc(sizeof(int64_t) * O_ * 256 + 8);
+    signed char *cls = mq_malloc(O_ * nt + 1);
+    int64_t *list = mq_malloc(sizeof(int64_t) * nt + 8);
+    int *nu = mq_calloc(O_ + 1, sizeof(int)), T = 1, fits = 1;
+    mq_status st = MQ_OK;
+    if (!tv || !u || !cls || !nu || !list) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (size_t o = 0; st == MQ_OK && fits && o < O_; o++) {
+        double cx = fabs(s->c[x][o]), cy = s->c[y][o], b = s->b[o];
+        int64_t cnt = 0;
+        if (!(cx > 0)) fits = 0;
+        for (size_t k = 0; fits && k < ny; k++)
+            for (int j = 1; j < m; j++) {
+                double t = ceil((j - b - cy * (double)(lo + (int64_t)k)) / cx);
+                size_t at = o * nt + k * (size_t)(m - 1) + (size_t)(j - 1);
+                cls[at] = t <= (double)-bx ? -1 : t > (double)bx ? 1 : 0;
+                tv[at] = cls[at] ? 0 : (int64_t)t;
+                if (!cls[at]) list[cnt++] = tv[at];
+            }
+        if (!fits) break;
+        qsort(list, (size_t)cnt, sizeof *list, cmp_i64);
+        int k = 0;
+        for (int64_t i = 0; i < cnt; i++)
+            if (!k || list[i] != u[o * 256 + (size_t)k - 1]) {
+                if (k == 255) {
+                    fits = 0;
+                    break;
+                }
+                u[o * 256 + (size_t)k++] = list[i];
+            }
+        nu[o] = k;
+        if (k > T) T = k;
+    }
+    int64_t *thr = NULL;
+    uint8_t *lut = NULL;
+    if (st == MQ_OK && fits) {
+        thr = mq_malloc(sizeof(int64_t) * O_ * (size_t)T + 8);
+        lut = mq_malloc(O_ * ny * (size_t)(T + 1) + 1);
+        if (!thr || !lut) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    }
+    for (size_t o = 0; st == MQ_OK && fits && o < O_; o++) {
+        for (int k = 0; k < T; k++) thr[o * (size_t)T + (size_t)k] = k < nu[o] ? u[o * 256 + (size_t)k] : bx + 1; /* never reached */
+        for (size_t k = 0; k < ny; k++)
+            for (int e = 0; e <= T; e++) { /* e thresholds reached: U[o][0..e) <= acc < U[o][e] */
+                int code = 0;
+                for (int j = 1; j < m; j++) {
+                    size_t at = o * nt + k * (size_t)(m - 1) + (size_t)(j - 1);
+                    if (cls[at] < 0) code++;
+                    else if (!cls[at]) {
+                        int r = 0;
+                        while (u[o * 256 + (size_t)r] != tv[at]) r++;
+                        code += r < e;
+                    }
+                }
+                lut[(o * ny + k) * (size_t)(T + 1) + (size_t)e] = (uint8_t)code;
+            }
+        if (s->c[x][o] < 0) /* acc -> -acc */
+            for (size_t i = 0; i < (size_t)ly->fan; i++) ly->q[o * (size_t)ly->fan + i] = -ly->q[o * (size_t)ly->fan + i];
+    }
+    mq_free(tv);
+    mq_free(u);
+    mq_free(cls);
+    mq_free(nu);
+    mq_free(list);
+    if (st != MQ_OK || !fits) {
+        mq_free(thr);
+        mq_free(lut);
+        return st;
+    }
+    const char *base = g->tensors[n->out[0]].name;
+    int e = -1, lt = -1, yt = s->t[y];
+    st = new_tensor(L, base, ".e", &e, err);
+    if (st == MQ_OK) st = finish_layer(L, ly, T + 1, thr, e, err);
+    mq_free(thr);
+    int64_t ld[3] = {O, (int64_t)ny, T + 1};
+    if (st == MQ_OK) st = new_const(L, base, ".lut", MQ_U8, 3, ld, lut, &lt, err);
+    mq_free(lut);
+    MQ_TRY(st);
+    int ins[3] = {e, yt, lt};
+    mq_node *nn;
+    MQ_TRY(new_node(L, "QLut", 0, 1, n->name[0] ? n->name : base, 3, ins, out, NULL, &nn, err));
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "lo", lo, err));
+    if (L->st) {
+        L->st->adds++;
+        L->st->threshold_bytes += O_ * ny * (size_t)(T + 1);
+    }
+    *done = 1;
+    return MQ_OK;
+}
+
+/* The quantizer of a sum, code = clip(floor(ca A + cb B + b), 0, m-1): exactly by a table
+ * (quantize_sum_lut) when one operand is a layer and the other has few values, else as a QAdd: per channel the
  * common fixed-point scale 2^-F with F the largest keeping |Ka A| + |Kb B| + |T| <= 2^61, Ka =
  * round(ca 2^F), Kb = round(cb 2^F), T[j] = ceil((j - b) 2^F): Ka A + Kb B >= T[j] differs from
  * ca A + cb B + b >= j only within (bound A + bound B) 2^-(F+1) of the threshold. */
@@ -624,6 +775,14 @@ static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double sc
     mq_graph *g = L->g;
     qsumrep *s = &L->sums[sum];
     size_t O = (size_t)s->O, row = (size_t)m + 1;
+    const char *base = g->tensors[n->out[0]].name;
+    int t = -1, done = 0;
+    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
+    MQ_TRY(quantize_sum_lut(L, n, s, 0, m, t, &done, err)); /* the table form when it applies */
+    if (!done) MQ_TRY(quantize_sum_lut(L, n, s, 1, m, t, &done, err));
+    for (int k = 0; !done && k < 2; k++)
+        if (s->layer[k] >= 0) MQ_TRY(acc_tensor(L, n, &L->layers[s->layer[k]], &s->t[k], err));
+    if (done) return codes_rep(L, n, t, m, scale);
     int64_t *par = mq_malloc(sizeof(int64_t) * O * row + 8);
     if (!par) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     for (size_t o = 0; o < O; o++) {
@@ -638,13 +797,11 @@ static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double sc
         p[1] = (int64_t)llround(ldexp(cb, F));
         for (int j = 1; j < m; j++) p[1 + j] = (int64_t)ceil(ldexp(j - b, F));
     }
-    int ptid = -1, t = -1;
-    const char *base = g->tensors[n->out[0]].name;
+    int ptid = -1;
     int64_t pd[2] = {(int64_t)O, (int64_t)row};
     mq_status st = new_const(L, base, ".qadd", MQ_I64, 2, pd, par, &ptid, err);
     mq_free(par);
     MQ_TRY(st);
-    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
     int ins[3] = {s->t[0], s->t[1], ptid};
     mq_node *nn;
     MQ_TRY(new_node(L, "QAdd", 0, 1, n->name[0] ? n->name : base, 3, ins, t, NULL, &nn, err));
@@ -652,14 +809,7 @@ static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double sc
         L->st->adds++;
         L->st->threshold_bytes += O * row * 8;
     }
-    rep *ro = &L->rep[n->out[0]];
-    memset(ro, 0, sizeof *ro);
-    ro->kind = R_Q;
-    ro->t = t;
-    ro->scale = scale;
-    ro->bound = m - 1;
-    ro->dt = MQ_U8;
-    return MQ_OK;
+    return codes_rep(L, n, t, m, scale);
 }
 
 /* Concat of codes with one scale and dtype: the codes concatenate as they are. */
@@ -833,7 +983,7 @@ static mq_status lower(lw *L, const mq_int_opts *o, mq_err *err)
         if (r->kind != R_P)
             return mq_fail(err, MQ_ERR_UNSUPPORTED, "graph output '%s' is not a layer's output (float logits)",
                            g->tensors[t].name);
-        MQ_TRY(finish_layer(L, &L->layers[r->layer], 0, t, err));
+        MQ_TRY(finish_layer(L, &L->layers[r->layer], 0, NULL, t, err));
     }
     unsigned char *drop = mq_calloc((size_t)g->n_nodes + 1, 1);
     if (!drop) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");

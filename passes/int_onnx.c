@@ -421,6 +421,42 @@ static mq_status winsum(cv *S, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
+/* QLut: Gather from the flattened table at o NY NE + (y - lo) NE + e (int64 index arithmetic). */
+static mq_status qlut(cv *S, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = S->g;
+    const mq_tensor *lt = &g->tensors[n->in[2]], *yt = &g->tensors[n->out[0]];
+    const xval *e = &S->x[n->in[0]], *y = &S->x[n->in[1]];
+    int rank = yt->rank;
+    if (!lt->data || lt->rank != 3 || rank < 2 || e->kind != X_U8 || (y->kind != X_U8 && y->kind != X_ACC && y->kind != X_SUM))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a lowered QLut on codes");
+    int64_t O = lt->dims[0], ny = lt->dims[1], ne = lt->dims[2], lo = mq_attr_int(n, "lo", 0), cd[MQ_MAX_RANK];
+    int64_t *off = mq_malloc(sizeof(int64_t) * (size_t)O + 8);
+    if (!off) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
+    for (int64_t o = 0; o < O; o++) off[o] = o * ny * ne - lo * ne;
+    cd[0] = O;
+    for (int d = 1; d < rank - 1; d++) cd[d] = 1;
+    int oid, neid, y64 = -1, e64 = -1, ym = -1, s1 = -1, idx = -1, flat = -1;
+    mq_status st = constant(S, n->name, ".offset", MQ_I64, rank - 1, cd, off, &oid, err);
+    mq_free(off);
+    MQ_TRY(st);
+    int64_t total = O * ny * ne;
+    MQ_TRY(constant(S, n->name, ".table", MQ_U8, 1, &total, lt->data, &flat, err));
+    MQ_TRY(scalar64(S, n->name, ne, &neid, err));
+    MQ_TRY(cast(S, y->u, MQ_I64, n->name, ".y64", &y64, err));
+    MQ_TRY(cast(S, e->u, MQ_I64, n->name, ".e64", &e64, err));
+    int mi[2] = {y64, neid};
+    MQ_TRY(emit(S, "Mul", n->name, ".row", 2, mi, &ym, NULL, err));
+    int ai[2] = {ym, e64};
+    MQ_TRY(emit(S, "Add", n->name, ".cell", 2, ai, &s1, NULL, err));
+    int bi[2] = {s1, oid};
+    MQ_TRY(emit(S, "Add", n->name, ".index", 2, bi, &idx, NULL, err));
+    int gi[2] = {flat, idx}, out = -1;
+    MQ_TRY(emit(S, "Gather", n->name, ".codes", 2, gi, &out, NULL, err));
+    S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, 255};
+    return MQ_OK;
+}
+
 /* ---- the other nodes ----------------------------------------------------------------------------------- */
 
 /* A standard node on codes (Flatten, Reshape, ...) applied to xv's tensors. */
@@ -472,6 +508,8 @@ static mq_status visit(cv *S, int i, mq_err *err)
         MQ_TRY(qlayer(S, n, err));
     } else if (maqd && !strcmp(op, "QWinSum")) {
         MQ_TRY(winsum(S, n, err));
+    } else if (maqd && !strcmp(op, "QLut")) {
+        MQ_TRY(qlut(S, n, err));
     } else if (maqd && !strcmp(op, "QAdd")) {
         MQ_TRY(qadd(S, n, err));
     } else if (!maqd && !strcmp(op, "ConvInteger")) {

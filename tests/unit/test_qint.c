@@ -10,6 +10,7 @@
 
 #include "runtime/kernels/qint.h"
 #include "runtime/kernels/qint_merge.h"
+#include "runtime/kernels/qint_pool.h"
 
 static mqr_tensor T(int32_t dt, int32_t rank, const int32_t *dims, void *data)
 {
@@ -148,6 +149,36 @@ static void test_qadd(void **state)
     assert_int_equal(y[2], 2);
 }
 
+static void test_qlut(void **state)
+{
+    (void)state;
+    /* e uint8, y int16 codes with lo = -1, [1, 2, 1, 2]; table [2 channels][3 y values][2 e values]:
+     * channel 0 holds 10 + 2 (y - lo) + e, channel 1 holds 50 + 2 (y - lo) + e. Position 0 of channel 0:
+     * y = 1 (row 2), e = 1: 15; position 1: y = -1 (row 0), e = 0: 10; channel 1: y = 0 (row 1), e = 1:
+     * 53; y = 1, e = 0: 54. */
+    uint8_t e[4] = {1, 0, 1, 0}, y[4] = {9, 9, 9, 9}, lut[12];
+    int16_t yv[4] = {1, -1, 0, 1};
+    int32_t d[4] = {1, 2, 1, 2}, dl[3] = {2, 3, 2}, lo = -1;
+    for (int o = 0; o < 2; o++)
+        for (int k = 0; k < 6; k++) lut[o * 6 + k] = (uint8_t)((o ? 50 : 10) + k);
+    mqr_tensor in[3] = {T(MQR_U8, 4, d, e), T(MQR_I16, 4, d, yv), T(MQR_U8, 3, dl, lut)}, out = T(MQR_U8, 4, d, y);
+    run("qint_lut", &lo, 1, in, 3, &out, 0);
+    assert_true(y[0] == 15 && y[1] == 10 && y[2] == 53 && y[3] == 54);
+}
+
+static void test_winsum(void **state)
+{
+    (void)state;
+    /* 1..9 (3x3), 2x2 windows, stride 2, one pixel of padding before: (0,0) holds only 1; (0,1) 2 + 3;
+     * (1,0) 4 + 7; (1,1) 5 + 6 + 8 + 9 (padding adds nothing) */
+    uint8_t x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    int16_t y[4];
+    int32_t p[13] = {2, 2, 2, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1}, dx[4] = {1, 1, 3, 3}, dy[4] = {1, 1, 2, 2};
+    mqr_tensor in = T(MQR_U8, 4, dx, x), out = T(MQR_I16, 4, dy, y);
+    run("qint_winsum_u8", p, 13, &in, 1, &out, 0);
+    assert_true(y[0] == 1 && y[1] == 5 && y[2] == 11 && y[3] == 28);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -156,6 +187,8 @@ int main(void)
         cmocka_unit_test(test_dense_binary_and_wide),
         cmocka_unit_test(test_pool_sum_input),
         cmocka_unit_test(test_qadd),
+        cmocka_unit_test(test_qlut),
+        cmocka_unit_test(test_winsum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
