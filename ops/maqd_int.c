@@ -252,6 +252,14 @@ static const mq_op_def op_qsum = {.op_type = "QSum", .domain = MQ_MAQD_DOMAIN, .
                                   .max_in = 1, .min_out = 1, .max_out = 1, .infer = qsum_infer,
                                   .forward = mq_forward_lowered, .lower = qsum_lower};
 
+/* a and b of one shape, rank >= 2. */
+static mq_status same_shape(const mq_node *n, const mq_tensor *a, const mq_tensor *b, mq_err *err)
+{
+    int same = a->rank == b->rank && a->rank >= 2;
+    for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+    return same ? MQ_OK : mq_node_fail(err, n, MQ_ERR_SHAPE, "operands must have the same shape of rank >= 2");
+}
+
 /* ---- QAdd: the quantized sum of two integer tensors (residual Add), int64 fixed point --------------- */
 
 /* Inputs a, b: uint8 / int16 / int32 of the same shape [N, O, ...]; p int64 [O, 2 + T] (Ka, Kb, T
@@ -263,10 +271,8 @@ static mq_status qadd_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     MQ_TRY(mq_require_dtype(n, in[0], types_layer_in, err));
     MQ_TRY(mq_require_dtype(n, in[1], types_layer_in, err));
     MQ_TRY(mq_require_dtype(n, in[2], types_i64, err));
-    const mq_tensor *a = in[0], *b = in[1], *p = in[2];
-    int same = a->rank == b->rank && a->rank >= 2;
-    for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
-    if (!same) return mq_node_fail(err, n, MQ_ERR_SHAPE, "operands must have the same shape of rank >= 2");
+    const mq_tensor *a = in[0], *p = in[2];
+    MQ_TRY(same_shape(n, a, in[1], err));
     if (p->rank != 2 || p->dims[0] != a->dims[1] || p->dims[1] < 3 || p->dims[1] > 257)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "parameters must be int64 [channels, 2 + 1..255]");
     mq_set_out(out[0], MQ_U8, a->rank, a->dims);
@@ -332,11 +338,9 @@ static mq_status qlut_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     MQ_TRY(mq_require_dtype(n, in[0], types_u8, err));
     MQ_TRY(mq_require_dtype(n, in[1], types_layer_in, err));
     MQ_TRY(mq_require_dtype(n, in[2], types_u8, err));
-    const mq_tensor *e = in[0], *y = in[1], *t = in[2];
-    int same = e->rank == y->rank && e->rank >= 2;
-    for (int d = 0; same && d < e->rank; d++) same = e->dims[d] == y->dims[d];
+    const mq_tensor *e = in[0], *t = in[2];
     int64_t lo = mq_attr_int(n, "lo", 0);
-    if (!same) return mq_node_fail(err, n, MQ_ERR_SHAPE, "operands must have the same shape of rank >= 2");
+    MQ_TRY(same_shape(n, e, in[1], err));
     if (t->rank != 3 || t->dims[0] != e->dims[1] || t->dims[1] < 1 || t->dims[2] < 1 || lo < INT32_MIN || lo > INT32_MAX)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "the table must be uint8 [channels, >= 1, >= 1], lo within int32");
     mq_set_out(out[0], MQ_U8, e->rank, e->dims);

@@ -489,6 +489,19 @@ static mq_status norm(lw *L, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
+/* n's output: uint8 codes of m states in tensor t with scale `scale`. */
+static mq_status codes_rep(lw *L, const mq_node *n, int t, int m, double scale)
+{
+    rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
+    ro->kind = R_Q;
+    ro->t = t;
+    ro->scale = scale;
+    ro->bound = m - 1;
+    ro->dt = MQ_U8;
+    return MQ_OK;
+}
+
 /* Clip(0, m-1) of Floor(k acc + b), or ActQuant: the thresholds, and codes with scale `scale`. */
 static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scale, mq_err *err)
 {
@@ -496,13 +509,7 @@ static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scal
     const char *base = L->g->tensors[n->out[0]].name;
     MQ_TRY(new_tensor(L, base, ".codes", &t, err));
     MQ_TRY(finish_layer(L, &L->layers[layer], m, NULL, t, err));
-    rep *ro = &L->rep[n->out[0]];
-    ro->kind = R_Q;
-    ro->t = t;
-    ro->scale = scale;
-    ro->bound = m - 1;
-    ro->dt = MQ_U8;
-    return MQ_OK;
+    return codes_rep(L, n, t, m, scale);
 }
 
 static mq_status clip_bounds(const mq_graph *g, const mq_node *n, double *lo, double *hi)
@@ -641,18 +648,6 @@ static mq_status residual_add(lw *L, const mq_node *n, mq_err *err)
 
 #define LUT_MAX_Y 256 /* values of the small operand a table covers */
 
-/* n's output: uint8 codes of m states in tensor t with scale `scale`. */
-static mq_status codes_rep(lw *L, const mq_node *n, int t, int m, double scale)
-{
-    rep *ro = &L->rep[n->out[0]];
-    memset(ro, 0, sizeof *ro);
-    ro->kind = R_Q;
-    ro->t = t;
-    ro->scale = scale;
-    ro->bound = m - 1;
-    ro->dt = MQ_U8;
-    return MQ_OK;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {

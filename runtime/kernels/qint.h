@@ -114,6 +114,30 @@ static inline void mqk_qint_tap_span(int32_t start, int32_t d, int32_t kernel, i
     *hi = (int32_t)h;
 }
 
+/* The max (sum 0) or the sum (sum 1) of the taps inside the input of the window at output position
+ * (od, oh, ow) over one plane xp of uint8 codes (0 for no tap). */
+static inline uint32_t mqk_qint_window_fold(const uint8_t *xp, const mqk_conv3 *g, int32_t od, int32_t oh, int32_t ow,
+                                            int sum)
+{
+    int32_t lo[3], hi[3], o[3], i, kd, kh, kw;
+    uint32_t r = 0;
+    o[0] = od, o[1] = oh, o[2] = ow;
+    for (i = 0; i < 3; i++) mqk_qint_tap_span(o[i] * g->s[i] - g->p[i], g->d[i], g->k[i], g->in[i], &lo[i], &hi[i]);
+    for (kd = lo[0]; kd < hi[0]; kd++) {
+        int32_t id = od * g->s[0] - g->p[0] + kd * g->d[0];
+        for (kh = lo[1]; kh < hi[1]; kh++) {
+            int32_t ih = oh * g->s[1] - g->p[1] + kh * g->d[1];
+            const uint8_t *xr = xp + ((size_t)id * (size_t)g->in[1] + (size_t)ih) * (size_t)g->in[2];
+            for (kw = lo[2]; kw < hi[2]; kw++) {
+                uint32_t v = xr[ow * g->s[2] - g->p[2] + kw * g->d[2]];
+                if (sum) r += v;
+                else if (v > r) r = v;
+            }
+        }
+    }
+    return r;
+}
+
 /* The load-time check of a pooling window on codes (qint_maxpool_u8, qint_winsum_u8): 13 parameters
  * p[0] nd (1..3), p[1..3] kernel, p[4..6] stride, p[7..9] pad_begin (>= 0), p[10..12] dilation (entries
  * past nd 1, 1, 0, 1), one input x uint8 and one output y of dtype ydt, both of rank nd + 2 with the same

@@ -6,7 +6,7 @@ void mqk_k_qint_winsum_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
     mqk_conv3 g;
-    int32_t i, od, oh, ow, kd, kh, kw, wide = y->dtype == MQR_I32;
+    int32_t od, oh, ow, wide = y->dtype == MQR_I32;
     size_t in_sp, plane, planes, at = 0;
     mqk_qint_window(c, c->p[0], c->p + 1, c->p + 4, c->p + 7, c->p + 10, &g);
     in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
@@ -16,18 +16,7 @@ void mqk_k_qint_winsum_u8(const mqr_call *c)
         for (od = 0; od < g.out[0]; od++)
             for (oh = 0; oh < g.out[1]; oh++)
                 for (ow = 0; ow < g.out[2]; ow++, at++) {
-                    int32_t lo[3], hi[3], o[3];
-                    uint32_t s = 0;
-                    o[0] = od, o[1] = oh, o[2] = ow;
-                    for (i = 0; i < 3; i++) mqk_qint_tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
-                    for (kd = lo[0]; kd < hi[0]; kd++) {
-                        int32_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
-                        for (kh = lo[1]; kh < hi[1]; kh++) {
-                            int32_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
-                            const uint8_t *xr = xp + ((size_t)id * (size_t)g.in[1] + (size_t)ih) * (size_t)g.in[2];
-                            for (kw = lo[2]; kw < hi[2]; kw++) s += xr[ow * g.s[2] - g.p[2] + kw * g.d[2]];
-                        }
-                    }
+                    uint32_t s = mqk_qint_window_fold(xp, &g, od, oh, ow, 1);
                     if (wide) ((int32_t *)y->data)[at] = (int32_t)s;
                     else ((int16_t *)y->data)[at] = (int16_t)s;
                 }
