@@ -8,6 +8,7 @@
 # usage: bench/int.sh [FINETUNED.onnx ...]   (default: models/fashion_cnn_w*a*.onnx, tests/data/int/*.onnx)
 # env:   BENCH_BUILD=build-bench (configured Release if new), BENCH_SECONDS=2, CC=cc, BENCH_COPT=-O2,
 #        BENCH_NATIVE_COPT="-O2 -march=native"
+#        BENCH_FLOAT=models/fashion_cnn.onnx (the float peer: e.g. models/fashion_resnet.onnx for its models)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(mkdir -p "${BENCH_BUILD:-$root/build-bench}" && cd "${BENCH_BUILD:-$root/build-bench}" && pwd)
@@ -23,6 +24,7 @@ if command -v taskset >/dev/null 2>&1 && taskset -c 0 true 2>/dev/null; then pin
 models=("$@")
 if [ ${#models[@]} = 0 ]; then models=($(ls "$root"/models/fashion_cnn_w*a*.onnx "$root"/tests/data/int/*.onnx 2>/dev/null)); fi
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+peer=${BENCH_FLOAT:-$root/models/fashion_cnn.onnx}
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DMAQD_TESTS=OFF >/dev/null
@@ -68,10 +70,10 @@ norm=(--scale 255 --mean 0.2860 --std 0.3530)
 # BENCH_WALL=1: wall-clock medians
 f=cpu_median_ms; [ -n "${BENCH_WALL:-}" ] && f=median_ms
 declare -A L
-bench_pair float "$root/models/fashion_cnn.onnx" "$work/normalized.npy"
+bench_pair float "$peer" "$work/normalized.npy"
 L[float,mqd]=$(kv $f "$R_mqd"); L[float,c]=$(kv $f "$R_c"); L[float,w]=$W_bytes; L[float,a]=$A_bytes
 L[float,nmqd]=$(kv $f "$R_nmqd"); L[float,nc]=$(kv $f "$R_nc")
-ort=$("${pin[@]}" node "$root/bench/ort/ort_bench.js" "$root/models/fashion_cnn.onnx" "$work/normalized.npy" "${run_args[@]}")
+ort=$("${pin[@]}" node "$root/bench/ort/ort_bench.js" "$peer" "$work/normalized.npy" "${run_args[@]}")
 L[ort]=$(kv $f "$ort")
 names=()
 for m in "${models[@]}"; do
@@ -85,7 +87,7 @@ r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", b / a }'; }
 echo
 echo "maqd integer benchmark: $(date -u '+%Y-%m-%d %H:%M UTC'), $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)," \
      "pinned: ${pin[*]:-no}; load average at start: $load_start, at end: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "fashion_cnn, batch 1, $f over ~${secs} s; speed-up = onnxruntime float / ours"
+echo "$(basename "$peer" .onnx), batch 1, $f over ~${secs} s; speed-up = onnxruntime float / ours"
 echo
 echo "| program | emitted C $copt (ms) | runtime .mqd (ms) | emitted C $ncopt (ms) | runtime .mqd MAQD_NATIVE (ms) | speed-up vs ort float: C / .mqd / C native / .mqd native | weight bytes | arena bytes |"
 echo "|---|---:|---:|---:|---:|---|---:|---:|"
@@ -96,5 +98,5 @@ row() { # row LABEL KEY
        "$(r "${L[$k,c]}" "${L[ort]}") / $(r "${L[$k,mqd]}" "${L[ort]}") / $(r "${L[$k,nc]}" "${L[ort]}") / $(r "${L[$k,nmqd]}" "${L[ort]}") |" \
        "${L[$k,w]} | ${L[$k,a]} |"
 }
-row "ours, float (models/fashion_cnn.onnx)" float
+row "ours, float (models/$(basename "$peer"))" float
 for n in "${names[@]}"; do row "ours, integer $n" "$n"; done

@@ -4,6 +4,8 @@
 #include "ops/nn_internal.h"
 #include "runtime/kernels/qint.h"
 #include "runtime/kernels/qint_bits.h"
+#include "runtime/kernels/qint_merge.h"
+#include "runtime/kernels/qint_pool.h"
 
 #include <string.h>
 
@@ -197,6 +199,20 @@ static mq_status qmaxpool_infer(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
+/* The 13 window parameters of the pooling kernels on codes (qint.h: nd, kernel, stride, pad, dilation). */
+static void pool_params(const nn_window *w, mq_kcall *kc)
+{
+    kc->p[0] = w->nd;
+    for (int i = 0; i < NN_MAX_SPATIAL; i++) {
+        int sp = i < w->nd;
+        kc->p[1 + i] = sp ? (int32_t)w->k[i] : 1;
+        kc->p[4 + i] = sp ? (int32_t)w->s[i] : 1;
+        kc->p[7 + i] = sp ? (int32_t)w->pb[i] : 0;
+        kc->p[10 + i] = sp ? (int32_t)w->d[i] : 1;
+    }
+    kc->n_p = 13;
+}
+
 static mq_status qmaxpool_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
                                 mq_kcall *kc, mq_err *err)
 {
@@ -205,15 +221,7 @@ static mq_status qmaxpool_lower(const mq_node *n, const mq_tensor *const *in, co
     int64_t dims[MQ_MAX_RANK];
     MQ_TRY(qmaxpool_geometry(n, in[0], &w, dims, err));
     kc->kernel = "qint_maxpool_u8";
-    kc->p[0] = w.nd;
-    for (int i = 0; i < NN_MAX_SPATIAL; i++) {
-        int sp = i < w.nd;
-        kc->p[1 + i] = sp ? (int32_t)w.k[i] : 1;
-        kc->p[4 + i] = sp ? (int32_t)w.s[i] : 1;
-        kc->p[7 + i] = sp ? (int32_t)w.pb[i] : 0;
-        kc->p[10 + i] = sp ? (int32_t)w.d[i] : 1;
-    }
-    kc->n_p = 13;
+    pool_params(&w, kc);
     return MQ_OK;
 }
 
@@ -257,4 +265,116 @@ static const mq_op_def op_qsum = {.op_type = "QSum", .domain = MQ_MAQD_DOMAIN, .
                                   .max_in = 1, .min_out = 1, .max_out = 1, .infer = qsum_infer,
                                   .forward = mq_forward_lowered, .lower = qsum_lower};
 
-const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, NULL};
+/* a and b of one shape, rank >= 2. */
+static mq_status same_shape(const mq_node *n, const mq_tensor *a, const mq_tensor *b, mq_err *err)
+{
+    int same = a->rank == b->rank && a->rank >= 2;
+    for (int d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+    return same ? MQ_OK : mq_node_fail(err, n, MQ_ERR_SHAPE, "operands must have the same shape of rank >= 2");
+}
+
+/* ---- QAdd: the quantized sum of two integer tensors (residual Add), int64 fixed point --------------- */
+
+/* Inputs a, b: uint8 / int16 / int32 of the same shape [N, O, ...]; p int64 [O, 2 + T] (Ka, Kb, T
+ * thresholds, 1 <= T <= 255). Output uint8 codes (qint_merge.h). */
+static mq_status qadd_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    static const mq_dtype types_i64[] = {MQ_I64, MQ_UNDEFINED};
+    for (int i = 0; i < 3; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[2], types_i64, err));
+    const mq_tensor *a = in[0], *p = in[2];
+    MQ_TRY(same_shape(n, a, in[1], err));
+    if (p->rank != 2 || p->dims[0] != a->dims[1] || p->dims[1] < 3 || p->dims[1] > 257)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "parameters must be int64 [channels, 2 + 1..255]");
+    mq_set_out(out[0], MQ_U8, a->rank, a->dims);
+    return MQ_OK;
+}
+
+static mq_status qadd_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
+{
+    (void)n;
+    (void)in;
+    (void)out;
+    (void)err;
+    kc->kernel = "qint_add";
+    kc->n_p = 0;
+    return MQ_OK;
+}
+
+static const mq_op_def op_qadd = {.op_type = "QAdd", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0, .min_in = 3,
+                                  .max_in = 3, .min_out = 1, .max_out = 1, .infer = qadd_infer,
+                                  .forward = mq_forward_lowered, .lower = qadd_lower};
+
+/* ---- QWinSum: AveragePool on uint8 codes without the division (AveragePool's window attributes) ----- */
+
+static mq_status qwinsum_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    MQ_TRY(mq_require_input(n, in, 0, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_u8, err));
+    nn_window w;
+    int64_t dims[MQ_MAX_RANK], dt = mq_attr_int(n, "to", MQ_I32), taps = 255;
+    MQ_TRY(qmaxpool_geometry(n, in[0], &w, dims, err));
+    for (int i = 0; i < w.nd; i++) taps *= w.k[i];
+    if ((dt != MQ_I16 && dt != MQ_I32) || taps > (dt == MQ_I16 ? 32767 : INT32_MAX))
+        return mq_node_fail(err, n, MQ_ERR_INVALID, "'to' must be int16 or int32 and hold 255 x the window's taps");
+    mq_set_out(out[0], (mq_dtype)dt, in[0]->rank, dims);
+    return MQ_OK;
+}
+
+static mq_status qwinsum_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                               mq_kcall *kc, mq_err *err)
+{
+    (void)out;
+    nn_window w;
+    int64_t dims[MQ_MAX_RANK];
+    MQ_TRY(qmaxpool_geometry(n, in[0], &w, dims, err));
+    kc->kernel = "qint_winsum_u8";
+    pool_params(&w, kc);
+    return MQ_OK;
+}
+
+static const mq_op_def op_qwinsum = {.op_type = "QWinSum", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                     .min_in = 1, .max_in = 1, .min_out = 1, .max_out = 1,
+                                     .infer = qwinsum_infer, .forward = mq_forward_lowered,
+                                     .lower = qwinsum_lower};
+
+/* ---- QLut: the quantized residual sum by a table (exact) ------------------------------------------- */
+
+/* Inputs e uint8 (a QLayer's count), y uint8 / int16 / int32 (the other operand), the same shape [N, O,
+ * ...]; lut uint8 [O, NY, NE]; attribute lo. Output uint8 lut[o][y - lo][e] (qint_merge.h). */
+static mq_status qlut_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    for (int i = 0; i < 3; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_u8, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[2], types_u8, err));
+    const mq_tensor *e = in[0], *t = in[2];
+    int64_t lo = mq_attr_int(n, "lo", 0);
+    MQ_TRY(same_shape(n, e, in[1], err));
+    if (t->rank != 3 || t->dims[0] != e->dims[1] || t->dims[1] < 1 || t->dims[2] < 1 || lo < INT32_MIN || lo > INT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "the table must be uint8 [channels, >= 1, >= 1], lo within int32");
+    mq_set_out(out[0], MQ_U8, e->rank, e->dims);
+    return MQ_OK;
+}
+
+static mq_status qlut_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                            mq_kcall *kc, mq_err *err)
+{
+    (void)in;
+    (void)out;
+    (void)err;
+    kc->kernel = "qint_lut";
+    kc->p[0] = (int32_t)mq_attr_int(n, "lo", 0);
+    kc->n_p = 1;
+    return MQ_OK;
+}
+
+static const mq_op_def op_qlut = {.op_type = "QLut", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0, .min_in = 3,
+                                  .max_in = 3, .min_out = 1, .max_out = 1, .infer = qlut_infer,
+                                  .forward = mq_forward_lowered, .lower = qlut_lower};
+
+const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, &op_qwinsum,
+                                            &op_qlut, NULL};

@@ -9,13 +9,15 @@
 #include "runtime/kernels/qint.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum { R_FLOAT = 0, R_Q, R_P, R_PF };
+enum { R_FLOAT = 0, R_Q, R_P, R_PF, R_S, R_SF };
 
 /* The integer meaning of a float tensor of the original graph. R_Q: value = scale * code, code in
  * integer tensor t with |code| <= bound. R_P: value = k[o] * acc[o] + b[o] for layer `layer`'s
- * accumulator; R_PF: floor of that. */
+ * accumulator; R_PF: floor of that. R_S: value = ca[o] * A + cb[o] * B + b[o] of two integer tensors
+ * (sum `layer`, a residual Add); R_SF: floor of that. */
 typedef struct rep {
     int kind;
     int t;
@@ -33,7 +35,17 @@ typedef struct qlayer {
     int64_t kernel[3];
     int32_t *q;          /* [O][fan] weight codes */
     double *k, *b;       /* per output channel */
+    mq_dtype xdt;        /* the integer input's dtype */
 } qlayer;
+
+/* A residual sum (R_S): value[o] = c[0][o] * t[0] + c[1][o] * t[1] + b[o], |t[i]| <= bound[i] (0 <=
+ * t[i] when nonneg[i]); operand i is the accumulator of layer[i] when >= 0 (made when the sum is
+ * quantized), else the integer tensor t[i]. */
+typedef struct qsumrep {
+    int t[2], layer[2], nonneg[2], O;
+    int64_t bound[2];
+    double *c[2], *b;
+} qsumrep;
 
 typedef struct lw {
     mq_graph *g;
@@ -42,6 +54,8 @@ typedef struct lw {
     int *consumers;
     qlayer *layers;
     int n_layers;
+    qsumrep *sums;
+    int n_sums;
 } lw;
 
 static int is_default(const mq_node *n) { return !n->domain || !n->domain[0] || !strcmp(n->domain, "ai.onnx"); }
@@ -210,6 +224,7 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
     memset(ly, 0, sizeof *ly);
     ly->node = i;
     ly->x = rx->t;
+    ly->xdt = rx->dt;
     ly->in_bound = rx->bound;
     float *tw = NULL; /* [O][fan] when the weight is stored [K][O] */
     double alpha = 1, beta = 1;
@@ -270,8 +285,9 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
 /* ---- materializing a layer --------------------------------------------------------------------------- */
 
 /* The QLayer node of a pending layer: thresholds for m_out states (floor semantics: code >= j iff
- * k acc + b >= j), or float output (m_out 0) into tensor `out`. */
-static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err)
+ * k acc + b >= j; or the thresholds `given` [O][m_out - 1], nondecreasing, for the accumulator as it
+ * is), or float output (m_out 0) into tensor `out`. */
+static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given, int out, mq_err *err)
 {
     mq_graph *g = L->g;
     const mq_node *src = &g->nodes[ly->node];
@@ -300,7 +316,9 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, int out, mq_err *err
     if (m_out) {
         thr = mq_malloc(sizeof(int64_t) * O * (size_t)(m_out - 1) + 8);
         if (!thr) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
-        for (size_t o = 0; o < O; o++) {
+        for (size_t o = 0; given && o < O; o++)
+            for (int j = 1; j < m_out; j++) thr[o * (size_t)(m_out - 1) + (size_t)(j - 1)] = given[o * (size_t)(m_out - 1) + (size_t)(j - 1)];
+        for (size_t o = 0; !given && o < O; o++) {
             double k = ly->k[o], b = ly->b[o];
             if (k < 0) { /* reversed: negate the channel's weights, so acc grows with the value */
                 for (size_t i = 0; i < fan; i++) ly->q[o * fan + i] = -ly->q[o * fan + i];
@@ -402,29 +420,40 @@ static mq_status affine(lw *L, const mq_node *n, mq_err *err)
         ro->scale = !strcmp(op, "Mul") ? r->scale * d[0] : r->scale / d[0];
         return MQ_OK;
     }
-    if (r->kind != R_P) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a per-channel affine map of a layer");
-    qlayer *ly = &L->layers[r->layer];
-    double *v = mq_malloc(sizeof(double) * (size_t)ly->O + 8);
+    if (r->kind != R_P && r->kind != R_S)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a per-channel affine map of a layer");
+    /* the map's coefficients (one per integer operand) and its offset */
+    int O = r->kind == R_P ? L->layers[r->layer].O : L->sums[r->layer].O;
+    double *ks[2] = {NULL, NULL}, *bb;
+    if (r->kind == R_P) {
+        ks[0] = L->layers[r->layer].k;
+        bb = L->layers[r->layer].b;
+    } else {
+        ks[0] = L->sums[r->layer].c[0];
+        ks[1] = L->sums[r->layer].c[1];
+        bb = L->sums[r->layer].b;
+    }
+    double *v = mq_malloc(sizeof(double) * (size_t)O + 8);
     if (!v) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     int rank = g->tensors[n->out[0]].rank;
     mq_status st = MQ_OK;
-    if (!per_channel(g, c, rank, ly->O, v) || (!strcmp(op, "Div") && which != 0)) {
+    if (!per_channel(g, c, rank, O, v) || (!strcmp(op, "Div") && which != 0)) {
         st = mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand is not a constant per output channel");
     } else {
-        for (int o = 0; o < ly->O; o++) {
+        for (int o = 0; o < O; o++) {
             if (!strcmp(op, "Mul")) {
-                ly->k[o] *= v[o];
-                ly->b[o] *= v[o];
+                for (int t = 0; t < 2 && ks[t]; t++) ks[t][o] *= v[o];
+                bb[o] *= v[o];
             } else if (!strcmp(op, "Div")) {
-                ly->k[o] /= v[o];
-                ly->b[o] /= v[o];
+                for (int t = 0; t < 2 && ks[t]; t++) ks[t][o] /= v[o];
+                bb[o] /= v[o];
             } else if (!strcmp(op, "Add")) {
-                ly->b[o] += v[o];
+                bb[o] += v[o];
             } else if (which == 0) { /* x - c */
-                ly->b[o] -= v[o];
+                bb[o] -= v[o];
             } else { /* c - x */
-                ly->k[o] = -ly->k[o];
-                ly->b[o] = v[o] - ly->b[o];
+                for (int t = 0; t < 2 && ks[t]; t++) ks[t][o] = -ks[t][o];
+                bb[o] = v[o] - bb[o];
             }
         }
         *ro = *r;
@@ -461,20 +490,27 @@ static mq_status norm(lw *L, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
-/* Clip(0, m-1) of Floor(k acc + b), or ActQuant: the thresholds, and codes with scale `scale`. */
-static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scale, mq_err *err)
+/* n's output: uint8 codes of m states in tensor t with scale `scale`. */
+static mq_status codes_rep(lw *L, const mq_node *n, int t, int m, double scale)
 {
-    int t = -1; /* set by the add below (gcc -O3 cannot see it) */
-    const char *base = L->g->tensors[n->out[0]].name;
-    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
-    MQ_TRY(finish_layer(L, &L->layers[layer], m, t, err));
     rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
     ro->kind = R_Q;
     ro->t = t;
     ro->scale = scale;
     ro->bound = m - 1;
     ro->dt = MQ_U8;
     return MQ_OK;
+}
+
+/* Clip(0, m-1) of Floor(k acc + b), or ActQuant: the thresholds, and codes with scale `scale`. */
+static mq_status quantize(lw *L, const mq_node *n, int layer, int m, double scale, mq_err *err)
+{
+    int t = -1; /* set by the add below (gcc -O3 cannot see it) */
+    const char *base = L->g->tensors[n->out[0]].name;
+    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
+    MQ_TRY(finish_layer(L, &L->layers[layer], m, NULL, t, err));
+    return codes_rep(L, n, t, m, scale);
 }
 
 static mq_status clip_bounds(const mq_graph *g, const mq_node *n, double *lo, double *hi)
@@ -509,6 +545,325 @@ static mq_status on_codes(lw *L, const mq_node *n, const char *op, const mq_node
     return MQ_OK;
 }
 
+/* ---- residual Add: a sum of two integer tensors ------------------------------------------------------ */
+
+/* The largest |weight code| of a layer. */
+static int64_t layer_qmax(const qlayer *ly)
+{
+    int64_t qmax = 0;
+    for (size_t i = 0; i < (size_t)ly->O * (size_t)ly->fan; i++) {
+        int64_t a = ly->q[i] < 0 ? -(int64_t)ly->q[i] : ly->q[i];
+        if (a > qmax) qmax = a;
+    }
+    return qmax;
+}
+
+/* One operand of a residual Add: value = c t + b, |t| <= bound: codes as they are (c = scale), or a
+ * pending layer's accumulator (c = k, made later: acc_tensor). */
+static mq_status sum_operand(lw *L, const mq_node *n, int which, qsumrep *s, double *b, mq_err *err)
+{
+    const rep *r = &L->rep[n->in[which]];
+    int O = s->O;
+    s->layer[which] = -1;
+    if (r->kind == R_Q) {
+        s->t[which] = r->t;
+        s->bound[which] = r->bound;
+        s->nonneg[which] = r->dt == MQ_U8;
+        for (int o = 0; o < O; o++) s->c[which][o] = r->scale, b[o] = 0;
+        return MQ_OK;
+    }
+    if (r->kind != R_P) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d is neither codes nor a layer's output", which);
+    qlayer *ly = &L->layers[r->layer];
+    if (ly->O != O) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d has %d channels, not %d", which, ly->O, O);
+    double bound = (double)ly->fan * (double)layer_qmax(ly) * (double)(ly->in_bound > 0 ? ly->in_bound : 1);
+    if (bound > (double)ACC_LIMIT) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d: the accumulator may overflow int32", which);
+    s->layer[which] = r->layer;
+    s->t[which] = -1;
+    s->bound[which] = (int64_t)bound;
+    s->nonneg[which] = 0;
+    for (int o = 0; o < O; o++) s->c[which][o] = ly->k[o], b[o] = ly->b[o];
+    return MQ_OK;
+}
+
+/* A pending layer's int32 accumulator as a tensor, by a standard ConvInteger (uint8 codes q + 128, zero
+ * point 128) on its uint8 codes. */
+static mq_status acc_tensor(lw *L, const mq_node *n, qlayer *ly, int *t, mq_err *err)
+{
+    mq_graph *g = L->g;
+    const mq_node *src = &g->nodes[ly->node];
+    size_t nq = (size_t)ly->O * (size_t)ly->fan;
+    if (!is_op(src, "Conv") || !ly->exact || layer_qmax(ly) > 127 || ly->xdt != MQ_U8)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                            "residual operand '%s': only a quantized Conv (weight codes within +-127) on uint8 codes", src->name);
+    uint8_t *w = mq_malloc(nq + 1), zp[2] = {128, 0};
+    if (!w) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (size_t i = 0; i < nq; i++) w[i] = (uint8_t)(ly->q[i] + 128);
+    const mq_tensor *wt = &g->tensors[src->in[1]];
+    const char *base = src->name[0] ? src->name : g->tensors[src->out[0]].name;
+    int ins[4] = {ly->x, -1, -1, -1}, acc = -1;
+    mq_status st = new_const(L, base, ".wq8", MQ_U8, wt->rank, wt->dims, w, &ins[1], err);
+    mq_free(w);
+    MQ_TRY(st);
+    MQ_TRY(new_const(L, base, ".xzp", MQ_U8, 0, NULL, zp + 1, &ins[2], err));
+    MQ_TRY(new_const(L, base, ".wzp", MQ_U8, 0, NULL, zp, &ins[3], err));
+    MQ_TRY(new_tensor(L, base, ".acc", &acc, err));
+    mq_node *nn;
+    MQ_TRY(new_node(L, "ConvInteger", 1, src->opset > 10 ? src->opset : 10, base, 4, ins, acc, src, &nn, err));
+    if (L->st) {
+        L->st->acc_layers++;
+        L->st->weight_bytes += nq;
+    }
+    *t = acc;
+    return MQ_OK;
+}
+
+/* Add of two integer operands (a residual connection): a sum that a quantizer must end. */
+static mq_status residual_add(lw *L, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = L->g;
+    const mq_tensor *y = &g->tensors[n->out[0]];
+    if (y->rank < 2 || y->dims[1] < 1 || y->dims[1] > INT32_MAX)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "a residual Add needs a channel axis");
+    for (int k = 0; k < 2; k++) {
+        const mq_tensor *x = &g->tensors[n->in[k]];
+        int same = x->rank == y->rank;
+        for (int d = 0; same && d < y->rank; d++) same = x->dims[d] == y->dims[d];
+        if (!same) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "residual operands must have the same shape (no broadcasting)");
+    }
+    int O = (int)y->dims[1];
+    qsumrep *s = &L->sums[L->n_sums];
+    memset(s, 0, sizeof *s);
+    s->O = O;
+    for (int k = 0; k < 2; k++) s->c[k] = mq_malloc(sizeof(double) * (size_t)O + 8);
+    s->b = mq_malloc(sizeof(double) * (size_t)O * 2 + 8);
+    L->n_sums++; /* owned now */
+    if (!s->c[0] || !s->c[1] || !s->b) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (int k = 0; k < 2; k++) MQ_TRY(sum_operand(L, n, k, s, s->b + (size_t)k * (size_t)O, err));
+    for (int o = 0; o < O; o++) s->b[o] += s->b[O + o];
+    rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
+    ro->kind = R_S;
+    ro->layer = L->n_sums - 1;
+    return MQ_OK;
+}
+
+#define LUT_MAX_Y 256 /* values of the small operand a table covers */
+
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The exact form of a quantized sum c_x acc + c_y y + b with operand x a pending layer and y codes
+ * (the identity skip): code >= j iff acc >= T[o, y, j] = ceil((j - b -
+ * c_y y) / c_x) (c_x > 0; for c_x < 0 the channel's weights are negated). The layer counts its
+ * accumulator against U[o] = the distinct T[o, ., .] inside its range (<= 255 of them), giving e; a
+ * table gives code = lut[o][y - lo][e] (QLut). *done = 0 (nothing made) when it does not fit. */
+static mq_status quantize_sum_lut(lw *L, const mq_node *n, qsumrep *s, int x, int m, int out, int *done, mq_err *err)
+{
+    mq_graph *g = L->g;
+    int y = 1 - x, O = s->O;
+    *done = 0;
+    if (s->layer[x] < 0 || s->layer[y] >= 0) return MQ_OK; /* y codes: an accumulator's table grows too large */
+    qlayer *ly = &L->layers[s->layer[x]];
+    int64_t lo = s->nonneg[y] ? 0 : -s->bound[y], hi = s->bound[y], bx = s->bound[x];
+    if (hi - lo + 1 > LUT_MAX_Y || m < 2) return MQ_OK;
+    size_t ny = (size_t)(hi - lo + 1), nt = ny * (size_t)(m - 1), O_ = (size_t)O;
+    /* per (o, y, j): the threshold class (-1 always, 1 never, 0 finite at tv) */
+    int64_t *tv = mq_malloc(sizeof(int64_t) * O_ * nt + 8), *u = mq_malloc(sizeof(int64_t) * O_ * 256 + 8);
+    signed char *cls = mq_malloc(O_ * nt + 1);
+    int64_t *list = mq_malloc(sizeof(int64_t) * nt + 8);
+    int *nu = mq_calloc(O_ + 1, sizeof(int)), T = 1, fits = 1;
+    mq_status st = MQ_OK;
+    if (!tv || !u || !cls || !nu || !list) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (size_t o = 0; st == MQ_OK && fits && o < O_; o++) {
+        double cx = fabs(s->c[x][o]), cy = s->c[y][o], b = s->b[o];
+        int64_t cnt = 0;
+        if (!(cx > 0)) fits = 0;
+        for (size_t k = 0; fits && k < ny; k++)
+            for (int j = 1; j < m; j++) {
+                double t = ceil((j - b - cy * (double)(lo + (int64_t)k)) / cx);
+                size_t at = o * nt + k * (size_t)(m - 1) + (size_t)(j - 1);
+                cls[at] = t <= (double)-bx ? -1 : t > (double)bx ? 1 : 0;
+                tv[at] = cls[at] ? 0 : (int64_t)t;
+                if (!cls[at]) list[cnt++] = tv[at];
+            }
+        if (!fits) break;
+        qsort(list, (size_t)cnt, sizeof *list, cmp_i64);
+        int k = 0;
+        for (int64_t i = 0; i < cnt; i++)
+            if (!k || list[i] != u[o * 256 + (size_t)k - 1]) {
+                if (k == 255) {
+                    fits = 0;
+                    break;
+                }
+                u[o * 256 + (size_t)k++] = list[i];
+            }
+        nu[o] = k;
+        if (k > T) T = k;
+    }
+    int64_t *thr = NULL;
+    uint8_t *lut = NULL;
+    if (st == MQ_OK && fits) {
+        thr = mq_malloc(sizeof(int64_t) * O_ * (size_t)T + 8);
+        lut = mq_malloc(O_ * ny * (size_t)(T + 1) + 1);
+        if (!thr || !lut) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    }
+    for (size_t o = 0; st == MQ_OK && fits && o < O_; o++) {
+        for (int k = 0; k < T; k++) thr[o * (size_t)T + (size_t)k] = k < nu[o] ? u[o * 256 + (size_t)k] : bx + 1; /* never reached */
+        for (size_t k = 0; k < ny; k++)
+            for (int e = 0; e <= T; e++) { /* e thresholds reached: U[o][0..e) <= acc < U[o][e] */
+                int code = 0;
+                for (int j = 1; j < m; j++) {
+                    size_t at = o * nt + k * (size_t)(m - 1) + (size_t)(j - 1);
+                    if (cls[at] < 0) code++;
+                    else if (!cls[at]) {
+                        int r = 0;
+                        while (u[o * 256 + (size_t)r] != tv[at]) r++;
+                        code += r < e;
+                    }
+                }
+                lut[(o * ny + k) * (size_t)(T + 1) + (size_t)e] = (uint8_t)code;
+            }
+        if (s->c[x][o] < 0) /* acc -> -acc */
+            for (size_t i = 0; i < (size_t)ly->fan; i++) ly->q[o * (size_t)ly->fan + i] = -ly->q[o * (size_t)ly->fan + i];
+    }
+    mq_free(tv);
+    mq_free(u);
+    mq_free(cls);
+    mq_free(nu);
+    mq_free(list);
+    if (st != MQ_OK || !fits) {
+        mq_free(thr);
+        mq_free(lut);
+        return st;
+    }
+    const char *base = g->tensors[n->out[0]].name;
+    int e = -1, lt = -1, yt = s->t[y];
+    st = new_tensor(L, base, ".e", &e, err);
+    if (st == MQ_OK) st = finish_layer(L, ly, T + 1, thr, e, err);
+    mq_free(thr);
+    int64_t ld[3] = {O, (int64_t)ny, T + 1};
+    if (st == MQ_OK) st = new_const(L, base, ".lut", MQ_U8, 3, ld, lut, &lt, err);
+    mq_free(lut);
+    MQ_TRY(st);
+    int ins[3] = {e, yt, lt};
+    mq_node *nn;
+    MQ_TRY(new_node(L, "QLut", 0, 1, n->name[0] ? n->name : base, 3, ins, out, NULL, &nn, err));
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "lo", lo, err));
+    if (L->st) {
+        L->st->adds++;
+        L->st->threshold_bytes += O_ * ny * (size_t)(T + 1);
+    }
+    *done = 1;
+    return MQ_OK;
+}
+
+/* The quantizer of a sum, code = clip(floor(ca A + cb B + b), 0, m-1): exactly by a table
+ * (quantize_sum_lut) when one operand is a layer and the other has few values, else as a QAdd: per channel the
+ * common fixed-point scale 2^-F with F the largest keeping |Ka A| + |Kb B| + |T| <= 2^61, Ka =
+ * round(ca 2^F), Kb = round(cb 2^F), T[j] = ceil((j - b) 2^F): Ka A + Kb B >= T[j] differs from
+ * ca A + cb B + b >= j only within (bound A + bound B) 2^-(F+1) of the threshold. */
+static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double scale, mq_err *err)
+{
+    mq_graph *g = L->g;
+    qsumrep *s = &L->sums[sum];
+    size_t O = (size_t)s->O, row = (size_t)m + 1;
+    const char *base = g->tensors[n->out[0]].name;
+    int t = -1, done = 0;
+    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
+    MQ_TRY(quantize_sum_lut(L, n, s, 0, m, t, &done, err)); /* the table form when it applies */
+    if (!done) MQ_TRY(quantize_sum_lut(L, n, s, 1, m, t, &done, err));
+    for (int k = 0; !done && k < 2; k++)
+        if (s->layer[k] >= 0) MQ_TRY(acc_tensor(L, n, &L->layers[s->layer[k]], &s->t[k], err));
+    if (done) return codes_rep(L, n, t, m, scale);
+    int64_t *par = mq_malloc(sizeof(int64_t) * O * row + 8);
+    if (!par) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (size_t o = 0; o < O; o++) {
+        double ca = s->c[0][o], cb = s->c[1][o], b = s->b[o];
+        double span = fabs(ca) * (double)(s->bound[0] > 0 ? s->bound[0] : 1) +
+                      fabs(cb) * (double)(s->bound[1] > 0 ? s->bound[1] : 1) + fabs(b) + m + 1;
+        int e;
+        frexp(span, &e); /* span < 2^e */
+        int F = 61 - e;
+        int64_t *p = par + o * row;
+        p[0] = (int64_t)llround(ldexp(ca, F));
+        p[1] = (int64_t)llround(ldexp(cb, F));
+        for (int j = 1; j < m; j++) p[1 + j] = (int64_t)ceil(ldexp(j - b, F));
+    }
+    int ptid = -1;
+    int64_t pd[2] = {(int64_t)O, (int64_t)row};
+    mq_status st = new_const(L, base, ".qadd", MQ_I64, 2, pd, par, &ptid, err);
+    mq_free(par);
+    MQ_TRY(st);
+    int ins[3] = {s->t[0], s->t[1], ptid};
+    mq_node *nn;
+    MQ_TRY(new_node(L, "QAdd", 0, 1, n->name[0] ? n->name : base, 3, ins, t, NULL, &nn, err));
+    if (L->st) {
+        L->st->adds++;
+        L->st->threshold_bytes += O * row * 8;
+    }
+    return codes_rep(L, n, t, m, scale);
+}
+
+/* Concat of codes with one scale and dtype: the codes concatenate as they are. */
+static mq_status concat_codes(lw *L, const mq_node *n, mq_err *err)
+{
+    const rep *r0 = &L->rep[n->in[0]];
+    int64_t bound = 0;
+    int *ins = mq_arena_array(L->g->arena, (size_t)n->n_in + 1, sizeof(int)), t = -1;
+    if (!ins) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (int k = 0; k < n->n_in; k++) {
+        const rep *r = &L->rep[n->in[k]];
+        if (r->kind != R_Q || r->dt != r0->dt || fabs(r->scale - r0->scale) > 1e-9 * r0->scale)
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat of codes with different scales or types (input %d)", k);
+        if (r->bound > bound) bound = r->bound;
+        ins[k] = r->t;
+    }
+    MQ_TRY(new_tensor(L, L->g->tensors[n->out[0]].name, ".codes", &t, err));
+    mq_node *nn;
+    MQ_TRY(new_node(L, "Concat", 1, n->opset, n->name[0] ? n->name : L->g->tensors[n->out[0]].name, n->n_in, ins, t, n,
+                    &nn, err));
+    rep *ro = &L->rep[n->out[0]];
+    *ro = *r0;
+    ro->t = t;
+    ro->bound = bound;
+    return MQ_OK;
+}
+
+/* AveragePool on codes: the window sums (QWinSum), 1 / taps into the scale, exact when every window
+ * divides by the same count: no padding, or count_include_pad; no ceil_mode (partial windows). */
+static mq_status avgpool_codes(lw *L, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = L->g;
+    rep r = L->rep[n->in[0]];
+    int64_t taps = 1, padded = 0;
+    const mq_attr *ks = NULL, *pads = NULL;
+    for (int i = 0; i < n->n_attr; i++) {
+        if (!strcmp(n->attrs[i].name, "kernel_shape")) ks = &n->attrs[i];
+        if (!strcmp(n->attrs[i].name, "pads")) pads = &n->attrs[i];
+    }
+    for (int i = 0; ks && i < ks->n; i++) taps *= ks->ints[i];
+    for (int i = 0; pads && i < pads->n; i++) padded |= pads->ints[i] != 0;
+    const char *ap = mq_attr_str(n, "auto_pad", "NOTSET");
+    if (!ks || taps < 1 || taps > INT32_MAX / 255 || mq_attr_int(n, "ceil_mode", 0) ||
+        (strcmp(ap, "NOTSET") && strcmp(ap, "VALID")) || (padded && !mq_attr_int(n, "count_include_pad", 0)))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                            "AveragePool on codes needs one divisor for every window (no ceil_mode; padding only with count_include_pad)");
+    MQ_TRY(on_codes(L, n, "QWinSum", n, err));
+    mq_node *nn = &g->nodes[g->n_nodes - 1];
+    int wide = taps * 255 > 32767;
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "to", wide ? MQ_I32 : MQ_I16, err));
+    rep *ro = &L->rep[n->out[0]];
+    ro->dt = wide ? MQ_I32 : MQ_I16;
+    ro->scale = r.scale / (double)taps;
+    ro->bound = r.bound * taps;
+    if (L->st) L->st->pools++;
+    return MQ_OK;
+}
+
 static mq_status visit(lw *L, int i, mq_err *err)
 {
     mq_graph *g = L->g;
@@ -518,18 +873,34 @@ static mq_status visit(lw *L, int i, mq_err *err)
     rep *r = &L->rep[n->in[0]];
     int out = n->out[0];
     if (is_op(n, "Conv") || is_op(n, "Gemm") || is_op(n, "MatMul")) MQ_TRY(start_layer(L, i, err));
+    else if (is_op(n, "Add") && n->n_in == 2 && L->rep[n->in[0]].kind != R_FLOAT && L->rep[n->in[1]].kind != R_FLOAT)
+        MQ_TRY(residual_add(L, n, err));
     else if ((is_op(n, "Mul") || is_op(n, "Add") || is_op(n, "Sub") || is_op(n, "Div")) && n->n_in == 2)
         MQ_TRY(affine(L, n, err));
     else if (is_op(n, "BatchNormalization") || is_maqd(n, "LayerBatchNorm")) MQ_TRY(norm(L, n, err));
-    else if (is_op(n, "Floor") && r->kind == R_P) {
+    else if (is_op(n, "Floor") && (r->kind == R_P || r->kind == R_S)) {
         L->rep[out] = *r;
-        L->rep[out].kind = R_PF;
-    } else if (is_op(n, "Clip") && r->kind == R_PF) {
+        L->rep[out].kind = r->kind == R_P ? R_PF : R_SF;
+    } else if (is_op(n, "Clip") && (r->kind == R_PF || r->kind == R_SF)) {
         double lo, hi;
         MQ_TRY(clip_bounds(g, n, &lo, &hi));
         if (lo != 0 || !(hi >= 1 && hi <= 255) || hi != floor(hi))
             return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "the quantizer's Clip must be (0, m-1) with m-1 in 1..255");
-        MQ_TRY(quantize(L, n, r->layer, (int)hi + 1, 1.0, err));
+        if (r->kind == R_SF) MQ_TRY(quantize_sum(L, n, r->layer, (int)hi + 1, 1.0, err));
+        else MQ_TRY(quantize(L, n, r->layer, (int)hi + 1, 1.0, err));
+    } else if (is_maqd(n, "ActQuant") && r->kind == R_S) {
+        int m = (int)mq_attr_int(n, "states", 2);
+        double delta = mq_attr_float(n, "delta", 1.0f);
+        qsumrep *s = &L->sums[r->layer];
+        if (m < 2 || m > 256 || !(delta > 0)) return mq_node_fail(err, n, MQ_ERR_INVALID, "bad states or delta");
+        for (int o = 0; o < s->O; o++) {
+            s->c[0][o] /= delta;
+            s->c[1][o] /= delta;
+            s->b[o] = s->b[o] / delta + 0.5;
+        }
+        MQ_TRY(quantize_sum(L, n, r->layer, m, delta, err));
+    } else if (is_op(n, "Concat") && r->kind == R_Q) {
+        MQ_TRY(concat_codes(L, n, err));
     } else if (is_maqd(n, "ActQuant") && r->kind == R_P) {
         int m = (int)mq_attr_int(n, "states", 2);
         double delta = mq_attr_float(n, "delta", 1.0f);
@@ -565,6 +936,8 @@ static mq_status visit(lw *L, int i, mq_err *err)
         L->rep[out].scale = r->scale / (double)plane;
         L->rep[out].bound = r->bound * plane;
         if (L->st) L->st->sums++;
+    } else if (is_op(n, "AveragePool") && r->kind == R_Q && r->dt == MQ_U8) {
+        MQ_TRY(avgpool_codes(L, n, err));
     } else if ((is_op(n, "Flatten") || is_op(n, "Reshape") || is_op(n, "Squeeze") || is_op(n, "Unsqueeze")) &&
                r->kind == R_Q) {
         MQ_TRY(on_codes(L, n, NULL, n, err));
@@ -574,7 +947,7 @@ static mq_status visit(lw *L, int i, mq_err *err)
     }
     /* a pending map must flow into exactly one node (it has no tensor of its own) */
     int k = L->rep[out].kind;
-    if ((k == R_P || k == R_PF) && L->consumers[out] != 1 && !g->tensors[out].is_output)
+    if ((k == R_P || k == R_PF || k == R_S || k == R_SF) && L->consumers[out] != 1 && !g->tensors[out].is_output)
         return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "the layer's output before its quantizer feeds %d nodes",
                             L->consumers[out]);
     return MQ_OK;
@@ -611,7 +984,7 @@ static mq_status lower(lw *L, const mq_int_opts *o, mq_err *err)
         if (r->kind != R_P)
             return mq_fail(err, MQ_ERR_UNSUPPORTED, "graph output '%s' is not a layer's output (float logits)",
                            g->tensors[t].name);
-        MQ_TRY(finish_layer(L, &L->layers[r->layer], 0, t, err));
+        MQ_TRY(finish_layer(L, &L->layers[r->layer], 0, NULL, t, err));
     }
     unsigned char *drop = mq_calloc((size_t)g->n_nodes + 1, 1);
     if (!drop) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
@@ -639,7 +1012,8 @@ mq_status mq_int_lower(mq_graph *g, const mq_int_opts *o, mq_int_stats *stats, m
     size_t nt = (size_t)g->n_tensors + 6 * (size_t)g->n_nodes + 16;
     L.rep = mq_calloc(nt, sizeof *L.rep);
     L.layers = mq_calloc((size_t)g->n_nodes + 1, sizeof *L.layers);
-    if (!L.rep || !L.layers) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    L.sums = mq_calloc((size_t)g->n_nodes + 1, sizeof *L.sums);
+    if (!L.rep || !L.layers || !L.sums) st = mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     if (st == MQ_OK) st = lower(&L, o, err);
     for (int i = 0; i < L.n_layers; i++) {
         mq_free(L.layers[i].q);
@@ -647,6 +1021,12 @@ mq_status mq_int_lower(mq_graph *g, const mq_int_opts *o, mq_int_stats *stats, m
         mq_free(L.layers[i].b);
     }
     mq_free(L.layers);
+    for (int i = 0; i < L.n_sums; i++) {
+        mq_free(L.sums[i].c[0]);
+        mq_free(L.sums[i].c[1]);
+        mq_free(L.sums[i].b);
+    }
+    mq_free(L.sums);
     mq_free(L.rep);
     mq_free(L.consumers);
     return st;

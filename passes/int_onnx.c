@@ -12,11 +12,12 @@
 #define OPSET 13
 #define MAX_TERMS 16
 
-enum { X_U8 = 1, X_PIX, X_SUM };
+enum { X_U8 = 1, X_PIX, X_SUM, X_ACC };
 
 /* An integer tensor of the lowered program in the ONNX graph. X_U8: uint8 codes u (0..bound). X_PIX:
  * the program's int16 input mul * u - zero, which is 0 in a convolution's padding (mask: 1 where u is
- * the input, so padding gives 0 too). X_SUM: int32 u in 0..bound. */
+ * the input, so padding gives 0 too). X_SUM: int32 u in 0..bound. X_ACC: int32 u in -bound..bound (a
+ * ConvInteger accumulator read by a QAdd). */
 typedef struct xval {
     int kind, u, mask;
     int64_t mul, zero, bound;
@@ -228,6 +229,36 @@ static mq_status accumulate(cv *S, const mq_node *n, const char *base, int32_t *
     return st;
 }
 
+/* The codes of node n: the count of thresholds reached, acc[..., None] >= T[o, 1 x spatial, j] summed
+ * over j (acc int64 [N, O, ...] of rank `rank`, thr [O][T]). */
+static mq_status count_reached(cv *S, const mq_node *n, const char *base, int acc64, const int64_t *thr, int64_t T,
+                               int rank, mq_err *err)
+{
+    mq_graph *g = S->g;
+    int64_t cd[MQ_MAX_RANK], O = g->tensors[n->out[0]].dims[1];
+    cd[0] = O;
+    for (int d = 1; d < rank - 1; d++) cd[d] = 1;
+    cd[rank - 1] = T;
+    int tid, au = -1, ge = -1, codes = -1;
+    MQ_TRY(constant(S, base, ".thresholds", MQ_I64, rank, cd, thr, &tid, err));
+    int64_t axis = rank;
+    int axid;
+    MQ_TRY(constant(S, base, ".axis", MQ_I64, 1, (int64_t[]){1}, &axis, &axid, err));
+    int ui[2] = {acc64, axid};
+    MQ_TRY(emit(S, "Unsqueeze", base, ".accx", 2, ui, &au, NULL, err));
+    int gi[2] = {au, tid};
+    MQ_TRY(emit(S, "GreaterOrEqual", base, ".reached", 2, gi, &ge, NULL, err));
+    int c32 = -1, cnt = -1;
+    MQ_TRY(cast(S, ge, MQ_I32, base, ".reached32", &c32, err));
+    int ri[2] = {c32, axid};
+    mq_node *rn;
+    MQ_TRY(emit(S, "ReduceSum", base, ".count", 2, ri, &cnt, &rn, err));
+    MQ_TRY(mq_pass_set_attr_int(g, rn, "keepdims", 0, err));
+    MQ_TRY(cast(S, cnt, MQ_U8, base, ".codes", &codes, err));
+    S->x[n->out[0]] = (xval){X_U8, codes, -1, 1, 0, T};
+    return MQ_OK;
+}
+
 static mq_status qlayer(cv *S, const mq_node *n, mq_err *err)
 {
     mq_graph *g = S->g;
@@ -272,36 +303,157 @@ static mq_status qlayer(cv *S, const mq_node *n, mq_err *err)
         MQ_TRY(emit(S, "Add", base, ".logits", 2, ai, &out, NULL, err));
         return MQ_OK;
     }
-    /* codes: count of thresholds reached, acc[..., None] >= T[o, 1 x spatial, j] summed over j */
+    /* codes: count of thresholds reached */
     int64_t T = t->dims[1];
     int64_t *thr = mq_malloc(sizeof(int64_t) * (size_t)(O * T) + 8);
     if (!thr) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
     for (int64_t i = 0; i < O * T; i++) thr[i] = t->dtype == MQ_I64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
-    int tid, au = -1, ge = -1, codes = -1;
-    cd[rank - 1] = T;
-    st = constant(S, base, ".thresholds", MQ_I64, rank, cd, thr, &tid, err);
+    int acc64 = is32 ? -1 : acc;
+    st = is32 ? cast(S, acc, MQ_I64, base, ".acc64", &acc64, err) : MQ_OK;
+    if (st == MQ_OK) st = count_reached(S, n, base, acc64, thr, T, rank, err);
     mq_free(thr);
-    MQ_TRY(st);
-    int64_t axis = rank;
-    int axid;
-    MQ_TRY(constant(S, base, ".axis", MQ_I64, 1, (int64_t[]){1}, &axis, &axid, err));
-    int acc64 = acc;
-    if (is32) {
-        acc64 = -1;
-        MQ_TRY(cast(S, acc, MQ_I64, base, ".acc64", &acc64, err));
+    return st;
+}
+
+/* ---- the residual Add and the accumulators it reads ------------------------------------------------- */
+
+/* ConvInteger of the lowered program (a layer's int32 accumulator for a QAdd) on uint8 codes: as it is. */
+static mq_status conv_integer(cv *S, const mq_node *n, mq_err *err)
+{
+    const xval *x = &S->x[n->in[0]];
+    const mq_tensor *w = &S->g->tensors[n->in[1]];
+    if (x->kind != X_U8 || n->n_in != 4) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "ConvInteger not on uint8 codes");
+    int ins[4] = {x->u, n->in[1], n->in[2], n->in[3]}, out = -1;
+    int64_t fan = 1;
+    for (int d = 1; d < w->rank; d++) fan *= w->dims[d];
+    mq_node *nn;
+    MQ_TRY(emit(S, "ConvInteger", n->name, ".acc32", 4, ins, &out, &nn, err));
+    MQ_TRY(copy_attrs(S, nn, n, conv_attrs, err));
+    S->x[n->out[0]] = (xval){X_ACC, out, -1, 1, 0, fan * 128 * x->bound};
+    return MQ_OK;
+}
+
+/* QAdd: Ka * int64(a) + Kb * int64(b), then the thresholds counted (int64 arithmetic, as the kernel). */
+static mq_status qadd(cv *S, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = S->g;
+    const mq_tensor *p = &g->tensors[n->in[2]], *yt = &g->tensors[n->out[0]];
+    int rank = yt->rank;
+    int64_t O = p->dims[0], row = p->dims[1], cd[MQ_MAX_RANK];
+    if (!p->data || p->rank != 2 || row < 3 || rank < 2) return mq_node_fail(err, n, MQ_ERR_INVALID, "not a lowered QAdd");
+    const int64_t *par = p->data;
+    int64_t *k = mq_malloc(sizeof(int64_t) * (size_t)(O * row) + 8);
+    if (!k) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
+    cd[0] = O;
+    for (int d = 1; d < rank; d++) cd[d] = 1;
+    int terms[2] = {-1, -1};
+    mq_status st = MQ_OK;
+    for (int i = 0; st == MQ_OK && i < 2; i++) {
+        const xval *x = &S->x[n->in[i]];
+        int v64 = -1, kid;
+        if (x->kind != X_U8 && x->kind != X_ACC && x->kind != X_SUM) {
+            st = mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "operand %d is not codes or an accumulator", i);
+            break;
+        }
+        for (int64_t o = 0; o < O; o++) k[o] = par[o * row + i];
+        st = constant(S, n->name, i ? ".kb" : ".ka", MQ_I64, rank - 1, cd, k, &kid, err); /* [O, 1, ...] */
+        if (st == MQ_OK) st = cast(S, x->u, MQ_I64, n->name, ".i64", &v64, err);
+        int mi[2] = {v64, kid};
+        if (st == MQ_OK) st = emit(S, "Mul", n->name, ".term", 2, mi, &terms[i], NULL, err);
     }
-    int ui[2] = {acc64, axid};
-    MQ_TRY(emit(S, "Unsqueeze", base, ".accx", 2, ui, &au, NULL, err));
-    int gi[2] = {au, tid};
-    MQ_TRY(emit(S, "GreaterOrEqual", base, ".reached", 2, gi, &ge, NULL, err));
-    int c32 = -1, cnt = -1;
-    MQ_TRY(cast(S, ge, MQ_I32, base, ".reached32", &c32, err));
-    int ri[2] = {c32, axid};
-    mq_node *rn;
-    MQ_TRY(emit(S, "ReduceSum", base, ".count", 2, ri, &cnt, &rn, err));
-    MQ_TRY(mq_pass_set_attr_int(g, rn, "keepdims", 0, err));
-    MQ_TRY(cast(S, cnt, MQ_U8, base, ".codes", &codes, err));
-    S->x[n->out[0]] = (xval){X_U8, codes, -1, 1, 0, T};
+    int sum = -1;
+    if (st == MQ_OK) st = emit(S, "Add", n->name, ".sum", 2, terms, &sum, NULL, err);
+    for (int64_t o = 0; o < O; o++)
+        for (int64_t j = 0; j < row - 2; j++) k[o * (row - 2) + j] = par[o * row + 2 + j];
+    if (st == MQ_OK) st = count_reached(S, n, n->name, sum, k, row - 2, rank, err);
+    mq_free(k);
+    return st;
+}
+
+/* Concat of uint8 codes. */
+static mq_status concat(cv *S, const mq_node *n, mq_err *err)
+{
+    int *ins = mq_arena_array(S->g->arena, (size_t)n->n_in + 1, sizeof(int)), out = -1;
+    int64_t bound = 0;
+    if (!ins) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
+    for (int k = 0; k < n->n_in; k++) {
+        const xval *x = &S->x[n->in[k]];
+        if (x->kind != X_U8) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat input %d is not uint8 codes", k);
+        ins[k] = x->u;
+        if (x->bound > bound) bound = x->bound;
+    }
+    mq_node *nn;
+    MQ_TRY(emit(S, "Concat", n->name, ".cat", n->n_in, ins, &out, &nn, err));
+    nn->attrs = n->attrs;
+    nn->n_attr = n->n_attr;
+    S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, bound};
+    return MQ_OK;
+}
+
+/* QWinSum (AveragePool's window sums): ConvInteger of the codes with a depthwise all-ones kernel
+ * (group = channels, zero points 0), exact in int32. */
+static mq_status winsum(cv *S, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = S->g;
+    const xval *x = &S->x[n->in[0]];
+    const mq_tensor *xt = &g->tensors[n->in[0]];
+    const mq_attr *ks = NULL;
+    for (int i = 0; i < n->n_attr; i++)
+        if (!strcmp(n->attrs[i].name, "kernel_shape")) ks = &n->attrs[i];
+    if (x->kind != X_U8 || !ks || ks->n != xt->rank - 2 || ks->n > 3)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "window sums not on uint8 codes");
+    int64_t wd[5] = {xt->dims[1], 1, 1, 1, 1}, taps = 1;
+    for (int d = 0; d < ks->n; d++) taps *= wd[2 + d] = ks->ints[d];
+    uint8_t *ones = mq_malloc((size_t)(wd[0] * taps) + 1);
+    if (!ones) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
+    memset(ones, 1, (size_t)(wd[0] * taps));
+    int wid, out = -1;
+    mq_status st = constant(S, n->name, ".ones", MQ_U8, 2 + ks->n, wd, ones, &wid, err);
+    mq_free(ones);
+    MQ_TRY(st);
+    int ins[4] = {x->u, wid, S->zp0, S->zp0};
+    mq_node *nn;
+    static const char *const keep[] = {"kernel_shape", "strides", "pads", "dilations", "auto_pad", NULL};
+    MQ_TRY(emit(S, "ConvInteger", n->name, ".winsum", 4, ins, &out, &nn, err));
+    MQ_TRY(copy_attrs(S, nn, n, keep, err));
+    MQ_TRY(mq_pass_set_attr_int(g, nn, "group", wd[0], err));
+    S->x[n->out[0]] = (xval){X_SUM, out, -1, 1, 0, x->bound * taps};
+    return MQ_OK;
+}
+
+/* QLut: Gather from the flattened table at o NY NE + (y - lo) NE + e (int64 index arithmetic). */
+static mq_status qlut(cv *S, const mq_node *n, mq_err *err)
+{
+    mq_graph *g = S->g;
+    const mq_tensor *lt = &g->tensors[n->in[2]], *yt = &g->tensors[n->out[0]];
+    const xval *e = &S->x[n->in[0]], *y = &S->x[n->in[1]];
+    int rank = yt->rank;
+    if (!lt->data || lt->rank != 3 || rank < 2 || e->kind != X_U8 || (y->kind != X_U8 && y->kind != X_ACC && y->kind != X_SUM))
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a lowered QLut on codes");
+    int64_t O = lt->dims[0], ny = lt->dims[1], ne = lt->dims[2], lo = mq_attr_int(n, "lo", 0), cd[MQ_MAX_RANK];
+    int64_t *off = mq_malloc(sizeof(int64_t) * (size_t)O + 8);
+    if (!off) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
+    for (int64_t o = 0; o < O; o++) off[o] = o * ny * ne - lo * ne;
+    cd[0] = O;
+    for (int d = 1; d < rank - 1; d++) cd[d] = 1;
+    int oid, neid, y64 = -1, e64 = -1, ym = -1, s1 = -1, idx = -1, flat = -1;
+    mq_status st = constant(S, n->name, ".offset", MQ_I64, rank - 1, cd, off, &oid, err);
+    mq_free(off);
+    MQ_TRY(st);
+    int64_t total = O * ny * ne;
+    MQ_TRY(constant(S, n->name, ".table", MQ_U8, 1, &total, lt->data, &flat, err));
+    MQ_TRY(scalar64(S, n->name, ne, &neid, err));
+    MQ_TRY(cast(S, y->u, MQ_I64, n->name, ".y64", &y64, err));
+    MQ_TRY(cast(S, e->u, MQ_I64, n->name, ".e64", &e64, err));
+    int mi[2] = {y64, neid};
+    MQ_TRY(emit(S, "Mul", n->name, ".row", 2, mi, &ym, NULL, err));
+    int ai[2] = {ym, e64};
+    MQ_TRY(emit(S, "Add", n->name, ".cell", 2, ai, &s1, NULL, err));
+    int bi[2] = {s1, oid};
+    MQ_TRY(emit(S, "Add", n->name, ".index", 2, bi, &idx, NULL, err));
+    int gi[2] = {flat, idx}, out = -1;
+    MQ_TRY(emit(S, "Gather", n->name, ".codes", 2, gi, &out, NULL, err));
+    S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, 255};
     return MQ_OK;
 }
 
@@ -354,6 +506,16 @@ static mq_status visit(cv *S, int i, mq_err *err)
         S->x[n->out[0]] = v;
     } else if (maqd && !strcmp(op, "QLayer")) {
         MQ_TRY(qlayer(S, n, err));
+    } else if (maqd && !strcmp(op, "QWinSum")) {
+        MQ_TRY(winsum(S, n, err));
+    } else if (maqd && !strcmp(op, "QLut")) {
+        MQ_TRY(qlut(S, n, err));
+    } else if (maqd && !strcmp(op, "QAdd")) {
+        MQ_TRY(qadd(S, n, err));
+    } else if (!maqd && !strcmp(op, "ConvInteger")) {
+        MQ_TRY(conv_integer(S, n, err));
+    } else if (!maqd && !strcmp(op, "Concat")) {
+        MQ_TRY(concat(S, n, err));
     } else if (maqd && !strcmp(op, "QMaxPool") && x->kind == X_U8) {
         int out = -1;
         mq_node *nn = NULL;

@@ -266,8 +266,10 @@ int maqdc_compile(int argc, char **argv)
             goto done;
         }
         printf("%s: integer program: %d layers (%d quantized, %d with wide integer weights), packed weights %zu bytes, "
-               "thresholds %zu bytes\n",
+               "thresholds %zu bytes",
                model, istat.layers, istat.exact_layers, istat.wide_layers, istat.weight_bytes, istat.threshold_bytes);
+        if (istat.adds) printf(", %d residual adds on %d ConvInteger accumulators", istat.adds, istat.acc_layers);
+        printf("\n");
         if (kind == OUT_ONNX) { /* standard ops (passes/int_onnx.c), the fine-tuning export's writer */
             if (mq_int_to_onnx(res.graph, &err) != MQ_OK || mq_graph_export_onnx(res.graph, out, &err) != MQ_OK) {
                 fprintf(stderr, "maqdc: %s: %s\n", model, msg_of(&err));

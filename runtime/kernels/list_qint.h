@@ -8,6 +8,9 @@
     X(qint_layer, "kernels/qint_layer.c")                                                          \
     X(qint_layer_b1, "kernels/qint_bits.c")                                                        \
     X(qint_maxpool_u8, "kernels/qint.c")                                                           \
-    X(qint_sum_u8, "kernels/qint.c")
+    X(qint_sum_u8, "kernels/qint.c")                                                               \
+    X(qint_add, "kernels/qint_merge.c")                                                            \
+    X(qint_lut, "kernels/qint_merge.c")                                                            \
+    X(qint_winsum_u8, "kernels/qint_pool.c")
 
 #endif

@@ -33,18 +33,6 @@ int mqk_c_qint_input_u8(const mqr_call *c, uint32_t scratch_bytes)
     return MQR_CHECK_OK;
 }
 
-/* The taps k in [*lo, *hi) of [0, kernel) with 0 <= start + k * d < n (d >= 1): only those are visited,
- * so the work is bounded by the input, whatever the kernel size. */
-static void tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_t *lo, int32_t *hi)
-{
-    int64_t l = start >= 0 ? 0 : ((int64_t)-start + d - 1) / d;
-    int64_t h = n - (int64_t)start <= 0 ? 0 : ((int64_t)n - start + d - 1) / d;
-    if (h > kernel) h = kernel;
-    if (l > h) l = h;
-    *lo = (int32_t)l;
-    *hi = (int32_t)h;
-}
-
 #if defined(QP_SSE2)
 /* One output row of the 2 x 2, stride (., 2) window: y[o] = max(r0[2o], r0[2o + 1], r1[2o], r1[2o + 1])
  * for o < n; the maximum of the two rows, then of each even/odd byte pair as 16-bit lanes. Reads only
@@ -93,7 +81,7 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
     mqk_conv3 g;
-    int32_t i, od, oh, ow, kd, kh, kw, fast22;
+    int32_t od, oh, ow, fast22;
     size_t in_sp, out_sp, plane, planes;
     mqk_qint_window(c, c->p[0], c->p + 1, c->p + 4, c->p + 7, c->p + 10, &g);
     in_sp = (size_t)g.in[0] * (size_t)g.in[1] * (size_t)g.in[2];
@@ -124,8 +112,6 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
         for (od = 0; od < g.out[0]; od++)
             for (oh = 0; oh < g.out[1]; oh++)
                 for (ow = 0; ow < g.out[2]; ow++) {
-                    uint8_t best = 0;
-                    int32_t lo[3], hi[3], o[3];
                     if (fast22) {
                         const uint8_t *r0 = xp + ((size_t)(od * g.s[0]) * (size_t)g.in[1] + (size_t)(oh * g.s[1])) * (size_t)g.in[2] +
                                             (size_t)ow * (size_t)g.s[2];
@@ -134,20 +120,8 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
                         yp[((size_t)od * (size_t)g.out[1] + (size_t)oh) * (size_t)g.out[2] + (size_t)ow] = a > b ? a : b;
                         continue;
                     }
-                    o[0] = od, o[1] = oh, o[2] = ow;
-                    for (i = 0; i < 3; i++) tap_span(o[i] * g.s[i] - g.p[i], g.d[i], g.k[i], g.in[i], &lo[i], &hi[i]);
-                    for (kd = lo[0]; kd < hi[0]; kd++) {
-                        int32_t id = od * g.s[0] - g.p[0] + kd * g.d[0];
-                        for (kh = lo[1]; kh < hi[1]; kh++) {
-                            int32_t ih = oh * g.s[1] - g.p[1] + kh * g.d[1];
-                            const uint8_t *xr = xp + ((size_t)id * (size_t)g.in[1] + (size_t)ih) * (size_t)g.in[2];
-                            for (kw = lo[2]; kw < hi[2]; kw++) {
-                                uint8_t v = xr[ow * g.s[2] - g.p[2] + kw * g.d[2]];
-                                if (v > best) best = v;
-                            }
-                        }
-                    }
-                    yp[((size_t)od * (size_t)g.out[1] + (size_t)oh) * (size_t)g.out[2] + (size_t)ow] = best;
+                    yp[((size_t)od * (size_t)g.out[1] + (size_t)oh) * (size_t)g.out[2] + (size_t)ow] =
+                        (uint8_t)mqk_qint_window_fold(xp, &g, od, oh, ow, 0);
                 }
     }
 }
@@ -157,26 +131,8 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
  * tested against the input before it is read); past nd exactly 1, 1, 0, 1. */
 int mqk_c_qint_maxpool_u8(const mqr_call *c, uint32_t scratch_bytes)
 {
-    const mqr_tensor *x, *y;
-    int32_t nd, i;
     (void)scratch_bytes;
-    if (!mqk_nc_counts(c, 1, 1, 1, 1, 13)) return MQR_CHECK_BAD;
-    x = &c->in[0], y = &c->out[0];
-    nd = c->p[0];
-    if (nd < 1 || nd > MQK_MAX_SPATIAL) return MQR_CHECK_BAD;
-    if (mqk_nc_tensor(x, MQR_U8, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, MQR_U8, nd + 2, nd + 2) < 0 ||
-        x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
-        return MQR_CHECK_BAD;
-    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
-        int64_t k = c->p[1 + i], s = c->p[4 + i], pb = c->p[7 + i], d = c->p[10 + i];
-        if (i >= nd) {
-            if (k != 1 || s != 1 || pb != 0 || d != 1) return MQR_CHECK_BAD;
-            continue;
-        }
-        if (k < 1 || s < 1 || pb < 0 || d < 1) return MQR_CHECK_BAD;
-        if (mqk_nc_add(mqk_nc_add(mqk_nc_mul(y->dims[2 + i], s), pb), mqk_nc_mul(k, d)) > INT32_MAX) return MQR_CHECK_BAD;
-    }
-    return MQR_CHECK_OK;
+    return mqk_qint_pool_ok(c, MQR_U8) ? MQR_CHECK_OK : MQR_CHECK_BAD;
 }
 
 void mqk_k_qint_sum_u8(const mqr_call *c)

@@ -139,6 +139,69 @@ void mqk_k_qint_input_u8(const mqr_call *c);
  * inside the input gives 0. */
 void mqk_k_qint_maxpool_u8(const mqr_call *c);
 
+/* The taps k in [*lo, *hi) of [0, kernel) with 0 <= start + k * d < n (d >= 1): only those are visited,
+ * so the work is bounded by the input, whatever the kernel size. */
+static inline void mqk_qint_tap_span(int32_t start, int32_t d, int32_t kernel, int32_t n, int32_t *lo, int32_t *hi)
+{
+    int64_t l = start >= 0 ? 0 : ((int64_t)-start + d - 1) / d;
+    int64_t h = n - (int64_t)start <= 0 ? 0 : ((int64_t)n - start + d - 1) / d;
+    if (h > kernel) h = kernel;
+    if (l > h) l = h;
+    *lo = (int32_t)l;
+    *hi = (int32_t)h;
+}
+
+/* The max (sum 0) or the sum (sum 1) of the taps inside the input of the window at output position
+ * (od, oh, ow) over one plane xp of uint8 codes (0 for no tap). */
+static inline uint32_t mqk_qint_window_fold(const uint8_t *xp, const mqk_conv3 *g, int32_t od, int32_t oh, int32_t ow,
+                                            int sum)
+{
+    int32_t lo[3], hi[3], o[3], i, kd, kh, kw;
+    uint32_t r = 0;
+    o[0] = od, o[1] = oh, o[2] = ow;
+    for (i = 0; i < 3; i++) mqk_qint_tap_span(o[i] * g->s[i] - g->p[i], g->d[i], g->k[i], g->in[i], &lo[i], &hi[i]);
+    for (kd = lo[0]; kd < hi[0]; kd++) {
+        int32_t id = od * g->s[0] - g->p[0] + kd * g->d[0];
+        for (kh = lo[1]; kh < hi[1]; kh++) {
+            int32_t ih = oh * g->s[1] - g->p[1] + kh * g->d[1];
+            const uint8_t *xr = xp + ((size_t)id * (size_t)g->in[1] + (size_t)ih) * (size_t)g->in[2];
+            for (kw = lo[2]; kw < hi[2]; kw++) {
+                uint32_t v = xr[ow * g->s[2] - g->p[2] + kw * g->d[2]];
+                if (sum) r += v;
+                else if (v > r) r = v;
+            }
+        }
+    }
+    return r;
+}
+
+/* The load-time check of a pooling window on codes (qint_maxpool_u8, qint_winsum_u8): 13 parameters
+ * p[0] nd (1..3), p[1..3] kernel, p[4..6] stride, p[7..9] pad_begin (>= 0), p[10..12] dilation (entries
+ * past nd 1, 1, 0, 1), one input x uint8 and one output y of dtype ydt, both of rank nd + 2 with the same
+ * N and C, and out * stride + pad + kernel * dilation <= INT32_MAX per spatial dim. */
+static inline int mqk_qint_pool_ok(const mqr_call *c, int32_t ydt)
+{
+    const mqr_tensor *x, *y;
+    int32_t nd, i;
+    if (!mqk_nc_counts(c, 1, 1, 1, 1, 13)) return 0;
+    x = &c->in[0], y = &c->out[0];
+    nd = c->p[0];
+    if (nd < 1 || nd > MQK_MAX_SPATIAL) return 0;
+    if (mqk_nc_tensor(x, MQR_U8, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, ydt, nd + 2, nd + 2) < 0 ||
+        x->dims[0] != y->dims[0] || x->dims[1] != y->dims[1])
+        return 0;
+    for (i = 0; i < MQK_MAX_SPATIAL; i++) {
+        int64_t k = c->p[1 + i], s = c->p[4 + i], pb = c->p[7 + i], d = c->p[10 + i];
+        if (i >= nd) {
+            if (k != 1 || s != 1 || pb != 0 || d != 1) return 0;
+            continue;
+        }
+        if (k < 1 || s < 1 || pb < 0 || d < 1) return 0;
+        if (mqk_nc_add(mqk_nc_add(mqk_nc_mul(y->dims[2 + i], s), pb), mqk_nc_mul(k, d)) > INT32_MAX) return 0;
+    }
+    return 1;
+}
+
 /* Kernel qint_sum_u8: the sum of each [n, c] plane of uint8 codes (GlobalAveragePool without the
  * division, which goes into the next layer's scale). x [N, C, ...] rank >= 2; y int16 or int32 with
  * N * C elements ([N, C, 1, ...]); int16 only if 255 * plane <= 32767. No parameters. */

@@ -853,6 +853,29 @@ static void test_qint(void **state)
     k.in[0] = T(MQR_U8, 4, 1, 1, 4, 4, 0), k.out[0] = T(MQR_I16, 4, 1, 1, 4, 4, 0);
     k.n_in = 1, k.n_out = 1;
     sweep(&k);
+    /* the quantized residual sum of an int32 accumulator and uint8 codes, 3 thresholds */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_add";
+    k.n_p = 0;
+    k.in[0] = T(MQR_I32, 4, 2, 3, 4, 4, 0), k.in[1] = T(MQR_U8, 4, 2, 3, 4, 4, 0), k.in[2] = T(MQR_I64, 2, 3, 5, 0, 0, 0);
+    k.out[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0);
+    k.n_in = 3, k.n_out = 1;
+    sweep(&k);
+    /* the residual sum by a table: e uint8, y uint8 codes, table [3, 4, 7] */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_lut";
+    set_p(&k, 1, 0);
+    k.in[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0), k.in[1] = T(MQR_U8, 4, 2, 3, 4, 4, 0), k.in[2] = T(MQR_U8, 3, 3, 4, 7, 0, 0);
+    k.out[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0);
+    k.n_in = 3, k.n_out = 1;
+    sweep(&k);
+    /* AveragePool window sums, 3x3 stride 2 pad 1, into int16 */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_winsum_u8";
+    set_p(&k, 13, 2, 3, 3, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1);
+    k.in[0] = T(MQR_U8, 4, 1, 2, 5, 5, 0), k.out[0] = T(MQR_I16, 4, 1, 2, 3, 3, 0);
+    k.n_in = 1, k.n_out = 1;
+    sweep(&k);
 }
 
 int main(void)

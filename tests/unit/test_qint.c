@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "runtime/kernels/qint.h"
+#include "runtime/kernels/qint_merge.h"
+#include "runtime/kernels/qint_pool.h"
 
 #if defined(MAQD_EXPECT_VNNI) && !(defined(__AVX512VNNI__) && defined(__AVX512BW__) && defined(__AVX512VL__))
 #error "test_qint_native must be compiled with AVX-512 VNNI, BW and VL"
@@ -385,6 +387,54 @@ static void test_pool_sweep(void **state)
     }
 }
 
+static void test_qadd(void **state)
+{
+    (void)state;
+    /* a int32, b uint8, [1, 2, 1, 2] (channel o, position w at 2 o + w). Channel 0: Ka 3, Kb -2,
+     * thresholds 10, 11, 20: 3 * 5 - 2 * 1 = 13 reaches 10 and 11 (2); 3 * -3 - 2 * 2 = -13 none (0).
+     * Channel 1 at a scale of 2^40: (7 + 3) 2^40 reaches 7 2^40, 7 2^40 + 1 and 8 2^40 (3); 0 none. */
+    int32_t a[4] = {5, -3, 7, 0}, d[4] = {1, 2, 1, 2}, dp[2] = {2, 5};
+    uint8_t b[4] = {1, 2, 3, 0}, y[4] = {9, 9, 9, 9};
+    int64_t e = (int64_t)1 << 40, par[10] = {3, -2, 10, 11, 20, e, e, 7 * e, 7 * e + 1, 8 * e};
+    mqr_tensor in[3] = {T(MQR_I32, 4, d, a), T(MQR_U8, 4, d, b), T(MQR_I64, 2, dp, par)}, out = T(MQR_U8, 4, d, y);
+    run("qint_add", NULL, 0, in, 3, &out, 0);
+    assert_true(y[0] == 2 && y[1] == 0 && y[2] == 3 && y[3] == 0);
+    /* the last threshold one unit above the sum: no longer reached */
+    par[9] = 10 * e + 1;
+    run("qint_add", NULL, 0, in, 3, &out, 0);
+    assert_int_equal(y[2], 2);
+}
+
+static void test_qlut(void **state)
+{
+    (void)state;
+    /* e uint8, y int16 codes with lo = -1, [1, 2, 1, 2]; table [2 channels][3 y values][2 e values]:
+     * channel 0 holds 10 + 2 (y - lo) + e, channel 1 holds 50 + 2 (y - lo) + e. Position 0 of channel 0:
+     * y = 1 (row 2), e = 1: 15; position 1: y = -1 (row 0), e = 0: 10; channel 1: y = 0 (row 1), e = 1:
+     * 53; y = 1, e = 0: 54. */
+    uint8_t e[4] = {1, 0, 1, 0}, y[4] = {9, 9, 9, 9}, lut[12];
+    int16_t yv[4] = {1, -1, 0, 1};
+    int32_t d[4] = {1, 2, 1, 2}, dl[3] = {2, 3, 2}, lo = -1;
+    for (int o = 0; o < 2; o++)
+        for (int k = 0; k < 6; k++) lut[o * 6 + k] = (uint8_t)((o ? 50 : 10) + k);
+    mqr_tensor in[3] = {T(MQR_U8, 4, d, e), T(MQR_I16, 4, d, yv), T(MQR_U8, 3, dl, lut)}, out = T(MQR_U8, 4, d, y);
+    run("qint_lut", &lo, 1, in, 3, &out, 0);
+    assert_true(y[0] == 15 && y[1] == 10 && y[2] == 53 && y[3] == 54);
+}
+
+static void test_winsum(void **state)
+{
+    (void)state;
+    /* 1..9 (3x3), 2x2 windows, stride 2, one pixel of padding before: (0,0) holds only 1; (0,1) 2 + 3;
+     * (1,0) 4 + 7; (1,1) 5 + 6 + 8 + 9 (padding adds nothing) */
+    uint8_t x[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    int16_t y[4];
+    int32_t p[13] = {2, 2, 2, 1, 2, 2, 1, 1, 1, 0, 1, 1, 1}, dx[4] = {1, 1, 3, 3}, dy[4] = {1, 1, 2, 2};
+    mqr_tensor in = T(MQR_U8, 4, dx, x), out = T(MQR_I16, 4, dy, y);
+    run("qint_winsum_u8", p, 13, &in, 1, &out, 0);
+    assert_true(y[0] == 1 && y[1] == 5 && y[2] == 11 && y[3] == 28);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -395,6 +445,9 @@ int main(void)
         cmocka_unit_test(test_layer_sweep),
         cmocka_unit_test(test_conv_1x1_hand),
         cmocka_unit_test(test_pool_sweep),
+        cmocka_unit_test(test_qadd),
+        cmocka_unit_test(test_qlut),
+        cmocka_unit_test(test_winsum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,92 @@
+/* qint_merge.c: the integer kernels that merge two tensors of a lowered MaQD model (qint_merge.h): the
+ * residual Add of two integer operands quantized by a table or by int64 fixed-point thresholds. */
+#include "runtime/kernels/qint_merge.h"
+#include "runtime/kernels/nn_check.h"
+
+/* Element i of an integer tensor (uint8, int16 or int32) as int64. */
+static int64_t qm_load(const mqr_tensor *t, size_t i)
+{
+    if (t->dtype == MQR_U8) return ((const uint8_t *)t->data)[i];
+    if (t->dtype == MQR_I16) return ((const int16_t *)t->data)[i];
+    return ((const int32_t *)t->data)[i];
+}
+
+void mqk_k_qint_add(const mqr_call *c)
+{
+    const mqr_tensor *a = &c->in[0], *b = &c->in[1], *pt = &c->in[2];
+    const int64_t *par = (const int64_t *)pt->data;
+    uint8_t *y = (uint8_t *)c->out[0].data;
+    size_t planes = (size_t)a->dims[0] * (size_t)a->dims[1], sp = 1, p, i, row = (size_t)pt->dims[1];
+    size_t nthr = row - 2, t;
+    int32_t d;
+    for (d = 2; d < a->rank; d++) sp *= (size_t)a->dims[d];
+    for (p = 0; p < planes; p++) {
+        const int64_t *pc = par + (p % (size_t)a->dims[1]) * row;
+        uint64_t ka = (uint64_t)pc[0], kb = (uint64_t)pc[1];
+        for (i = p * sp; i < (p + 1) * sp; i++) {
+            /* unsigned: a wrap (excluded by the compiler) is defined, not undefined behaviour */
+            int64_t v = (int64_t)(ka * (uint64_t)qm_load(a, i) + kb * (uint64_t)qm_load(b, i));
+            uint32_t cnt = 0;
+            for (t = 0; t < nthr; t++) cnt += v >= pc[2 + t];
+            y[i] = (uint8_t)cnt;
+        }
+    }
+}
+
+/* a, b uint8 / int16 / int32 of the same shape, rank 2..MQR_MAX_RANK; parameters int64 [O, 3..257]
+ * with O = a's dims[1]; y uint8 of a's shape. */
+int mqk_c_qint_add(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *a, *b, *pt, *y;
+    int i;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 3, 3, 1, 1, 0)) return MQR_CHECK_BAD;
+    a = &c->in[0], b = &c->in[1], pt = &c->in[2], y = &c->out[0];
+    if (mqk_nc_tensor(a, 0, 2, MQR_MAX_RANK) < 0 || mqk_nc_tensor(b, 0, 2, MQR_MAX_RANK) < 0 ||
+        mqk_nc_tensor(y, MQR_U8, 2, MQR_MAX_RANK) < 0 || mqk_nc_tensor(pt, MQR_I64, 2, 2) < 0)
+        return MQR_CHECK_BAD;
+    for (i = 0; i < 2; i++) {
+        int32_t dt = c->in[i].dtype;
+        if (dt != MQR_U8 && dt != MQR_I16 && dt != MQR_I32) return MQR_CHECK_BAD;
+    }
+    if (!mqk_nc_same(a, b) || !mqk_nc_same(a, y)) return MQR_CHECK_BAD;
+    if (pt->dims[0] != a->dims[1] || pt->dims[1] < 3 || pt->dims[1] > 257) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+void mqk_k_qint_lut(const mqr_call *c)
+{
+    const mqr_tensor *e = &c->in[0], *yv = &c->in[1], *lt = &c->in[2];
+    const uint8_t *ev = (const uint8_t *)e->data, *lut = (const uint8_t *)lt->data;
+    uint8_t *out = (uint8_t *)c->out[0].data;
+    size_t planes = (size_t)e->dims[0] * (size_t)e->dims[1], sp = 1, p, i;
+    int64_t ny = lt->dims[1], ne = lt->dims[2], lo = c->p[0];
+    int32_t d;
+    for (d = 2; d < e->rank; d++) sp *= (size_t)e->dims[d];
+    for (p = 0; p < planes; p++) {
+        const uint8_t *tab = lut + (p % (size_t)e->dims[1]) * (size_t)(ny * ne);
+        for (i = p * sp; i < (p + 1) * sp; i++) {
+            int64_t k = qm_load(yv, i) - lo, x = ev[i];
+            k = k < 0 ? 0 : k >= ny ? ny - 1 : k;
+            x = x >= ne ? ne - 1 : x;
+            out[i] = tab[k * ne + x];
+        }
+    }
+}
+
+/* e uint8, y uint8 / int16 / int32, out uint8 of one shape of rank 2..MQR_MAX_RANK; the table uint8
+ * [O, NY >= 1, NE >= 1] with O = e's dims[1]; one parameter. */
+int mqk_c_qint_lut(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *e, *y, *lt;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 3, 3, 1, 1, 1)) return MQR_CHECK_BAD;
+    e = &c->in[0], y = &c->in[1], lt = &c->in[2];
+    if (mqk_nc_tensor(e, MQR_U8, 2, MQR_MAX_RANK) < 0 || mqk_nc_tensor(y, 0, 2, MQR_MAX_RANK) < 0 ||
+        mqk_nc_tensor(&c->out[0], MQR_U8, 2, MQR_MAX_RANK) < 0 || mqk_nc_tensor(lt, MQR_U8, 3, 3) < 0)
+        return MQR_CHECK_BAD;
+    if (y->dtype != MQR_U8 && y->dtype != MQR_I16 && y->dtype != MQR_I32) return MQR_CHECK_BAD;
+    if (!mqk_nc_same(e, y) || !mqk_nc_same(e, &c->out[0])) return MQR_CHECK_BAD;
+    if (lt->dims[0] != e->dims[1] || lt->dims[1] < 1 || lt->dims[2] < 1) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
