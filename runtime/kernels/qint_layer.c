@@ -25,29 +25,16 @@ typedef struct ql_geom {
 static void ql_setup(const mqr_call *c, ql_geom *q)
 {
     const mqr_tensor *x = &c->in[0], *y = &c->out[0];
-    const int32_t *p = c->p;
-    int32_t i;
-    mqk_qint_window(c, p[MQK_QL_ND], p + MQK_QL_KERNEL, p + MQK_QL_STRIDE, p + MQK_QL_PAD, p + MQK_QL_DIL, &q->c3);
-    q->in_sp = q->out_sp = 1;
-    for (i = 0; i < 3; i++) {
-        q->in_sp *= (size_t)q->c3.in[i];
-        q->out_sp *= (size_t)q->c3.out[i];
-    }
-    q->ksz = (size_t)q->c3.k[0] * (size_t)q->c3.k[1] * (size_t)q->c3.k[2];
-    q->batch = x->dims[0];
-    q->in_ch = x->dims[1];
-    q->out_ch = y->dims[1];
-    q->cg = q->in_ch / p[MQK_QL_GROUP];
-    q->mg = q->out_ch / p[MQK_QL_GROUP];
-    q->fan = (size_t)q->cg * q->ksz;
+    mqk_qint_geom b;
+    mqk_qint_geom_setup(c, &b);
+    q->c3 = b.c3;
+    q->in_sp = b.in_sp, q->out_sp = b.out_sp, q->ksz = b.ksz, q->fan = b.fan, q->rowb = b.rowb;
+    q->batch = b.batch, q->in_ch = b.in_ch, q->out_ch = b.out_ch, q->cg = b.cg, q->mg = b.mg;
+    q->bits = b.bits, q->wmul = b.wmul, q->woff = b.woff;
     q->ks = (size_t)mqk_qint_ks((int64_t)q->fan);
-    q->bits = p[MQK_QL_BITS];
-    q->wmul = p[MQK_QL_WMUL];
-    q->woff = p[MQK_QL_WOFF];
-    q->rowb = mqk_qint_row_bytes(q->fan, q->bits);
     q->n_thr = y->dtype == MQR_U8 ? c->in[2].dims[1] : 0;
     q->xdt = x->dtype;
-    q->wide = p[MQK_QL_ACC64] || x->dtype == MQR_I32;
+    q->wide = c->p[MQK_QL_ACC64] || x->dtype == MQR_I32;
     q->pt = (size_t)mqk_qint_layer_ptile((int64_t)q->fan, (int64_t)q->out_sp, q->wide);
 }
 

@@ -55,19 +55,7 @@ node "$SRC/bench/ort/ort_chunks.js" pool.onnx x.npy 200 ort_float.npy
 "$MAQDC" run pool.mqd --input p.npy --output-dir ours >/dev/null
 "$MAQDC" pool.onnx -o q.onnx --int --scale 255
 node "$SRC/bench/ort/ort_chunks.js" q.onnx p.npy 200 ort_int.npy
-/usr/bin/python3 - "$SRC/tests/models" <<'PY'
-import sys
-import numpy as np
-sys.path.insert(0, sys.argv[1])
-from compare import load
-ours, ref, oi = load("ours/output_0.pb"), load("ort_float.npy"), load("ort_int.npy")
-same = int((ours.argmax(1) == ref.argmax(1)).sum())
-diff = float(np.abs(ours - ref).max())
-exact = bool((oi == ours).all())
-print("integer program vs onnxruntime float: same class on %d / 200, max |logit diff| %.2e; "
-      "onnxruntime on the integer ONNX: bit for bit %s" % (same, diff, exact))
-sys.exit(0 if same == 200 and diff < 1e-4 and exact else 1)
-PY
+/usr/bin/python3 "$SRC/tests/int/check_int_vs_ort.py" "$SRC/tests/models" ours/output_0.pb ort_float.npy ort_int.npy 200
 rc=0
 "$MAQDC" pool_nopad.onnx -o x.mqd --int --scale 255 2>err.txt >/dev/null || rc=$?
 [ $rc = 1 ] && grep -q "node 'pool' (AveragePool)" err.txt && [ ! -e x.mqd ] || { echo "padding not counted: not refused"; cat err.txt; exit 1; }
