@@ -17,7 +17,7 @@
 # images and logits within 1e-4; onnxruntime on the float model itself: A within the error bound above,
 # the class agreement printed for both (the requantization is a real rounding: a few flips of images
 # whose top-2 logits are that close);
-# onnxruntime on the exported integer ONNX gives our logits bit for bit. C: a Concat of AveragePool's
+# onnxruntime on the exported integer ONNX gives our logits bit for bit, and so does B's emitted C. C: a Concat of AveragePool's
 # window sums (int16) with codes at another scale is refused naming the node.
 # Usage: test_int_concat.sh MAQDC SOURCE_DIR WORK_DIR
 set -eu
@@ -123,6 +123,11 @@ for v in a b; do
   "$MAQDC" $v.onnx -o ${v}_q.onnx --int --scale 255 >/dev/null
   node "$SRC/bench/ort/ort_chunks.js" ${v}_q.onnx p.npy 300 ${v}_int.npy
 done
+# the emitted C of B (QRequant in C) gives the runtime's logits bit for bit
+"$MAQDC" b.onnx -o b.c --int --scale 255 --main >/dev/null
+gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic b.c -o b_c -lm
+./b_c p.npy -o b_c_out >/dev/null
+/usr/bin/python3 "$SRC/tests/emit/compare_npy.py" b_c_out/output_0.npy b_ours/output_0.pb 0
 grep -q "1 Concat inputs requantized" a_info.txt
 grep -q "2 Concat inputs requantized" b_info.txt
 /usr/bin/python3 - "$SRC/tests/models" <<'PY'
@@ -151,7 +156,7 @@ for v in ("a", "b"):
     exact = bool((oi == ours).all())
     line = ("%s: tables %s (%s); vs onnxruntime float with the requantization in float: same class %d / 300, max "
             "|logit diff| %.2e; vs onnxruntime float: same class %d / 300, max |logit diff| %.3f; onnxruntime "
-            "on the integer ONNX: bit for bit %s" % (v, "as computed" if tables else "DIFFER", got, same_ref,
+            "on the integer ONNX: bit for bit %s" % (v, "as computed" if tables else "DIFFER", ["%d entries: %s%s" % (len(t), t[:6], "..." if len(t) > 6 else "") for t in got], same_ref,
                                                      diff_ref, same, diff.max(), exact))
     good = tables and same_ref == 300 and diff_ref < 1e-4 and exact
     if info[v]["bound"] is not None:
