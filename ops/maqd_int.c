@@ -376,5 +376,36 @@ static const mq_op_def op_qlut = {.op_type = "QLut", .domain = MQ_MAQD_DOMAIN, .
                                   .max_in = 3, .min_out = 1, .max_out = 1, .infer = qlut_infer,
                                   .forward = mq_forward_lowered, .lower = qlut_lower};
 
+/* ---- QRequant: codes to another scale by a table (a Concat's inputs at different steps) -------------- */
+
+/* Inputs x uint8 codes, lut uint8 [1..256]. Output uint8 lut[x] of x's shape (qint_merge.h). */
+static mq_status qrequant_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    for (int i = 0; i < 2; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_u8, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_u8, err));
+    if (in[1]->rank != 1 || in[1]->dims[0] < 1 || in[1]->dims[0] > 256)
+        return mq_node_fail(err, n, MQ_ERR_SHAPE, "the table must be uint8 [1..256]");
+    mq_set_out(out[0], MQ_U8, in[0]->rank, in[0]->dims);
+    return MQ_OK;
+}
+
+static mq_status qrequant_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                mq_kcall *kc, mq_err *err)
+{
+    (void)n;
+    (void)in;
+    (void)out;
+    (void)err;
+    kc->kernel = "qint_requant_u8";
+    kc->n_p = 0;
+    return MQ_OK;
+}
+
+static const mq_op_def op_qrequant = {.op_type = "QRequant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                      .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+                                      .infer = qrequant_infer, .forward = mq_forward_lowered,
+                                      .lower = qrequant_lower};
+
 const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, &op_qwinsum,
-                                            &op_qlut, NULL};
+                                            &op_qlut, &op_qrequant, NULL};

@@ -808,28 +808,68 @@ static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double sc
     return codes_rep(L, n, t, m, scale);
 }
 
-/* Concat of codes with one scale and dtype: the codes concatenate as they are. */
+/* Concat of codes. With one scale and dtype the codes concatenate as they are (exact). Codes of uint8
+ * tensors at different scales s_i are first requantized to a common scale s: the finest step (min s_i),
+ * unless that takes a code above 255, then the coarsest that does not (the largest value over 255). An
+ * input at another scale becomes QRequant(codes, lut) with lut[c] = round-half-away(c s_i / s) (c the
+ * input's codes 0..bound_i, in double at compile time): the one rounding of the integer program, at
+ * most s / 2 per value, none where s_i / s is an integer. */
 static mq_status concat_codes(lw *L, const mq_node *n, mq_err *err)
 {
     const rep *r0 = &L->rep[n->in[0]];
     int64_t bound = 0;
+    double s = r0->scale, top = 0;
+    int same = 1;
     int *ins = mq_arena_array(L->g->arena, (size_t)n->n_in + 1, sizeof(int)), t = -1;
     if (!ins) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
     for (int k = 0; k < n->n_in; k++) {
         const rep *r = &L->rep[n->in[k]];
-        if (r->kind != R_Q || r->dt != r0->dt || fabs(r->scale - r0->scale) > 1e-9 * r0->scale)
-            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat of codes with different scales or types (input %d)", k);
-        if (r->bound > bound) bound = r->bound;
+        if (r->kind != R_Q) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat input %d is not integer codes", k);
+        if (r->dt != r0->dt || fabs(r->scale - r0->scale) > 1e-9 * r0->scale) same = 0;
+        if (r->scale < s) s = r->scale;
+        if ((double)r->bound * r->scale > top) top = (double)r->bound * r->scale;
         ins[k] = r->t;
     }
-    MQ_TRY(new_tensor(L, L->g->tensors[n->out[0]].name, ".codes", &t, err));
+    for (int k = 0; !same && k < n->n_in; k++) {
+        const rep *r = &L->rep[n->in[k]];
+        if (r->dt != MQ_U8 || r->bound > 255 || !(r->scale > 0))
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                                "Concat of codes at different scales needs uint8 codes (input %d is not)", k);
+    }
+    if (!same && floor(top / s + 0.5) > 255) s = top / 255;
+    const char *base = L->g->tensors[n->out[0]].name;
+    for (int k = 0; k < n->n_in; k++) {
+        const rep *r = &L->rep[n->in[k]];
+        int64_t b = r->bound;
+        if (same || fabs(r->scale - s) <= 1e-9 * s) {
+            if (b > bound) bound = b;
+            continue;
+        }
+        uint8_t lut[256];
+        for (int64_t c = 0; c <= b; c++) {
+            double v = floor((double)c * r->scale / s + 0.5); /* c >= 0: half away from zero */
+            lut[c] = (uint8_t)(v > 255 ? 255 : v);
+        }
+        if (lut[b] > bound) bound = lut[b];
+        int lt = -1, out = -1, in2[2];
+        int64_t m = b + 1;
+        MQ_TRY(new_const(L, base, ".requant", MQ_U8, 1, &m, lut, &lt, err));
+        MQ_TRY(new_tensor(L, base, ".requant.codes", &out, err));
+        in2[0] = r->t;
+        in2[1] = lt;
+        mq_node *rn;
+        MQ_TRY(new_node(L, "QRequant", 0, 1, base, 2, in2, out, NULL, &rn, err));
+        ins[k] = out;
+        if (L->st) L->st->requants++;
+    }
+    MQ_TRY(new_tensor(L, base, ".codes", &t, err));
     mq_node *nn;
-    MQ_TRY(new_node(L, "Concat", 1, n->opset, n->name[0] ? n->name : L->g->tensors[n->out[0]].name, n->n_in, ins, t, n,
-                    &nn, err));
+    MQ_TRY(new_node(L, "Concat", 1, n->opset, n->name[0] ? n->name : base, n->n_in, ins, t, n, &nn, err));
     rep *ro = &L->rep[n->out[0]];
     *ro = *r0;
     ro->t = t;
     ro->bound = bound;
+    ro->scale = s;
     return MQ_OK;
 }
 

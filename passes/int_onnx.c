@@ -457,6 +457,32 @@ static mq_status qlut(cv *S, const mq_node *n, mq_err *err)
     return MQ_OK;
 }
 
+/* QRequant: Gather from the table at the codes (Cast int32; clamped to the table by Min, as the kernel
+ * does, only when the codes' bound is not within it). */
+static mq_status requant(cv *S, const mq_node *n, mq_err *err)
+{
+    const mq_tensor *lt = &S->g->tensors[n->in[1]];
+    const xval *x = &S->x[n->in[0]];
+    if (x->kind != X_U8 || !lt->data || lt->dtype != MQ_U8 || lt->rank != 1 || lt->dims[0] < 1)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a lowered QRequant on codes");
+    int64_t m = lt->dims[0], bound = 0;
+    int x32 = -1, out = -1;
+    MQ_TRY(cast(S, x->u, MQ_I32, n->name, ".i32", &x32, err));
+    if (x->bound >= m) {
+        int32_t last = (int32_t)(m - 1);
+        int mi[2] = {x32, -1};
+        MQ_TRY(constant(S, n->name, ".last", MQ_I32, 0, NULL, &last, &mi[1], err));
+        x32 = -1;
+        MQ_TRY(emit(S, "Min", n->name, ".clamp", 2, mi, &x32, NULL, err));
+    }
+    int gi[2] = {n->in[1], x32};
+    MQ_TRY(emit(S, "Gather", n->name, ".codes", 2, gi, &out, NULL, err));
+    for (int64_t c = 0; c < m && c <= x->bound; c++)
+        if (((const uint8_t *)lt->data)[c] > bound) bound = ((const uint8_t *)lt->data)[c];
+    S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, bound};
+    return MQ_OK;
+}
+
 /* ---- the other nodes ----------------------------------------------------------------------------------- */
 
 /* A standard node on codes (Flatten, Reshape, ...) applied to xv's tensors. */
@@ -510,6 +536,8 @@ static mq_status visit(cv *S, int i, mq_err *err)
         MQ_TRY(winsum(S, n, err));
     } else if (maqd && !strcmp(op, "QLut")) {
         MQ_TRY(qlut(S, n, err));
+    } else if (maqd && !strcmp(op, "QRequant")) {
+        MQ_TRY(requant(S, n, err));
     } else if (maqd && !strcmp(op, "QAdd")) {
         MQ_TRY(qadd(S, n, err));
     } else if (!maqd && !strcmp(op, "ConvInteger")) {

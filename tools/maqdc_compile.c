@@ -269,6 +269,7 @@ int maqdc_compile(int argc, char **argv)
                "thresholds %zu bytes",
                model, istat.layers, istat.exact_layers, istat.wide_layers, istat.weight_bytes, istat.threshold_bytes);
         if (istat.adds) printf(", %d residual adds on %d ConvInteger accumulators", istat.adds, istat.acc_layers);
+        if (istat.requants) printf(", %d Concat inputs requantized", istat.requants);
         printf("\n");
         if (kind == OUT_ONNX) { /* standard ops (passes/int_onnx.c), the fine-tuning export's writer */
             if (mq_int_to_onnx(res.graph, &err) != MQ_OK || mq_graph_export_onnx(res.graph, out, &err) != MQ_OK) {

@@ -11,6 +11,7 @@
     X(qint_sum_u8, "kernels/qint.c")                                                               \
     X(qint_add, "kernels/qint_merge.c")                                                            \
     X(qint_lut, "kernels/qint_merge.c")                                                            \
+    X(qint_requant_u8, "kernels/qint_merge.c")                                                     \
     X(qint_winsum_u8, "kernels/qint_pool.c")
 
 #endif

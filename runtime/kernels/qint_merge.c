@@ -1,5 +1,6 @@
-/* qint_merge.c: the integer kernels that merge two tensors of a lowered MaQD model (qint_merge.h): the
- * residual Add of two integer operands quantized by a table or by int64 fixed-point thresholds. */
+/* qint_merge.c: the integer kernels that merge tensors of a lowered MaQD model (qint_merge.h): the
+ * residual Add of two integer operands quantized by a table or by int64 fixed-point thresholds, and the
+ * requantization of codes to a Concat's common scale by a table. */
 #include "runtime/kernels/qint_merge.h"
 #include "runtime/kernels/nn_check.h"
 
@@ -88,5 +89,30 @@ int mqk_c_qint_lut(const mqr_call *c, uint32_t scratch_bytes)
     if (y->dtype != MQR_U8 && y->dtype != MQR_I16 && y->dtype != MQR_I32) return MQR_CHECK_BAD;
     if (!mqk_nc_same(e, y) || !mqk_nc_same(e, &c->out[0])) return MQR_CHECK_BAD;
     if (lt->dims[0] != e->dims[1] || lt->dims[1] < 1 || lt->dims[2] < 1) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}
+
+void mqk_k_qint_requant_u8(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0];
+    const uint8_t *xv = (const uint8_t *)x->data, *lut = (const uint8_t *)c->in[1].data;
+    uint8_t *y = (uint8_t *)c->out[0].data;
+    size_t n = 1, i, last = (size_t)c->in[1].dims[0] - 1;
+    int32_t d;
+    for (d = 0; d < x->rank; d++) n *= (size_t)x->dims[d];
+    for (i = 0; i < n; i++) y[i] = lut[xv[i] < last ? xv[i] : last];
+}
+
+/* x, y uint8 of one shape (rank 0..MQR_MAX_RANK), the table uint8 [1..256]; no parameters. */
+int mqk_c_qint_requant_u8(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *lt;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 2, 2, 1, 1, 0)) return MQR_CHECK_BAD;
+    x = &c->in[0], lt = &c->in[1];
+    if (mqk_nc_tensor(x, MQR_U8, 0, MQR_MAX_RANK) < 0 || mqk_nc_tensor(&c->out[0], MQR_U8, 0, MQR_MAX_RANK) < 0 ||
+        mqk_nc_tensor(lt, MQR_U8, 1, 1) < 0)
+        return MQR_CHECK_BAD;
+    if (!mqk_nc_same(x, &c->out[0]) || lt->dims[0] < 1 || lt->dims[0] > 256) return MQR_CHECK_BAD;
     return MQR_CHECK_OK;
 }

@@ -1,6 +1,6 @@
 /* qint_merge.h: the integer kernels that merge two tensors of a lowered MaQD model (docs/INTEGER.md,
  * passes/int_lower.c): the residual Add of two integer operands, quantized: by a table (exact) or
- * by int64 fixed-point thresholds. */
+ * by int64 fixed-point thresholds; codes requantized to a Concat's common scale by a table. */
 #ifndef MQK_QINT_MERGE_H
 #define MQK_QINT_MERGE_H
 
@@ -21,5 +21,10 @@ void mqk_k_qint_add(const mqr_call *c);
  * uint8 [O, NY, NE]; p[0] lo. out[0] uint8 of e's shape: lut[o][y - lo][e], the indices clamped to
  * [0, NY) and [0, NE) (the compiler's never need it). */
 void mqk_k_qint_lut(const mqr_call *c);
+
+/* Kernel qint_requant_u8: codes to another scale by a table (a Concat's inputs at different steps).
+ * in[0] x uint8 of any shape, in[1] uint8 [M] (M 1..256); out[0] uint8 of x's shape: y = lut[x], x
+ * clamped to M - 1 (the compiler's codes never need it). No parameters. */
+void mqk_k_qint_requant_u8(const mqr_call *c);
 
 #endif

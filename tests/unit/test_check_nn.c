@@ -869,6 +869,14 @@ static void test_qint(void **state)
     k.out[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0);
     k.n_in = 3, k.n_out = 1;
     sweep(&k);
+    /* codes to another scale by a table of 4 entries (a Concat input) */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_requant_u8";
+    k.n_p = 0;
+    k.in[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0), k.in[1] = T(MQR_U8, 1, 4, 0, 0, 0, 0);
+    k.out[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0);
+    k.n_in = 2, k.n_out = 1;
+    sweep(&k);
     /* AveragePool window sums, 3x3 stride 2 pad 1, into int16 */
     memset(&k, 0, sizeof k);
     k.kernel = "qint_winsum_u8";

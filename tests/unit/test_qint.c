@@ -435,6 +435,19 @@ static void test_winsum(void **state)
     assert_true(y[0] == 1 && y[1] == 5 && y[2] == 11 && y[3] == 28);
 }
 
+static void test_requant(void **state)
+{
+    (void)state;
+    /* 4-state codes at step 0.3 to the common step 0.17 (a Concat's finer input): lut[c] =
+     * round-half-away(0.3 c / 0.17) = round(0, 1.7647, 3.5294, 5.2941) = 0, 2, 4, 5. A code beyond the
+     * table (never made by the compiler) takes the last entry. */
+    uint8_t x[6] = {0, 1, 2, 3, 2, 7}, lut[4] = {0, 2, 4, 5}, y[6] = {9, 9, 9, 9, 9, 9};
+    int32_t d[4] = {1, 2, 3, 1}, dl[1] = {4};
+    mqr_tensor in[2] = {T(MQR_U8, 4, d, x), T(MQR_U8, 1, dl, lut)}, out = T(MQR_U8, 4, d, y);
+    run("qint_requant_u8", NULL, 0, in, 2, &out, 0);
+    assert_true(y[0] == 0 && y[1] == 2 && y[2] == 4 && y[3] == 5 && y[4] == 4 && y[5] == 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_qadd),
         cmocka_unit_test(test_qlut),
         cmocka_unit_test(test_winsum),
+        cmocka_unit_test(test_requant),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

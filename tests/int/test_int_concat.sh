@@ -1,0 +1,175 @@
+#!/bin/sh
+# test_int_concat.sh: Concat of codes at different scales through the integer lowering (QRequant, docs/
+# INTEGER.md "Residual Add, Concat, AveragePool"). Small models in the fine-tuning export's form, made here
+# by onnx (python): two 3x3 convolutions on the input, each ending in the activation quantizer
+# (Div/Add(0.5)/Floor/Clip(0, m-1)/Mul) with its own step and state count, Concat of the two code tensors,
+# then convolutions to 10 logits.
+#   A: steps 0.3 (4 states) and 0.17 (8 states): the common step is the finer, 0.17; the first input is
+#      requantized (codes 0..3 -> 0, 2, 4, 5). Concat feeds a convolution over the whole 8x8 plane (the
+#      logits), so the requantization's error bounds the logits' exactly: |logit - float logit| <= sum of
+#      |w| x the largest |requantized value - value| of its input channel.
+#   B: steps 0.3 (4 states) and 0.0019 (256 states; no code within 0.006 of a rounding tie): the finer
+#      step would take codes above 255, so the common step is 0.9 / 255 and both inputs are requantized;
+#      Concat feeds a 3x3 convolution on a ternary grid with its quantizer (a packed QLayer on the requantized codes), then the logits.
+# For each: the tables in the exported ONNX equal round-half-away(c s_i / s) computed here by numpy with
+# the documented choice of s; onnxruntime on a float model with the requantization written as float ops
+# (Div(s) Add(0.5) Floor Mul(s) after the branch) gives our integer program's class on all 300 random
+# images and logits within 1e-4; onnxruntime on the float model itself: A within the error bound above,
+# the class agreement printed for both (the requantization is a real rounding: a few flips of images
+# whose top-2 logits are that close);
+# onnxruntime on the exported integer ONNX gives our logits bit for bit, and so does B's emitted C. C: a Concat of AveragePool's
+# window sums (int16) with codes at another scale is refused naming the node.
+# Usage: test_int_concat.sh MAQDC SOURCE_DIR WORK_DIR
+set -eu
+MAQDC=$1 SRC=$2 W=$3
+rm -rf "$W" && mkdir -p "$W" && cd "$W"
+/usr/bin/python3 - <<'PY'
+import json
+import numpy as np
+import onnx
+from onnx import TensorProto as TP, helper as h, numpy_helper as nh
+
+rng = np.random.default_rng(7)
+N = 300
+def make(name, steps, states, head, requant_float):
+    init, nodes = [], []
+    def const(nm, a):
+        init.append(nh.from_array(np.asarray(a, dtype=np.float32), nm))
+        return nm
+    def quant(x, nm, delta, m):
+        d, half, lo, hi = const(nm + "d", delta), const(nm + "h", 0.5), const(nm + "lo", 0.0), const(nm + "hi", m - 1.0)
+        nodes.extend([h.make_node("Div", [x, d], [nm + "div"]), h.make_node("Add", [nm + "div", half], [nm + "add"]),
+                      h.make_node("Floor", [nm + "add"], [nm + "fl"]), h.make_node("Clip", [nm + "fl", lo, hi], [nm + "cl"]),
+                      h.make_node("Mul", [nm + "cl", d], [nm])])
+        return nm
+    # the documented common step: the finest, unless a code would exceed 255; then the largest value / 255
+    s_i = [float(np.float32(d)) for d in steps]
+    top = max((m - 1) * s for s, m in zip(s_i, states))
+    s = min(s_i)
+    if np.floor(top / s + 0.5) > 255:
+        s = top / 255
+    chans, outs, tables, errs = [3, 2], [], [], []
+    for k, (d, m, c) in enumerate(zip(steps, states, chans)):
+        br = "b%d" % k
+        nodes.append(h.make_node("Conv", ["x", const(br + "w", rng.normal(0, 0.6, (c, 1, 3, 3))),
+                                          const(br + "bias", rng.normal(0.3, 0.3, c))], [br + "conv"], pads=[1, 1, 1, 1]))
+        q = quant(br + "conv", br + "q", d, m)
+        if abs(s_i[k] - s) > 1e-9 * s:
+            codes = np.arange(m, dtype=np.float64)
+            t = np.floor(codes * s_i[k] / s + 0.5)
+            tables.append(t.astype(np.uint8).tolist())
+            errs += [float(np.abs(t * s - codes * s_i[k]).max())] * c
+            if requant_float:  # the same rounding written in float ops
+                r = quant(q, br + "r", s, 256)
+                q = r
+        else:
+            errs += [0.0] * c
+        outs.append(q)
+    nodes.append(h.make_node("Concat", outs, ["cat"], name="cat", axis=1))
+    feat = "cat"
+    if head == "quantized":
+        w = rng.integers(-1, 2, (4, 5, 3, 3)) * rng.uniform(0.05, 0.3, (4, 1, 1, 1))
+        nodes.append(h.make_node("Conv", [feat, const("hw", w), const("hb", rng.normal(0, 0.2, 4))], ["hc"], pads=[1, 1, 1, 1]))
+        feat = quant("hc", "hq", 0.25, 4)
+    fw = rng.normal(0, 0.1, (10, 5 if head == "plain" else 4, 8, 8))
+    nodes.append(h.make_node("Conv", [feat, const("fw", fw), const("fb", rng.normal(0, 0.1, 10))], ["logits"]))
+    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", TP.FLOAT, [N, 1, 8, 8])],
+                     [h.make_tensor_value_info("logits", TP.FLOAT, [N, 10, 1, 1])], init)
+    mo = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    mo.ir_version = 8
+    onnx.checker.check_model(mo)
+    # the logits' error bound: sum over the logit conv's inputs of |w| x the channel's largest error
+    bound = (np.abs(fw) * np.array(errs)[None, :, None, None]).sum(axis=(1, 2, 3)) if head == "plain" else None
+    return mo, tables, bound
+info = {}
+for name, steps, states, head in (("a", (0.3, 0.17), (4, 8), "plain"), ("b", (0.3, 0.0019), (4, 256), "quantized")):
+    state = rng.bit_generator.state
+    mo, tables, bound = make(name, steps, states, head, False)
+    rng.bit_generator.state = state  # the same weights for the reference
+    ref, _, _ = make(name, steps, states, head, True)
+    onnx.save(mo, name + ".onnx")
+    onnx.save(ref, name + "_ref.onnx")
+    info[name] = {"tables": tables, "bound": None if bound is None else bound.tolist()}
+json.dump(info, open("info.json", "w"))
+# C: AveragePool's window sums (int16, step 0.3 / 4) next to codes of a stride-2 branch (step 0.2)
+init, nodes = [], []
+for k, (d, stride) in enumerate(((0.3, 1), (0.2, 2))):
+    br = "b%d" % k
+    init += [nh.from_array(rng.normal(0, 0.6, (2, 1, 3, 3)).astype(np.float32), br + "w")]
+    init += [nh.from_array(np.float32(v), br + n) for n, v in (("d", d), ("h", 0.5), ("lo", 0), ("hi", 3))]
+    nodes += [h.make_node("Conv", ["x", br + "w"], [br + "c"], pads=[1, 1, 1, 1], strides=[stride, stride]),
+              h.make_node("Div", [br + "c", br + "d"], [br + "div"]), h.make_node("Add", [br + "div", br + "h"], [br + "add"]),
+              h.make_node("Floor", [br + "add"], [br + "fl"]), h.make_node("Clip", [br + "fl", br + "lo", br + "hi"], [br + "cl"]),
+              h.make_node("Mul", [br + "cl", br + "d"], [br])]
+nodes.append(h.make_node("AveragePool", ["b0"], ["avg"], kernel_shape=[2, 2], strides=[2, 2]))
+nodes.append(h.make_node("Concat", ["avg", "b1"], ["cat"], name="cat", axis=1))
+init.append(nh.from_array(rng.normal(0, 0.1, (10, 4, 4, 4)).astype(np.float32), "fw"))
+nodes.append(h.make_node("Conv", ["cat", "fw"], ["logits"]))
+g = h.make_graph(nodes, "c", [h.make_tensor_value_info("x", TP.FLOAT, [N, 1, 8, 8])],
+                 [h.make_tensor_value_info("logits", TP.FLOAT, [N, 10, 1, 1])], init)
+mo = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+mo.ir_version = 8
+onnx.checker.check_model(mo)
+onnx.save(mo, "c.onnx")
+p = rng.integers(0, 256, (N, 1, 8, 8)).astype(np.uint8)
+np.save("p.npy", p)
+np.save("x.npy", (p / np.float32(255)).astype(np.float32))
+PY
+for v in a b; do
+  node "$SRC/bench/ort/ort_chunks.js" $v.onnx x.npy 300 ${v}_float.npy
+  node "$SRC/bench/ort/ort_chunks.js" ${v}_ref.onnx x.npy 300 ${v}_ref.npy
+  "$MAQDC" $v.onnx -o $v.mqd --int --scale 255 | tee ${v}_info.txt
+  "$MAQDC" run $v.mqd --input p.npy --output-dir ${v}_ours >/dev/null
+  "$MAQDC" $v.onnx -o ${v}_q.onnx --int --scale 255 >/dev/null
+  node "$SRC/bench/ort/ort_chunks.js" ${v}_q.onnx p.npy 300 ${v}_int.npy
+done
+# the emitted C of B (QRequant in C) gives the runtime's logits bit for bit
+"$MAQDC" b.onnx -o b.c --int --scale 255 --main >/dev/null
+gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic b.c -o b_c -lm
+./b_c p.npy -o b_c_out >/dev/null
+/usr/bin/python3 "$SRC/tests/emit/compare_npy.py" b_c_out/output_0.npy b_ours/output_0.pb 0
+grep -q "1 Concat inputs requantized" a_info.txt
+grep -q "2 Concat inputs requantized" b_info.txt
+/usr/bin/python3 - "$SRC/tests/models" <<'PY'
+import json
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper as nh
+sys.path.insert(0, sys.argv[1])
+from compare import load
+info = json.load(open("info.json"))
+ok = True
+for v in ("a", "b"):
+    ours = load(v + "_ours/output_0.pb").reshape(300, 10)
+    flt, ref = load(v + "_float.npy").reshape(300, 10), load(v + "_ref.npy").reshape(300, 10)
+    oi = load(v + "_int.npy").reshape(300, 10)
+    # the requantization tables in the exported graph: the Gathers' constant data
+    q = onnx.load(v + "_q.onnx")
+    consts = {t.name: nh.to_array(t) for t in q.graph.initializer}
+    got = sorted(consts[n.input[0]].tolist() for n in q.graph.node if n.op_type == "Gather" and n.input[0] in consts)
+    tables = got == sorted(info[v]["tables"])
+    same_ref = int((ours.argmax(1) == ref.argmax(1)).sum())
+    diff_ref = float(np.abs(ours - ref).max())
+    same = int((ours.argmax(1) == flt.argmax(1)).sum())
+    diff = np.abs(ours - flt)
+    exact = bool((oi == ours).all())
+    line = ("%s: tables %s (%s); vs onnxruntime float with the requantization in float: same class %d / 300, max "
+            "|logit diff| %.2e; vs onnxruntime float: same class %d / 300, max |logit diff| %.3f; onnxruntime "
+            "on the integer ONNX: bit for bit %s" % (v, "as computed" if tables else "DIFFER", ["%d entries: %s%s" % (len(t), t[:6], "..." if len(t) > 6 else "") for t in got], same_ref,
+                                                     diff_ref, same, diff.max(), exact))
+    good = tables and same_ref == 300 and diff_ref < 1e-4 and exact
+    if info[v]["bound"] is not None:
+        bound = np.array(info[v]["bound"])
+        within = bool((diff <= bound[None, :] + 1e-4).all())
+        line += "; worst-case error bound per logit %.3f..%.3f: within %s" % (bound.min(), bound.max(), within)
+        good = good and within
+    print(line)
+    ok = ok and good
+sys.exit(0 if ok else 1)
+PY
+rc=0
+"$MAQDC" c.onnx -o c.mqd --int --scale 255 2>err.txt >/dev/null || rc=$?
+[ $rc = 1 ] && grep -q "node 'cat' (Concat)" err.txt && grep -q "different scales" err.txt && [ ! -e c.mqd ] ||
+  { echo "Concat of a sum at another scale: not refused"; cat err.txt; exit 1; }
+echo "Concat of codes at different scales: ok"
