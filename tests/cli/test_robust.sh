@@ -138,6 +138,12 @@ part_resume() {
         if [ $kills -lt "${RESUME_KILLS:-5}" ]; then
             sleep_rand_ms $((dur / 2))
             kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+        elif [ $resumed -eq 0 ] && [ $kills -lt $((${RESUME_KILLS:-5} + 10)) ]; then
+            # every kill so far came before the first checkpoint (a loaded machine can run slower than the
+            # uninterrupted run did): kill later, half a reference run more each time, until one resumes
+            local late=$(((dur / 2) * (kills - ${RESUME_KILLS:-5} + 1)))
+            sleep "$((late / 1000)).$(printf %03d $((late % 1000)))"
+            kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
         fi
         wait "$pid" 2>/dev/null
         rc=$?
