@@ -16,6 +16,8 @@
  * [w * MQK_QB_LANES + j]), each output channel's packed codes are split into planes once per tile, and
  * each accumulator is a sum of popcounts (the POPCNT instruction or AVX-512 VPOPCNTDQ when the compiler
  * targets them, a portable SWAR count otherwise: the same integers). Thresholds or k acc + b as qint_layer.
+ * Compiled for AVX-512 VNNI a convolution runs as mqk_qint_layer_vnni instead (faster there; not with
+ * -DMQK_QB_POPCOUNT_ONLY).
  * Scratch: mqk_qint_b1_scratch() bytes. */
 void mqk_k_qint_layer_b1(const mqr_call *c);
 #define MQK_QB_MAX_BITS 4  /* wider codes: the general kernel is faster (bits popcounts per word) */
