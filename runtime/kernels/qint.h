@@ -50,6 +50,10 @@ enum {
  *   up to twice the rows above, within the same scratch.
  * Scratch: mqk_qint_layer_scratch() bytes (the same for every path). */
 void mqk_k_qint_layer(const mqr_call *c);
+/* The AVX-512 VNNI form of qint_layer (uint8 x, decoded weights within int8, int32 accumulators) when the
+ * runtime is compiled for it: 1 if it ran c (scratch of mqk_qint_layer_scratch), else 0 and nothing written.
+ * qint_layer_b1 hands its convolutions to it: on VNNI CPUs it is faster than the popcounts (bench/int_bits.sh). */
+int mqk_qint_layer_vnni(const mqr_call *c);
 #define MQK_QL_COL_BUDGET 32768 /* im2col bytes aimed at per position tile (part of the scratch contract) */
 #define MQK_QL_MR 4             /* output channels unpacked together */
 /* The padded fan-in: rows of the im2col tile and of the unpacked weights (zeros past fan_in). */

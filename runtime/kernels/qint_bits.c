@@ -332,8 +332,12 @@ void mqk_k_qint_layer_b1(const mqr_call *c)
     uint64_t *xb, *col, *wp;
     int32_t *pc, n, grp, m;
     size_t p0;
-    qb_sums_fn sums_fn = qb_pick();
+    qb_sums_fn sums_fn;
     uint32_t *sums;
+#if !defined(MQK_QB_POPCOUNT_ONLY) /* (tests: the popcounts of a VNNI build) */
+    if (c->p[MQK_QL_ND] != 0 && mqk_qint_layer_vnni(c)) return; /* the same integers, faster where built */
+#endif
+    sums_fn = qb_pick();
     qb_setup(c, &g);
     xb = (uint64_t *)c->scratch;
     col = g.dense ? xb : xb + (size_t)g.q.cg * g.rows * g.rw;

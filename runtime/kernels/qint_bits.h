@@ -16,6 +16,8 @@
  * [w * MQK_QB_LANES + j]), each output channel's packed codes are split into planes once per tile, and
  * each accumulator is a sum of popcounts (the POPCNT instruction or AVX-512 VPOPCNTDQ when the compiler
  * targets them, a portable SWAR count otherwise: the same integers). Thresholds or k acc + b as qint_layer.
+ * Compiled for AVX-512 VNNI a convolution runs as mqk_qint_layer_vnni instead (faster there; not with
+ * -DMQK_QB_POPCOUNT_ONLY).
  * Scratch: mqk_qint_b1_scratch() bytes. */
 void mqk_k_qint_layer_b1(const mqr_call *c);
 #define MQK_QB_MAX_BITS 4  /* wider codes: the general kernel is faster (bits popcounts per word) */
@@ -41,13 +43,17 @@ static inline int64_t mqk_qb_ptile(int64_t fan_in, int64_t out_plane)
     return ((out_plane + tiles - 1) / tiles + MQK_QB_LANES - 1) / MQK_QB_LANES * MQK_QB_LANES;
 }
 /* Scratch bytes: the packed input rows of one image and group (cg x rows of row_bits; dense: none),
- * the tile's bit rows, one channel's bit-planes, the tile's popcounts of x and sums (int32 each). rows = the product of the input's
- * spatial sizes but the last. */
+ * the tile's bit rows, one channel's bit-planes, the tile's popcounts of x and sums (int32 each); for a
+ * convolution at least qint_layer's (built for AVX-512 VNNI the kernel runs it as mqk_qint_layer_vnni,
+ * qint.h). rows = the product of the input's spatial sizes but the last. */
 static inline int64_t mqk_qint_b1_scratch(int64_t cg, int64_t rows, int64_t row_bits, int64_t fan_in, int64_t out_plane,
                                           int bits, int dense)
 {
-    int64_t W = mqk_qb_words(fan_in), pt = mqk_qb_ptile(fan_in, out_plane);
-    return (dense ? 0 : cg * rows * mqk_qb_words(row_bits) * 8) + pt * W * 8 + (int64_t)bits * W * 8 + pt * 8;
+    int64_t W = mqk_qb_words(fan_in), pt = mqk_qb_ptile(fan_in, out_plane), ql;
+    int64_t b1 = (dense ? 0 : cg * rows * mqk_qb_words(row_bits) * 8) + pt * W * 8 + (int64_t)bits * W * 8 + pt * 8;
+    if (dense) return b1;
+    ql = mqk_qint_layer_scratch(fan_in, out_plane, 0, bits); /* a convolution may run as qint_layer_vnni */
+    return b1 > ql ? b1 : ql;
 }
 
 /* The number of thresholds t[0 .. n) (nondecreasing, n >= 1) that a reaches: a branch-free binary search

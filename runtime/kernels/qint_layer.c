@@ -832,6 +832,20 @@ static void ql_run_wide16(const mqr_call *c, const ql_geom *g)
 }
 #endif
 
+int mqk_qint_layer_vnni(const mqr_call *c)
+{
+#if defined(QL_AVX512) && defined(__AVX512VNNI__)
+    ql_geom g;
+    ql_setup(c, &g);
+    if (!ql_vnni_ok(&g)) return 0;
+    ql_run_vnni(c, &g);
+    return 1;
+#else
+    (void)c;
+    return 0;
+#endif
+}
+
 void mqk_k_qint_layer(const mqr_call *c)
 {
     ql_geom g;
