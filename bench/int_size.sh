@@ -68,7 +68,7 @@ for k in range(n):
         if k == 0:
             wb, pb = sum(sizes.get(x, 0) for x in ws), sum(sizes.get(x, 0) for x in bns)
         else:
-            wb = sizes.get(lname + ".wpacked", 0) + sizes.get(lname + ".wq8", 0)  # packed, or ConvInteger bytes
+            wb = sizes.get(lname + ".wpacked", 0)  # packed codes
             pb = sizes.get(lname + ".thresholds", 0) + sizes.get(lname + ".kb", 0)
         rows.setdefault(lname, {})[name] = (wb, pb)
         tw, tp = tw + wb, tp + pb
@@ -76,7 +76,7 @@ for k in range(n):
     totals.append((name, tw, tp, allw, int(host), int(m4), int(arena)))
 
 print("Per layer: weight bytes / per-channel parameter bytes (float: conv or gemm weights + bias / BN;")
-print("integer: packed codes (or a residual ConvInteger's uint8 codes) / thresholds, or k, b of the float-logit")
+print("integer: packed codes / thresholds, or k, b of the float-logit")
 print("layer; a residual Add's table or fixed-point parameters count in the total only)\n")
 print("| layer | " + " | ".join(names) + " |")
 print("|---|" + "---:|" * len(names))

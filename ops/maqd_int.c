@@ -58,14 +58,15 @@ typedef struct qlayer_geom {
 } qlayer_geom;
 
 /* Inputs: x codes (uint8 / int16 / int32) [N, C, spatial...] or [N, K]; w packed uint8 [O, row_bytes];
- * thresholds int32 (int64 with acc64) [O, T] (y uint8 codes) or k, b float32 [2, O] (y float32).
+ * thresholds int32 (int64 with acc64) [O, T] (y uint8 codes) or k, b float32 [2, O] (y float32), or no
+ * third input: y int32, the accumulator itself (acc64 0; a residual sum's operand, qint.h).
  * Attributes: bits, wmul, woff (the code decoding, qint.h), acc64 (0: int32 accumulator, 1: int64),
  * group, and for convolution kernel_shape, strides, pads, dilations (ONNX Conv's meaning; auto_pad too);
  * xmax (optional): every input code is in 0..xmax; with 1 (uint8 x), the popcount kernel qint_layer_b1 runs
  * the layer and reads bit 0 of each code. */
 static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, qlayer_geom *g, mq_err *err)
 {
-    const mq_tensor *x = in[0], *w = in[1], *t = in[2];
+    const mq_tensor *x = in[0], *w = in[1], *t = n->n_in > 2 ? in[2] : NULL;
     memset(g, 0, sizeof *g);
     if (x->rank < 2 || x->rank > 2 + NN_MAX_SPATIAL)
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "x must have rank 2 (dense) to %d", 2 + NN_MAX_SPATIAL);
@@ -100,7 +101,9 @@ static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, q
     if (g->fan > INT32_MAX || w->dims[1] != (int64_t)mqk_qint_row_bytes((size_t)g->fan, (int)g->bits))
         return mq_node_fail(err, n, MQ_ERR_SHAPE, "packed weights [%lld, %lld] do not hold %lld codes of %lld bits per row",
                             (long long)w->dims[0], (long long)w->dims[1], (long long)g->fan, (long long)g->bits);
-    if (t->dtype == (g->acc64 ? MQ_I64 : MQ_I32)) {
+    if (!t) {
+        if (g->acc64) return mq_node_fail(err, n, MQ_ERR_INVALID, "the int32 accumulator output needs acc64 0");
+    } else if (t->dtype == (g->acc64 ? MQ_I64 : MQ_I32)) {
         if (t->rank != 2 || t->dims[0] != O || t->dims[1] < 1 || t->dims[1] > 255)
             return mq_node_fail(err, n, MQ_ERR_SHAPE, "thresholds must be [O, 1..255]");
     } else if (t->dtype == MQ_F32) {
@@ -114,12 +117,12 @@ static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, q
 
 static mq_status qlayer_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
 {
-    for (int i = 0; i < 3; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    for (int i = 0; i < n->n_in; i++) MQ_TRY(mq_require_input(n, in, i, err));
     MQ_TRY(mq_require_dtype(n, in[0], types_layer_in, err));
     MQ_TRY(mq_require_dtype(n, in[1], types_u8, err));
     qlayer_geom g;
     MQ_TRY(qlayer_geometry(n, in, &g, err));
-    mq_set_out(out[0], in[2]->dtype == MQ_F32 ? MQ_F32 : MQ_U8, in[0]->rank, g.out_dims);
+    mq_set_out(out[0], n->n_in < 3 ? MQ_I32 : in[2]->dtype == MQ_F32 ? MQ_F32 : MQ_U8, in[0]->rank, g.out_dims);
     return MQ_OK;
 }
 
@@ -165,7 +168,7 @@ static mq_status qlayer_lower(const mq_node *n, const mq_tensor *const *in, cons
 }
 
 static const mq_op_def op_qlayer = {.op_type = "QLayer", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
-                                    .min_in = 3, .max_in = 3, .min_out = 1, .max_out = 1, .infer = qlayer_infer,
+                                    .min_in = 2, .max_in = 3, .min_out = 1, .max_out = 1, .infer = qlayer_infer,
                                     .forward = mq_forward_lowered, .lower = qlayer_lower};
 
 /* ---- QMaxPool: MaxPool on uint8 codes (MaxPool's attributes) --------------------------------------- */

@@ -188,6 +188,7 @@ static int grid_codes(const float *w, int64_t fan, int32_t *q, double *s)
 
 #define ACC_LIMIT ((int64_t)INT32_MAX - 1) /* |acc| stays below INT32_MAX: a threshold of INT32_MAX is never reached */
 #define WIDE_QMAX (((int64_t)1 << 23) - 1) /* float weights become 24-bit codes */
+#define ACC_OUT (-1)                       /* finish_layer: the QLayer returns its int32 accumulator */
 
 /* Layer weights w [O][fan] into codes and per-channel scales s (k = s * in_scale). */
 static void layer_weights(qlayer *ly, const float *w, double *s)
@@ -286,7 +287,7 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
 
 /* The QLayer node of a pending layer: thresholds for m_out states (floor semantics: code >= j iff
  * k acc + b >= j; or the thresholds `given` [O][m_out - 1], nondecreasing, for the accumulator as it
- * is), or float output (m_out 0) into tensor `out`. */
+ * is), float output (m_out 0) or the int32 accumulator itself (m_out -1, ACC_OUT) into tensor `out`. */
 static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given, int out, mq_err *err)
 {
     mq_graph *g = L->g;
@@ -313,7 +314,9 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given
     double lim = acc64 ? 9.2e18 : (double)INT32_MAX;
     if (bits > 24 || bound > 9.0e18)
         return mq_node_fail(err, src, MQ_ERR_UNSUPPORTED, "weight codes beyond 24 bits or an int64 accumulator overflow");
-    if (m_out) {
+    if (m_out == ACC_OUT && acc64)
+        return mq_node_fail(err, src, MQ_ERR_UNSUPPORTED, "a residual operand needs an int32 accumulator (codes of <= 16 bits)");
+    if (m_out > 0) {
         thr = mq_malloc(sizeof(int64_t) * O * (size_t)(m_out - 1) + 8);
         if (!thr) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
         for (size_t o = 0; given && o < O; o++)
@@ -337,7 +340,7 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given
             int32_t *t32 = (int32_t *)thr;
             for (size_t i = 0; i < O * (size_t)(m_out - 1); i++) t32[i] = (int32_t)thr[i];
         }
-    } else {
+    } else if (m_out == 0) {
         kb = mq_malloc(sizeof(float) * 2 * O + 4);
         if (!kb) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
         for (size_t o = 0; o < O; o++) {
@@ -363,10 +366,10 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given
         int64_t wd[2] = {(int64_t)O, (int64_t)rowb};
         st = new_const(L, base, ".wpacked", MQ_U8, 2, wd, packed, &wid, err);
     }
-    if (st == MQ_OK && m_out) {
+    if (st == MQ_OK && m_out > 0) {
         int64_t td[2] = {(int64_t)O, m_out - 1};
         st = new_const(L, base, ".thresholds", acc64 ? MQ_I64 : MQ_I32, 2, td, thr, &tid, err);
-    } else if (st == MQ_OK) {
+    } else if (st == MQ_OK && m_out == 0) {
         int64_t td[2] = {2, (int64_t)O};
         st = new_const(L, base, ".kb", MQ_F32, 2, td, kb, &tid, err);
     }
@@ -379,11 +382,12 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given
         L->st->exact_layers += ly->exact;
         L->st->wide_layers += !ly->exact;
         L->st->weight_bytes += O * rowb;
-        L->st->threshold_bytes += m_out ? O * (size_t)(m_out - 1) * (acc64 ? 8 : 4) : 2 * O * 4;
+        L->st->threshold_bytes += m_out > 0 ? O * (size_t)(m_out - 1) * (acc64 ? 8 : 4) : m_out ? 0 : 2 * O * 4;
     }
     int ins[3] = {ly->x, wid, tid};
     mq_node *nn;
-    MQ_TRY(new_node(L, "QLayer", 0, 1, base, 3, ins, out, ly->nd ? &g->nodes[ly->node] : NULL, &nn, err));
+    MQ_TRY(new_node(L, "QLayer", 0, 1, base, m_out == ACC_OUT ? 2 : 3, ins, out, ly->nd ? &g->nodes[ly->node] : NULL,
+                    &nn, err));
     if (ly->nd) {
         MQ_TRY(set_ints(g, nn, "kernel_shape", ly->kernel, ly->nd, err));
     } else {
@@ -585,35 +589,14 @@ static mq_status sum_operand(lw *L, const mq_node *n, int which, qsumrep *s, dou
     return MQ_OK;
 }
 
-/* A pending layer's int32 accumulator as a tensor, by a standard ConvInteger (uint8 codes q + 128, zero
- * point 128) on its uint8 codes. */
-static mq_status acc_tensor(lw *L, const mq_node *n, qlayer *ly, int *t, mq_err *err)
+/* A pending layer's int32 accumulator as a tensor: its QLayer (packed weight codes, the layer kernel)
+ * with the accumulator as output. */
+static mq_status acc_tensor(lw *L, qlayer *ly, int *t, mq_err *err)
 {
-    mq_graph *g = L->g;
-    const mq_node *src = &g->nodes[ly->node];
-    size_t nq = (size_t)ly->O * (size_t)ly->fan;
-    if (!is_op(src, "Conv") || !ly->exact || layer_qmax(ly) > 127 || ly->xdt != MQ_U8)
-        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
-                            "residual operand '%s': only a quantized Conv (weight codes within +-127) on uint8 codes", src->name);
-    uint8_t *w = mq_malloc(nq + 1), zp[2] = {128, 0};
-    if (!w) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
-    for (size_t i = 0; i < nq; i++) w[i] = (uint8_t)(ly->q[i] + 128);
-    const mq_tensor *wt = &g->tensors[src->in[1]];
-    const char *base = src->name[0] ? src->name : g->tensors[src->out[0]].name;
-    int ins[4] = {ly->x, -1, -1, -1}, acc = -1;
-    mq_status st = new_const(L, base, ".wq8", MQ_U8, wt->rank, wt->dims, w, &ins[1], err);
-    mq_free(w);
-    MQ_TRY(st);
-    MQ_TRY(new_const(L, base, ".xzp", MQ_U8, 0, NULL, zp + 1, &ins[2], err));
-    MQ_TRY(new_const(L, base, ".wzp", MQ_U8, 0, NULL, zp, &ins[3], err));
-    MQ_TRY(new_tensor(L, base, ".acc", &acc, err));
-    mq_node *nn;
-    MQ_TRY(new_node(L, "ConvInteger", 1, src->opset > 10 ? src->opset : 10, base, 4, ins, acc, src, &nn, err));
-    if (L->st) {
-        L->st->acc_layers++;
-        L->st->weight_bytes += nq;
-    }
-    *t = acc;
+    const mq_node *src = &L->g->nodes[ly->node];
+    MQ_TRY(new_tensor(L, src->name[0] ? src->name : L->g->tensors[src->out[0]].name, ".acc", t, err));
+    MQ_TRY(finish_layer(L, ly, ACC_OUT, NULL, *t, err));
+    if (L->st) L->st->acc_layers++;
     return MQ_OK;
 }
 
@@ -777,7 +760,7 @@ static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double sc
     MQ_TRY(quantize_sum_lut(L, n, s, 0, m, t, &done, err)); /* the table form when it applies */
     if (!done) MQ_TRY(quantize_sum_lut(L, n, s, 1, m, t, &done, err));
     for (int k = 0; !done && k < 2; k++)
-        if (s->layer[k] >= 0) MQ_TRY(acc_tensor(L, n, &L->layers[s->layer[k]], &s->t[k], err));
+        if (s->layer[k] >= 0) MQ_TRY(acc_tensor(L, &L->layers[s->layer[k]], &s->t[k], err));
     if (done) return codes_rep(L, n, t, m, scale);
     int64_t *par = mq_malloc(sizeof(int64_t) * O * row + 8);
     if (!par) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");

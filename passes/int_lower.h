@@ -1,6 +1,6 @@
 /* int_lower.h: lowering a fine-tuned MaQD model (standard ONNX export, or the IR with ai.maqd ops) to
  * the integer-only program of MAQD.md section 6 (docs/INTEGER.md): ops QInput, QLayer, QMaxPool, QSum,
- * QWinSum, QLut, QAdd, QRequant (and standard ConvInteger, Concat). */
+ * QWinSum, QLut, QAdd, QRequant (and standard Concat). */
 #ifndef MQ_INT_LOWER_H
 #define MQ_INT_LOWER_H
 
@@ -20,7 +20,7 @@ typedef struct mq_int_stats {
     int wide_layers;           /* ... whose float weights were rounded to wide integers (first/last) */
     int pools, sums;
     int adds;                  /* QAdd nodes (residual Add + quantizer) */
-    int acc_layers;            /* ConvInteger accumulators feeding them */
+    int acc_layers;            /* QLayer nodes returning their int32 accumulator to them (also in layers) */
     int requants;              /* QRequant nodes (Concat inputs at another scale) */
     size_t weight_bytes;       /* packed weights */
     size_t threshold_bytes;    /* thresholds and float k, b */

@@ -17,7 +17,7 @@ enum { X_U8 = 1, X_PIX, X_SUM, X_ACC };
 /* An integer tensor of the lowered program in the ONNX graph. X_U8: uint8 codes u (0..bound). X_PIX:
  * the program's int16 input mul * u - zero, which is 0 in a convolution's padding (mask: 1 where u is
  * the input, so padding gives 0 too). X_SUM: int32 u in 0..bound. X_ACC: int32 u in -bound..bound (a
- * ConvInteger accumulator read by a QAdd). */
+ * QLayer's accumulator output, read by a QAdd). */
 typedef struct xval {
     int kind, u, mask;
     int64_t mul, zero, bound;
@@ -263,11 +263,11 @@ static mq_status qlayer(cv *S, const mq_node *n, mq_err *err)
 {
     mq_graph *g = S->g;
     const char *base = n->name;
-    const mq_tensor *xt = &g->tensors[n->in[0]], *w = &g->tensors[n->in[1]], *t = &g->tensors[n->in[2]];
-    const mq_tensor *yt = &g->tensors[n->out[0]];
+    const mq_tensor *xt = &g->tensors[n->in[0]], *w = &g->tensors[n->in[1]];
+    const mq_tensor *t = n->n_in > 2 ? &g->tensors[n->in[2]] : NULL, *yt = &g->tensors[n->out[0]];
     int64_t O = w->dims[0], group = mq_attr_int(n, "group", 1);
     int rank = yt->rank;
-    if (xt->rank < 2 || w->rank != 2 || t->rank != 2 || !t->data || group < 1 || xt->dims[1] % group)
+    if (xt->rank < 2 || w->rank != 2 || (t && (t->rank != 2 || !t->data)) || group < 1 || xt->dims[1] % group)
         return mq_node_fail(err, n, MQ_ERR_INVALID, "not a lowered layer");
     int64_t fan = xt->dims[1] / group;
     for (int d = 2; d < xt->rank; d++) {
@@ -282,11 +282,20 @@ static mq_status qlayer(cv *S, const mq_node *n, mq_err *err)
     MQ_TRY(operands(S, n, &S->x[n->in[0]], base, u, coef, &nu, err));
     int32_t *q = mq_malloc(sizeof(int32_t) * (size_t)(O * fan) + 4);
     if (!q) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
-    int acc = -1, is32 = 0, logits = t->dtype == MQ_F32;
+    int acc = -1, is32 = 0, logits = t && t->dtype == MQ_F32;
     mq_status st = unpack(n, w, fan, q, &qmax, err);
     if (st == MQ_OK) st = accumulate(S, n, base, q, O, fan, qmax, u, coef, nu, &acc, &is32, err);
     mq_free(q);
     MQ_TRY(st);
+    if (!t) { /* the accumulator itself (int32, a residual sum's operand) */
+        int a32 = acc;
+        if (!is32) {
+            a32 = -1;
+            MQ_TRY(cast(S, acc, MQ_I32, base, ".acc", &a32, err));
+        }
+        S->x[n->out[0]] = (xval){X_ACC, a32, -1, 1, 0, fan * qmax * S->x[n->in[0]].bound};
+        return MQ_OK;
+    }
     int64_t cd[MQ_MAX_RANK];
     cd[0] = O;
     for (int d = 1; d < rank - 1; d++) cd[d] = 1;
@@ -316,22 +325,6 @@ static mq_status qlayer(cv *S, const mq_node *n, mq_err *err)
 }
 
 /* ---- the residual Add and the accumulators it reads ------------------------------------------------- */
-
-/* ConvInteger of the lowered program (a layer's int32 accumulator for a QAdd) on uint8 codes: as it is. */
-static mq_status conv_integer(cv *S, const mq_node *n, mq_err *err)
-{
-    const xval *x = &S->x[n->in[0]];
-    const mq_tensor *w = &S->g->tensors[n->in[1]];
-    if (x->kind != X_U8 || n->n_in != 4) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "ConvInteger not on uint8 codes");
-    int ins[4] = {x->u, n->in[1], n->in[2], n->in[3]}, out = -1;
-    int64_t fan = 1;
-    for (int d = 1; d < w->rank; d++) fan *= w->dims[d];
-    mq_node *nn;
-    MQ_TRY(emit(S, "ConvInteger", n->name, ".acc32", 4, ins, &out, &nn, err));
-    MQ_TRY(copy_attrs(S, nn, n, conv_attrs, err));
-    S->x[n->out[0]] = (xval){X_ACC, out, -1, 1, 0, fan * 128 * x->bound};
-    return MQ_OK;
-}
 
 /* QAdd: Ka * int64(a) + Kb * int64(b), then the thresholds counted (int64 arithmetic, as the kernel). */
 static mq_status qadd(cv *S, const mq_node *n, mq_err *err)
@@ -540,8 +533,6 @@ static mq_status visit(cv *S, int i, mq_err *err)
         MQ_TRY(requant(S, n, err));
     } else if (maqd && !strcmp(op, "QAdd")) {
         MQ_TRY(qadd(S, n, err));
-    } else if (!maqd && !strcmp(op, "ConvInteger")) {
-        MQ_TRY(conv_integer(S, n, err));
     } else if (!maqd && !strcmp(op, "Concat")) {
         MQ_TRY(concat(S, n, err));
     } else if (maqd && !strcmp(op, "QMaxPool") && x->kind == X_U8) {

@@ -268,7 +268,7 @@ int maqdc_compile(int argc, char **argv)
         printf("%s: integer program: %d layers (%d quantized, %d with wide integer weights), packed weights %zu bytes, "
                "thresholds %zu bytes",
                model, istat.layers, istat.exact_layers, istat.wide_layers, istat.weight_bytes, istat.threshold_bytes);
-        if (istat.adds) printf(", %d residual adds on %d ConvInteger accumulators", istat.adds, istat.acc_layers);
+        if (istat.adds) printf(", %d residual adds on %d int32 accumulators", istat.adds, istat.acc_layers);
         if (istat.requants) printf(", %d Concat inputs requantized", istat.requants);
         printf("\n");
         if (kind == OUT_ONNX) { /* standard ops (passes/int_onnx.c), the fine-tuning export's writer */

@@ -31,7 +31,8 @@ enum {
  *   ONNX's weight [O, C/group, k...]) packed LSB first at `bits` each, every row starting on a byte.
  * in[2], out[0]: either thresholds int32 (int64 with acc64) [O, T] (1 <= T <= 255) and y uint8 codes:
  *   y = the number of t with acc >= thr[o][t]; or float32 [2, O] (k then b) and y float32:
- *   y = k[o] * acc + b[o]. acc[o] = sum_i q[o, i] * x[i] over the taps inside the input (padding
+ *   y = k[o] * acc + b[o]; or no in[2] (two inputs), acc64 0 and y int32: y = acc (the operand of a
+ *   residual sum, qint_merge.h). acc[o] = sum_i q[o, i] * x[i] over the taps inside the input (padding
  *   contributes 0), in int32 or int64 (wrapping: the compiler proves it cannot overflow for the
  *   model's input range).
  * Thresholds are nondecreasing along t (the compiler's are): the count is found by binary search (for

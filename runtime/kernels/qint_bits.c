@@ -319,6 +319,9 @@ static void qb_channel(const mqr_call *c, const qb_geom *g, int32_t n, int32_t m
         int32_t n_thr = c->in[2].dims[1];
         const int32_t *thr = (const int32_t *)c->in[2].data + (size_t)m * (size_t)n_thr;
         for (q = 0; q < np; q++) y[q * ystride] = (uint8_t)mqk_qint_count(thr, n_thr, (int32_t)(wmul * sums[q] - woff * (uint32_t)pc[q]));
+    } else if (c->out[0].dtype == MQR_I32) { /* the accumulator itself */
+        int32_t *y = (int32_t *)c->out[0].data + at;
+        for (q = 0; q < np; q++) y[q * ystride] = (int32_t)(wmul * sums[q] - woff * (uint32_t)pc[q]);
     } else {
         float *y = (float *)c->out[0].data + at, k = ((const float *)c->in[2].data)[m];
         float b = ((const float *)c->in[2].data)[g->q.out_ch + m];
@@ -370,16 +373,18 @@ void mqk_k_qint_layer_b1(const mqr_call *c)
 }
 
 /* qint_layer_b1 (qint_bits.h): qint_layer's contract (qint.h) narrowed to uint8 x, acc64 0, bits 1..
- * MQK_QB_MAX_BITS, int32 thresholds; scratch of mqk_qint_b1_scratch. */
+ * MQK_QB_MAX_BITS, int32 thresholds (or the int32 accumulator out, two inputs); scratch of
+ * mqk_qint_b1_scratch. */
 int mqk_c_qint_layer_b1(const mqr_call *c, uint32_t scratch_bytes)
 {
     const mqr_tensor *x, *w, *t, *y;
     int32_t nd, grp, i, bits, wmul, woff;
     int64_t fan, out_sp = 1, rows = 1, row_bits = 1, top;
-    if (!mqk_nc_counts(c, 3, 3, 1, 1, MQK_QL_NP)) return MQR_CHECK_BAD;
+    if (!mqk_nc_counts(c, 2, 3, 1, 1, MQK_QL_NP)) return MQR_CHECK_BAD;
     x = &c->in[0], w = &c->in[1], t = &c->in[2], y = &c->out[0];
     nd = c->p[MQK_QL_ND];
     grp = c->p[MQK_QL_GROUP];
+    if ((c->n_in == 2) != (y->dtype == MQR_I32)) return MQR_CHECK_BAD;
     if (nd < 0 || nd > MQK_MAX_SPATIAL || grp < 1 || c->p[MQK_QL_ACC64] != 0) return MQR_CHECK_BAD;
     if (mqk_nc_tensor(x, MQR_U8, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, 0, nd + 2, nd + 2) < 0) return MQR_CHECK_BAD;
     if (y->dims[0] != x->dims[0] || x->dims[1] % grp || y->dims[1] % grp || (nd == 0 && grp != 1)) return MQR_CHECK_BAD;
@@ -410,7 +415,8 @@ int mqk_c_qint_layer_b1(const mqr_call *c, uint32_t scratch_bytes)
     if (y->dtype == MQR_U8) {
         if (mqk_nc_tensor(t, MQR_I32, 2, 2) < 0 || t->dims[0] != y->dims[1] || t->dims[1] < 1 || t->dims[1] > 255)
             return MQR_CHECK_BAD;
-    } else if (y->dtype != MQR_F32 || mqk_nc_tensor(t, MQR_F32, 2, 2) < 0 || t->dims[0] != 2 || t->dims[1] != y->dims[1]) {
+    } else if (y->dtype != MQR_I32 &&
+               (y->dtype != MQR_F32 || mqk_nc_tensor(t, MQR_F32, 2, 2) < 0 || t->dims[0] != 2 || t->dims[1] != y->dims[1])) {
         return MQR_CHECK_BAD;
     }
     return mqk_qint_b1_scratch(x->dims[1] / grp, rows, row_bits, fan, nd == 0 ? x->dims[0] : out_sp, bits, nd == 0) <=

@@ -15,7 +15,8 @@
  * into im2col bit rows of mqk_qb_words(fan_in) words in weight order (word w of the tile's lane j at
  * [w * MQK_QB_LANES + j]), each output channel's packed codes are split into planes once per tile, and
  * each accumulator is a sum of popcounts (the POPCNT instruction or AVX-512 VPOPCNTDQ when the compiler
- * targets them, a portable SWAR count otherwise: the same integers). Thresholds or k acc + b as qint_layer.
+ * targets them, a portable SWAR count otherwise: the same integers). Thresholds, k acc + b or the int32
+ * accumulator out as qint_layer.
  * Compiled for AVX-512 VNNI a convolution runs as mqk_qint_layer_vnni instead (faster there; not with
  * -DMQK_QB_POPCOUNT_ONLY).
  * Scratch: mqk_qint_b1_scratch() bytes. */

@@ -131,8 +131,9 @@ QL_IM2COL(ql_im2col_i32_32, int32_t, int32_t)
 /* Where the outputs of channel m of image n from position p0 on go, in locals (a uint8 store may
  * alias anything, so nothing is re-read through c or g per output). */
 typedef struct ql_sink {
-    uint8_t *y8;          /* codes out, else float out yf */
+    uint8_t *y8;          /* codes out, else float out yf, else the accumulator y32 */
     float *yf;
+    int32_t *y32;
     const int32_t *t32;   /* the channel's thresholds (one of t32, t64) */
     const int64_t *t64;
     int32_t n_thr;
@@ -148,6 +149,8 @@ static inline void ql_sink_init(const mqr_call *c, const ql_geom *g, int32_t n, 
         s->n_thr = g->n_thr;
         if (c->p[MQK_QL_ACC64]) s->t64 = (const int64_t *)c->in[2].data + (size_t)m * (size_t)g->n_thr;
         else s->t32 = (const int32_t *)c->in[2].data + (size_t)m * (size_t)g->n_thr;
+    } else if (c->out[0].dtype == MQR_I32) {
+        s->y32 = (int32_t *)c->out[0].data + at;
     } else {
         const float *kb = (const float *)c->in[2].data;
         s->yf = (float *)c->out[0].data + at;
@@ -175,6 +178,8 @@ static inline void ql_put(const ql_sink *s, size_t q, int64_t a)
             cnt = (size_t)(b - t) + (*b <= a32);
         }
         s->y8[q] = (uint8_t)cnt;
+    } else if (s->y32) {
+        s->y32[q] = (int32_t)a;
     } else {
         s->yf[q] = s->k * (float)a + s->b;
     }
@@ -868,7 +873,7 @@ void mqk_k_qint_layer(const mqr_call *c)
 }
 
 /* qint_layer (qint.h): counts and parameters; x of rank nd + 2 (2 for dense) and dtype uint8, int16 or
- * int32; y [N, O, out...] uint8 or float32; group dividing C and O; per spatial dim kernel, stride,
+ * int32; y [N, O, out...] uint8 or float32 (three inputs), or int32 with acc64 0 (two inputs); group dividing C and O; per spatial dim kernel, stride,
  * dilation >= 1, pad >= 0 and the int32 position bound of mqk_conv_check_geom (every tap is clipped
  * to the input by mqk_conv_tap_range); past nd exactly 1, 1, 0, 1; w uint8 [O, row_bytes(fan_in, bits)];
  * acc64 0 or 1; bits 1..16 (1..24 with acc64), wmul 1|2, woff so that every decoded q fits int16
@@ -879,7 +884,7 @@ int mqk_c_qint_layer(const mqr_call *c, uint32_t scratch_bytes)
     const mqr_tensor *x, *w, *t, *y;
     int32_t nd, g, i, bits, wmul, woff, acc64;
     int64_t C, O, fan, out_sp = 1, top;
-    if (!mqk_nc_counts(c, 3, 3, 1, 1, MQK_QL_NP)) return MQR_CHECK_BAD;
+    if (!mqk_nc_counts(c, 2, 3, 1, 1, MQK_QL_NP)) return MQR_CHECK_BAD;
     x = &c->in[0], w = &c->in[1], t = &c->in[2], y = &c->out[0];
     nd = c->p[MQK_QL_ND];
     g = c->p[MQK_QL_GROUP];
@@ -887,7 +892,7 @@ int mqk_c_qint_layer(const mqr_call *c, uint32_t scratch_bytes)
     if (nd < 0 || nd > MQK_MAX_SPATIAL || g < 1 || !mqk_nc_bool(acc64)) return MQR_CHECK_BAD;
     if (x->dtype != MQR_U8 && x->dtype != MQR_I16 && x->dtype != MQR_I32) return MQR_CHECK_BAD;
     if (mqk_nc_tensor(x, 0, nd + 2, nd + 2) < 0 || mqk_nc_tensor(y, 0, nd + 2, nd + 2) < 0) return MQR_CHECK_BAD;
-    if (y->dtype != MQR_U8 && y->dtype != MQR_F32) return MQR_CHECK_BAD;
+    if (c->n_in == 2 ? y->dtype != MQR_I32 || acc64 : y->dtype != MQR_U8 && y->dtype != MQR_F32) return MQR_CHECK_BAD;
     C = x->dims[1];
     O = y->dims[1];
     if (y->dims[0] != x->dims[0] || C % g || O % g || (nd == 0 && g != 1)) return MQR_CHECK_BAD;
@@ -922,7 +927,7 @@ int mqk_c_qint_layer(const mqr_call *c, uint32_t scratch_bytes)
     if (y->dtype == MQR_U8) {
         if (mqk_nc_tensor(t, acc64 ? MQR_I64 : MQR_I32, 2, 2) < 0 || t->dims[0] != O || t->dims[1] < 1 || t->dims[1] > 255)
             return MQR_CHECK_BAD;
-    } else if (mqk_nc_tensor(t, MQR_F32, 2, 2) < 0 || t->dims[0] != 2 || t->dims[1] != O) {
+    } else if (y->dtype == MQR_F32 && (mqk_nc_tensor(t, MQR_F32, 2, 2) < 0 || t->dims[0] != 2 || t->dims[1] != O)) {
         return MQR_CHECK_BAD;
     }
     return mqk_qint_layer_scratch(fan, out_sp, acc64 || x->dtype == MQR_I32, bits) <= (int64_t)scratch_bytes

@@ -59,7 +59,7 @@ np.save("x.npy", (p / np.float32(255)).astype(np.float32))
 PY
 node "$SRC/bench/ort/ort_chunks.js" res.onnx x.npy 300 ort_float.npy
 "$MAQDC" res.onnx -o res.mqd --int --scale 255 | tee info.txt
-grep -q "2 residual adds on 2 ConvInteger accumulators" info.txt # block 1 by the table, block 2 by fixed point
+grep -q "2 residual adds on 2 int32 accumulators" info.txt # block 1 by the table, block 2 by fixed point
 "$MAQDC" run res.mqd --input p.npy --output-dir ours >/dev/null
 "$MAQDC" res.onnx -o q.onnx --int --scale 255 >/dev/null
 node "$SRC/bench/ort/ort_chunks.js" q.onnx p.npy 300 ort_int.npy

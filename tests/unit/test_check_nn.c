@@ -807,6 +807,29 @@ static void test_qint(void **state)
     k.out[0] = T(MQR_U8, 3, 1, 2, 7, 0, 0);
     k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(6, 7, 1, 1); /* int32 x: wide im2col */
     sweep(&k);
+    /* the int32 accumulator out (two inputs, acc64 0): the first case's conv; refused with three inputs,
+     * with uint8 out on two, and with acc64 */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_layer";
+    set_p(&k, MQK_QL_NP, 2, 2, 2, 2, 1, 1, 1, 0, 1, 1, 1, 3, 3, 1, 2, 1, 1, 0);
+    k.in[0] = T(MQR_U8, 4, 1, 4, 5, 5, 0), k.in[1] = T(MQR_U8, 2, 4, 5, 0, 0, 0);
+    k.out[0] = T(MQR_I32, 4, 1, 4, 3, 3, 0);
+    k.n_in = 2, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(18, 9, 0, 2);
+    sweep(&k);
+    k.in[2] = T(MQR_I32, 2, 4, 3, 0, 0, 0), k.n_in = 3;
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
+    k.n_in = 2, k.out[0].dtype = MQR_U8;
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
+    k.out[0].dtype = MQR_I32, k.p[MQK_QL_ACC64] = 1, k.scratch = (uint32_t)mqk_qint_layer_scratch(18, 9, 1, 2);
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
+    /* the same on the popcount form (rows 5, row bits 7, below) */
+    k.kernel = "qint_layer_b1";
+    k.p[MQK_QL_ACC64] = 0, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 5, 7, 18, 9, 2, 0);
+    sweep(&k);
+    k.in[2] = T(MQR_I32, 2, 4, 3, 0, 0, 0), k.n_in = 3;
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
+    k.n_in = 2, k.out[0].dtype = MQR_U8;
+    assert_int_equal(probe(&k), MQR_CHECK_BAD);
     /* the popcount form on 0/1 codes: the first case's conv (rows: 5, row bits: pad 1 + 5 + the last
      * window's right pad 1 = 7), 2-bit codes */
     memset(&k, 0, sizeof k);

@@ -65,6 +65,11 @@ static void test_conv_thresholds(void **state)
     out = T(MQR_F32, 4, dy, yf);
     run("qint_layer", p, MQK_QL_NP, in, 3, &out, (uint32_t)mqk_qint_layer_scratch(4, 1, 0, 2));
     assert_true(yf[0] == 3.0f);
+    /* the accumulator itself (two inputs, int32 out): 4 */
+    int32_t acc[1] = {99};
+    out = T(MQR_I32, 4, dy, acc);
+    run("qint_layer", p, MQK_QL_NP, in, 2, &out, (uint32_t)mqk_qint_layer_scratch(4, 1, 0, 2));
+    assert_int_equal(acc[0], 4);
 }
 
 static void test_conv_padding(void **state)
@@ -144,7 +149,7 @@ static uint32_t rnd(uint32_t n) /* 0 .. n - 1 */
 
 typedef struct lcase {
     int nd, batch, C, O, group, in[3], k[3], s[3], pad[3], dil[3]; /* spatial entries past nd: 1, 1, 1, 0, 1 */
-    int bits, wmul, woff, acc64, xdt, n_thr;                          /* n_thr 0: float out (k, b) */
+    int bits, wmul, woff, acc64, xdt, n_thr;                          /* n_thr 0: float out (k, b), -1: int32 acc */
     int xlo, xhi;                                                     /* x drawn from [xlo, xhi] */
 } lcase;
 
@@ -167,9 +172,11 @@ static void sweep_case(const lcase *L)
     xn = (int64_t)L->batch * L->C * in_sp;
     uint8_t *x8 = test_malloc((size_t)xn + 1), *w = test_calloc((size_t)L->O * rowb + 1, 1);
     int16_t *x16 = test_malloc(sizeof(int16_t) * (size_t)xn + 2);
+    int32_t *x32 = test_malloc(sizeof(int32_t) * (size_t)xn + 4);
     int32_t *q = test_malloc(sizeof(int32_t) * (size_t)L->O * (size_t)fan);
     int64_t ny = (int64_t)L->batch * L->O * out_sp, *acc = test_malloc(sizeof(int64_t) * (size_t)ny);
     uint8_t *y8 = test_malloc((size_t)ny + 1);
+    int32_t *y32 = test_malloc(sizeof(int32_t) * (size_t)ny + 4);
     float *yf = test_malloc(sizeof(float) * (size_t)ny + 4), kb[2 * 64];
     int64_t *t64 = test_malloc(sizeof(int64_t) * (size_t)L->O * 255 + 8);
     int32_t *t32 = test_malloc(sizeof(int32_t) * (size_t)L->O * 255 + 4);
@@ -177,6 +184,7 @@ static void sweep_case(const lcase *L)
         int32_t v = L->xlo + (int32_t)rnd((uint32_t)(L->xhi - L->xlo + 1));
         x8[e] = (uint8_t)v;
         x16[e] = (int16_t)v;
+        x32[e] = v;
     }
     for (int o = 0; o < L->O; o++)
         for (int f = 0; f < fan; f++) {
@@ -202,7 +210,7 @@ static void sweep_case(const lcase *L)
                             if (v < 0 || v >= L->in[d]) ok = 0;
                             e = e * L->in[d] + v;
                         }
-                        if (ok) a += (int64_t)q[o * fan + ci * ksz + t] * (L->xdt == MQR_U8 ? x8[e] : x16[e]);
+                        if (ok) a += (int64_t)q[o * fan + ci * ksz + t] * (L->xdt == MQR_U8 ? x8[e] : L->xdt == MQR_I16 ? x16[e] : x32[e]);
                     }
                 acc[((int64_t)n * L->O + o) * out_sp + pos] = a;
             }
@@ -239,23 +247,27 @@ static void sweep_case(const lcase *L)
     dw[0] = L->O, dw[1] = (int32_t)rowb;
     int rank = nd ? nd + 2 : 2;
     mqr_tensor in[3], out;
-    in[0] = T(L->xdt, rank, dx, L->xdt == MQR_U8 ? (void *)x8 : (void *)x16);
+    in[0] = T(L->xdt, rank, dx, L->xdt == MQR_U8 ? (void *)x8 : L->xdt == MQR_I16 ? (void *)x16 : (void *)x32);
     in[1] = T(MQR_U8, 2, dw, w);
-    if (L->n_thr) {
+    if (L->n_thr > 0) {
         dt[0] = L->O, dt[1] = L->n_thr;
         in[2] = T(L->acc64 ? MQR_I64 : MQR_I32, 2, dt, L->acc64 ? (void *)t64 : (void *)t32);
         out = T(MQR_U8, rank, dy, y8);
+    } else if (L->n_thr < 0) {
+        out = T(MQR_I32, rank, dy, y32);
     } else {
         dt[0] = 2, dt[1] = L->O;
         in[2] = T(MQR_F32, 2, dt, kb);
         out = T(MQR_F32, rank, dy, yf);
     }
     int wide = L->acc64 || L->xdt == MQR_I32;
-    run("qint_layer", p, MQK_QL_NP, in, 3, &out, (uint32_t)mqk_qint_layer_scratch(fan, out_sp, wide, L->bits));
+    run("qint_layer", p, MQK_QL_NP, in, L->n_thr < 0 ? 2 : 3, &out, (uint32_t)mqk_qint_layer_scratch(fan, out_sp, wide, L->bits));
     for (int64_t e = 0; e < ny; e++) {
         int o = (int)(e / out_sp % L->O);
         int64_t a = acc[e];
-        if (L->n_thr) {
+        if (L->n_thr < 0) {
+            if (y32[e] != a) fail_msg("case bits %d fan %d: acc[%lld] = %d, expected %lld", L->bits, fan, (long long)e, y32[e], (long long)a);
+        } else if (L->n_thr) {
             int cnt = 0;
             for (int j = 0; j < L->n_thr; j++) cnt += a >= t64[(size_t)o * (size_t)L->n_thr + (size_t)j];
             if (y8[e] != cnt) fail_msg("case bits %d fan %d: y[%lld] = %d, expected %d (acc %lld)", L->bits, fan, (long long)e, y8[e], cnt, (long long)a);
@@ -264,7 +276,7 @@ static void sweep_case(const lcase *L)
             if (yf[e] != want) fail_msg("case bits %d fan %d: y[%lld] = %g, expected %g", L->bits, fan, (long long)e, (double)yf[e], (double)want);
         }
     }
-    test_free(x8), test_free(w), test_free(x16), test_free(q), test_free(acc), test_free(y8), test_free(yf);
+    test_free(x8), test_free(w), test_free(x16), test_free(x32), test_free(q), test_free(acc), test_free(y8), test_free(y32), test_free(yf);
     test_free(t64), test_free(t32);
 }
 
@@ -300,6 +312,16 @@ static void test_layer_sweep(void **state)
         {2, 1, 3, 5, 1, {5, 8, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
         /* float out (k, b) */
         {2, 1, 8, 6, 1, {7, 7, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 0, 0, 3},
+        /* the int32 accumulator out (a residual operand): the resnet's 3x3 layer on 4-state codes over
+         * tiles and 1x1 stride-2 projection, 8-bit weights with 255 codes, binary weights on 0/1 codes,
+         * int16 and int32 x, dense */
+        {2, 2, 16, 9, 1, {14, 14, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, -1, 0, 3},
+        {2, 1, 8, 6, 1, {14, 14, 1}, {1, 1, 1}, {2, 2, 1}, {0, 0, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, -1, 0, 3},
+        {2, 1, 5, 3, 1, {8, 7, 1}, {3, 3, 1}, {2, 1, 1}, {1, 2, 0}, {1, 1, 1}, 8, 1, 128, 0, MQR_U8, -1, 0, 255},
+        {2, 1, 20, 5, 1, {6, 7, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 1, 2, 1, 0, MQR_U8, -1, 0, 1},
+        {2, 1, 2, 3, 1, {6, 6, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_I16, -1, -300, 300},
+        {2, 1, 3, 4, 1, {5, 5, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 3, 1, 3, 0, MQR_I32, -1, 0, 2000},
+        {0, 3, 37, 6, 1, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, -1, 0, 3},
         /* 1-D and 3-D convolutions, dense */
         {1, 2, 3, 5, 1, {37, 1, 1}, {5, 1, 1}, {1, 1, 1}, {2, 0, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
         {3, 1, 2, 3, 1, {4, 5, 6}, {2, 3, 3}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},

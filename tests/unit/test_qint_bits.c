@@ -13,11 +13,12 @@
 #include "qint_tensor.h"
 
 
-/* Check with exactly `scratch` bytes (one byte less must be refused), then run. */
+/* Check with exactly `scratch` bytes (one byte less must be refused), then run (two inputs for the
+ * int32 accumulator out, else three). */
 static void run_b1(const int32_t *p, mqr_tensor *in, mqr_tensor *out, uint32_t scratch)
 {
     void *buf = scratch ? malloc(scratch) : NULL;
-    mqr_call c = {p, MQK_QL_NP, in, 3, out, 1, buf};
+    mqr_call c = {p, MQK_QL_NP, in, out->dtype == MQR_I32 ? 2 : 3, out, 1, buf};
     assert_int_equal(mqk_c_qint_layer_b1(&c, scratch), MQR_CHECK_OK);
     if (scratch) assert_int_equal(mqk_c_qint_layer_b1(&c, scratch - 1), MQR_CHECK_BAD);
     mqk_k_qint_layer_b1(&c);
@@ -53,6 +54,11 @@ static void test_binary_weights(void **state)
     out = T(MQR_F32, 4, yd, yf);
     run_b1(p, in, &out, (uint32_t)mqk_qint_b1_scratch(1, 3, 3, 4, 4, 1, 0));
     assert_true(yf[0] == 1.5f && yf[1] == 0.0f && yf[2] == 1.5f && yf[3] == 1.5f);
+    /* the accumulator itself (two inputs): 1, -2, 1, 1 */
+    int32_t acc[4];
+    out = T(MQR_I32, 4, yd, acc);
+    run_b1(p, in, &out, (uint32_t)mqk_qint_b1_scratch(1, 3, 3, 4, 4, 1, 0));
+    assert_true(acc[0] == 1 && acc[1] == -2 && acc[2] == 1 && acc[3] == 1);
 }
 
 static void test_ternary_padding(void **state)
@@ -108,7 +114,8 @@ static int cmp_i32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* One random layer (nd spatial dims, 0 = dense) run by both kernels; outputs must be equal. */
+/* One random layer (nd spatial dims, 0 = dense) run by both kernels; outputs (uint8 codes, float_out 1:
+ * float k acc + b, 2: the int32 accumulator) must be equal. */
 static void compare_one(int nd, int float_out)
 {
     int32_t p[MQK_QL_NP] = {0}, xd[5], yd[5], wd[2], td[2];
@@ -154,14 +161,14 @@ static void compare_one(int nd, int float_out)
     td[0] = float_out ? 2 : O, td[1] = float_out ? O : n_thr;
     mqr_tensor in[3] = {T(MQR_U8, nd + 2, xd, x), T(MQR_U8, 2, wd, w),
                         float_out ? T(MQR_F32, 2, td, kb) : T(MQR_I32, 2, td, thr)};
-    mqr_tensor out = T(float_out ? MQR_F32 : MQR_U8, nd + 2, yd, y1);
+    mqr_tensor out = T(float_out == 2 ? MQR_I32 : float_out ? MQR_F32 : MQR_U8, nd + 2, yd, y1);
     memset(y1, 0xAB, ny * 4);
     memset(y2, 0xCD, ny * 4);
     run_b1(p, in, &out, (uint32_t)mqk_qint_b1_scratch(cg, rows, row_bits, fan, nd ? out_sp : N, bits, nd == 0));
     uint32_t sg = (uint32_t)mqk_qint_layer_scratch(fan, out_sp, 0, bits);
     void *sbuf = malloc(sg);
     out.data = y2;
-    mqr_call c = {p, MQK_QL_NP, in, 3, &out, 1, sbuf};
+    mqr_call c = {p, MQK_QL_NP, in, float_out == 2 ? 2 : 3, &out, 1, sbuf};
     assert_int_equal(mqk_c_qint_layer(&c, sg), MQR_CHECK_OK);
     mqk_k_qint_layer(&c);
     assert_memory_equal(y1, y2, ny * (float_out ? 4 : 1));
@@ -171,7 +178,8 @@ static void compare_one(int nd, int float_out)
 static void test_random_vs_general(void **state)
 {
     (void)state;
-    for (int r = 0; r < 300; r++) compare_one(r % 10 == 0 ? 0 : r % 10 == 1 ? 1 : r % 10 == 2 ? 3 : 2, r % 4 == 3);
+    for (int r = 0; r < 300; r++) /* out: float every 4th, the int32 accumulator on r % 7 == 5 otherwise */
+        compare_one(r % 10 == 0 ? 0 : r % 10 == 1 ? 1 : r % 10 == 2 ? 3 : 2, r % 4 == 3 ? 1 : r % 7 == 5 ? 2 : 0);
 #if defined(MQK_QB_PORTABLE)
     print_message("qint_layer_b1: portable SWAR popcount\n");
 #elif defined(MQK_QB_NO_AVX512)
