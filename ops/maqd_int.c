@@ -410,5 +410,39 @@ static const mq_op_def op_qrequant = {.op_type = "QRequant", .domain = MQ_MAQD_D
                                       .infer = qrequant_infer, .forward = mq_forward_lowered,
                                       .lower = qrequant_lower};
 
-const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer, &op_qmaxpool, &op_qsum, &op_qadd, &op_qwinsum,
-                                            &op_qlut, &op_qrequant, NULL};
+/* ---- QRescale: integers to a Concat's common scale by a fixed-point multiply (sums at different scales) -- */
+
+/* Inputs x uint8 / int16 / int32, p int64 [2] (M, S); attribute to (int16 or int32). Output of x's shape:
+ * floor((x M + 2^(S-1)) / 2^S) (qint_merge.h). */
+static mq_status qrescale_infer(const mq_node *n, const mq_tensor *const *in, mq_tensor *const *out, mq_err *err)
+{
+    static const mq_dtype types_i64[] = {MQ_I64, MQ_UNDEFINED};
+    int64_t to = mq_attr_int(n, "to", MQ_I32);
+    for (int i = 0; i < 2; i++) MQ_TRY(mq_require_input(n, in, i, err));
+    MQ_TRY(mq_require_dtype(n, in[0], types_layer_in, err));
+    MQ_TRY(mq_require_dtype(n, in[1], types_i64, err));
+    if (in[1]->rank != 1 || in[1]->dims[0] != 2) return mq_node_fail(err, n, MQ_ERR_SHAPE, "the parameters must be int64 [2]");
+    if (to != MQ_I16 && to != MQ_I32) return mq_node_fail(err, n, MQ_ERR_INVALID, "'to' must be int16 or int32");
+    mq_set_out(out[0], (mq_dtype)to, in[0]->rank, in[0]->dims);
+    return MQ_OK;
+}
+
+static mq_status qrescale_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
+                                mq_kcall *kc, mq_err *err)
+{
+    (void)n;
+    (void)in;
+    (void)out;
+    (void)err;
+    kc->kernel = "qint_rescale";
+    kc->n_p = 0;
+    return MQ_OK;
+}
+
+static const mq_op_def op_qrescale = {.op_type = "QRescale", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
+                                      .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
+                                      .infer = qrescale_infer, .forward = mq_forward_lowered,
+                                      .lower = qrescale_lower};
+
+const mq_op_def *const mq_ops_maqd_int[] = {&op_qinput, &op_qlayer,   &op_qmaxpool, &op_qsum,    &op_qadd,
+                                            &op_qwinsum, &op_qlut,    &op_qrequant, &op_qrescale, NULL};

@@ -25,6 +25,7 @@ typedef struct rep {
     int64_t bound;
     int layer;
     mq_dtype dt;         /* R_Q: the integer tensor's dtype */
+    int neg;             /* R_Q: the integers may be negative (the 8-bit input's fixed point) */
 } rep;
 
 typedef struct qlayer {
@@ -791,6 +792,99 @@ static mq_status quantize_sum(lw *L, const mq_node *n, int sum, int m, double sc
     return codes_rep(L, n, t, m, scale);
 }
 
+#define CAT_MAX_L 64 /* concat_sums: the finest common scale tried is the finest input's / CAT_MAX_L */
+
+/* Concat of non-negative integer tensors at different scales s_i when some input is not uint8 codes
+ * (the int16 / int32 window and plane sums of AveragePool / GlobalAveragePool, and codes beside them):
+ * every input to one scale s and one dtype by y = floor((x M + 2^(S-1)) / 2^S) (QRescale; S = 0: y = x M).
+ * Exact where the scales allow: s = s_min / l for the least l in 1..CAT_MAX_L making every r_i = s_i / s an
+ * integer (within 1e-9 relative: one quantizer step over different plane or window sizes, steps a power of
+ * two apart), y = r_i x. Otherwise s = s_min (the finest), an input with r_i integer is multiplied
+ * exactly, any other rounded half up at 2^-S: M = round(r_i 2^S) with S the largest keeping bound_i M <
+ * 2^62 (y differs from round-half-up(x r_i) only for x r_i within bound_i 2^-(S+1) of a tie), an error of
+ * at most s / 2 per value. The output is int16 when every bound fits, else int32. */
+static mq_status concat_sums(lw *L, const mq_node *n, int *ins, mq_err *err)
+{
+    double smin = INFINITY, s, top = 0;
+    int l = 0;
+    for (int k = 0; k < n->n_in; k++) {
+        const rep *r = &L->rep[n->in[k]];
+        if (r->neg || !(r->scale > 0))
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
+                                "Concat at different scales needs non-negative integers (input %d may be negative)", k);
+        if (r->scale < smin) smin = r->scale;
+    }
+    for (int t = 1; t <= CAT_MAX_L && !l; t++) { /* the least exact common scale whose values fit int32 */
+        int exact = 1;
+        top = 0;
+        for (int k = 0; exact && k < n->n_in; k++) {
+            const rep *r = &L->rep[n->in[k]];
+            double ratio = r->scale / (smin / t), ri = nearbyint(ratio);
+            exact = fabs(ratio - ri) <= 1e-9 * ratio;
+            if ((double)r->bound * ri > top) top = (double)r->bound * ri;
+        }
+        if (exact && top > (double)INT32_MAX) break; /* finer scales only grow */
+        if (exact) l = t;
+    }
+    s = l ? smin / l : smin;
+    int64_t bound = 0, par[2 * 64], *pk;
+    int64_t *pars = n->n_in <= 64 ? par : mq_malloc(sizeof(int64_t) * 2 * (size_t)n->n_in + 8);
+    if (!pars) return mq_fail(err, MQ_ERR_NOMEM, "int lowering: out of memory");
+    for (int k = 0; k < n->n_in; k++) { /* M, S per input and the output's bound */
+        const rep *r = &L->rep[n->in[k]];
+        double ratio = r->scale / s, ri = nearbyint(ratio);
+        int64_t b = r->bound > 0 ? r->bound : 0;
+        pk = pars + 2 * k;
+        if (fabs(ratio - ri) <= 1e-9 * ratio) {
+            pk[0] = (int64_t)ri, pk[1] = 0;
+        } else {
+            int sh = 62;
+            while (sh > 0 && (double)b * ldexp(ratio, sh) >= ldexp(1.0, 62)) sh--;
+            pk[0] = (int64_t)llround(ldexp(ratio, sh)), pk[1] = sh;
+        }
+        uint64_t y = 0;
+        if ((double)b * (double)pk[0] < ldexp(1.0, 62)) /* else out of range below */
+            y = ((uint64_t)b * (uint64_t)pk[0] + (pk[1] ? (uint64_t)1 << (pk[1] - 1) : 0)) >> pk[1];
+        if ((double)b * (double)pk[0] >= ldexp(1.0, 62) || y > INT32_MAX) {
+            if (pars != par) mq_free(pars);
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat input %d at the common scale exceeds int32", k);
+        }
+        if ((int64_t)y > bound) bound = (int64_t)y;
+    }
+    mq_dtype dt = bound <= 32767 ? MQ_I16 : MQ_I32;
+    const char *base = L->g->tensors[n->out[0]].name;
+    mq_status st = MQ_OK;
+    for (int k = 0; st == MQ_OK && k < n->n_in; k++) {
+        const rep *r = &L->rep[n->in[k]];
+        pk = pars + 2 * k;
+        if (pk[0] == 1 && pk[1] == 0 && r->dt == dt) continue; /* already at the scale and dtype */
+        int pt = -1, out = -1, in2[2];
+        int64_t two = 2;
+        mq_node *rn;
+        st = new_const(L, base, ".rescale", MQ_I64, 1, &two, pk, &pt, err);
+        if (st == MQ_OK) st = new_tensor(L, base, ".rescaled", &out, err);
+        in2[0] = r->t, in2[1] = pt;
+        if (st == MQ_OK) st = new_node(L, "QRescale", 0, 1, base, 2, in2, out, NULL, &rn, err);
+        if (st == MQ_OK) st = mq_pass_set_attr_int(L->g, rn, "to", dt, err);
+        ins[k] = out;
+        if (L->st) L->st->requants++;
+    }
+    if (pars != par) mq_free(pars);
+    MQ_TRY(st);
+    int t = -1;
+    mq_node *nn;
+    MQ_TRY(new_tensor(L, base, ".sums", &t, err));
+    MQ_TRY(new_node(L, "Concat", 1, n->opset, n->name[0] ? n->name : base, n->n_in, ins, t, n, &nn, err));
+    rep *ro = &L->rep[n->out[0]];
+    memset(ro, 0, sizeof *ro);
+    ro->kind = R_Q;
+    ro->t = t;
+    ro->dt = dt;
+    ro->scale = s;
+    ro->bound = bound;
+    return MQ_OK;
+}
+
 /* Concat of codes. With one scale and dtype the codes concatenate as they are (exact). Codes of uint8
  * tensors at different scales s_i are first requantized to a common scale s: the finest step (min s_i),
  * unless that takes a code above 255, then the coarsest that does not (the largest value over 255). An
@@ -815,9 +909,7 @@ static mq_status concat_codes(lw *L, const mq_node *n, mq_err *err)
     }
     for (int k = 0; !same && k < n->n_in; k++) {
         const rep *r = &L->rep[n->in[k]];
-        if (r->dt != MQ_U8 || r->bound > 255 || !(r->scale > 0))
-            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED,
-                                "Concat of codes at different scales needs uint8 codes (input %d is not)", k);
+        if (r->dt != MQ_U8 || r->bound > 255 || !(r->scale > 0)) return concat_sums(L, n, ins, err);
     }
     if (!same && floor(top / s + 0.5) > 255) s = top / 255;
     const char *base = L->g->tensors[n->out[0]].name;
@@ -853,6 +945,7 @@ static mq_status concat_codes(lw *L, const mq_node *n, mq_err *err)
     ro->t = t;
     ro->bound = bound;
     ro->scale = s;
+    for (int k = 0; k < n->n_in; k++) ro->neg |= L->rep[n->in[k]].neg;
     return MQ_OK;
 }
 
@@ -999,7 +1092,8 @@ static mq_status lower(lw *L, const mq_int_opts *o, mq_err *err)
     MQ_TRY(new_node(L, "QInput", 0, 1, g->tensors[in].name, 1, &in, qin, NULL, &qn, err));
     MQ_TRY(mq_pass_set_attr_int(g, qn, "mul", mul, err));
     MQ_TRY(mq_pass_set_attr_int(g, qn, "zero", zero, err));
-    L->rep[in] = (rep){R_Q, qin, 1.0 / (S * D * mul), zero > 255L * mul - zero ? zero : 255L * mul - zero, -1, MQ_I16};
+    L->rep[in] = (rep){R_Q, qin, 1.0 / (S * D * mul), zero > 255L * mul - zero ? zero : 255L * mul - zero, -1, MQ_I16,
+                       zero > 0};
     for (int i = 0; i < n0; i++) MQ_TRY(visit(L, i, err));
     for (int k = 0; k < g->n_outputs; k++) {
         int t = g->outputs[k];

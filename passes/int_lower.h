@@ -1,6 +1,6 @@
 /* int_lower.h: lowering a fine-tuned MaQD model (standard ONNX export, or the IR with ai.maqd ops) to
  * the integer-only program of MAQD.md section 6 (docs/INTEGER.md): ops QInput, QLayer, QMaxPool, QSum,
- * QWinSum, QLut, QAdd, QRequant (and standard Concat). */
+ * QWinSum, QLut, QAdd, QRequant, QRescale (and standard Concat). */
 #ifndef MQ_INT_LOWER_H
 #define MQ_INT_LOWER_H
 
@@ -21,7 +21,7 @@ typedef struct mq_int_stats {
     int pools, sums;
     int adds;                  /* QAdd nodes (residual Add + quantizer) */
     int acc_layers;            /* QLayer nodes returning their int32 accumulator to them (also in layers) */
-    int requants;              /* QRequant nodes (Concat inputs at another scale) */
+    int requants;              /* QRequant / QRescale nodes (Concat inputs at another scale) */
     size_t weight_bytes;       /* packed weights */
     size_t threshold_bytes;    /* thresholds and float k, b */
 } mq_int_stats;
@@ -32,7 +32,7 @@ typedef struct mq_int_stats {
  * BatchNormalization, LayerBatchNorm; then the activation quantizer, as ActQuant or as its export
  * Div/Add(0.5)/Floor/Clip(0, m-1)/Mul), which becomes per-channel integer thresholds; MaxPool,
  * AveragePool, GlobalAveragePool and Concat work on codes (a Concat's inputs at other scales
- * requantized by a table, QRequant); a residual Add of two integer operands ends
+ * requantized by a table, QRequant; window and plane sums by a fixed-point multiply, QRescale); a residual Add of two integer operands ends
  * in its quantizer (QLut, exact, or QAdd, int64 fixed point); a layer that ends the graph returns float logits. Anything else
  * fails naming the node. stats may be NULL. */
 mq_status mq_int_lower(mq_graph *g, const mq_int_opts *o, mq_int_stats *stats, mq_err *err);

@@ -363,15 +363,16 @@ static mq_status qadd(cv *S, const mq_node *n, mq_err *err)
     return st;
 }
 
-/* Concat of uint8 codes. */
+/* Concat of uint8 codes, or of int32 sums (X_SUM: the lowering gives every input one dtype). */
 static mq_status concat(cv *S, const mq_node *n, mq_err *err)
 {
-    int *ins = mq_arena_array(S->g->arena, (size_t)n->n_in + 1, sizeof(int)), out = -1;
+    int *ins = mq_arena_array(S->g->arena, (size_t)n->n_in + 1, sizeof(int)), out = -1, kind = S->x[n->in[0]].kind;
     int64_t bound = 0;
     if (!ins) return mq_fail(err, MQ_ERR_NOMEM, "onnx export: out of memory");
     for (int k = 0; k < n->n_in; k++) {
         const xval *x = &S->x[n->in[k]];
-        if (x->kind != X_U8) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat input %d is not uint8 codes", k);
+        if (x->kind != kind || (kind != X_U8 && kind != X_SUM))
+            return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "Concat input %d is not uint8 codes or a sum like input 0", k);
         ins[k] = x->u;
         if (x->bound > bound) bound = x->bound;
     }
@@ -379,7 +380,35 @@ static mq_status concat(cv *S, const mq_node *n, mq_err *err)
     MQ_TRY(emit(S, "Concat", n->name, ".cat", n->n_in, ins, &out, &nn, err));
     nn->attrs = n->attrs;
     nn->n_attr = n->n_attr;
-    S->x[n->out[0]] = (xval){X_U8, out, -1, 1, 0, bound};
+    S->x[n->out[0]] = (xval){kind, out, -1, 1, 0, bound};
+    return MQ_OK;
+}
+
+/* QRescale: Cast int64, Mul M, then with S > 0 Add 2^(S-1) and Div 2^S (the values are >= 0: truncation is
+ * the floor), Cast int32: the kernel's integers (int64 arithmetic, no wrap: the lowering proves it). */
+static mq_status rescale(cv *S, const mq_node *n, mq_err *err)
+{
+    const mq_tensor *pt = &S->g->tensors[n->in[1]];
+    const xval *x = &S->x[n->in[0]];
+    if ((x->kind != X_U8 && x->kind != X_SUM) || !pt->data || pt->dtype != MQ_I64 || mq_numel(pt) != 2)
+        return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "not a lowered QRescale on codes or sums");
+    const int64_t *par = pt->data;
+    int64_t m = par[0], sh = par[1];
+    if (m < 0 || sh < 0 || sh > 62) return mq_node_fail(err, n, MQ_ERR_UNSUPPORTED, "multiplier or shift out of range");
+    int v = -1, out = -1;
+    MQ_TRY(cast(S, x->u, MQ_I64, n->name, ".i64", &v, err));
+    int64_t ops[3] = {m, sh ? (int64_t)1 << (sh - 1) : 0, (int64_t)1 << sh};
+    static const char *const names[3] = {"Mul", "Add", "Div"};
+    for (int k = 0; k < 3; k++) {
+        if ((k == 0 && m == 1) || (k > 0 && !sh)) continue;
+        int ins[2] = {v, -1};
+        MQ_TRY(scalar64(S, n->name, ops[k], &ins[1], err));
+        v = -1;
+        MQ_TRY(emit(S, names[k], n->name, ".rescale", 2, ins, &v, NULL, err));
+    }
+    MQ_TRY(cast(S, v, MQ_I32, n->name, ".sum", &out, err));
+    uint64_t b = (uint64_t)x->bound * (uint64_t)m + (uint64_t)ops[1];
+    S->x[n->out[0]] = (xval){X_SUM, out, -1, 1, 0, (int64_t)(b >> sh)};
     return MQ_OK;
 }
 
@@ -531,6 +560,8 @@ static mq_status visit(cv *S, int i, mq_err *err)
         MQ_TRY(qlut(S, n, err));
     } else if (maqd && !strcmp(op, "QRequant")) {
         MQ_TRY(requant(S, n, err));
+    } else if (maqd && !strcmp(op, "QRescale")) {
+        MQ_TRY(rescale(S, n, err));
     } else if (maqd && !strcmp(op, "QAdd")) {
         MQ_TRY(qadd(S, n, err));
     } else if (!maqd && !strcmp(op, "Concat")) {

@@ -12,6 +12,7 @@
     X(qint_add, "kernels/qint_merge.c")                                                            \
     X(qint_lut, "kernels/qint_merge.c")                                                            \
     X(qint_requant_u8, "kernels/qint_merge.c")                                                     \
+    X(qint_rescale, "kernels/qint_merge.c")                                                        \
     X(qint_winsum_u8, "kernels/qint_pool.c")
 
 #endif

@@ -116,3 +116,50 @@ int mqk_c_qint_requant_u8(const mqr_call *c, uint32_t scratch_bytes)
     if (!mqk_nc_same(x, &c->out[0]) || lt->dims[0] < 1 || lt->dims[0] > 256) return MQR_CHECK_BAD;
     return MQR_CHECK_OK;
 }
+
+/* floor(v / 2^sh) for sh in 0..62, saturated to [lo, hi], without undefined behaviour for any v. */
+static int64_t qm_shift_sat(int64_t v, int32_t sh, int64_t lo, int64_t hi)
+{
+    uint64_t u = (uint64_t)v, mag;
+    if (v >= 0) {
+        mag = u >> sh;
+        return mag > (uint64_t)hi ? hi : (int64_t)mag;
+    }
+    mag = (~u + 1u + (((uint64_t)1 << sh) - 1u)) >> sh; /* ceil(|v| / 2^sh) */
+    return mag > (uint64_t)-lo ? lo : -(int64_t)mag;
+}
+
+void mqk_k_qint_rescale(const mqr_call *c)
+{
+    const mqr_tensor *x = &c->in[0];
+    const int64_t *par = (const int64_t *)c->in[1].data;
+    uint64_t m = (uint64_t)par[0];
+    int32_t sh = par[1] < 0 ? 0 : par[1] > 62 ? 62 : (int32_t)par[1], d;
+    uint64_t half = sh ? (uint64_t)1 << (sh - 1) : 0;
+    size_t n = 1, i;
+    int wide = c->out[0].dtype == MQR_I32;
+    int64_t lo = wide ? INT32_MIN : INT16_MIN, hi = wide ? INT32_MAX : INT16_MAX;
+    for (d = 0; d < x->rank; d++) n *= (size_t)x->dims[d];
+    for (i = 0; i < n; i++) {
+        int64_t v = qm_shift_sat((int64_t)((uint64_t)qm_load(x, i) * m + half), sh, lo, hi);
+        if (wide) ((int32_t *)c->out[0].data)[i] = (int32_t)v;
+        else ((int16_t *)c->out[0].data)[i] = (int16_t)v;
+    }
+}
+
+/* x uint8 / int16 / int32 and y int16 / int32 of one shape (rank 0..MQR_MAX_RANK); the parameters int64
+ * [2]; no kernel parameters. */
+int mqk_c_qint_rescale(const mqr_call *c, uint32_t scratch_bytes)
+{
+    const mqr_tensor *x, *y;
+    (void)scratch_bytes;
+    if (!mqk_nc_counts(c, 2, 2, 1, 1, 0)) return MQR_CHECK_BAD;
+    x = &c->in[0], y = &c->out[0];
+    if (mqk_nc_tensor(x, 0, 0, MQR_MAX_RANK) < 0 || mqk_nc_tensor(y, 0, 0, MQR_MAX_RANK) < 0 ||
+        mqk_nc_tensor(&c->in[1], MQR_I64, 1, 1) < 0)
+        return MQR_CHECK_BAD;
+    if ((x->dtype != MQR_U8 && x->dtype != MQR_I16 && x->dtype != MQR_I32) || (y->dtype != MQR_I16 && y->dtype != MQR_I32))
+        return MQR_CHECK_BAD;
+    if (!mqk_nc_same(x, y) || c->in[1].dims[0] != 2) return MQR_CHECK_BAD;
+    return MQR_CHECK_OK;
+}

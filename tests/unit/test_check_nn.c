@@ -900,6 +900,14 @@ static void test_qint(void **state)
     k.out[0] = T(MQR_U8, 4, 2, 3, 4, 4, 0);
     k.n_in = 2, k.n_out = 1;
     sweep(&k);
+    /* int16 sums to another scale and int32 (a Concat input): M, S int64 [2] */
+    memset(&k, 0, sizeof k);
+    k.kernel = "qint_rescale";
+    k.n_p = 0;
+    k.in[0] = T(MQR_I16, 4, 2, 3, 1, 1, 0), k.in[1] = T(MQR_I64, 1, 2, 0, 0, 0, 0);
+    k.out[0] = T(MQR_I32, 4, 2, 3, 1, 1, 0);
+    k.n_in = 2, k.n_out = 1;
+    sweep(&k);
     /* AveragePool window sums, 3x3 stride 2 pad 1, into int16 */
     memset(&k, 0, sizeof k);
     k.kernel = "qint_winsum_u8";

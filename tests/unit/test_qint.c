@@ -470,6 +470,44 @@ static void test_requant(void **state)
     assert_true(y[0] == 0 && y[1] == 2 && y[2] == 4 && y[3] == 5 && y[4] == 4 && y[5] == 5);
 }
 
+static void test_rescale(void **state)
+{
+    (void)state;
+    /* exact: uint8 codes times 3 into int16 */
+    uint8_t x8[4] = {0, 1, 2, 255};
+    int16_t y16[5];
+    int64_t par[2] = {3, 0};
+    int32_t d4[1] = {4}, d5[1] = {5}, dp[1] = {2};
+    mqr_tensor in[2] = {T(MQR_U8, 1, d4, x8), T(MQR_I64, 1, dp, par)}, out = T(MQR_I16, 1, d4, y16);
+    run("qint_rescale", NULL, 0, in, 2, &out, 0);
+    assert_true(y16[0] == 0 && y16[1] == 3 && y16[2] == 6 && y16[3] == 765);
+    /* ratio 1.5 at S = 4 (M = 24), half up: 1.5 x for x = 0, 1, 2, 3, 5 -> 0, 1.5, 3, 4.5, 7.5 -> 0, 2, 3, 5, 8 */
+    int16_t x16[5] = {0, 1, 2, 3, 5};
+    par[0] = 24, par[1] = 4;
+    in[0] = T(MQR_I16, 1, d5, x16);
+    out = T(MQR_I16, 1, d5, y16);
+    run("qint_rescale", NULL, 0, in, 2, &out, 0);
+    assert_true(y16[0] == 0 && y16[1] == 2 && y16[2] == 3 && y16[3] == 5 && y16[4] == 8);
+    /* int32 in and out, negative values floor: -1.5 -> -1, -4.5 -> -4; +-3e9 saturate to int32 */
+    int32_t x32[4] = {-1, -3, 2000000000, -2000000000}, y32[4];
+    in[0] = T(MQR_I32, 1, d4, x32);
+    out = T(MQR_I32, 1, d4, y32);
+    run("qint_rescale", NULL, 0, in, 2, &out, 0);
+    assert_true(y32[0] == -1 && y32[1] == -4 && y32[2] == INT32_MAX && y32[3] == INT32_MIN);
+    /* int16 out saturates; a shift beyond 62 is taken as 62: 2^62 x / 2^62 = x */
+    int32_t big[4] = {40000, -40000, 7, -7};
+    par[0] = 1, par[1] = 0;
+    in[0] = T(MQR_I32, 1, d4, big);
+    out = T(MQR_I16, 1, d4, y16);
+    run("qint_rescale", NULL, 0, in, 2, &out, 0);
+    assert_true(y16[0] == 32767 && y16[1] == -32768 && y16[2] == 7 && y16[3] == -7);
+    par[0] = (int64_t)1 << 62, par[1] = 70;
+    in[0] = T(MQR_I32, 1, d4, big + 0);
+    big[0] = 1, big[1] = 0;
+    run("qint_rescale", NULL, 0, in, 2, &out, 0);
+    assert_true(y16[0] == 1 && y16[1] == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_qlut),
         cmocka_unit_test(test_winsum),
         cmocka_unit_test(test_requant),
+        cmocka_unit_test(test_rescale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
