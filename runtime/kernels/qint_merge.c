@@ -12,26 +12,50 @@ static int64_t qm_load(const mqr_tensor *t, size_t i)
     return ((const int32_t *)t->data)[i];
 }
 
+/* One plane of qint_add for operand types TA, TB: y[i] = #{t : ka a[i] + kb b[i] >= thr[t]} (unsigned
+ * products and sum: a wrap, excluded by the compiler, is defined, not undefined behaviour). One function
+ * per type pair, so the loads are not dispatched per element. */
+#define QM_ADD_PLANE(NAME, TA, TB)                                                                  \
+    static void NAME(const void *av, const void *bv, size_t i0, size_t i1, const int64_t *pc, size_t nthr, \
+                     uint8_t *y)                                                                    \
+    {                                                                                               \
+        const TA *a = (const TA *)av;                                                               \
+        const TB *b = (const TB *)bv;                                                               \
+        uint64_t ka = (uint64_t)pc[0], kb = (uint64_t)pc[1];                                        \
+        size_t i, t;                                                                                \
+        for (i = i0; i < i1; i++) {                                                                 \
+            int64_t v = (int64_t)(ka * (uint64_t)(int64_t)a[i] + kb * (uint64_t)(int64_t)b[i]);     \
+            uint32_t cnt = 0;                                                                       \
+            for (t = 0; t < nthr; t++) cnt += v >= pc[2 + t];                                       \
+            y[i] = (uint8_t)cnt;                                                                    \
+        }                                                                                           \
+    }
+QM_ADD_PLANE(qm_add_u8_u8, uint8_t, uint8_t)
+QM_ADD_PLANE(qm_add_u8_i16, uint8_t, int16_t)
+QM_ADD_PLANE(qm_add_u8_i32, uint8_t, int32_t)
+QM_ADD_PLANE(qm_add_i16_u8, int16_t, uint8_t)
+QM_ADD_PLANE(qm_add_i16_i16, int16_t, int16_t)
+QM_ADD_PLANE(qm_add_i16_i32, int16_t, int32_t)
+QM_ADD_PLANE(qm_add_i32_u8, int32_t, uint8_t)
+QM_ADD_PLANE(qm_add_i32_i16, int32_t, int16_t)
+QM_ADD_PLANE(qm_add_i32_i32, int32_t, int32_t)
+typedef void (*qm_add_fn)(const void *, const void *, size_t, size_t, const int64_t *, size_t, uint8_t *);
+static const qm_add_fn qm_add_planes[3][3] = {{qm_add_u8_u8, qm_add_u8_i16, qm_add_u8_i32},
+                                             {qm_add_i16_u8, qm_add_i16_i16, qm_add_i16_i32},
+                                             {qm_add_i32_u8, qm_add_i32_i16, qm_add_i32_i32}};
+/* 0, 1, 2 for uint8, int16, int32 */
+static int qm_type_index(int32_t dt) { return dt == MQR_U8 ? 0 : dt == MQR_I16 ? 1 : 2; }
+
 void mqk_k_qint_add(const mqr_call *c)
 {
     const mqr_tensor *a = &c->in[0], *b = &c->in[1], *pt = &c->in[2];
     const int64_t *par = (const int64_t *)pt->data;
-    uint8_t *y = (uint8_t *)c->out[0].data;
-    size_t planes = (size_t)a->dims[0] * (size_t)a->dims[1], sp = 1, p, i, row = (size_t)pt->dims[1];
-    size_t nthr = row - 2, t;
+    size_t planes = (size_t)a->dims[0] * (size_t)a->dims[1], sp = 1, p, row = (size_t)pt->dims[1];
+    qm_add_fn fn = qm_add_planes[qm_type_index(a->dtype)][qm_type_index(b->dtype)];
     int32_t d;
     for (d = 2; d < a->rank; d++) sp *= (size_t)a->dims[d];
-    for (p = 0; p < planes; p++) {
-        const int64_t *pc = par + (p % (size_t)a->dims[1]) * row;
-        uint64_t ka = (uint64_t)pc[0], kb = (uint64_t)pc[1];
-        for (i = p * sp; i < (p + 1) * sp; i++) {
-            /* unsigned: a wrap (excluded by the compiler) is defined, not undefined behaviour */
-            int64_t v = (int64_t)(ka * (uint64_t)qm_load(a, i) + kb * (uint64_t)qm_load(b, i));
-            uint32_t cnt = 0;
-            for (t = 0; t < nthr; t++) cnt += v >= pc[2 + t];
-            y[i] = (uint8_t)cnt;
-        }
-    }
+    for (p = 0; p < planes; p++)
+        fn(a->data, b->data, p * sp, (p + 1) * sp, par + (p % (size_t)a->dims[1]) * row, row - 2, (uint8_t *)c->out[0].data);
 }
 
 /* a, b uint8 / int16 / int32 of the same shape, rank 2..MQR_MAX_RANK; parameters int64 [O, 3..257]

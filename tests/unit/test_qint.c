@@ -425,6 +425,22 @@ static void test_qadd(void **state)
     par[9] = 10 * e + 1;
     run("qint_add", NULL, 0, in, 3, &out, 0);
     assert_int_equal(y[2], 2);
+    /* every pair of operand types (uint8, int16, int32) on the values a = {5, 0, 7, 0}, b = {1, 2, 3, 0}
+     * (all of them in every type): channel 0 as above, 15 - 2 = 13 -> 2, 0 - 4 = -4 -> 0; channel 1 with
+     * the thresholds 7 e, 7 e + 1, 8 e: 10 e -> 3, 0 -> 0 */
+    static const int32_t types[3] = {MQR_U8, MQR_I16, MQR_I32};
+    uint8_t a8[4] = {5, 0, 7, 0};
+    int16_t a16[4] = {5, 0, 7, 0}, b16[4] = {1, 2, 3, 0};
+    int32_t a32[4] = {5, 0, 7, 0}, b32[4] = {1, 2, 3, 0};
+    void *av[3] = {a8, a16, a32}, *bv[3] = {b, b16, b32};
+    par[9] = 8 * e;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            in[0] = T(types[i], 4, d, av[i]), in[1] = T(types[j], 4, d, bv[j]);
+            memset(y, 9, sizeof y);
+            run("qint_add", NULL, 0, in, 3, &out, 0);
+            assert_true(y[0] == 2 && y[1] == 0 && y[2] == 3 && y[3] == 0);
+        }
 }
 
 static void test_qlut(void **state)
