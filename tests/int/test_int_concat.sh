@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_int_concat.sh: Concat of codes at different scales through the integer lowering (QRequant, docs/
-# INTEGER.md "Residual Add, Concat, AveragePool"). Small models in the fine-tuning export's form, made here
-# by onnx (python): two 3x3 convolutions on the input, each ending in the activation quantizer
+# INTEGER.md "Residual Add and Concat"). Small models in the fine-tuning export's form, made here
+# by onnx (tests/int/qmodel.py): two 3x3 convolutions on the input, each ending in the activation quantizer
 # (Div/Add(0.5)/Floor/Clip(0, m-1)/Mul) with its own step and state count, Concat of the two code tensors,
 # then convolutions to 10 logits.
 #   A: steps 0.3 (4 states) and 0.17 (8 states): the common step is the finer, 0.17; the first input is
@@ -23,25 +23,16 @@
 set -eu
 MAQDC=$1 SRC=$2 W=$3
 rm -rf "$W" && mkdir -p "$W" && cd "$W"
-/usr/bin/python3 - <<'PY'
+PYTHONPATH="$SRC/tests/int" /usr/bin/python3 - <<'PY'
 import json
 import numpy as np
 import onnx
-from onnx import TensorProto as TP, helper as h, numpy_helper as nh
+from qmodel import Builder, save_images, ternary
 
 rng = np.random.default_rng(7)
 N = 300
 def make(name, steps, states, head, requant_float):
-    init, nodes = [], []
-    def const(nm, a):
-        init.append(nh.from_array(np.asarray(a, dtype=np.float32), nm))
-        return nm
-    def quant(x, nm, delta, m):
-        d, half, lo, hi = const(nm + "d", delta), const(nm + "h", 0.5), const(nm + "lo", 0.0), const(nm + "hi", m - 1.0)
-        nodes.extend([h.make_node("Div", [x, d], [nm + "div"]), h.make_node("Add", [nm + "div", half], [nm + "add"]),
-                      h.make_node("Floor", [nm + "add"], [nm + "fl"]), h.make_node("Clip", [nm + "fl", lo, hi], [nm + "cl"]),
-                      h.make_node("Mul", [nm + "cl", d], [nm])])
-        return nm
+    b = Builder()
     # the documented common step: the finest, unless a code would exceed 255; then the largest value / 255
     s_i = [float(np.float32(d)) for d in steps]
     top = max((m - 1) * s for s, m in zip(s_i, states))
@@ -51,33 +42,25 @@ def make(name, steps, states, head, requant_float):
     chans, outs, tables, errs = [3, 2], [], [], []
     for k, (d, m, c) in enumerate(zip(steps, states, chans)):
         br = "b%d" % k
-        nodes.append(h.make_node("Conv", ["x", const(br + "w", rng.normal(0, 0.6, (c, 1, 3, 3))),
-                                          const(br + "bias", rng.normal(0.3, 0.3, c))], [br + "conv"], pads=[1, 1, 1, 1]))
-        q = quant(br + "conv", br + "q", d, m)
+        b.conv("x", br + "conv", rng.normal(0, 0.6, (c, 1, 3, 3)), rng.normal(0.3, 0.3, c), pads=[1, 1, 1, 1])
+        q = b.quant(br + "conv", br + "q", d, m)
         if abs(s_i[k] - s) > 1e-9 * s:
             codes = np.arange(m, dtype=np.float64)
             t = np.floor(codes * s_i[k] / s + 0.5)
             tables.append(t.astype(np.uint8).tolist())
             errs += [float(np.abs(t * s - codes * s_i[k]).max())] * c
             if requant_float:  # the same rounding written in float ops
-                r = quant(q, br + "r", s, 256)
-                q = r
+                q = b.quant(q, br + "r", s, 256)
         else:
             errs += [0.0] * c
         outs.append(q)
-    nodes.append(h.make_node("Concat", outs, ["cat"], name="cat", axis=1))
-    feat = "cat"
+    feat = b.node("Concat", outs, "cat", name="cat", axis=1)
     if head == "quantized":
-        w = rng.integers(-1, 2, (4, 5, 3, 3)) * rng.uniform(0.05, 0.3, (4, 1, 1, 1))
-        nodes.append(h.make_node("Conv", [feat, const("hw", w), const("hb", rng.normal(0, 0.2, 4))], ["hc"], pads=[1, 1, 1, 1]))
-        feat = quant("hc", "hq", 0.25, 4)
+        b.conv(feat, "hc", ternary(rng, 4, 5, 3), rng.normal(0, 0.2, 4), pads=[1, 1, 1, 1])
+        feat = b.quant("hc", "hq", 0.25, 4)
     fw = rng.normal(0, 0.1, (10, 5 if head == "plain" else 4, 8, 8))
-    nodes.append(h.make_node("Conv", [feat, const("fw", fw), const("fb", rng.normal(0, 0.1, 10))], ["logits"]))
-    g = h.make_graph(nodes, name, [h.make_tensor_value_info("x", TP.FLOAT, [N, 1, 8, 8])],
-                     [h.make_tensor_value_info("logits", TP.FLOAT, [N, 10, 1, 1])], init)
-    mo = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
-    mo.ir_version = 8
-    onnx.checker.check_model(mo)
+    b.conv(feat, "logits", fw, rng.normal(0, 0.1, 10))
+    mo = b.model(name, [N, 1, 8, 8], "logits", [N, 10, 1, 1])
     # the logits' error bound: sum over the logit conv's inputs of |w| x the channel's largest error
     bound = (np.abs(fw) * np.array(errs)[None, :, None, None]).sum(axis=(1, 2, 3)) if head == "plain" else None
     return mo, tables, bound
@@ -91,9 +74,7 @@ for name, steps, states, head in (("a", (0.3, 0.17), (4, 8), "plain"), ("b", (0.
     onnx.save(ref, name + "_ref.onnx")
     info[name] = {"tables": tables, "bound": None if bound is None else bound.tolist()}
 json.dump(info, open("info.json", "w"))
-p = rng.integers(0, 256, (N, 1, 8, 8)).astype(np.uint8)
-np.save("p.npy", p)
-np.save("x.npy", (p / np.float32(255)).astype(np.float32))
+save_images(rng, N)
 PY
 for v in a b; do
   node "$SRC/bench/ort/ort_chunks.js" $v.onnx x.npy 300 ${v}_float.npy

@@ -1,7 +1,7 @@
 #!/bin/sh
 # test_int_pool.sh: AveragePool and Concat on codes through the integer lowering. A small model in the
-# fine-tuning export's form, made here by onnx (python): two 3x3 convolutions each ending in the
-# activation quantizer (Div/Add(0.5)/Floor/Clip(0, 3)/Mul, the same step, so one scale), Concat of the
+# fine-tuning export's form, made here by onnx (tests/int/qmodel.py): two 3x3 convolutions each ending in
+# the activation quantizer (Div/Add(0.5)/Floor/Clip(0, 3)/Mul, the same step, so one scale), Concat of the
 # two code tensors, AveragePool 2x2 stride 2 with one pixel of padding counted (count_include_pad), and a
 # float Gemm to 10 logits. onnxruntime on the float model (input p / 255) and our integer program
 # (uint8 p) give the same class on every one of 200 random images and logits within 1e-4; onnxruntime
@@ -10,45 +10,30 @@
 set -eu
 MAQDC=$1 SRC=$2 W=$3
 rm -rf "$W" && mkdir -p "$W" && cd "$W"
-/usr/bin/python3 - <<'PY'
+PYTHONPATH="$SRC/tests/int" /usr/bin/python3 - <<'PY'
 import numpy as np
 import onnx
-from onnx import TensorProto as TP, helper as h, numpy_helper as nh
+from qmodel import Builder, save_images
 
 rng = np.random.default_rng(5)
-def const(name, a):
-    return nh.from_array(np.asarray(a, dtype=np.float32), name)
 def model(count_include_pad):
-    delta = 0.25
-    init = [const("w1", rng.normal(0, 0.5, (3, 1, 3, 3))), const("b1", rng.normal(0, 0.3, 3)),
-            const("w2", rng.normal(0, 0.5, (2, 1, 3, 3))), const("b2", rng.normal(0, 0.3, 2)),
-            const("delta", delta), const("half", 0.5), const("lo", 0.0), const("hi", 3.0),
-            const("fc", rng.normal(0, 0.5, (10, 5 * 5 * 5))), const("fcb", rng.normal(0, 0.1, 10))]
-    nodes = []
-    for k in (1, 2):
+    b = Builder()
+    w = [(b.const("w%d" % k, rng.normal(0, 0.5, (c, 1, 3, 3))), b.const("b%d" % k, rng.normal(0, 0.3, c)))
+         for k, c in ((1, 3), (2, 2))]
+    fc, fcb = b.const("fc", rng.normal(0, 0.5, (10, 5 * 5 * 5))), b.const("fcb", rng.normal(0, 0.1, 10))
+    for k in (1, 2):  # two convolutions, each with the quantizer (step 0.25, 4 states): one scale
         c = "c%d" % k
-        nodes += [h.make_node("Conv", ["x", "w%d" % k, "b%d" % k], [c + "conv"], pads=[1, 1, 1, 1]),
-                  h.make_node("Div", [c + "conv", "delta"], [c + "div"]),
-                  h.make_node("Add", [c + "div", "half"], [c + "add"]),
-                  h.make_node("Floor", [c + "add"], [c + "floor"]),
-                  h.make_node("Clip", [c + "floor", "lo", "hi"], [c + "clip"]),
-                  h.make_node("Mul", [c + "clip", "delta"], [c])]
-    nodes += [h.make_node("Concat", ["c1", "c2"], ["cat"], axis=1),
-              h.make_node("AveragePool", ["cat"], ["pool"], name="pool", kernel_shape=[2, 2], strides=[2, 2],
-                          pads=[1, 1, 1, 1], count_include_pad=count_include_pad),
-              h.make_node("Flatten", ["pool"], ["flat"]),
-              h.make_node("Gemm", ["flat", "fc", "fcb"], ["logits"], transB=1)]
-    g = h.make_graph(nodes, "pool", [h.make_tensor_value_info("x", TP.FLOAT, [200, 1, 8, 8])],
-                     [h.make_tensor_value_info("logits", TP.FLOAT, [200, 10])], init)
-    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
-    m.ir_version = 8
-    onnx.checker.check_model(m)
-    return m
+        b.node("Conv", ["x", w[k - 1][0], w[k - 1][1]], c + "conv", pads=[1, 1, 1, 1])
+        b.quant(c + "conv", c, 0.25, 4)
+    b.node("Concat", ["c1", "c2"], "cat", axis=1)
+    b.node("AveragePool", ["cat"], "pool", name="pool", kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1],
+           count_include_pad=count_include_pad)
+    b.node("Flatten", ["pool"], "flat")
+    b.node("Gemm", ["flat", fc, fcb], "logits", transB=1)
+    return b.model("pool", [200, 1, 8, 8], "logits", [200, 10])
 onnx.save(model(1), "pool.onnx")
 onnx.save(model(0), "pool_nopad.onnx")
-p = rng.integers(0, 256, (200, 1, 8, 8)).astype(np.uint8)
-np.save("p.npy", p)
-np.save("x.npy", (p / np.float32(255)).astype(np.float32))
+save_images(rng, 200)
 PY
 node "$SRC/bench/ort/ort_chunks.js" pool.onnx x.npy 200 ort_float.npy
 "$MAQDC" pool.onnx -o pool.mqd --int --scale 255
