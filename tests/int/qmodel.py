@@ -2,7 +2,10 @@
 tests in tests/int (test_int_pool.sh, test_int_residual.sh, test_int_concat.sh, test_int_concat_sums.sh):
 float32 constants, the activation quantizer Div(delta) Add(0.5) Floor Clip(0, m-1) Mul(delta), convolutions,
 and random 8-bit images saved as p.npy (uint8, the integer program's input) and x.npy (p / 255, the float
-model's)."""
+model's); and the reading of a variant's results (variants.sh)."""
+import os
+import sys
+
 import numpy as np
 import onnx
 from onnx import TensorProto as TP, helper as h, numpy_helper as nh
@@ -65,3 +68,17 @@ def save_images(rng, n, shape=(1, 8, 8)):
     np.save("p.npy", p)
     np.save("x.npy", (p / np.float32(255)).astype(np.float32))
     return p
+
+
+def results(tag, n, k):
+    """The [n, k] logits of variant tag (variants.sh int_variant): ours (the runtime), onnxruntime on the
+    float model, on its reference, and on the exported integer ONNX."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "models"))
+    from compare import load
+    return tuple(load(f).reshape(n, k) for f in (tag + "_ours/output_0.pb", tag + "_float.npy", tag + "_ref.npy",
+                                                 tag + "_int.npy"))
+
+
+def initializers(path):
+    """{name: array} of a model's initializers."""
+    return {t.name: nh.to_array(t) for t in onnx.load(path).graph.initializer}

@@ -76,38 +76,24 @@ for name, steps, states, head in (("a", (0.3, 0.17), (4, 8), "plain"), ("b", (0.
 json.dump(info, open("info.json", "w"))
 save_images(rng, N)
 PY
-for v in a b; do
-  node "$SRC/bench/ort/ort_chunks.js" $v.onnx x.npy 300 ${v}_float.npy
-  node "$SRC/bench/ort/ort_chunks.js" ${v}_ref.onnx x.npy 300 ${v}_ref.npy
-  "$MAQDC" $v.onnx -o $v.mqd --int --scale 255 | tee ${v}_info.txt
-  "$MAQDC" run $v.mqd --input p.npy --output-dir ${v}_ours >/dev/null
-  "$MAQDC" $v.onnx -o ${v}_q.onnx --int --scale 255 >/dev/null
-  node "$SRC/bench/ort/ort_chunks.js" ${v}_q.onnx p.npy 300 ${v}_int.npy
-done
-# the emitted C of B (QRequant in C) gives the runtime's logits bit for bit
-"$MAQDC" b.onnx -o b.c --int --scale 255 --main >/dev/null
-gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic b.c -o b_c -lm
-./b_c p.npy -o b_c_out >/dev/null
-/usr/bin/python3 "$SRC/tests/emit/compare_npy.py" b_c_out/output_0.npy b_ours/output_0.pb 0
+. "$SRC/tests/int/variants.sh"
+for v in a b; do int_variant $v 300; done
+int_emitted_c b # the emitted C of B (QRequant in C) gives the runtime's logits bit for bit
 grep -q "1 Concat inputs requantized" a_info.txt
 grep -q "2 Concat inputs requantized" b_info.txt
-/usr/bin/python3 - "$SRC/tests/models" <<'PY'
+PYTHONPATH="$SRC/tests/int" /usr/bin/python3 - <<'PY'
 import json
 import sys
 import numpy as np
 import onnx
-from onnx import numpy_helper as nh
-sys.path.insert(0, sys.argv[1])
-from compare import load
+from qmodel import initializers, results
 info = json.load(open("info.json"))
 ok = True
 for v in ("a", "b"):
-    ours = load(v + "_ours/output_0.pb").reshape(300, 10)
-    flt, ref = load(v + "_float.npy").reshape(300, 10), load(v + "_ref.npy").reshape(300, 10)
-    oi = load(v + "_int.npy").reshape(300, 10)
+    ours, flt, ref, oi = results(v, 300, 10)
     # the requantization tables in the exported graph: the Gathers' constant data
     q = onnx.load(v + "_q.onnx")
-    consts = {t.name: nh.to_array(t) for t in q.graph.initializer}
+    consts = initializers(v + "_q.onnx")
     got = sorted(consts[n.input[0]].tolist() for n in q.graph.node if n.op_type == "Gather" and n.input[0] in consts)
     tables = got == sorted(info[v]["tables"])
     same_ref = int((ours.argmax(1) == ref.argmax(1)).sum())

@@ -108,37 +108,26 @@ b.conv("cat", "logits", rng.normal(0, 0.1, (10, 3, 8, 8)))
 onnx.save(b.model("f", [N, 1, 8, 8], "logits", [N, 10, 1, 1]), "f.onnx")
 save_images(rng, N)
 PY
+. "$SRC/tests/int/variants.sh"
 for v in d e; do
-  node "$SRC/bench/ort/ort_chunks.js" $v.onnx x.npy 300 ${v}_float.npy
-  node "$SRC/bench/ort/ort_chunks.js" ${v}_ref.onnx x.npy 300 ${v}_ref.npy
-  "$MAQDC" $v.onnx -o $v.mqd --int --scale 255 | tee ${v}_info.txt
-  "$MAQDC" run $v.mqd --input p.npy --output-dir ${v}_ours >/dev/null
-  "$MAQDC" $v.onnx -o ${v}_q.onnx --int --scale 255 >/dev/null
-  node "$SRC/bench/ort/ort_chunks.js" ${v}_q.onnx p.npy 300 ${v}_int.npy
-  "$MAQDC" $v.onnx -o $v.c --int --scale 255 --main >/dev/null
-  gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic $v.c -o ${v}_c -lm
-  ./${v}_c p.npy -o ${v}_c_out >/dev/null
-  /usr/bin/python3 "$SRC/tests/emit/compare_npy.py" ${v}_c_out/output_0.npy ${v}_ours/output_0.pb 0
+  int_variant $v 300
+  int_emitted_c $v
 done
 grep -q "3 Concat inputs requantized" d_info.txt
 grep -q "2 Concat inputs requantized" e_info.txt
-/usr/bin/python3 - "$SRC/tests/models" <<'PY'
+PYTHONPATH="$SRC/tests/int" /usr/bin/python3 - <<'PY'
 import json
 import sys
 import numpy as np
 import onnx
-from onnx import numpy_helper as nh
-sys.path.insert(0, sys.argv[1])
-from compare import load
+from qmodel import initializers, results
 info = json.load(open("info.json"))
 ok = True
 for v in ("d", "e"):
-    ours = load(v + "_ours/output_0.pb").reshape(300, 10)
-    flt, ref = load(v + "_float.npy").reshape(300, 10), load(v + "_ref.npy").reshape(300, 10)
-    oi = load(v + "_int.npy").reshape(300, 10)
+    ours, flt, ref, oi = results(v, 300, 10)
     # the multipliers and shifts in the exported graph: the scalar int64 Mul / Div constants per QRescale
     q = onnx.load(v + "_q.onnx")
-    consts = {t.name: nh.to_array(t) for t in q.graph.initializer}
+    consts = initializers(v + "_q.onnx")
     mul = sorted(int(consts[n.input[1]]) for n in q.graph.node if n.op_type == "Mul" and ".rescale" in n.name)
     div = sorted(int(consts[n.input[1]]) for n in q.graph.node if n.op_type == "Div" and ".rescale" in n.name)
     want_mul = sorted(m for m, s in info[v] if m != 1)
