@@ -32,8 +32,9 @@ typedef struct mq_int_stats {
  * BatchNormalization, LayerBatchNorm; then the activation quantizer, as ActQuant or as its export
  * Div/Add(0.5)/Floor/Clip(0, m-1)/Mul), which becomes per-channel integer thresholds; MaxPool,
  * AveragePool, GlobalAveragePool and Concat work on codes (a Concat's inputs at other scales
- * requantized by a table, QRequant; window and plane sums by a fixed-point multiply, QRescale); a residual Add of two integer operands ends
- * in its quantizer (QLut, exact, or QAdd, int64 fixed point); a layer that ends the graph returns float logits. Anything else
+ * requantized: codes by a table, QRequant; window and plane sums by a fixed-point multiply, QRescale); a
+ * residual Add of two integer operands ends in its quantizer (QLut, exact, or QAdd, int64 fixed point, on
+ * the int32 accumulators of QLayers); a layer that ends the graph returns float logits. Anything else
  * fails naming the node. stats may be NULL. */
 mq_status mq_int_lower(mq_graph *g, const mq_int_opts *o, mq_int_stats *stats, mq_err *err);
 

@@ -873,12 +873,12 @@ void mqk_k_qint_layer(const mqr_call *c)
 }
 
 /* qint_layer (qint.h): counts and parameters; x of rank nd + 2 (2 for dense) and dtype uint8, int16 or
- * int32; y [N, O, out...] uint8 or float32 (three inputs), or int32 with acc64 0 (two inputs); group dividing C and O; per spatial dim kernel, stride,
+ * int32; y [N, O, out...] uint8 or float32; group dividing C and O; per spatial dim kernel, stride,
  * dilation >= 1, pad >= 0 and the int32 position bound of mqk_conv_check_geom (every tap is clipped
  * to the input by mqk_conv_tap_range); past nd exactly 1, 1, 0, 1; w uint8 [O, row_bytes(fan_in, bits)];
  * acc64 0 or 1; bits 1..16 (1..24 with acc64), wmul 1|2, woff so that every decoded q fits int16
  * (int32); thresholds int32 (int64) [O, 1..255] with uint8 y, or float32 [2, O] with float32 y;
- * scratch of mqk_qint_layer_scratch (qint.h). */
+ * or none (two inputs) with int32 y and acc64 0; scratch of mqk_qint_layer_scratch (qint.h). */
 int mqk_c_qint_layer(const mqr_call *c, uint32_t scratch_bytes)
 {
     const mqr_tensor *x, *w, *t, *y;
