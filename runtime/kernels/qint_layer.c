@@ -474,8 +474,11 @@ static inline __m128i ql_bytes32(__m512i v)
     }
 /* The same for "same" 2-D windows with unit strides (one input row per output row, out width = in
  * width): the input of tap (kh, kw) for positions p.. is x[p + th W + tw ..], 16 positions per masked
- * load whatever rows they span; the lane masks of each kernel row and column are computed once per 16
- * positions. 0 if the window is not of that kind (the caller uses the general form). */
+ * load whatever rows they span; the lane masks of each kernel tap are computed once per 16 positions,
+ * the offset and tap of every fan-in index once per call (tables on the stack, fan_in <= QL_VCOLF_FAN),
+ * so the inner loop is loads, the interleave and a store. 0 if the window is not of that kind (the
+ * caller uses the general form). */
+#define QL_VCOLF_FAN 2304
 #define QL_VCOLF(NAME, XT, G, VT, LOADV, PACK)                                                              \
     static int NAME(const mqr_call *c, const ql_geom *g, int32_t n, int32_t grp, size_t p0, size_t np,   \
                     size_t ptv, XT *col)                                                                 \
@@ -483,15 +486,27 @@ static inline __m128i ql_bytes32(__m512i v)
         const mqk_conv3 *c3 = &g->c3;                                                                    \
         const XT *xg = (const XT *)c->in[0].data + ((size_t)n * (size_t)g->in_ch + (size_t)grp * (size_t)g->cg) * g->in_sp; \
         ptrdiff_t W = c3->in[2], offh[16], offw[16];                                                     \
-        size_t q, k0;                                                                                    \
-        int32_t j, l, i;                                                                                 \
+        int32_t off[QL_VCOLF_FAN + G];                                                                   \
+        uint8_t tap[QL_VCOLF_FAN + G];                                                                   \
+        uint16_t tmask[257];                                                                             \
+        size_t q, k0, kq = (g->fan + G - 1) / G * G, ksz = (size_t)c3->k[1] * (size_t)c3->k[2];          \
+        int32_t j, l, i, ci, kh, kw;                                                                     \
         if (c3->in[0] != 1 || c3->out[0] != 1 || c3->k[0] != 1 || c3->s[1] != 1 || c3->s[2] != 1 ||      \
-            c3->out[2] != c3->in[2] || c3->k[1] > 16 || c3->k[2] > 16)                                   \
+            c3->out[2] != c3->in[2] || c3->k[1] > 16 || c3->k[2] > 16 || g->fan > QL_VCOLF_FAN ||         \
+            (size_t)g->cg * g->in_sp > (size_t)INT32_MAX / 2)                                            \
             return 0;                                                                                    \
         for (i = 0; i < c3->k[1]; i++) offh[i] = (ptrdiff_t)(i * c3->d[1] - c3->p[1]) * W;               \
         for (i = 0; i < c3->k[2]; i++) offw[i] = i * c3->d[2] - c3->p[2];                                \
+        for (k0 = 0, ci = 0; ci < g->cg; ci++) /* fan-in index k: channel, kernel row, column */         \
+            for (kh = 0; kh < c3->k[1]; kh++)                                                            \
+                for (kw = 0; kw < c3->k[2]; kw++, k0++) {                                                \
+                    off[k0] = (int32_t)((ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw]);      \
+                    tap[k0] = (uint8_t)(kh * c3->k[2] + kw);                                             \
+                }                                                                                        \
+        for (; k0 < kq; k0++) off[k0] = 0, tap[k0] = (uint8_t)ksz; /* past fan_in: mask 0, a zero vector */ \
+        tmask[ksz] = 0;                                                                                  \
         for (q = 0; q < np; q += 16) {                                                                   \
-            int32_t len = np - q < 16 ? (int32_t)(np - q) : 16, oh[16] = {0}, ow[16] = {0}, ci = 0, kh = 0, kw = 0; \
+            int32_t len = np - q < 16 ? (int32_t)(np - q) : 16, oh[16] = {0}, ow[16] = {0};              \
             uint32_t mh[16], mw[16];                                                                     \
             const XT *xq = xg + p0 + q;                                                                  \
             oh[0] = (int32_t)((p0 + q) / (size_t)W), ow[0] = (int32_t)((p0 + q) % (size_t)W);             \
@@ -508,16 +523,14 @@ static inline __m128i ql_bytes32(__m512i v)
                 for (i = 0; i < c3->k[2]; i++)                                                           \
                     mw[i] = _mm512_mask_cmplt_epi32_mask(_mm512_mask_cmpge_epi32_mask(live, vw, _mm512_set1_epi32((int32_t)-offw[i])), \
                                                          vw, _mm512_set1_epi32((int32_t)(W - offw[i]))); \
+                for (kh = 0; kh < c3->k[1]; kh++)                                                        \
+                    for (kw = 0; kw < c3->k[2]; kw++) tmask[kh * c3->k[2] + kw] = (uint16_t)(mh[kh] & mw[kw]); \
             }                                                                                            \
-            for (k0 = 0; k0 < g->fan; k0 += G) {                                                         \
+            for (k0 = 0; k0 < kq; k0 += G) {                                                             \
                 VT v[G];                                                                                 \
                 __m512i d;                                                                               \
                 _Pragma("GCC unroll 4")                                                                  \
-                for (j = 0; j < G; j++) { /* past fan_in: mask 0, a zero vector */                        \
-                    uint32_t m = k0 + (size_t)j < g->fan ? mh[kh] & mw[kw] : 0;                          \
-                    v[j] = LOADV(m, xq + (ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw]);     \
-                    if (++kw == c3->k[2] && (kw = 0, ++kh == c3->k[1])) kh = 0, ci++;                    \
-                }                                                                                        \
+                for (j = 0; j < G; j++) v[j] = LOADV(tmask[tap[k0 + (size_t)j]], xq + off[k0 + (size_t)j]); \
                 d = PACK(v);                                                                             \
                 if (len == 16) _mm512_storeu_si512((void *)(col + k0 * ptv + q * G), d);                 \
                 else _mm512_mask_storeu_epi32(col + k0 * ptv + q * G, (__mmask16)((1u << len) - 1u), d); \
@@ -541,11 +554,15 @@ QL_VCOLF(ql_vcolf_i16, int16_t, 2, __m256i, QL_LD16, ql_pack_i16)
 #if defined(__AVX512VNNI__)
 QL_UNPACK(int8)
 QL_VCOL(ql_vcol_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
-/* 16 positions x 4 taps interleaved: dword l = (v0[l], v1[l], v2[l], v3[l]) */
+/* 16 positions x 4 taps interleaved: dword l = (v0[l], v1[l], v2[l], v3[l]); byte and word unpacks in
+ * 128-bit registers (cheaper than widening each tap to 512 bits and or-ing the shifts) */
 static inline __m512i ql_pack_u8(const __m128i *v)
 {
-    return _mm512_or_si512(_mm512_or_si512(_mm512_cvtepu8_epi32(v[0]), _mm512_slli_epi32(_mm512_cvtepu8_epi32(v[1]), 8)),
-                           _mm512_or_si512(_mm512_slli_epi32(_mm512_cvtepu8_epi32(v[2]), 16), _mm512_slli_epi32(_mm512_cvtepu8_epi32(v[3]), 24)));
+    __m128i a = _mm_unpacklo_epi8(v[0], v[1]), b = _mm_unpackhi_epi8(v[0], v[1]);
+    __m128i e = _mm_unpacklo_epi8(v[2], v[3]), f = _mm_unpackhi_epi8(v[2], v[3]);
+    __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi16(a, e)), _mm_unpackhi_epi16(a, e), 1);
+    __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi16(b, f)), _mm_unpackhi_epi16(b, f), 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 QL_VCOLF(ql_vcolf_u8, uint8_t, 4, __m128i, QL_LD8, ql_pack_u8)
 
