@@ -54,7 +54,10 @@ static void ql_setup(const mqr_call *c, ql_geom *q)
                 else *(w + i) = *e;                                                                \
             }                                                                                      \
             for (j = 0; i < g->fan; i++, j++) w[i] = lut[(size_t)*row * per + j];                  \
-        } else if (g->bits % 8 == 0) { /* 8, 16, 24 bits: whole bytes, LSB first */               \
+        } else if (g->bits == 24) { /* the wide layers' codes: three bytes, LSB first */          \
+            for (; i < g->fan; i++, row += 3)                                                      \
+                w[i] = (WT##_t)(g->wmul * (int32_t)((uint32_t)row[0] | (uint32_t)row[1] << 8 | (uint32_t)row[2] << 16) - g->woff); \
+        } else if (g->bits % 8 == 0) { /* 8, 16 bits: whole bytes, LSB first */                    \
             int32_t nb = g->bits / 8, b;                                                           \
             for (; i < g->fan; i++, row += nb) {                                                   \
                 uint32_t v = 0;                                                                    \
@@ -566,14 +569,23 @@ static inline __m512i ql_pack_u8(const __m128i *v)
 }
 QL_VCOLF(ql_vcolf_u8, uint8_t, 4, __m128i, QL_LD8, ql_pack_u8)
 
-/* Codes of 16 positions from their accumulators: the number of thresholds t (n of them) <= acc, stored
- * to the `valid` lanes of y. */
-static inline void ql_vput32(__m512i acc, const int32_t *t, int32_t n, __mmask16 valid, uint8_t *y)
+/* Codes of up to 64 positions from their accumulators acc[16 v + l] (the lanes of mask[v], v < 4): the
+ * number of thresholds t (n of them) <= acc, counted in bytes (one compare per vector and threshold,
+ * the four vectors' masks joined) and stored to the valid bytes of y. */
+static inline void ql_vput64(const int32_t *acc, const __mmask16 *mask, const int32_t *t, int32_t n, uint8_t *y)
 {
-    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    __m512i a0 = _mm512_maskz_loadu_epi32(mask[0], (const void *)acc), a1 = _mm512_maskz_loadu_epi32(mask[1], (const void *)(acc + 16));
+    __m512i a2 = _mm512_maskz_loadu_epi32(mask[2], (const void *)(acc + 32)), a3 = _mm512_maskz_loadu_epi32(mask[3], (const void *)(acc + 48));
+    __m512i cnt = _mm512_setzero_si512(), m1 = _mm512_set1_epi8(-1);
+    __mmask64 valid = _mm512_kunpackd(_mm512_kunpackw(mask[3], mask[2]), _mm512_kunpackw(mask[1], mask[0]));
     int32_t i;
-    for (i = 0; i < n; i++) cnt = _mm512_add_epi32(cnt, _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(acc, _mm512_set1_epi32(t[i])), one));
-    _mm_mask_storeu_epi8(y, valid, ql_bytes32(cnt));
+    for (i = 0; i < n; i++) {
+        __m512i tv = _mm512_set1_epi32(t[i]);
+        __mmask32 lo = _mm512_kunpackw(_mm512_cmpge_epi32_mask(a1, tv), _mm512_cmpge_epi32_mask(a0, tv));
+        __mmask32 hi = _mm512_kunpackw(_mm512_cmpge_epi32_mask(a3, tv), _mm512_cmpge_epi32_mask(a2, tv));
+        cnt = _mm512_mask_sub_epi8(cnt, _mm512_kunpackd(hi, lo), cnt, m1);
+    }
+    _mm512_mask_storeu_epi8((void *)y, valid, cnt);
 }
 
 /* Row m's codes decoded to int8 (the weights of the VNNI path): 1, 2 and 4 bits 16 code bytes at a time
@@ -734,9 +746,7 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                                 for (q = q0; q < np && q < q0 + 64; q++) ql_put(&sk[r], q, acc[r * 64 + (int32_t)(q - q0)]);
                                 continue;
                             }
-                            for (v = 0; v < 4 && mask[v]; v++)
-                                ql_vput32(_mm512_loadu_si512((const void *)(acc + r * 64 + v * 16)), sk[r].t32, sk[r].n_thr,
-                                          mask[v], sk[r].y8 + q0 + 16 * (size_t)v);
+                            ql_vput64(acc + r * 64, mask, sk[r].t32, sk[r].n_thr, sk[r].y8 + q0);
                         }
                     }
                 }
@@ -747,7 +757,7 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 /* Codes of one channel of the wide split layer over a tile (np positions, col [K2][np][2]): per 16
  * positions hi = sum(whi x), lo = sum(wlo x) (int32, exact), acc = 4096 hi + lo = 4096 A + L with
  * A = hi + (lo >> 12), L = lo & 4095; against T = 4096 Th + Tl (0 <= Tl < 4096): acc >= T iff A > Th, or
- * A = Th and L >= Tl, all in int32 lanes (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
+ * A = Th and L >= Tl, i.e. iff A - (L < Tl ? 1 : 0) >= Th, all in int32 lanes (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
  * always). K2C: the number of weight pairs when a compile-time constant (weights kept in registers), 0
  * for any k2 <= 12. */
 #define QL_WIDE_FN(NAME, K2C)                                                                          \
@@ -777,11 +787,9 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
             }                                                                                          \
             a = _mm512_add_epi32(hi, _mm512_srai_epi32(lo, 12));                                       \
             l = _mm512_and_si512(lo, low);                                                             \
-            for (i = 0; i < n_thr; i++) {                                                              \
-                __m512i h = _mm512_set1_epi32(th[i]);                                                  \
-                __mmask16 ge = _mm512_mask_cmpge_epi32_mask(_mm512_cmpeq_epi32_mask(a, h), l, _mm512_set1_epi32(tl[i])) | \
-                               _mm512_cmpgt_epi32_mask(a, h);                                          \
-                cnt = _mm512_add_epi32(cnt, _mm512_maskz_mov_epi32(ge, one)); /* (no merge: a short chain) */ \
+            for (i = 0; i < n_thr; i++) { /* A - (L < Tl) >= Th */                                     \
+                __m512i am = _mm512_mask_sub_epi32(a, _mm512_cmplt_epi32_mask(l, _mm512_set1_epi32(tl[i])), a, one); \
+                cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpge_epi32_mask(am, _mm512_set1_epi32(th[i])), cnt, one); \
             }                                                                                          \
             _mm_mask_storeu_epi8(y + q0, valid, ql_bytes32(cnt));                                      \
         }                                                                                              \
