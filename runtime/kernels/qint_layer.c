@@ -757,7 +757,8 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 /* Codes of one channel of the wide split layer over a tile (np positions, col [K2][np][2]): per 16
  * positions hi = sum(whi x), lo = sum(wlo x) (int32, exact), acc = 4096 hi + lo = 4096 A + L with
  * A = hi + (lo >> 12), L = lo & 4095; against T = 4096 Th + Tl (0 <= Tl < 4096): acc >= T iff A > Th, or
- * A = Th and L >= Tl, i.e. iff A - (L < Tl ? 1 : 0) >= Th, all in int32 lanes (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
+ * A = Th and L >= Tl, i.e. iff A - (L < Tl ? 1 : 0) >= Th, all in int32 lanes. lo starts at -d, d = Tl of
+ * the first threshold, and the thresholds become T - d: the same comparisons, the first one A >= Th (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
  * always). K2C: the number of weight pairs when a compile-time constant (weights kept in registers), 0
  * for any k2 <= 12. */
 #define QL_WIDE_FN(NAME, K2C)                                                                          \
@@ -768,17 +769,21 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
         const __m512i one = _mm512_set1_epi32(1), low = _mm512_set1_epi32(4095);                       \
         __m512i wh[12], wl[12];                                                                        \
         int32_t th[255], tl[255], i;                                                                   \
+        int64_t d;                                                                                     \
         size_t q0, k;                                                                                  \
         for (k = 0; k < kk; k++) wh[k] = _mm512_set1_epi32(whi[k]), wl[k] = _mm512_set1_epi32(wlo[k]);  \
-        for (i = 0; i < n_thr; i++) {                                                                  \
-            int64_t r = (int64_t)((uint64_t)t[i] & 4095u), h = (t[i] - r) / 4096;                       \
+        d = (int64_t)((uint64_t)t[0] & 4095u);                                                         \
+        if ((t[0] - d) / 4096 > INT32_MAX || (t[0] - d) / 4096 < INT32_MIN) d = 0;                     \
+        for (i = 0; i < n_thr; i++) { /* of T - d: the first threshold's Tl is 0 (or it is clamped) */ \
+            int64_t ti = t[i] < INT64_MIN + 4096 ? INT64_MIN : t[i] - d;                               \
+            int64_t r = (int64_t)((uint64_t)ti & 4095u), h = (ti - r) / 4096;                           \
             th[i] = h > INT32_MAX ? INT32_MAX : h < INT32_MIN ? INT32_MIN : (int32_t)h;                \
             tl[i] = h > INT32_MAX ? 4095 : h < INT32_MIN ? 0 : (int32_t)r;                             \
         }                                                                                              \
         for (q0 = 0; q0 < np; q0 += 16) {                                                              \
             size_t left = np - q0;                                                                     \
             __mmask16 valid = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);                   \
-            __m512i hi = _mm512_setzero_si512(), lo = hi, cnt = hi, a, l;                              \
+            __m512i hi = _mm512_setzero_si512(), lo = _mm512_set1_epi32((int32_t)-d), cnt, a, l;       \
             const int16_t *cp = col + q0 * 2;                                                          \
             for (k = 0; k < kk; k++, cp += np * 2) {                                                   \
                 __m512i x = _mm512_maskz_loadu_epi32(valid, (const void *)cp);                         \
@@ -787,7 +792,8 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
             }                                                                                          \
             a = _mm512_add_epi32(hi, _mm512_srai_epi32(lo, 12));                                       \
             l = _mm512_and_si512(lo, low);                                                             \
-            for (i = 0; i < n_thr; i++) { /* A - (L < Tl) >= Th */                                     \
+            cnt = _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(a, _mm512_set1_epi32(th[0])), one); /* Tl = 0 */ \
+            for (i = 1; i < n_thr; i++) { /* A - (L < Tl) >= Th */                                     \
                 __m512i am = _mm512_mask_sub_epi32(a, _mm512_cmplt_epi32_mask(l, _mm512_set1_epi32(tl[i])), a, one); \
                 cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpge_epi32_mask(am, _mm512_set1_epi32(th[i])), cnt, one); \
             }                                                                                          \
