@@ -699,8 +699,36 @@ typedef void (*ql_vnni_fn)(const int8_t *, size_t, size_t, const uint8_t *, size
 static const ql_vnni_fn ql_vnni_kernels[4][2] = {{ql_vnni_4x1, ql_vnni_4x0h}, {ql_vnni_4x2, ql_vnni_4x1h},
                                                  {ql_vnni_4x3, ql_vnni_4x2h}, {ql_vnni_4x4, ql_vnni_4x3h}};
 
+/* The tail of a tile (its last 1 or 2 positions past whole vectors) by dot products along the fan-in
+ * instead of a mostly empty position vector: x[j] the window of tail position j as kq contiguous bytes,
+ * acc[r * 64 + j] = sum_k w[r][k] x[j][k] (4 rows of int8 weights, stride ks; vpdpbusd 64 taps at a
+ * time, the same sums modulo 2^32 in another order). */
+#define QL_TAIL_KS 2304
+static void ql_vnni_tail(const int8_t *w, size_t ks, size_t kq, const uint8_t (*x)[QL_TAIL_KS], int32_t nt, int32_t *acc)
+{
+    __m512i s00 = _mm512_setzero_si512(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    size_t k;
+    for (k = 0; k < kq; k += 64) {
+        __mmask64 m = kq - k >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (kq - k)) - 1u;
+        __m512i x0 = _mm512_maskz_loadu_epi8(m, (const void *)(x[0] + k)), x1 = x0, v;
+        if (nt > 1) x1 = _mm512_maskz_loadu_epi8(m, (const void *)(x[1] + k));
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + k)), s00 = _mm512_dpbusd_epi32(s00, x0, v), s01 = _mm512_dpbusd_epi32(s01, x1, v);
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + ks + k)), s10 = _mm512_dpbusd_epi32(s10, x0, v), s11 = _mm512_dpbusd_epi32(s11, x1, v);
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + 2 * ks + k)), s20 = _mm512_dpbusd_epi32(s20, x0, v), s21 = _mm512_dpbusd_epi32(s21, x1, v);
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + 3 * ks + k)), s30 = _mm512_dpbusd_epi32(s30, x0, v), s31 = _mm512_dpbusd_epi32(s31, x1, v);
+    }
+    acc[0] = _mm512_reduce_add_epi32(s00), acc[64] = _mm512_reduce_add_epi32(s10);
+    acc[128] = _mm512_reduce_add_epi32(s20), acc[192] = _mm512_reduce_add_epi32(s30);
+    if (nt > 1) {
+        acc[1] = _mm512_reduce_add_epi32(s01), acc[65] = _mm512_reduce_add_epi32(s11);
+        acc[129] = _mm512_reduce_add_epi32(s21), acc[193] = _mm512_reduce_add_epi32(s31);
+    }
+}
+
 static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 {
+    uint8_t xt[2][QL_TAIL_KS];
+    size_t kq = (g->fan + 3) / 4 * 4;
     int8_t *lut = NULL, *wb;
     uint8_t *col;
     size_t ptv = ql_vtile(g->out_sp, (g->pt + 1) / 2 * 4), p0, q0, q;
@@ -720,7 +748,12 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
         for (grp = 0; grp < c->p[MQK_QL_GROUP]; grp++)
             for (p0 = 0; p0 < g->out_sp; p0 += ptv) {
                 size_t np = g->out_sp - p0 < ptv ? g->out_sp - p0 : ptv;
+                /* the tail: nt positions from tq on (np % 16 of 1 or 2 and a window that fits xt) */
+                size_t tq = np / 16 * 16, k;
+                int32_t nt = np % 16 <= 2 && kq <= QL_TAIL_KS ? (int32_t)(np % 16) : 0;
                 if (!ql_vcolf_u8(c, g, n, grp, p0, np, np, col)) ql_vcol_u8(c, g, n, grp, p0, np, np, col);
+                for (v = 0; v < nt; v++)
+                    for (k = 0; k < kq; k += 4) memcpy(xt[v] + k, col + (k / 4 * np + tq + (size_t)v) * 4, 4);
                 for (m0 = grp * g->mg; m0 < (grp + 1) * g->mg; m0 += MQK_QL_MR) {
                     int32_t mr = (grp + 1) * g->mg - m0 < MQK_QL_MR ? (grp + 1) * g->mg - m0 : MQK_QL_MR;
                     ql_sink sk[MQK_QL_MR];
@@ -740,7 +773,12 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                             mask[v] = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
                         }
                         for (v = 1; v < 4 && mask[v]; v++) continue; /* v vectors */
-                        ql_vnni_kernels[v - 1][!(mask[v - 1] & 0xFF00u)](wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
+                        if (nt && q0 + 64 >= np) { /* the last vector is the tail */
+                            if (v > 1) ql_vnni_kernels[v - 2][0](wb, g->ks, kq, col, np, q0, mask, acc);
+                            ql_vnni_tail(wb, g->ks, kq, (const uint8_t(*)[QL_TAIL_KS])xt, nt, acc + (tq - q0));
+                        } else {
+                            ql_vnni_kernels[v - 1][!(mask[v - 1] & 0xFF00u)](wb, g->ks, kq, col, np, q0, mask, acc);
+                        }
                         for (r = 0; r < mr; r++) {
                             if (!sk[r].y8) {
                                 for (q = q0; q < np && q < q0 + 64; q++) ql_put(&sk[r], q, acc[r * 64 + (int32_t)(q - q0)]);
