@@ -46,7 +46,10 @@ static void pool22_row(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t 
         __mmask32 in = (__mmask32)(len == 16 ? 0xFFFFFFFFu : (1u << (2 * len)) - 1u);
         __m256i m = _mm256_max_epu8(_mm256_maskz_loadu_epi8(in, r0 + 2 * o), _mm256_maskz_loadu_epi8(in, r1 + 2 * o));
         m = _mm256_max_epi16(_mm256_and_si256(m, _mm256_set1_epi16(0xFF)), _mm256_srli_epi16(m, 8));
-        _mm_mask_storeu_epi8(y + o, (__mmask16)((1u << len) - 1u), _mm256_cvtepi16_epi8(m));
+        /* words (<= 255) to bytes by packus and a lane permute: a masked store of vpmovwb's result is folded
+         * into vpmovwb to memory, slow on some CPUs (AMD Zen 4) */
+        m = _mm256_permute4x64_epi64(_mm256_packus_epi16(m, m), 0xD8);
+        _mm_mask_storeu_epi8(y + o, (__mmask16)((1u << len) - 1u), _mm256_castsi256_si128(m));
     }
 #else
     for (; o < n; o += 8) {

@@ -54,7 +54,10 @@ static void ql_setup(const mqr_call *c, ql_geom *q)
                 else *(w + i) = *e;                                                                \
             }                                                                                      \
             for (j = 0; i < g->fan; i++, j++) w[i] = lut[(size_t)*row * per + j];                  \
-        } else if (g->bits % 8 == 0) { /* 8, 16, 24 bits: whole bytes, LSB first */               \
+        } else if (g->bits == 24) { /* the wide layers' codes: three bytes, LSB first */          \
+            for (; i < g->fan; i++, row += 3)                                                      \
+                w[i] = (WT##_t)(g->wmul * (int32_t)((uint32_t)row[0] | (uint32_t)row[1] << 8 | (uint32_t)row[2] << 16) - g->woff); \
+        } else if (g->bits % 8 == 0) { /* 8, 16 bits: whole bytes, LSB first */                    \
             int32_t nb = g->bits / 8, b;                                                           \
             for (; i < g->fan; i++, row += nb) {                                                   \
                 uint32_t v = 0;                                                                    \
@@ -479,8 +482,11 @@ static inline __m128i ql_bytes32(__m512i v)
     }
 /* The same for "same" 2-D windows with unit strides (one input row per output row, out width = in
  * width): the input of tap (kh, kw) for positions p.. is x[p + th W + tw ..], 16 positions per masked
- * load whatever rows they span; the lane masks of each kernel row and column are computed once per 16
- * positions. 0 if the window is not of that kind (the caller uses the general form). */
+ * load whatever rows they span; the lane masks of each kernel tap are computed once per 16 positions,
+ * the offset and tap of every fan-in index once per call (tables on the stack, fan_in <= QL_VCOLF_FAN),
+ * so the inner loop is loads, the interleave and a store. 0 if the window is not of that kind (the
+ * caller uses the general form). */
+#define QL_VCOLF_FAN 2304
 #define QL_VCOLF(NAME, XT, G, VT, LOADV, PACK)                                                              \
     static int NAME(const mqr_call *c, const ql_geom *g, int32_t n, int32_t grp, size_t p0, size_t np,   \
                     size_t ptv, XT *col)                                                                 \
@@ -488,15 +494,27 @@ static inline __m128i ql_bytes32(__m512i v)
         const mqk_conv3 *c3 = &g->c3;                                                                    \
         const XT *xg = (const XT *)c->in[0].data + ((size_t)n * (size_t)g->in_ch + (size_t)grp * (size_t)g->cg) * g->in_sp; \
         ptrdiff_t W = c3->in[2], offh[16], offw[16];                                                     \
-        size_t q, k0;                                                                                    \
-        int32_t j, l, i;                                                                                 \
+        int32_t off[QL_VCOLF_FAN + G];                                                                   \
+        uint8_t tap[QL_VCOLF_FAN + G];                                                                   \
+        uint16_t tmask[257];                                                                             \
+        size_t q, k0, kq = (g->fan + G - 1) / G * G, ksz = (size_t)c3->k[1] * (size_t)c3->k[2];          \
+        int32_t j, l, i, ci, kh, kw;                                                                     \
         if (c3->in[0] != 1 || c3->out[0] != 1 || c3->k[0] != 1 || c3->s[1] != 1 || c3->s[2] != 1 ||      \
-            c3->out[2] != c3->in[2] || c3->k[1] > 16 || c3->k[2] > 16)                                   \
+            c3->out[2] != c3->in[2] || c3->k[1] > 16 || c3->k[2] > 16 || g->fan > QL_VCOLF_FAN ||         \
+            (size_t)g->cg * g->in_sp > (size_t)INT32_MAX / 2)                                            \
             return 0;                                                                                    \
         for (i = 0; i < c3->k[1]; i++) offh[i] = (ptrdiff_t)(i * c3->d[1] - c3->p[1]) * W;               \
         for (i = 0; i < c3->k[2]; i++) offw[i] = i * c3->d[2] - c3->p[2];                                \
+        for (k0 = 0, ci = 0; ci < g->cg; ci++) /* fan-in index k: channel, kernel row, column */         \
+            for (kh = 0; kh < c3->k[1]; kh++)                                                            \
+                for (kw = 0; kw < c3->k[2]; kw++, k0++) {                                                \
+                    off[k0] = (int32_t)((ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw]);      \
+                    tap[k0] = (uint8_t)(kh * c3->k[2] + kw);                                             \
+                }                                                                                        \
+        for (; k0 < kq; k0++) off[k0] = 0, tap[k0] = (uint8_t)ksz; /* past fan_in: mask 0, a zero vector */ \
+        tmask[ksz] = 0;                                                                                  \
         for (q = 0; q < np; q += 16) {                                                                   \
-            int32_t len = np - q < 16 ? (int32_t)(np - q) : 16, oh[16] = {0}, ow[16] = {0}, ci = 0, kh = 0, kw = 0; \
+            int32_t len = np - q < 16 ? (int32_t)(np - q) : 16, oh[16] = {0}, ow[16] = {0};              \
             uint32_t mh[16], mw[16];                                                                     \
             const XT *xq = xg + p0 + q;                                                                  \
             oh[0] = (int32_t)((p0 + q) / (size_t)W), ow[0] = (int32_t)((p0 + q) % (size_t)W);             \
@@ -513,16 +531,14 @@ static inline __m128i ql_bytes32(__m512i v)
                 for (i = 0; i < c3->k[2]; i++)                                                           \
                     mw[i] = _mm512_mask_cmplt_epi32_mask(_mm512_mask_cmpge_epi32_mask(live, vw, _mm512_set1_epi32((int32_t)-offw[i])), \
                                                          vw, _mm512_set1_epi32((int32_t)(W - offw[i]))); \
+                for (kh = 0; kh < c3->k[1]; kh++)                                                        \
+                    for (kw = 0; kw < c3->k[2]; kw++) tmask[kh * c3->k[2] + kw] = (uint16_t)(mh[kh] & mw[kw]); \
             }                                                                                            \
-            for (k0 = 0; k0 < g->fan; k0 += G) {                                                         \
+            for (k0 = 0; k0 < kq; k0 += G) {                                                             \
                 VT v[G];                                                                                 \
                 __m512i d;                                                                               \
                 _Pragma("GCC unroll 4")                                                                  \
-                for (j = 0; j < G; j++) { /* past fan_in: mask 0, a zero vector */                        \
-                    uint32_t m = k0 + (size_t)j < g->fan ? mh[kh] & mw[kw] : 0;                          \
-                    v[j] = LOADV(m, xq + (ptrdiff_t)ci * (ptrdiff_t)g->in_sp + offh[kh] + offw[kw]);     \
-                    if (++kw == c3->k[2] && (kw = 0, ++kh == c3->k[1])) kh = 0, ci++;                    \
-                }                                                                                        \
+                for (j = 0; j < G; j++) v[j] = LOADV(tmask[tap[k0 + (size_t)j]], xq + off[k0 + (size_t)j]); \
                 d = PACK(v);                                                                             \
                 if (len == 16) _mm512_storeu_si512((void *)(col + k0 * ptv + q * G), d);                 \
                 else _mm512_mask_storeu_epi32(col + k0 * ptv + q * G, (__mmask16)((1u << len) - 1u), d); \
@@ -546,22 +562,35 @@ QL_VCOLF(ql_vcolf_i16, int16_t, 2, __m256i, QL_LD16, ql_pack_i16)
 #if defined(__AVX512VNNI__)
 QL_UNPACK(int8)
 QL_VCOL(ql_vcol_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
-/* 16 positions x 4 taps interleaved: dword l = (v0[l], v1[l], v2[l], v3[l]) */
+/* 16 positions x 4 taps interleaved: dword l = (v0[l], v1[l], v2[l], v3[l]); byte and word unpacks in
+ * 128-bit registers (cheaper than widening each tap to 512 bits and or-ing the shifts) */
 static inline __m512i ql_pack_u8(const __m128i *v)
 {
-    return _mm512_or_si512(_mm512_or_si512(_mm512_cvtepu8_epi32(v[0]), _mm512_slli_epi32(_mm512_cvtepu8_epi32(v[1]), 8)),
-                           _mm512_or_si512(_mm512_slli_epi32(_mm512_cvtepu8_epi32(v[2]), 16), _mm512_slli_epi32(_mm512_cvtepu8_epi32(v[3]), 24)));
+    __m128i a = _mm_unpacklo_epi8(v[0], v[1]), b = _mm_unpackhi_epi8(v[0], v[1]);
+    __m128i e = _mm_unpacklo_epi8(v[2], v[3]), f = _mm_unpackhi_epi8(v[2], v[3]);
+    __m256i lo = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi16(a, e)), _mm_unpackhi_epi16(a, e), 1);
+    __m256i hi = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_unpacklo_epi16(b, f)), _mm_unpackhi_epi16(b, f), 1);
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 QL_VCOLF(ql_vcolf_u8, uint8_t, 4, __m128i, QL_LD8, ql_pack_u8)
 
-/* Codes of 16 positions from their accumulators: the number of thresholds t (n of them) <= acc, stored
- * to the `valid` lanes of y. */
-static inline void ql_vput32(__m512i acc, const int32_t *t, int32_t n, __mmask16 valid, uint8_t *y)
+/* Codes of up to 64 positions from their accumulators acc[16 v + l] (the lanes of mask[v], v < 4): the
+ * number of thresholds t (n of them) <= acc, counted in bytes (one compare per vector and threshold,
+ * the four vectors' masks joined) and stored to the valid bytes of y. */
+static inline void ql_vput64(const int32_t *acc, const __mmask16 *mask, const int32_t *t, int32_t n, uint8_t *y)
 {
-    __m512i cnt = _mm512_setzero_si512(), one = _mm512_set1_epi32(1);
+    __m512i a0 = _mm512_maskz_loadu_epi32(mask[0], (const void *)acc), a1 = _mm512_maskz_loadu_epi32(mask[1], (const void *)(acc + 16));
+    __m512i a2 = _mm512_maskz_loadu_epi32(mask[2], (const void *)(acc + 32)), a3 = _mm512_maskz_loadu_epi32(mask[3], (const void *)(acc + 48));
+    __m512i cnt = _mm512_setzero_si512(), m1 = _mm512_set1_epi8(-1);
+    __mmask64 valid = _mm512_kunpackd(_mm512_kunpackw(mask[3], mask[2]), _mm512_kunpackw(mask[1], mask[0]));
     int32_t i;
-    for (i = 0; i < n; i++) cnt = _mm512_add_epi32(cnt, _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(acc, _mm512_set1_epi32(t[i])), one));
-    _mm_mask_storeu_epi8(y, valid, ql_bytes32(cnt));
+    for (i = 0; i < n; i++) {
+        __m512i tv = _mm512_set1_epi32(t[i]);
+        __mmask32 lo = _mm512_kunpackw(_mm512_cmpge_epi32_mask(a1, tv), _mm512_cmpge_epi32_mask(a0, tv));
+        __mmask32 hi = _mm512_kunpackw(_mm512_cmpge_epi32_mask(a3, tv), _mm512_cmpge_epi32_mask(a2, tv));
+        cnt = _mm512_mask_sub_epi8(cnt, _mm512_kunpackd(hi, lo), cnt, m1);
+    }
+    _mm512_mask_storeu_epi8((void *)y, valid, cnt);
 }
 
 /* Row m's codes decoded to int8 (the weights of the VNNI path): 1, 2 and 4 bits 16 code bytes at a time
@@ -675,8 +704,36 @@ typedef void (*ql_vnni_fn)(const int8_t *, size_t, size_t, const uint8_t *, size
 static const ql_vnni_fn ql_vnni_kernels[4][2] = {{ql_vnni_4x1, ql_vnni_4x0h}, {ql_vnni_4x2, ql_vnni_4x1h},
                                                  {ql_vnni_4x3, ql_vnni_4x2h}, {ql_vnni_4x4, ql_vnni_4x3h}};
 
+/* The tail of a tile (its last 1 or 2 positions past whole vectors) by dot products along the fan-in
+ * instead of a mostly empty position vector: x[j] the window of tail position j as kq contiguous bytes,
+ * acc[r * 64 + j] = sum_k w[r][k] x[j][k] (4 rows of int8 weights, stride ks; vpdpbusd 64 taps at a
+ * time, the same sums modulo 2^32 in another order). */
+#define QL_TAIL_KS 2304
+static void ql_vnni_tail(const int8_t *w, size_t ks, size_t kq, const uint8_t (*x)[QL_TAIL_KS], int32_t nt, int32_t *acc)
+{
+    __m512i s00 = _mm512_setzero_si512(), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+    size_t k;
+    for (k = 0; k < kq; k += 64) {
+        __mmask64 m = kq - k >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (kq - k)) - 1u;
+        __m512i x0 = _mm512_maskz_loadu_epi8(m, (const void *)(x[0] + k)), x1 = x0, v;
+        if (nt > 1) x1 = _mm512_maskz_loadu_epi8(m, (const void *)(x[1] + k));
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + k)), s00 = _mm512_dpbusd_epi32(s00, x0, v), s01 = _mm512_dpbusd_epi32(s01, x1, v);
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + ks + k)), s10 = _mm512_dpbusd_epi32(s10, x0, v), s11 = _mm512_dpbusd_epi32(s11, x1, v);
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + 2 * ks + k)), s20 = _mm512_dpbusd_epi32(s20, x0, v), s21 = _mm512_dpbusd_epi32(s21, x1, v);
+        v = _mm512_maskz_loadu_epi8(m, (const void *)(w + 3 * ks + k)), s30 = _mm512_dpbusd_epi32(s30, x0, v), s31 = _mm512_dpbusd_epi32(s31, x1, v);
+    }
+    acc[0] = _mm512_reduce_add_epi32(s00), acc[64] = _mm512_reduce_add_epi32(s10);
+    acc[128] = _mm512_reduce_add_epi32(s20), acc[192] = _mm512_reduce_add_epi32(s30);
+    if (nt > 1) {
+        acc[1] = _mm512_reduce_add_epi32(s01), acc[65] = _mm512_reduce_add_epi32(s11);
+        acc[129] = _mm512_reduce_add_epi32(s21), acc[193] = _mm512_reduce_add_epi32(s31);
+    }
+}
+
 static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 {
+    uint8_t xt[2][QL_TAIL_KS];
+    size_t kq = (g->fan + 3) / 4 * 4;
     int8_t *lut = NULL, *wb;
     uint8_t *col;
     size_t ptv = ql_vtile(g->out_sp, (g->pt + 1) / 2 * 4), p0, q0, q;
@@ -696,7 +753,12 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
         for (grp = 0; grp < c->p[MQK_QL_GROUP]; grp++)
             for (p0 = 0; p0 < g->out_sp; p0 += ptv) {
                 size_t np = g->out_sp - p0 < ptv ? g->out_sp - p0 : ptv;
+                /* the tail: nt positions from tq on (np % 16 of 1 or 2 and a window that fits xt) */
+                size_t tq = np / 16 * 16, k;
+                int32_t nt = np % 16 <= 2 && kq <= QL_TAIL_KS ? (int32_t)(np % 16) : 0;
                 if (!ql_vcolf_u8(c, g, n, grp, p0, np, np, col)) ql_vcol_u8(c, g, n, grp, p0, np, np, col);
+                for (v = 0; v < nt; v++)
+                    for (k = 0; k < kq; k += 4) memcpy(xt[v] + k, col + (k / 4 * np + tq + (size_t)v) * 4, 4);
                 for (m0 = grp * g->mg; m0 < (grp + 1) * g->mg; m0 += MQK_QL_MR) {
                     int32_t mr = (grp + 1) * g->mg - m0 < MQK_QL_MR ? (grp + 1) * g->mg - m0 : MQK_QL_MR;
                     ql_sink sk[MQK_QL_MR];
@@ -716,15 +778,18 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                             mask[v] = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);
                         }
                         for (v = 1; v < 4 && mask[v]; v++) continue; /* v vectors */
-                        ql_vnni_kernels[v - 1][!(mask[v - 1] & 0xFF00u)](wb, g->ks, (g->fan + 3) / 4 * 4, col, np, q0, mask, acc);
+                        if (nt && q0 + 64 >= np) { /* the last vector is the tail */
+                            if (v > 1) ql_vnni_kernels[v - 2][0](wb, g->ks, kq, col, np, q0, mask, acc);
+                            ql_vnni_tail(wb, g->ks, kq, (const uint8_t(*)[QL_TAIL_KS])xt, nt, acc + (tq - q0));
+                        } else {
+                            ql_vnni_kernels[v - 1][!(mask[v - 1] & 0xFF00u)](wb, g->ks, kq, col, np, q0, mask, acc);
+                        }
                         for (r = 0; r < mr; r++) {
                             if (!sk[r].y8) {
                                 for (q = q0; q < np && q < q0 + 64; q++) ql_put(&sk[r], q, acc[r * 64 + (int32_t)(q - q0)]);
                                 continue;
                             }
-                            for (v = 0; v < 4 && mask[v]; v++)
-                                ql_vput32(_mm512_loadu_si512((const void *)(acc + r * 64 + v * 16)), sk[r].t32, sk[r].n_thr,
-                                          mask[v], sk[r].y8 + q0 + 16 * (size_t)v);
+                            ql_vput64(acc + r * 64, mask, sk[r].t32, sk[r].n_thr, sk[r].y8 + q0);
                         }
                     }
                 }
@@ -735,7 +800,8 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
 /* Codes of one channel of the wide split layer over a tile (np positions, col [K2][np][2]): per 16
  * positions hi = sum(whi x), lo = sum(wlo x) (int32, exact), acc = 4096 hi + lo = 4096 A + L with
  * A = hi + (lo >> 12), L = lo & 4095; against T = 4096 Th + Tl (0 <= Tl < 4096): acc >= T iff A > Th, or
- * A = Th and L >= Tl, all in int32 lanes (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
+ * A = Th and L >= Tl, i.e. iff A - (L < Tl ? 1 : 0) >= Th, all in int32 lanes. lo starts at -d, d = Tl of
+ * the first threshold, and the thresholds become T - d: the same comparisons, the first one A >= Th (|A| < 2^31 - 1; thresholds beyond int32 Th clamp to never /
  * always). K2C: the number of weight pairs when a compile-time constant (weights kept in registers), 0
  * for any k2 <= 12. */
 #define QL_WIDE_FN(NAME, K2C)                                                                          \
@@ -746,17 +812,21 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
         const __m512i one = _mm512_set1_epi32(1), low = _mm512_set1_epi32(4095);                       \
         __m512i wh[12], wl[12];                                                                        \
         int32_t th[255], tl[255], i;                                                                   \
+        int64_t d;                                                                                     \
         size_t q0, k;                                                                                  \
         for (k = 0; k < kk; k++) wh[k] = _mm512_set1_epi32(whi[k]), wl[k] = _mm512_set1_epi32(wlo[k]);  \
-        for (i = 0; i < n_thr; i++) {                                                                  \
-            int64_t r = (int64_t)((uint64_t)t[i] & 4095u), h = (t[i] - r) / 4096;                       \
+        d = (int64_t)((uint64_t)t[0] & 4095u);                                                         \
+        if ((t[0] - d) / 4096 > INT32_MAX || (t[0] - d) / 4096 < INT32_MIN) d = 0;                     \
+        for (i = 0; i < n_thr; i++) { /* of T - d: the first threshold's Tl is 0 (or it is clamped) */ \
+            int64_t ti = t[i] < INT64_MIN + 4096 ? INT64_MIN : t[i] - d;                               \
+            int64_t r = (int64_t)((uint64_t)ti & 4095u), h = (ti - r) / 4096;                           \
             th[i] = h > INT32_MAX ? INT32_MAX : h < INT32_MIN ? INT32_MIN : (int32_t)h;                \
             tl[i] = h > INT32_MAX ? 4095 : h < INT32_MIN ? 0 : (int32_t)r;                             \
         }                                                                                              \
         for (q0 = 0; q0 < np; q0 += 16) {                                                              \
             size_t left = np - q0;                                                                     \
             __mmask16 valid = (__mmask16)(left >= 16 ? 0xFFFFu : (1u << left) - 1u);                   \
-            __m512i hi = _mm512_setzero_si512(), lo = hi, cnt = hi, a, l;                              \
+            __m512i hi = _mm512_setzero_si512(), lo = _mm512_set1_epi32((int32_t)-d), cnt, a, l;       \
             const int16_t *cp = col + q0 * 2;                                                          \
             for (k = 0; k < kk; k++, cp += np * 2) {                                                   \
                 __m512i x = _mm512_maskz_loadu_epi32(valid, (const void *)cp);                         \
@@ -765,11 +835,10 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
             }                                                                                          \
             a = _mm512_add_epi32(hi, _mm512_srai_epi32(lo, 12));                                       \
             l = _mm512_and_si512(lo, low);                                                             \
-            for (i = 0; i < n_thr; i++) {                                                              \
-                __m512i h = _mm512_set1_epi32(th[i]);                                                  \
-                __mmask16 ge = _mm512_mask_cmpge_epi32_mask(_mm512_cmpeq_epi32_mask(a, h), l, _mm512_set1_epi32(tl[i])) | \
-                               _mm512_cmpgt_epi32_mask(a, h);                                          \
-                cnt = _mm512_add_epi32(cnt, _mm512_maskz_mov_epi32(ge, one)); /* (no merge: a short chain) */ \
+            cnt = _mm512_maskz_mov_epi32(_mm512_cmpge_epi32_mask(a, _mm512_set1_epi32(th[0])), one); /* Tl = 0 */ \
+            for (i = 1; i < n_thr; i++) { /* A - (L < Tl) >= Th */                                     \
+                __m512i am = _mm512_mask_sub_epi32(a, _mm512_cmplt_epi32_mask(l, _mm512_set1_epi32(tl[i])), a, one); \
+                cnt = _mm512_mask_add_epi32(cnt, _mm512_cmpge_epi32_mask(am, _mm512_set1_epi32(th[i])), cnt, one); \
             }                                                                                          \
             _mm_mask_storeu_epi8(y + q0, valid, ql_bytes32(cnt));                                      \
         }                                                                                              \

@@ -310,6 +310,13 @@ static void test_layer_sweep(void **state)
         {2, 1, 40, 3, 1, {5, 90, 1}, {3, 3, 1}, {1, 1, 1}, {0, 0, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
         /* 40 positions: two full vectors and one of 8 */
         {2, 1, 3, 5, 1, {5, 8, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
+        /* the example CNN's third and second layers: 49 positions (3 vectors and a tail of 1 position), 196 in
+         * two tiles of 98 (tails of 2), 5 and 6 channels (a partial block of 4) */
+        {2, 1, 64, 5, 1, {7, 7, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
+        {2, 1, 32, 6, 1, {14, 14, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
+        /* 2 positions only (all tail), binary weights; fan 2313 (past the im2col tables and the tail's window) */
+        {2, 1, 8, 5, 1, {1, 2, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 1, 2, 1, 0, MQR_U8, 1, 0, 1},
+        {2, 1, 257, 3, 1, {7, 7, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 3, 0, 3},
         /* float out (k, b) */
         {2, 1, 8, 6, 1, {7, 7, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 2, 1, 1, 0, MQR_U8, 0, 0, 3},
         /* the int32 accumulator out (a residual operand): the resnet's 3x3 layer on 4-state codes over
@@ -331,6 +338,8 @@ static void test_layer_sweep(void **state)
         /* the wide first layer: int16 x, 24-bit weights, int64 accumulators; 900 positions (tiles),
          * fan 9 and 18 (split path), fan 27 (int64 loop); float out */
         {2, 1, 1, 5, 1, {30, 30, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 24, 1, 8388607, 1, MQR_I16, 3, -32768, 32767},
+        /* the example CNN's first layer of a 2-state model: one threshold */
+        {2, 1, 1, 5, 1, {28, 28, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 24, 1, 8388607, 1, MQR_I16, 1, -32768, 32767},
         {2, 2, 2, 3, 1, {9, 8, 1}, {3, 3, 1}, {2, 1, 1}, {1, 0, 0}, {1, 1, 1}, 24, 1, 8388607, 1, MQR_I16, 5, -32768, 32767},
         {2, 1, 3, 3, 1, {6, 6, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 24, 1, 8388607, 1, MQR_I16, 3, -32768, 32767},
         {2, 1, 1, 4, 1, {9, 9, 1}, {3, 3, 1}, {1, 1, 1}, {1, 1, 0}, {1, 1, 1}, 20, 2, 1048575, 1, MQR_I16, 0, -32768, 32767},
