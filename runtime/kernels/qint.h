@@ -54,6 +54,13 @@ void mqk_k_qint_layer(const mqr_call *c);
  * runtime is compiled for it: 1 if it ran c (scratch of mqk_qint_layer_scratch), else 0 and nothing written.
  * qint_layer_b1 hands its convolutions to it: on VNNI CPUs it is faster than the popcounts (bench/int_bits.sh). */
 int mqk_qint_layer_vnni(const mqr_call *c);
+/* The vector path qint_layer takes on this CPU (qint_layer.c: as compiled, or chosen at run time on x86
+ * with GCC >= 8 / clang): one of MQK_QL_ISA_* (tests and benchmarks ask; the integers are the same). */
+int mqk_qint_layer_isa(void);
+#define MQK_QL_ISA_C 0      /* portable C */
+#define MQK_QL_ISA_SSE2 1   /* SSE2 (AVX2 where compiled for it) pmaddwd */
+#define MQK_QL_ISA_AVX512 2 /* AVX-512 F/BW/VL: the wide first layer on int16 x; the rest as SSE2 */
+#define MQK_QL_ISA_VNNI 3   /* AVX-512 VNNI: also the uint8-code layers with int8 weights */
 #define MQK_QL_COL_BUDGET 32768 /* im2col bytes aimed at per position tile (part of the scratch contract) */
 #define MQK_QL_MR 4             /* output channels unpacked together */
 /* The padded fan-in: rows of the im2col tile and of the unpacked weights (zeros past fan_in). */
