@@ -915,7 +915,7 @@ int mqk_qint_layer_vnni(const mqr_call *c)
     ql_geom g;
     if (ql_level() != MQK_QL_ISA_VNNI) return 0;
     ql_setup(c, &g);
-    if (!ql_vnni_ok(&g)) return 0;
+    if (!g.out_sp || !ql_vnni_ok(&g)) return 0; /* (an empty plane: the vector tiling divides by it) */
     ql_run_vnni(c, &g);
     return 1;
 #else
@@ -931,6 +931,7 @@ void mqk_k_qint_layer(const mqr_call *c)
     int isa = ql_level();
 #endif
     ql_setup(c, &g);
+    if (!g.out_sp) return; /* nothing to write (and the vector paths' tiling divides by the plane) */
 #if defined(QL_AVX512)
 #if defined(QL_VNNI)
     if (isa == MQK_QL_ISA_VNNI && ql_vnni_ok(&g)) {
