@@ -4,14 +4,15 @@
  * when compiled for them or, on x86 with GCC >= 8 / clang, when the CPU has them: chosen at run time),
  * thresholds by binary search or an affine float out. */
 #include "runtime/kernels/qint.h"
+#include "runtime/kernels/qint_isa.h"
 
 #include <string.h>
 
 /* The vector paths compiled in: QL_SSE2 (x86 with SSE2), QL_AVX512 (the AVX-512 F/BW/VL region below)
- * and QL_VNNI (its VNNI part). A region the compiler does not target is compiled for its ISA with
- * #pragma target (QL_AVX512_RT, QL_VNNI_RT) and runs only if the CPU has it (ql_level, at the end), so a
- * default x86-64 build uses AVX-512 VNNI where it exists; not when built for size, nor on other
- * targets (the portable C99 code is all they see). Tests force a path: MQK_QL_PORTABLE (portable C),
+ * and QL_VNNI (its VNNI part). A region the compiler does not target is compiled for its ISA
+ * (QL_AVX512_RT, QL_VNNI_RT: qint_isa.h) and runs only if the CPU has it (ql_level, at the end), so a
+ * default x86 build uses AVX-512 VNNI where it exists; not when built for size, nor on other targets
+ * (the portable C99 code is all they see). Tests force a path: MQK_QL_PORTABLE (portable C),
  * MQK_QL_NO_AVX512 (SSE2/AVX2 at most), MQK_QL_NO_VNNI (AVX-512 without VNNI at most). */
 #if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__) && !defined(MQK_QL_PORTABLE)
 #include <immintrin.h>
@@ -19,30 +20,18 @@
 #if !defined(MQK_QL_NO_AVX512)
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define QL_AVX512 1
-#elif (defined(__x86_64__) || defined(__i386__)) && (defined(__clang__) || __GNUC__ >= 8)
+#elif defined(MQK_ISA_DISPATCH)
 #define QL_AVX512 1
 #define QL_AVX512_RT 1
 #endif
 #if defined(QL_AVX512) && !defined(MQK_QL_NO_VNNI)
 #if defined(__AVX512VNNI__) && !defined(QL_AVX512_RT)
 #define QL_VNNI 1
-#elif (defined(__x86_64__) || defined(__i386__)) && (defined(__clang__) || __GNUC__ >= 8)
+#elif defined(MQK_ISA_DISPATCH)
 #define QL_VNNI 1
 #define QL_VNNI_RT 1
 #endif
 #endif
-#endif
-#endif
-/* Begin / end a region of functions compiled for an ISA the compiler does not target. */
-#if defined(QL_AVX512_RT) || defined(QL_VNNI_RT)
-#if defined(__clang__)
-#define QL_ISA_AVX512 _Pragma("clang attribute push (__attribute__((target(\"avx512f,avx512bw,avx512vl\"))), apply_to = function)")
-#define QL_ISA_VNNI _Pragma("clang attribute push (__attribute__((target(\"avx512f,avx512bw,avx512vl,avx512vnni\"))), apply_to = function)")
-#define QL_ISA_END _Pragma("clang attribute pop")
-#else
-#define QL_ISA_AVX512 _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl\")")
-#define QL_ISA_VNNI _Pragma("GCC push_options") _Pragma("GCC target(\"avx512f,avx512bw,avx512vl,avx512vnni\")")
-#define QL_ISA_END _Pragma("GCC pop_options")
 #endif
 #endif
 
@@ -371,7 +360,7 @@ static void ql_run32(const mqr_call *c, const ql_geom *g)
 
 #if defined(QL_AVX512)
 #if defined(QL_AVX512_RT)
-QL_ISA_AVX512
+MQK_ISA_BEGIN_AVX512
 #endif
 /* ---- AVX-512: 16 output positions per register --------------------------------------------------
  * The im2col tile is stored transposed, [fan / G][positions][G] (G = 4 uint8 codes, or 2 int16 values
@@ -574,10 +563,10 @@ QL_VCOLF(ql_vcolf_i16, int16_t, 2, __m256i, QL_LD16, ql_pack_i16)
 
 #if defined(QL_VNNI)
 #if defined(QL_AVX512_RT)
-QL_ISA_END
+MQK_ISA_END
 #endif
 #if defined(QL_VNNI_RT)
-QL_ISA_VNNI
+MQK_ISA_BEGIN_VNNI
 #endif
 QL_UNPACK(int8)
 QL_VCOL(ql_vcol_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
@@ -766,10 +755,10 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
             }
 }
 #if defined(QL_VNNI_RT)
-QL_ISA_END
+MQK_ISA_END
 #endif
 #if defined(QL_AVX512_RT)
-QL_ISA_AVX512
+MQK_ISA_BEGIN_AVX512
 #endif
 #endif
 
@@ -877,25 +866,23 @@ static void ql_run_wide16(const mqr_call *c, const ql_geom *g)
             }
 }
 #if defined(QL_AVX512_RT)
-QL_ISA_END
+MQK_ISA_END
 #endif
 #endif
 
-/* The vector path this CPU runs (qint.h's MQK_QL_ISA_*): the compiled-in regions it has. Asked on
- * every call, no state kept: after the library's start-up (its constructor fills them)
- * __builtin_cpu_supports reads constant flags, so any thread may call this at any time. */
+/* The vector path this CPU runs (qint.h's MQK_QL_ISA_*): the compiled-in regions it has (asked per call,
+ * no state: qint_isa.h). */
 static int ql_level(void)
 {
 #if defined(QL_AVX512)
 #if defined(QL_AVX512_RT) || defined(QL_VNNI_RT)
-    __builtin_cpu_init(); /* (no-op once done; needed only if called before the constructors) */
+    int cpu = mqk_isa_cpu();
 #endif
 #if defined(QL_AVX512_RT)
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl"))
-        return MQK_QL_ISA_SSE2;
+    if (!cpu) return MQK_QL_ISA_SSE2;
 #endif
 #if defined(QL_VNNI_RT)
-    if (__builtin_cpu_supports("avx512vnni")) return MQK_QL_ISA_VNNI;
+    if (cpu == MQK_ISA_VNNI) return MQK_QL_ISA_VNNI;
 #elif defined(QL_VNNI)
     return MQK_QL_ISA_VNNI;
 #endif
