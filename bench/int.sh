@@ -2,9 +2,9 @@
 # int.sh: latency of integer programs (maqdc --int, docs/INTEGER.md) against our float code and
 # onnxruntime float on the example CNN, one image, one core, all measured in this run.
 #
-# Each program twice: as built by default (emitted C -O2, the Release runtime) and built for this CPU
-# (emitted C -O2 -march=native, the runtime configured with MAQD_NATIVE=ON: AVX-512 VNNI kernels where
-# the CPU has them).
+# Each program twice: as built by default (emitted C -O2, the Release runtime; on x86 the integer
+# kernels still choose AVX-512 VNNI at run time where the CPU has it) and built for this CPU (emitted C
+# -O2 -march=native, the runtime configured with MAQD_NATIVE=ON: every kernel compiled for it).
 # usage: bench/int.sh [FINETUNED.onnx ...]   (default: models/fashion_cnn_w*a*.onnx, tests/data/int/*.onnx)
 # env:   BENCH_BUILD=build-bench (configured Release if new), BENCH_SECONDS=2, CC=cc, BENCH_COPT=-O2,
 #        BENCH_NATIVE_COPT="-O2 -march=native"

@@ -1,14 +1,21 @@
 /* qint.c: the small integer kernels of lowered MaQD models (qint.h): the 8-bit input, max pooling on
  * codes, and the plane sums of global average pooling. */
 #include "runtime/kernels/qint.h"
+#include "runtime/kernels/qint_isa.h"
 
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__)
+/* SSE2 / AVX-512 max pooling rows: AVX-512 compiled for, or chosen at run time (QP_AVX512_RT,
+ * qint_isa.h); qint_layer.c's test macros MQK_QL_PORTABLE and MQK_QL_NO_AVX512 hold them back too. */
+#if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__) && !defined(MQK_QL_PORTABLE)
 #include <immintrin.h>
 #define QP_SSE2 1
-#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+#if defined(MQK_QL_NO_AVX512)
+#elif defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define QP_AVX512 1
+#elif defined(MQK_ISA_DISPATCH)
+#define QP_AVX512 1
+#define QP_AVX512_RT 1
 #endif
 #endif
 
@@ -37,10 +44,13 @@ int mqk_c_qint_input_u8(const mqr_call *c, uint32_t scratch_bytes)
 /* One output row of the 2 x 2, stride (., 2) window: y[o] = max(r0[2o], r0[2o + 1], r1[2o], r1[2o + 1])
  * for o < n; the maximum of the two rows, then of each even/odd byte pair as 16-bit lanes. Reads only
  * the row's 2n bytes. */
-static void pool22_row(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t n)
+#if defined(QP_AVX512_RT)
+MQK_ISA_BEGIN_AVX512
+#endif
+#if defined(QP_AVX512)
+static void pool22_row_avx512(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t n)
 {
     size_t o = 0;
-#if defined(QP_AVX512)
     for (; o < n; o += 16) {
         size_t len = n - o < 16 ? n - o : 16;
         __mmask32 in = (__mmask32)(len == 16 ? 0xFFFFFFFFu : (1u << (2 * len)) - 1u);
@@ -51,7 +61,15 @@ static void pool22_row(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t 
         m = _mm256_permute4x64_epi64(_mm256_packus_epi16(m, m), 0xD8);
         _mm_mask_storeu_epi8(y + o, (__mmask16)((1u << len) - 1u), _mm256_castsi256_si128(m));
     }
-#else
+}
+#endif
+#if defined(QP_AVX512_RT)
+MQK_ISA_END
+#endif
+#if !defined(QP_AVX512) || defined(QP_AVX512_RT)
+static void pool22_row(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t n)
+{
+    size_t o = 0;
     for (; o < n; o += 8) {
         size_t len = n - o < 8 ? n - o : 8;
         __m128i a, b, m;
@@ -76,8 +94,15 @@ static void pool22_row(const uint8_t *r0, const uint8_t *r1, uint8_t *y, size_t 
             memcpy(y + o, t, len);
         }
     }
-#endif
 }
+#endif
+#if defined(QP_AVX512_RT) /* the row function for this CPU */
+#define QP_POOL22_ROW (mqk_isa_cpu() ? pool22_row_avx512 : pool22_row)
+#elif defined(QP_AVX512)
+#define QP_POOL22_ROW pool22_row_avx512
+#else
+#define QP_POOL22_ROW pool22_row
+#endif
 #endif
 
 void mqk_k_qint_maxpool_u8(const mqr_call *c)
@@ -99,11 +124,12 @@ void mqk_k_qint_maxpool_u8(const mqr_call *c)
         size_t rows = planes * (size_t)g.out[0] * (size_t)g.out[1], r, ow = (size_t)g.out[2];
         const uint8_t *x0 = (const uint8_t *)x->data;
         uint8_t *y0 = (uint8_t *)y->data;
+        void (*row)(const uint8_t *, const uint8_t *, uint8_t *, size_t) = QP_POOL22_ROW;
         od = oh = 0;
         plane = 0;
         for (r = 0; r < rows; r++) {
             const uint8_t *r0 = x0 + plane * in_sp + ((size_t)(od * g.s[0]) * (size_t)g.in[1] + (size_t)(oh * g.s[1])) * (size_t)g.in[2];
-            pool22_row(r0, r0 + g.in[2], y0 + r * ow, ow);
+            row(r0, r0 + g.in[2], y0 + r * ow, ow);
             if (++oh == g.out[1] && (oh = 0, ++od == g.out[0])) od = 0, plane++;
         }
         return;

@@ -43,7 +43,8 @@ enum {
  *   are unpacked MQK_QL_MR output channels at a time, and each (channel, position) accumulator is the
  *   dot product of two contiguous rows: SSE2/AVX2 pmaddwd when the compiler targets them, a portable
  *   C loop otherwise, the same integers either way (the sums are exact, or wrap the same in both).
- *   Compiled for AVX-512 (F, BW, VL; qint_layer.c) the tile is stored transposed instead, 16 positions
+ *   On AVX-512 (F, BW, VL) CPUs (compiled for them, or chosen at run time on x86 with GCC >= 8 / clang,
+ *   qint_layer.c) the tile is stored transposed instead, 16 positions
  *   per register: with VNNI the uint8-code layers whose weights fit int8 use vpdpbusd (uint8 x int8 ->
  *   int32, not saturating: the same sums), and the wide first layer (int16 x, fan_in <= 24) uses
  *   vpmaddwd / vpdpwssd on its split weights; thresholds are counted 16 positions at a time (the number
@@ -52,9 +53,17 @@ enum {
  * Scratch: mqk_qint_layer_scratch() bytes (the same for every path). */
 void mqk_k_qint_layer(const mqr_call *c);
 /* The AVX-512 VNNI form of qint_layer (uint8 x, decoded weights within int8, int32 accumulators) when the
- * runtime is compiled for it: 1 if it ran c (scratch of mqk_qint_layer_scratch), else 0 and nothing written.
+ * CPU has it and the runtime is compiled for it or chooses it at run time (mqk_qint_layer_isa): 1 if it
+ * ran c (scratch of mqk_qint_layer_scratch), else 0 and nothing written.
  * qint_layer_b1 hands its convolutions to it: on VNNI CPUs it is faster than the popcounts (bench/int_bits.sh). */
 int mqk_qint_layer_vnni(const mqr_call *c);
+/* The vector path qint_layer takes on this CPU (qint_layer.c: as compiled, or chosen at run time on x86
+ * with GCC >= 8 / clang): one of MQK_QL_ISA_* (tests and benchmarks ask; the integers are the same). */
+int mqk_qint_layer_isa(void);
+#define MQK_QL_ISA_C 0      /* portable C */
+#define MQK_QL_ISA_SSE2 1   /* SSE2 (AVX2 where compiled for it) pmaddwd */
+#define MQK_QL_ISA_AVX512 2 /* AVX-512 F/BW/VL: the wide first layer on int16 x; the rest as SSE2 */
+#define MQK_QL_ISA_VNNI 3   /* AVX-512 VNNI: also the uint8-code layers with int8 weights */
 #define MQK_QL_COL_BUDGET 32768 /* im2col bytes aimed at per position tile (part of the scratch contract) */
 #define MQK_QL_MR 4             /* output channels unpacked together */
 /* The padded fan-in: rows of the im2col tile and of the unpacked weights (zeros past fan_in). */

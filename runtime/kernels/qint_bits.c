@@ -338,7 +338,7 @@ void mqk_k_qint_layer_b1(const mqr_call *c)
     qb_sums_fn sums_fn;
     uint32_t *sums;
 #if !defined(MQK_QB_POPCOUNT_ONLY) /* (tests: the popcounts of a VNNI build) */
-    if (c->p[MQK_QL_ND] != 0 && mqk_qint_layer_vnni(c)) return; /* the same integers, faster where built */
+    if (c->p[MQK_QL_ND] != 0 && mqk_qint_layer_vnni(c)) return; /* the same integers, faster where the CPU has VNNI */
 #endif
     sums_fn = qb_pick();
     qb_setup(c, &g);

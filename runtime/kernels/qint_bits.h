@@ -17,8 +17,8 @@
  * each accumulator is a sum of popcounts (the POPCNT instruction or AVX-512 VPOPCNTDQ when the compiler
  * targets them, a portable SWAR count otherwise: the same integers). Thresholds, k acc + b or the int32
  * accumulator out as qint_layer.
- * Compiled for AVX-512 VNNI a convolution runs as mqk_qint_layer_vnni instead (faster there; not with
- * -DMQK_QB_POPCOUNT_ONLY).
+ * Where qint_layer runs AVX-512 VNNI (compiled for it, or chosen at run time: qint.h) a convolution runs
+ * as mqk_qint_layer_vnni instead (faster there; not with -DMQK_QB_POPCOUNT_ONLY).
  * Scratch: mqk_qint_b1_scratch() bytes. */
 void mqk_k_qint_layer_b1(const mqr_call *c);
 #define MQK_QB_MAX_BITS 4  /* wider codes: the general kernel is faster (bits popcounts per word) */
@@ -45,7 +45,7 @@ static inline int64_t mqk_qb_ptile(int64_t fan_in, int64_t out_plane)
 }
 /* Scratch bytes: the packed input rows of one image and group (cg x rows of row_bits; dense: none),
  * the tile's bit rows, one channel's bit-planes, the tile's popcounts of x and sums (int32 each); for a
- * convolution at least qint_layer's (built for AVX-512 VNNI the kernel runs it as mqk_qint_layer_vnni,
+ * convolution at least qint_layer's (on AVX-512 VNNI the kernel runs it as mqk_qint_layer_vnni,
  * qint.h). rows = the product of the input's spatial sizes but the last. */
 static inline int64_t mqk_qint_b1_scratch(int64_t cg, int64_t rows, int64_t row_bits, int64_t fan_in, int64_t out_plane,
                                           int bits, int dense)

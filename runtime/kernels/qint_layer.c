@@ -1,17 +1,37 @@
 /* qint_layer.c: the integer Conv / Gemm kernel of lowered MaQD models (qint.h): im2col of the codes in
  * position tiles, packed weight codes unpacked a few output channels at a time, integer dot products
- * (pmaddwd on SSE2/AVX2, portable C elsewhere; AVX-512 VNNI over 16 positions per register when
- * compiled for it), thresholds by binary search or an affine float out. */
+ * (pmaddwd on SSE2/AVX2, portable C elsewhere; AVX-512 and AVX-512 VNNI over 16 positions per register
+ * when compiled for them or, on x86 with GCC >= 8 / clang, when the CPU has them: chosen at run time),
+ * thresholds by binary search or an affine float out. */
 #include "runtime/kernels/qint.h"
+#include "runtime/kernels/qint_isa.h"
 
 #include <string.h>
 
-#if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__)
+/* The vector paths compiled in: QL_SSE2 (x86 with SSE2), QL_AVX512 (the AVX-512 F/BW/VL region below)
+ * and QL_VNNI (its VNNI part). A region the compiler does not target is compiled for its ISA
+ * (QL_AVX512_RT, QL_VNNI_RT: qint_isa.h) and runs only if the CPU has it (ql_level, at the end), so a
+ * default x86 build uses AVX-512 VNNI where it exists; not when built for size, nor on other targets
+ * (the portable C99 code is all they see). Tests force a path: MQK_QL_PORTABLE (portable C),
+ * MQK_QL_NO_AVX512 (SSE2/AVX2 at most), MQK_QL_NO_VNNI (AVX-512 without VNNI at most). */
+#if defined(__GNUC__) && defined(__SSE2__) && !defined(__OPTIMIZE_SIZE__) && !defined(MQK_QL_PORTABLE)
 #include <immintrin.h>
 #define QL_SSE2 1
-/* AVX-512 (F, BW, VL): position-vector kernels (16 output positions per register, see ql_v512 below) */
+#if !defined(MQK_QL_NO_AVX512)
 #if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #define QL_AVX512 1
+#elif defined(MQK_ISA_DISPATCH)
+#define QL_AVX512 1
+#define QL_AVX512_RT 1
+#endif
+#if defined(QL_AVX512) && !defined(MQK_QL_NO_VNNI)
+#if defined(__AVX512VNNI__) && !defined(QL_AVX512_RT)
+#define QL_VNNI 1
+#elif defined(MQK_ISA_DISPATCH)
+#define QL_VNNI 1
+#define QL_VNNI_RT 1
+#endif
+#endif
 #endif
 #endif
 
@@ -347,6 +367,9 @@ static void ql_run32(const mqr_call *c, const ql_geom *g)
 }
 
 #if defined(QL_AVX512)
+#if defined(QL_AVX512_RT)
+MQK_ISA_BEGIN_AVX512
+#endif
 /* ---- AVX-512: 16 output positions per register --------------------------------------------------
  * The im2col tile is stored transposed, [fan / G][positions][G] (G = 4 uint8 codes, or 2 int16 values
  * of the wide first layer), so one 64-byte load holds G fan-in values of 16 consecutive positions and
@@ -559,7 +582,13 @@ static inline __m512i ql_pack_i16(const __m256i *v)
 }
 QL_VCOLF(ql_vcolf_i16, int16_t, 2, __m256i, QL_LD16, ql_pack_i16)
 
-#if defined(__AVX512VNNI__)
+#if defined(QL_VNNI)
+#if defined(QL_AVX512_RT)
+MQK_ISA_END
+#endif
+#if defined(QL_VNNI_RT)
+MQK_ISA_BEGIN_VNNI
+#endif
 QL_UNPACK(int8)
 QL_VCOL(ql_vcol_u8, uint8_t, 4, QL_LD8, _mm512_cvtepu8_epi32)
 /* 16 positions x 4 taps interleaved: dword l = (v0[l], v1[l], v2[l], v3[l]); byte and word unpacks in
@@ -795,6 +824,12 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
                 }
             }
 }
+#if defined(QL_VNNI_RT)
+MQK_ISA_END
+#endif
+#if defined(QL_AVX512_RT)
+MQK_ISA_BEGIN_AVX512
+#endif
 #endif
 
 /* Codes of one channel of the wide split layer over a tile (np positions, col [K2][np][2]): per 16
@@ -843,7 +878,7 @@ static void ql_run_vnni(const mqr_call *c, const ql_geom *g)
             _mm_mask_storeu_epi8(y + q0, valid, ql_bytes32(cnt));                                      \
         }                                                                                              \
     }
-#if defined(__AVX512VNNI__)
+#if defined(QL_VNNI) && !defined(QL_VNNI_RT) /* (dispatched: this region runs without VNNI too) */
 #define QL_DPWSSD(A, X, W) _mm512_dpwssd_epi32(A, X, W)
 #else
 #define QL_DPWSSD(A, X, W) _mm512_add_epi32(A, _mm512_madd_epi16(X, W))
@@ -904,14 +939,44 @@ static void ql_run_wide16(const mqr_call *c, const ql_geom *g)
                 }
             }
 }
+#if defined(QL_AVX512_RT)
+MQK_ISA_END
 #endif
+#endif
+
+/* The vector path this CPU runs (qint.h's MQK_QL_ISA_*): the compiled-in regions it has (asked per call,
+ * no state: qint_isa.h). */
+static int ql_level(void)
+{
+#if defined(QL_AVX512)
+#if defined(QL_AVX512_RT) || defined(QL_VNNI_RT)
+    int cpu = mqk_isa_cpu();
+#endif
+#if defined(QL_AVX512_RT)
+    if (!cpu) return MQK_QL_ISA_SSE2;
+#endif
+#if defined(QL_VNNI_RT)
+    if (cpu == MQK_ISA_VNNI) return MQK_QL_ISA_VNNI;
+#elif defined(QL_VNNI)
+    return MQK_QL_ISA_VNNI;
+#endif
+    return MQK_QL_ISA_AVX512;
+#elif defined(QL_SSE2)
+    return MQK_QL_ISA_SSE2;
+#else
+    return MQK_QL_ISA_C;
+#endif
+}
+
+int mqk_qint_layer_isa(void) { return ql_level(); }
 
 int mqk_qint_layer_vnni(const mqr_call *c)
 {
-#if defined(QL_AVX512) && defined(__AVX512VNNI__)
+#if defined(QL_VNNI)
     ql_geom g;
+    if (ql_level() != MQK_QL_ISA_VNNI) return 0;
     ql_setup(c, &g);
-    if (!ql_vnni_ok(&g)) return 0;
+    if (!g.out_sp || !ql_vnni_ok(&g)) return 0; /* (an empty plane: the vector tiling divides by it) */
     ql_run_vnni(c, &g);
     return 1;
 #else
@@ -923,15 +988,19 @@ int mqk_qint_layer_vnni(const mqr_call *c)
 void mqk_k_qint_layer(const mqr_call *c)
 {
     ql_geom g;
-    ql_setup(c, &g);
 #if defined(QL_AVX512)
-#if defined(__AVX512VNNI__)
-    if (ql_vnni_ok(&g)) {
+    int isa = ql_level();
+#endif
+    ql_setup(c, &g);
+    if (!g.out_sp) return; /* nothing to write (and the vector paths' tiling divides by the plane) */
+#if defined(QL_AVX512)
+#if defined(QL_VNNI)
+    if (isa == MQK_QL_ISA_VNNI && ql_vnni_ok(&g)) {
         ql_run_vnni(c, &g);
         return;
     }
 #endif
-    if (ql_split_ok(&g, c->p[MQK_QL_ACC64]) && g.xdt == MQR_I16) {
+    if (isa >= MQK_QL_ISA_AVX512 && ql_split_ok(&g, c->p[MQK_QL_ACC64]) && g.xdt == MQR_I16) {
         ql_run_wide16(c, &g);
         return;
     }

@@ -20,6 +20,14 @@ gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic model.c -o model -lm
 ./model in_u8.npy -o out >/dev/null
 $CMP out/output_0.npy ref_logits.npy 0
 echo "emitted C: logits identical to the executor's and the runtime's"
+# on x86 the -O2 build takes qint_layer's AVX-512 VNNI path where the CPU has it (chosen at run time);
+# held to SSE2 (popcounts for the 2-state convolutions) it gives them too
+if gcc -dM -E - </dev/null | grep -q __SSE2__; then
+    gcc -std=c99 -O2 -Wall -Wextra -Werror -pedantic -DMQK_QL_NO_AVX512 model.c -o model_sse2 -lm
+    ./model_sse2 in_u8.npy -o out_sse2 >/dev/null
+    $CMP out_sse2/output_0.npy ref_logits.npy 0
+    echo "emitted C -O2 -DMQK_QL_NO_AVX512 (SSE2): logits identical"
+fi
 # on an AVX-512 VNNI host the same C built for it (qint_layer.c's vector paths) gives them too
 if grep -q avx512_vnni /proc/cpuinfo 2>/dev/null; then
     gcc -std=c99 -O2 -march=native -Wall -Wextra -Werror -pedantic model.c -o model_native -lm

@@ -2,7 +2,10 @@
  * computed by hand (code packing, padding, both accumulator forms, thresholds, pooling, the input) and
  * on a sweep of geometries against a direct convolution written here. tests/CMakeLists.txt builds this
  * file twice: against the library as built, and with the kernels compiled -march=native (AVX-512 VNNI
- * paths on hosts that have it), so every compiled path meets the same expectations. */
+ * paths on hosts that have it), so every compiled path meets the same expectations. On x86 hosts with
+ * AVX-512 VNNI it builds it once per vector path of qint_layer.c: VNNI and AVX-512 chosen at run time
+ * (the library's default build; -DMQK_QL_NO_VNNI) and compiled for (-march=native), SSE2 and portable
+ * C (-DMQK_QL_NO_AVX512, -DMQK_QL_PORTABLE); MAQD_EXPECT_ISA names the path each build must take. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -533,9 +536,24 @@ static void test_rescale(void **state)
     assert_true(y16[0] == 1 && y16[1] == 0);
 }
 
+/* The vector path qint_layer takes is the one this build is for (MAQD_EXPECT_ISA, tests/CMakeLists.txt),
+ * so the sweeps above ran it. */
+static void test_isa(void **state)
+{
+    static const char *const names[] = {"portable C", "SSE2", "AVX-512 (F, BW, VL)", "AVX-512 VNNI"};
+    int isa = mqk_qint_layer_isa();
+    (void)state;
+    assert_in_range(isa, MQK_QL_ISA_C, MQK_QL_ISA_VNNI);
+    print_message("qint_layer: %s\n", names[isa]);
+#if defined(MAQD_EXPECT_ISA)
+    assert_int_equal(isa, MAQD_EXPECT_ISA);
+#endif
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isa),
         cmocka_unit_test(test_conv_thresholds),
         cmocka_unit_test(test_conv_padding),
         cmocka_unit_test(test_dense_binary_and_wide),

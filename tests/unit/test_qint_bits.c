@@ -180,6 +180,11 @@ static void test_random_vs_general(void **state)
     (void)state;
     for (int r = 0; r < 300; r++) /* out: float every 4th, the int32 accumulator on r % 7 == 5 otherwise */
         compare_one(r % 10 == 0 ? 0 : r % 10 == 1 ? 1 : r % 10 == 2 ? 3 : 2, r % 4 == 3 ? 1 : r % 7 == 5 ? 2 : 0);
+    /* convolutions go to qint_layer's VNNI form where it runs (MAQD_EXPECT_ISA: the path this build takes) */
+    print_message("qint_layer: vector path %d (3: AVX-512 VNNI takes the convolutions)\n", mqk_qint_layer_isa());
+#if defined(MAQD_EXPECT_ISA)
+    assert_int_equal(mqk_qint_layer_isa(), MAQD_EXPECT_ISA);
+#endif
 #if defined(MQK_QB_PORTABLE)
     print_message("qint_layer_b1: portable SWAR popcount\n");
 #elif defined(MQK_QB_NO_AVX512)
