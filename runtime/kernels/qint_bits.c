@@ -148,7 +148,17 @@ static void qb_window(const qb_geom *g, const uint64_t *xb, const size_t *off, i
             keep[r] = off[r] == none ? 0 : one;
             o[r] = off[r] == none ? 0 : off[r];
         }
-        for (ci = 0; ci < g->q.cg; ci++) {
+        if (na == 1) { /* 0/1 codes: the writer in registers */
+            qb_writer w1 = wr[0];
+            for (ci = 0; ci < g->q.cg; ci++) {
+                const uint64_t *base = xb + (size_t)ci * chan;
+                uint64_t code = 0;
+                for (r = 0; r < nr; r++) code |= ((base[o[r]] >> s) & keep[r]) << (r * kw);
+                qb_put(&w1, code, (int32_t)g->q.ksz);
+            }
+            wr[0] = w1;
+        }
+        for (ci = 0; ci < g->q.cg && na > 1; ci++) {
             const uint64_t *base = xb + (size_t)ci * chan;
             uint64_t code = 0;
             for (r = 0; r < nr; r++) code |= ((base[o[r]] >> s) & keep[r]) << (r * kw);
