@@ -62,8 +62,9 @@ typedef struct qlayer_geom {
  * third input: y int32, the accumulator itself (acc64 0; a residual sum's operand, qint.h).
  * Attributes: bits, wmul, woff (the code decoding, qint.h), acc64 (0: int32 accumulator, 1: int64),
  * group, and for convolution kernel_shape, strides, pads, dilations (ONNX Conv's meaning; auto_pad too);
- * xmax (optional): every input code is in 0..xmax; with 1 (uint8 x), the popcount kernel qint_layer_b1 runs
- * the layer and reads bit 0 of each code. */
+ * xmax (optional): every input code is in 0..xmax; for uint8 x of xbits = bits of xmax with weight codes
+ * where the popcount kernel is expected to pay (mqk_qb_pays, qint_bits.h), qint_layer_b1 runs the layer
+ * and reads the low xbits bits of each code. */
 static mq_status qlayer_geometry(const mq_node *n, const mq_tensor *const *in, qlayer_geom *g, mq_err *err)
 {
     const mq_tensor *x = in[0], *w = in[1], *t = n->n_in > 2 ? in[2] : NULL;
@@ -153,14 +154,18 @@ static mq_status qlayer_lower(const mq_node *n, const mq_tensor *const *in, cons
     kc->p[MQK_QL_ACC64] = (int32_t)g.acc64;
     kc->n_p = MQK_QL_NP;
     int64_t scratch = mqk_qint_layer_scratch(g.fan, plane, g.acc64 || in[0]->dtype == MQ_I32, (int)g.bits);
-    if (g.xmax == 1 && in[0]->dtype == MQ_U8 && !g.acc64 && g.bits <= MQK_QB_MAX_BITS) { /* 0/1 codes */
+    int xbits = 0;
+    while (xbits < 9 && g.xmax >> xbits) xbits++; /* codes 0..xmax in xbits bits */
+    if (g.xmax >= 1 && in[0]->dtype == MQ_U8 && !g.acc64 && mqk_qb_pays(xbits, (int)g.bits)) { /* codes of few bits */
         int64_t rows = 1, row_bits = 1;
         for (int i = 0; i + 1 < g.nd; i++) rows *= in[0]->dims[2 + i];
         if (g.nd) row_bits = mqk_qb_row_bits(in[0]->dims[1 + g.nd], g.w.out[g.nd - 1], g.w.k[g.nd - 1], g.w.s[g.nd - 1],
                                              g.w.pb[g.nd - 1], g.w.d[g.nd - 1]);
         kc->kernel = "qint_layer_b1";
+        kc->p[MQK_QB_XBITS] = xbits;
+        kc->n_p = MQK_QB_NP;
         scratch = mqk_qint_b1_scratch(in[0]->dims[1] / g.group, rows, row_bits, g.fan, g.nd ? plane : in[0]->dims[0],
-                                      (int)g.bits, g.nd == 0);
+                                      (int)g.bits, xbits, g.nd == 0);
     }
     if (scratch > UINT32_MAX) return mq_node_fail(err, n, MQ_ERR_LIMIT, "scratch of %lld bytes exceeds uint32", (long long)scratch);
     kc->scratch_bytes = (uint32_t)scratch;

@@ -396,7 +396,8 @@ static mq_status finish_layer(lw *L, qlayer *ly, int m_out, const int64_t *given
     MQ_TRY(mq_pass_set_attr_int(g, nn, "wmul", wmul, err));
     MQ_TRY(mq_pass_set_attr_int(g, nn, "woff", qmax, err));
     MQ_TRY(mq_pass_set_attr_int(g, nn, "acc64", acc64, err));
-    if (ly->in_bound == 1) MQ_TRY(mq_pass_set_attr_int(g, nn, "xmax", 1, err)); /* 0/1 codes: popcount kernel */
+    if (ly->xdt == MQ_U8 && ly->in_bound >= 1 && ly->in_bound <= 255) /* codes 0..bound: the op may choose */
+        MQ_TRY(mq_pass_set_attr_int(g, nn, "xmax", ly->in_bound, err)); /* the popcount kernel (ops/maqd_int.c) */
     return MQ_OK;
 }
 

@@ -824,36 +824,41 @@ static void test_qint(void **state)
     assert_int_equal(probe(&k), MQR_CHECK_BAD);
     /* the same on the popcount form (rows 5, row bits 7, below) */
     k.kernel = "qint_layer_b1";
-    k.p[MQK_QL_ACC64] = 0, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 5, 7, 18, 9, 2, 0);
+    k.n_p = MQK_QB_NP, k.p[MQK_QB_XBITS] = 1;
+    k.p[MQK_QL_ACC64] = 0, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 5, 7, 18, 9, 2, 1, 0);
     sweep(&k);
     k.in[2] = T(MQR_I32, 2, 4, 3, 0, 0, 0), k.n_in = 3;
     assert_int_equal(probe(&k), MQR_CHECK_BAD);
     k.n_in = 2, k.out[0].dtype = MQR_U8;
     assert_int_equal(probe(&k), MQR_CHECK_BAD);
-    /* the popcount form on 0/1 codes: the first case's conv (rows: 5, row bits: pad 1 + 5 + the last
-     * window's right pad 1 = 7), 2-bit codes */
+    /* the popcount form on 0/1 codes (xbits 1): the first case's conv (rows: 5, row bits: pad 1 + 5 + the
+     * last window's right pad 1 = 7), 2-bit codes */
     memset(&k, 0, sizeof k);
     k.kernel = "qint_layer_b1";
-    set_p(&k, MQK_QL_NP, 2, 2, 2, 2, 1, 1, 1, 0, 1, 1, 1, 3, 3, 1, 2, 1, 1, 0);
+    set_p(&k, MQK_QB_NP, 2, 2, 2, 2, 1, 1, 1, 0, 1, 1, 1, 3, 3, 1, 2, 1, 1, 0, 1);
     k.in[0] = T(MQR_U8, 4, 1, 4, 5, 5, 0), k.in[1] = T(MQR_U8, 2, 4, 5, 0, 0, 0), k.in[2] = T(MQR_I32, 2, 4, 3, 0, 0, 0);
     k.out[0] = T(MQR_U8, 4, 1, 4, 3, 3, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 5, 7, 18, 9, 2, 0);
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 5, 7, 18, 9, 2, 1, 0);
+    sweep(&k);
+    /* the same on 2-bit codes (4 states) */
+    k.p[MQK_QB_XBITS] = 2;
+    k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 5, 7, 18, 9, 2, 2, 0);
     sweep(&k);
     /* dense, 3 images, 70 codes of 1 bit (9 bytes per row), float out */
     memset(&k, 0, sizeof k);
     k.kernel = "qint_layer_b1";
-    set_p(&k, MQK_QL_NP, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 1, 0);
+    set_p(&k, MQK_QB_NP, 0, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 2, 1, 0, 4); /* 4-bit codes in */
     k.in[0] = T(MQR_U8, 2, 3, 70, 0, 0, 0), k.in[1] = T(MQR_U8, 2, 2, 9, 0, 0, 0), k.in[2] = F(2, 2, 2, 0, 0, 0);
     k.out[0] = F(2, 3, 2, 0, 0, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_b1_scratch(70, 1, 1, 70, 3, 1, 1);
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_b1_scratch(70, 1, 1, 70, 3, 1, 4, 1);
     sweep(&k);
     /* conv 1-D, pad 1, dilation 2, kernel 3 on 7: out 7 - 4 + 2 = 5, row bits 1 + 7 + 1 = 9; 3-bit codes */
     memset(&k, 0, sizeof k);
     k.kernel = "qint_layer_b1";
-    set_p(&k, MQK_QL_NP, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, 1, 3, 1, 1, 3, 1, 3, 0);
+    set_p(&k, MQK_QB_NP, 1, 1, 1, 1, 1, 1, 0, 0, 2, 1, 1, 3, 1, 1, 3, 1, 3, 0, 3); /* 3-bit codes in */
     k.in[0] = T(MQR_U8, 3, 1, 2, 7, 0, 0), k.in[1] = T(MQR_U8, 2, 2, 3, 0, 0, 0), k.in[2] = T(MQR_I32, 2, 2, 1, 0, 0, 0);
     k.out[0] = T(MQR_U8, 3, 1, 2, 5, 0, 0);
-    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 1, 9, 6, 5, 3, 0);
+    k.n_in = 3, k.n_out = 1, k.scratch = (uint32_t)mqk_qint_b1_scratch(2, 1, 9, 6, 5, 3, 3, 0);
     sweep(&k);
     /* max pooling on codes, 2x2 stride 2 with ceil-mode size (3 from 5) */
     memset(&k, 0, sizeof k);
