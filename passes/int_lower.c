@@ -36,6 +36,7 @@ typedef struct qlayer {
     int64_t kernel[3];
     int32_t *q;          /* [O][fan] weight codes */
     double *k, *b;       /* per output channel */
+    mq_dtype xdt;        /* the integer input's dtype */
 } qlayer;
 
 /* A residual sum (R_S): value[o] = c[0][o] * t[0] + c[1][o] * t[1] + b[o], |t[i]| <= bound[i] (0 <=
@@ -225,6 +226,7 @@ static mq_status start_layer(lw *L, int i, mq_err *err)
     memset(ly, 0, sizeof *ly);
     ly->node = i;
     ly->x = rx->t;
+    ly->xdt = rx->dt;
     ly->in_bound = rx->bound;
     float *tw = NULL; /* [O][fan] when the weight is stored [K][O] */
     double alpha = 1, beta = 1;
