@@ -47,9 +47,9 @@ enum {
  *   qint_layer.c) the tile is stored transposed instead, 16 positions
  *   per register: with VNNI the uint8-code layers whose weights fit int8 use vpdpbusd (uint8 x int8 ->
  *   int32, not saturating: the same sums), and the wide first layer (int16 x, fan_in <= 24) uses
- *   vpmaddwd / vpdpwssd on its split weights; thresholds are counted 16 positions at a time (the number
- *   of thresholds <= acc, which is the binary search's answer for nondecreasing thresholds). Tiles of
- *   up to twice the rows above, within the same scratch.
+ *   vpmaddwd / vpdpwssd on its split weights; thresholds are counted in bytes 64 positions at a time
+ *   (the number of thresholds <= acc, which is the binary search's answer for nondecreasing
+ *   thresholds). Tiles of up to twice the rows above, within the same scratch.
  * Scratch: mqk_qint_layer_scratch() bytes (the same for every path). */
 void mqk_k_qint_layer(const mqr_call *c);
 /* The AVX-512 VNNI form of qint_layer (uint8 x, decoded weights within int8, int32 accumulators) when the
