@@ -12,6 +12,18 @@
 static const mq_dtype types_u8[] = {MQ_U8, MQ_UNDEFINED};
 static const mq_dtype types_layer_in[] = {MQ_U8, MQ_I16, MQ_I32, MQ_UNDEFINED};
 
+/* The lowering of an op that maps to one kernel without parameters (the kernel reads everything from its
+ * tensors). */
+#define PLAIN_LOWER(FN, KERNEL)                                                                                   \
+    static mq_status FN(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out, mq_kcall *kc,  \
+                        mq_err *err)                                                                              \
+    {                                                                                                             \
+        (void)n, (void)in, (void)out, (void)err;                                                                  \
+        kc->kernel = KERNEL;                                                                                      \
+        kc->n_p = 0;                                                                                              \
+        return MQ_OK;                                                                                             \
+    }
+
 /* ---- QInput: uint8 -> int16 fixed point --------------------------------------------------------- */
 
 static mq_status qinput_attrs(const mq_node *n, int32_t *mul, int32_t *zero, mq_err *err)
@@ -257,17 +269,7 @@ static mq_status qsum_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status qsum_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-                            mq_kcall *kc, mq_err *err)
-{
-    (void)n;
-    (void)in;
-    (void)out;
-    (void)err;
-    kc->kernel = "qint_sum_u8";
-    kc->n_p = 0;
-    return MQ_OK;
-}
+PLAIN_LOWER(qsum_lower, "qint_sum_u8")
 
 static const mq_op_def op_qsum = {.op_type = "QSum", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0, .min_in = 1,
                                   .max_in = 1, .min_out = 1, .max_out = 1, .infer = qsum_infer,
@@ -300,17 +302,7 @@ static mq_status qadd_infer(const mq_node *n, const mq_tensor *const *in, mq_ten
     return MQ_OK;
 }
 
-static mq_status qadd_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-                            mq_kcall *kc, mq_err *err)
-{
-    (void)n;
-    (void)in;
-    (void)out;
-    (void)err;
-    kc->kernel = "qint_add";
-    kc->n_p = 0;
-    return MQ_OK;
-}
+PLAIN_LOWER(qadd_lower, "qint_add")
 
 static const mq_op_def op_qadd = {.op_type = "QAdd", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0, .min_in = 3,
                                   .max_in = 3, .min_out = 1, .max_out = 1, .infer = qadd_infer,
@@ -398,17 +390,7 @@ static mq_status qrequant_infer(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
-static mq_status qrequant_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-                                mq_kcall *kc, mq_err *err)
-{
-    (void)n;
-    (void)in;
-    (void)out;
-    (void)err;
-    kc->kernel = "qint_requant_u8";
-    kc->n_p = 0;
-    return MQ_OK;
-}
+PLAIN_LOWER(qrequant_lower, "qint_requant_u8")
 
 static const mq_op_def op_qrequant = {.op_type = "QRequant", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                       .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,
@@ -432,17 +414,7 @@ static mq_status qrescale_infer(const mq_node *n, const mq_tensor *const *in, mq
     return MQ_OK;
 }
 
-static mq_status qrescale_lower(const mq_node *n, const mq_tensor *const *in, const mq_tensor *const *out,
-                                mq_kcall *kc, mq_err *err)
-{
-    (void)n;
-    (void)in;
-    (void)out;
-    (void)err;
-    kc->kernel = "qint_rescale";
-    kc->n_p = 0;
-    return MQ_OK;
-}
+PLAIN_LOWER(qrescale_lower, "qint_rescale")
 
 static const mq_op_def op_qrescale = {.op_type = "QRescale", .domain = MQ_MAQD_DOMAIN, .since = 1, .until = 0,
                                       .min_in = 2, .max_in = 2, .min_out = 1, .max_out = 1,

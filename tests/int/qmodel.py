@@ -79,6 +79,15 @@ def results(tag, n, k):
                                                  tag + "_int.npy"))
 
 
+
+def agreement(tag, n, k):
+    """Variant tag's results (results above) compared: same class as onnxruntime on the reference model
+    and the largest |logit diff| there, same class as onnxruntime on the float model and the |logit diff|
+    array, and whether onnxruntime on the exported integer ONNX gives ours bit for bit."""
+    ours, flt, ref, oi = results(tag, n, k)
+    return (int((ours.argmax(1) == ref.argmax(1)).sum()), float(np.abs(ours - ref).max()),
+            int((ours.argmax(1) == flt.argmax(1)).sum()), np.abs(ours - flt), bool((oi == ours).all()))
+
 def initializers(path):
     """{name: array} of a model's initializers."""
     return {t.name: nh.to_array(t) for t in onnx.load(path).graph.initializer}

@@ -86,21 +86,16 @@ import json
 import sys
 import numpy as np
 import onnx
-from qmodel import initializers, results
+from qmodel import agreement, initializers
 info = json.load(open("info.json"))
 ok = True
 for v in ("a", "b"):
-    ours, flt, ref, oi = results(v, 300, 10)
+    same_ref, diff_ref, same, diff, exact = agreement(v, 300, 10)
     # the requantization tables in the exported graph: the Gathers' constant data
     q = onnx.load(v + "_q.onnx")
     consts = initializers(v + "_q.onnx")
     got = sorted(consts[n.input[0]].tolist() for n in q.graph.node if n.op_type == "Gather" and n.input[0] in consts)
     tables = got == sorted(info[v]["tables"])
-    same_ref = int((ours.argmax(1) == ref.argmax(1)).sum())
-    diff_ref = float(np.abs(ours - ref).max())
-    same = int((ours.argmax(1) == flt.argmax(1)).sum())
-    diff = np.abs(ours - flt)
-    exact = bool((oi == ours).all())
     line = ("%s: tables %s (%s); vs onnxruntime float with the requantization in float: same class %d / 300, max "
             "|logit diff| %.2e; vs onnxruntime float: same class %d / 300, max |logit diff| %.3f; onnxruntime "
             "on the integer ONNX: bit for bit %s" % (v, "as computed" if tables else "DIFFER", ["%d entries: %s%s" % (len(t), t[:6], "..." if len(t) > 6 else "") for t in got], same_ref,
